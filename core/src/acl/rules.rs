@@ -1,0 +1,501 @@
+//! ACL rules and the first-match decision.
+//!
+//! Rules are tried in priority order — lower number first, ties broken by rule id — and the
+//! first active rule whose every condition matches decides. No match: the caller's default
+//! (SPEC: accept). Three kinds of rule:
+//!
+//! - [`LoginAcl`] (global): users × source IPs × time windows → accept / reject / review.
+//!   A user named as a reviewer of a `review` rule is not held by that rule (it is skipped
+//!   for them), so reviewers can always sign in to review.
+//! - [`LoginAssetAcl`] (per org): users × assets × accounts → accept / reject / review.
+//! - [`CommandFilterAcl`] (per org): users × assets × accounts × command groups →
+//!   accept / reject / review / warning.
+
+use crate::acl::command::CommandGroup;
+use crate::acl::ip::IpList;
+use crate::acl::time::TimeWindows;
+use crate::ids::{AclId, AssetId, UserId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// What a matching rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AclAction {
+    /// Let it through.
+    Accept,
+    /// Refuse it.
+    Reject,
+    /// Hold it and open a confirm ticket for the rule's reviewers.
+    Review,
+    /// Let it through but record a warning (command filters).
+    Warning,
+}
+
+/// Who (or which asset / account) a rule is about.
+///
+/// JSON: `"all"`, `{"ids": [...]}`, or `{"names": ["admin*", "bob"]}` where a name pattern
+/// may use `*` for any run of characters and is matched case-sensitively.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selector {
+    /// Everyone / everything.
+    All,
+    /// These ids.
+    Ids(Vec<uuid::Uuid>),
+    /// Names matching one of these glob patterns.
+    Names(Vec<String>),
+}
+
+/// `*`-glob match of a whole name.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for mid in &parts[1..parts.len() - 1] {
+        match rest.find(mid) {
+            Some(i) => rest = &rest[i + mid.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+impl Selector {
+    /// True when the thing with this id (if it has one) and name is selected.
+    pub fn matches(&self, id: Option<uuid::Uuid>, name: &str) -> bool {
+        match self {
+            Selector::All => true,
+            Selector::Ids(ids) => id.is_some_and(|id| ids.contains(&id)),
+            Selector::Names(pats) => pats.iter().any(|p| glob_match(p, name)),
+        }
+    }
+}
+
+/// What every rule has: an id, a priority and an on/off switch.
+pub trait AclRule {
+    /// The rule's id (the tie-breaker).
+    fn id(&self) -> AclId;
+    /// Lower runs first.
+    fn priority(&self) -> i32;
+    /// Inactive rules never match.
+    fn is_active(&self) -> bool;
+}
+
+/// The first active rule, in (priority, id) order, for which `matches` holds.
+pub fn first_match<R: AclRule>(rules: &[R], matches: impl Fn(&R) -> bool) -> Option<&R> {
+    let mut order: Vec<&R> = rules.iter().filter(|r| r.is_active()).collect();
+    order.sort_by_key(|r| (r.priority(), r.id()));
+    order.into_iter().find(|r| matches(r))
+}
+
+/// The outcome of an ACL check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AclDecision {
+    /// What to do.
+    pub action: AclAction,
+    /// The rule that decided; `None` when no rule matched (then `action` is accept).
+    pub rule_id: Option<AclId>,
+    /// For `review`: who reviews (the rule's reviewers minus the user).
+    pub reviewers: Vec<UserId>,
+}
+
+impl AclDecision {
+    /// No rule matched: accept.
+    pub fn no_match() -> Self {
+        Self {
+            action: AclAction::Accept,
+            rule_id: None,
+            reviewers: vec![],
+        }
+    }
+
+    fn from_rule(id: AclId, action: AclAction, reviewers: &[UserId], user: UserId) -> Self {
+        let reviewers = if action == AclAction::Review {
+            reviewers.iter().copied().filter(|r| *r != user).collect()
+        } else {
+            vec![]
+        };
+        Self {
+            action,
+            rule_id: Some(id),
+            reviewers,
+        }
+    }
+}
+
+macro_rules! acl_rule {
+    ($ty:ty) => {
+        impl AclRule for $ty {
+            fn id(&self) -> AclId {
+                self.id
+            }
+            fn priority(&self) -> i32 {
+                self.priority
+            }
+            fn is_active(&self) -> bool {
+                self.active
+            }
+        }
+    };
+}
+
+/// A login ACL rule (global).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginAcl {
+    /// Its id.
+    pub id: AclId,
+    /// A name for lists.
+    pub name: String,
+    /// Lower runs first.
+    pub priority: i32,
+    /// Off rules are skipped.
+    pub active: bool,
+    /// Who.
+    pub users: Selector,
+    /// From where (empty list: from nowhere; use `*`).
+    pub ips: IpList,
+    /// When (empty: always).
+    #[serde(default)]
+    pub time: TimeWindows,
+    /// What to do.
+    pub action: AclAction,
+    /// Who reviews, for `review`.
+    #[serde(default)]
+    pub reviewers: Vec<UserId>,
+}
+acl_rule!(LoginAcl);
+
+/// A sign-in attempt to Tollgate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginAttempt {
+    /// Who.
+    pub user_id: UserId,
+    /// Their username.
+    pub username: String,
+    /// From where.
+    pub ip: IpAddr,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl LoginAcl {
+    /// True when every condition holds for `a`, and `a`'s user is not one of this review
+    /// rule's reviewers.
+    pub fn matches(&self, a: &LoginAttempt) -> bool {
+        !(self.action == AclAction::Review && self.reviewers.contains(&a.user_id))
+            && self.users.matches(Some(a.user_id), &a.username)
+            && self.ips.matches(a.ip)
+            && self.time.matches(a.at)
+    }
+}
+
+/// Decide a sign-in: the first matching login rule, or accept.
+pub fn decide_login(rules: &[LoginAcl], attempt: &LoginAttempt) -> AclDecision {
+    first_match(rules, |r| r.matches(attempt)).map_or_else(AclDecision::no_match, |r| {
+        AclDecision::from_rule(r.id, r.action, &r.reviewers, attempt.user_id)
+    })
+}
+
+/// A connection to an asset, as a gateway asks about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssetAccess {
+    /// Who.
+    pub user_id: UserId,
+    /// Their username.
+    pub username: String,
+    /// Which asset.
+    pub asset_id: AssetId,
+    /// Its name.
+    pub asset_name: String,
+    /// The account name used.
+    pub account: String,
+}
+
+/// A login-asset ACL rule (per org).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginAssetAcl {
+    /// Its id.
+    pub id: AclId,
+    /// A name for lists.
+    pub name: String,
+    /// Lower runs first.
+    pub priority: i32,
+    /// Off rules are skipped.
+    pub active: bool,
+    /// Who.
+    pub users: Selector,
+    /// Which assets (ids or names).
+    pub assets: Selector,
+    /// Which accounts (`all` or name patterns).
+    pub accounts: Selector,
+    /// What to do.
+    pub action: AclAction,
+    /// Who reviews, for `review`.
+    #[serde(default)]
+    pub reviewers: Vec<UserId>,
+}
+acl_rule!(LoginAssetAcl);
+
+impl LoginAssetAcl {
+    /// True when user, asset and account are all selected.
+    pub fn matches(&self, a: &AssetAccess) -> bool {
+        self.users.matches(Some(a.user_id), &a.username)
+            && self.assets.matches(Some(a.asset_id), &a.asset_name)
+            && self.accounts.matches(None, &a.account)
+    }
+}
+
+/// Decide a connection: the first matching login-asset rule, or accept.
+pub fn decide_login_asset(rules: &[LoginAssetAcl], access: &AssetAccess) -> AclDecision {
+    first_match(rules, |r| r.matches(access)).map_or_else(AclDecision::no_match, |r| {
+        AclDecision::from_rule(r.id, r.action, &r.reviewers, access.user_id)
+    })
+}
+
+/// A command filter ACL rule (per org).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandFilterAcl {
+    /// Its id.
+    pub id: AclId,
+    /// A name for lists.
+    pub name: String,
+    /// Lower runs first.
+    pub priority: i32,
+    /// Off rules are skipped.
+    pub active: bool,
+    /// Who.
+    pub users: Selector,
+    /// Which assets.
+    pub assets: Selector,
+    /// Which accounts.
+    pub accounts: Selector,
+    /// The command groups; the rule matches when any group matches.
+    pub command_groups: Vec<CommandGroup>,
+    /// What to do.
+    pub action: AclAction,
+    /// Who reviews, for `review`.
+    #[serde(default)]
+    pub reviewers: Vec<UserId>,
+}
+acl_rule!(CommandFilterAcl);
+
+impl CommandFilterAcl {
+    /// True when user, asset and account are selected and a group matches the command.
+    pub fn matches(&self, a: &AssetAccess, command_line: &str) -> bool {
+        self.users.matches(Some(a.user_id), &a.username)
+            && self.assets.matches(Some(a.asset_id), &a.asset_name)
+            && self.accounts.matches(None, &a.account)
+            && self.command_groups.iter().any(|g| g.matches(command_line))
+    }
+}
+
+/// Decide a command: the first matching command filter rule, or accept.
+pub fn decide_command(
+    rules: &[CommandFilterAcl],
+    access: &AssetAccess,
+    command_line: &str,
+) -> AclDecision {
+    first_match(rules, |r| r.matches(access, command_line))
+        .map_or_else(AclDecision::no_match, |r| {
+            AclDecision::from_rule(r.id, r.action, &r.reviewers, access.user_id)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::acl::command::{CommandGroupSpec, CommandKind};
+    use chrono::TimeZone;
+    use uuid::Uuid;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn login_rule(
+        n: u128,
+        priority: i32,
+        users: Selector,
+        ips: &str,
+        action: AclAction,
+    ) -> LoginAcl {
+        LoginAcl {
+            id: id(n),
+            name: format!("rule {n}"),
+            priority,
+            active: true,
+            users,
+            ips: IpList::parse_text(ips).unwrap(),
+            time: TimeWindows::always(),
+            action,
+            reviewers: vec![id(900), id(901)],
+        }
+    }
+
+    fn attempt(user: u128, username: &str, ip: &str) -> LoginAttempt {
+        LoginAttempt {
+            user_id: id(user),
+            username: username.into(),
+            ip: ip.parse().unwrap(),
+            at: Utc.with_ymd_and_hms(2026, 11, 27, 10, 0, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("admin*", "admin1"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxcyyb"));
+        assert!(!glob_match("ab*ba", "aba"));
+        assert!(glob_match("bob", "bob"));
+        assert!(!glob_match("bob", "bobby"));
+    }
+
+    #[test]
+    fn no_rule_is_accept() {
+        let d = decide_login(&[], &attempt(1, "alice", "10.0.0.1"));
+        assert_eq!(d, AclDecision::no_match());
+    }
+
+    #[test]
+    fn lower_priority_number_wins_then_id() {
+        let rules = vec![
+            login_rule(3, 50, Selector::All, "*", AclAction::Accept),
+            login_rule(2, 10, Selector::All, "10.0.0.0/8", AclAction::Reject),
+            login_rule(1, 10, Selector::All, "10.0.0.0/8", AclAction::Review),
+        ];
+        let d = decide_login(&rules, &attempt(1, "alice", "10.1.1.1"));
+        assert_eq!(d.rule_id, Some(id(1)));
+        assert_eq!(d.action, AclAction::Review);
+        assert_eq!(d.reviewers, vec![id(900), id(901)]);
+        let d = decide_login(&rules, &attempt(1, "alice", "192.168.0.1"));
+        assert_eq!((d.rule_id, d.action), (Some(id(3)), AclAction::Accept));
+    }
+
+    #[test]
+    fn inactive_rules_are_skipped() {
+        let mut r = login_rule(1, 1, Selector::All, "*", AclAction::Reject);
+        r.active = false;
+        assert_eq!(
+            decide_login(&[r], &attempt(1, "a", "1.1.1.1")),
+            AclDecision::no_match()
+        );
+    }
+
+    #[test]
+    fn reviewer_is_not_held_by_own_review_rule() {
+        let rules = vec![login_rule(1, 1, Selector::All, "*", AclAction::Review)];
+        let d = decide_login(&rules, &attempt(900, "reviewer", "10.0.0.1"));
+        assert_eq!(d, AclDecision::no_match());
+        // A reject rule still applies to them.
+        let rules = vec![login_rule(1, 1, Selector::All, "*", AclAction::Reject)];
+        assert_eq!(
+            decide_login(&rules, &attempt(900, "r", "10.0.0.1")).action,
+            AclAction::Reject
+        );
+    }
+
+    #[test]
+    fn user_selectors_and_time() {
+        let mut r = login_rule(
+            1,
+            1,
+            Selector::Names(vec!["ops-*".into()]),
+            "*",
+            AclAction::Reject,
+        );
+        assert!(r.matches(&attempt(1, "ops-bob", "1.1.1.1")));
+        assert!(!r.matches(&attempt(1, "dev-bob", "1.1.1.1")));
+        r.users = Selector::Ids(vec![id(7)]);
+        assert!(r.matches(&attempt(7, "x", "1.1.1.1")));
+        assert!(!r.matches(&attempt(8, "x", "1.1.1.1")));
+        r.time = TimeWindows::parse("UTC", &[(chrono::Weekday::Fri, vec!["00:00-09:00"])]).unwrap();
+        // Attempts are on Friday 10:00 UTC.
+        assert!(!r.matches(&attempt(7, "x", "1.1.1.1")));
+    }
+
+    fn access(account: &str) -> AssetAccess {
+        AssetAccess {
+            user_id: id(1),
+            username: "alice".into(),
+            asset_id: id(50),
+            asset_name: "db-prod-1".into(),
+            account: account.into(),
+        }
+    }
+
+    #[test]
+    fn login_asset_rules() {
+        let rule = LoginAssetAcl {
+            id: id(1),
+            name: "prod root".into(),
+            priority: 1,
+            active: true,
+            users: Selector::All,
+            assets: Selector::Names(vec!["db-prod-*".into()]),
+            accounts: Selector::Names(vec!["root".into()]),
+            action: AclAction::Review,
+            reviewers: vec![id(1), id(2)],
+        };
+        let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
+        assert_eq!(d.action, AclAction::Review);
+        assert_eq!(d.reviewers, vec![id(2)], "the user never reviews themself");
+        assert_eq!(
+            decide_login_asset(&[rule], &access("app")),
+            AclDecision::no_match()
+        );
+    }
+
+    #[test]
+    fn command_rules() {
+        let group = CommandGroup::parse(CommandGroupSpec {
+            patterns: vec!["rm".into(), "shutdown".into()],
+            kind: CommandKind::Command,
+            ignore_case: false,
+        })
+        .unwrap();
+        let rules = vec![
+            CommandFilterAcl {
+                id: id(2),
+                name: "warn all".into(),
+                priority: 90,
+                active: true,
+                users: Selector::All,
+                assets: Selector::All,
+                accounts: Selector::All,
+                command_groups: vec![group.clone()],
+                action: AclAction::Warning,
+                reviewers: vec![],
+            },
+            CommandFilterAcl {
+                id: id(1),
+                name: "review root".into(),
+                priority: 10,
+                active: true,
+                users: Selector::All,
+                assets: Selector::Ids(vec![id(50)]),
+                accounts: Selector::Names(vec!["root".into()]),
+                command_groups: vec![group],
+                action: AclAction::Review,
+                reviewers: vec![id(3)],
+            },
+        ];
+        let d = decide_command(&rules, &access("root"), "cd /; rm -rf x");
+        assert_eq!((d.action, d.rule_id), (AclAction::Review, Some(id(1))));
+        let d = decide_command(&rules, &access("app"), "rm x");
+        assert_eq!((d.action, d.rule_id), (AclAction::Warning, Some(id(2))));
+        assert_eq!(
+            decide_command(&rules, &access("root"), "rmdir x"),
+            AclDecision::no_match()
+        );
+    }
+}

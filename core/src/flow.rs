@@ -1,0 +1,232 @@
+//! Approval flows: the levels a ticket goes through and who is asked at each.
+//!
+//! Assignees are resolved once, when a ticket opens (see [`Flow::resolve`]): the selector's
+//! active users minus the applicant; a level left empty falls back to the active super
+//! admins other than the applicant; still empty, opening fails. Approvers are not limited
+//! to the ticket's org.
+
+use crate::directory::Directory;
+use crate::error::{FieldError, FieldErrors, RuleError};
+use crate::ids::{OrgId, UserId, UserRef};
+use serde::{Deserialize, Serialize};
+
+/// Fewest levels a flow may have.
+pub const MIN_LEVELS: usize = 1;
+/// Most levels a flow may have.
+pub const MAX_LEVELS: usize = 5;
+
+/// How many approvals a level needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// One approval is enough.
+    Any,
+    /// Every assignee must approve.
+    All,
+}
+
+/// Who is asked at a level: a union of named users, the super admins, and the org admins of
+/// the ticket's org.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApproverSelector {
+    /// Specific users (of any org).
+    #[serde(default)]
+    pub users: Vec<UserId>,
+    /// Everyone with system role super_admin.
+    #[serde(default)]
+    pub super_admins: bool,
+    /// The org admins of the ticket's org.
+    #[serde(default)]
+    pub org_admins: bool,
+}
+
+impl ApproverSelector {
+    /// The super admins.
+    pub fn super_admins() -> Self {
+        Self {
+            super_admins: true,
+            ..Self::default()
+        }
+    }
+
+    /// Some named users.
+    pub fn users(users: Vec<UserId>) -> Self {
+        Self {
+            users,
+            ..Self::default()
+        }
+    }
+
+    /// True when it names nobody at all.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && !self.super_admins && !self.org_admins
+    }
+
+    /// The active users it names today for a ticket of `org`, in order (named users, super
+    /// admins, org admins), each once. The applicant is not removed here.
+    pub fn active_users(&self, dir: &Directory, org: Option<OrgId>) -> Vec<UserRef> {
+        let mut out: Vec<UserRef> = Vec::new();
+        let mut push = |id: UserId, username: &str| {
+            if !out.iter().any(|u| u.id == id) {
+                out.push(UserRef::new(id, username));
+            }
+        };
+        for id in &self.users {
+            if let Some(u) = dir.active(*id) {
+                push(u.id, &u.username);
+            }
+        }
+        if self.super_admins {
+            for u in dir.active_super_admins() {
+                push(u.id, &u.username);
+            }
+        }
+        if let (true, Some(org)) = (self.org_admins, org) {
+            for u in dir.active_org_admins(org) {
+                push(u.id, &u.username);
+            }
+        }
+        out
+    }
+}
+
+/// One level of a flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Level {
+    /// Who is asked.
+    pub selector: ApproverSelector,
+    /// How many must approve.
+    pub rule: Rule,
+}
+
+/// An approval flow: 1 to 5 levels and the CC users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flow {
+    /// The levels, in order.
+    pub levels: Vec<Level>,
+    /// Users told of every change (active ones only, never the applicant).
+    #[serde(default)]
+    pub cc: Vec<UserId>,
+}
+
+impl Flow {
+    /// The flow that exists out of the box for `apply_asset`: one level, the super admins,
+    /// rule any.
+    pub fn default_apply_asset() -> Self {
+        Flow {
+            levels: vec![Level {
+                selector: ApproverSelector::super_admins(),
+                rule: Rule::Any,
+            }],
+            cc: vec![],
+        }
+    }
+
+    /// Check a flow before saving it for `org` (`None` = global). Errors carry JSON paths
+    /// such as `levels[1].selector` (0-based) or `cc[0]`.
+    pub fn validate(&self, dir: &Directory, org: Option<OrgId>) -> Result<(), FieldErrors> {
+        let mut errors = Vec::new();
+        if self.levels.len() < MIN_LEVELS {
+            errors.push(FieldError::new("levels", "a flow needs at least one level"));
+        }
+        if self.levels.len() > MAX_LEVELS {
+            errors.push(FieldError::new(
+                "levels",
+                format!("a flow has at most {MAX_LEVELS} levels"),
+            ));
+        }
+        for (i, level) in self.levels.iter().enumerate() {
+            let sel = &level.selector;
+            let path = format!("levels[{i}].selector");
+            if sel.is_empty() {
+                errors.push(FieldError::new(path, "choose at least one approver"));
+                continue;
+            }
+            let mut named_ok = true;
+            for (j, id) in sel.users.iter().enumerate() {
+                match dir.get(*id) {
+                    None => {
+                        named_ok = false;
+                        errors.push(FieldError::new(
+                            format!("{path}.users[{j}]"),
+                            "unknown user",
+                        ));
+                    }
+                    Some(u) if !u.active => {
+                        named_ok = false;
+                        errors.push(FieldError::new(
+                            format!("{path}.users[{j}]"),
+                            format!("user {} is inactive", u.username),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            // A global flow's "org admins" depends on each ticket's org: it cannot be judged
+            // empty now.
+            let undecidable = sel.org_admins && org.is_none();
+            if named_ok && !undecidable && sel.active_users(dir, org).is_empty() {
+                errors.push(FieldError::new(path, "names no active user today"));
+            }
+        }
+        for (j, id) in self.cc.iter().enumerate() {
+            match dir.get(*id) {
+                None => errors.push(FieldError::new(format!("cc[{j}]"), "unknown user")),
+                Some(u) if !u.active => errors.push(FieldError::new(
+                    format!("cc[{j}]"),
+                    format!("user {} is inactive", u.username),
+                )),
+                Some(_) => {}
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(FieldErrors(errors))
+        }
+    }
+
+    /// Who would be asked at each level for a ticket of `org` by `applicant`: the selector's
+    /// active users minus the applicant, or if that is empty the active super admins minus
+    /// the applicant. A level still empty is [`RuleError::NoApprovers`]. Also the flow
+    /// editor's preview.
+    pub fn resolve(
+        &self,
+        dir: &Directory,
+        org: Option<OrgId>,
+        applicant: UserId,
+    ) -> Result<Vec<Vec<UserRef>>, RuleError> {
+        if self.levels.is_empty() || self.levels.len() > MAX_LEVELS {
+            return Err(RuleError::invalid(
+                "levels",
+                format!("a flow has {MIN_LEVELS} to {MAX_LEVELS} levels"),
+            ));
+        }
+        self.levels
+            .iter()
+            .enumerate()
+            .map(|(i, level)| {
+                // i < MAX_LEVELS (5), so it fits in a u8.
+                let n = (i + 1) as u8;
+                let mut users = level.selector.active_users(dir, org);
+                users.retain(|u| u.id != applicant);
+                if users.is_empty() {
+                    users = ApproverSelector::super_admins().active_users(dir, org);
+                    users.retain(|u| u.id != applicant);
+                }
+                if users.is_empty() {
+                    Err(RuleError::NoApprovers { level: n })
+                } else {
+                    Ok(users)
+                }
+            })
+            .collect()
+    }
+
+    /// The CC users to keep on a ticket: active, not the applicant, each once.
+    pub fn resolve_cc(&self, dir: &Directory, applicant: UserId) -> Vec<UserRef> {
+        let mut sel = ApproverSelector::users(self.cc.clone());
+        sel.users.retain(|u| *u != applicant);
+        sel.active_users(dir, None)
+    }
+}

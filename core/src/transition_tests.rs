@@ -1,0 +1,957 @@
+//! The action table of SPEC §3 and the flow rules of §4, row by row.
+
+use super::*;
+use crate::directory::DirUser;
+use crate::error::RuleError;
+use crate::flow::{ApproverSelector, Level};
+use crate::permission::{allowed_actions, can_view, TicketAction};
+use crate::request::{ApplyAssetForm, LoginConfirmRequest};
+use crate::role::{OrgRole, SystemRole};
+use chrono::TimeZone;
+use uuid::Uuid;
+
+const ORG: Uuid = Uuid::from_u128(0x0A);
+const OTHER_ORG: Uuid = Uuid::from_u128(0x0B);
+
+fn uid(name: &str) -> Uuid {
+    let n = match name {
+        "sa1" => 1,
+        "sa2" => 2,
+        "alice" => 3,
+        "bob" => 4,
+        "carol" => 5,
+        "dave" => 6,
+        "erin" => 7,
+        "frank" => 8,
+        "gina" => 9,
+        "ivan" => 10,
+        "olga" => 11,
+        "oscar" => 12,
+        _ => panic!("unknown user {name}"),
+    };
+    Uuid::from_u128(0x100 + n)
+}
+
+fn user(name: &str, active: bool, role: SystemRole, orgs: Vec<(Uuid, OrgRole)>) -> DirUser {
+    DirUser {
+        id: uid(name),
+        username: name.into(),
+        active,
+        system_role: role,
+        org_roles: orgs,
+    }
+}
+
+/// sa1, sa2: super admins. alice: the usual applicant. bob, carol: approvers. dave: org admin
+/// of ORG. erin: org auditor of ORG. frank: plain member of ORG. gina: CC. ivan: inactive super
+/// admin. olga: org admin of another org. oscar: org admin of ORG, inactive.
+fn dir() -> Directory {
+    use OrgRole::*;
+    use SystemRole::*;
+    Directory::new(vec![
+        user("sa1", true, SuperAdmin, vec![]),
+        user("sa2", true, SuperAdmin, vec![]),
+        user("alice", true, User, vec![(ORG, OrgUser)]),
+        user("bob", true, User, vec![(ORG, OrgUser)]),
+        user("carol", true, User, vec![(ORG, OrgUser)]),
+        user("dave", true, User, vec![(ORG, OrgAdmin)]),
+        user("erin", true, User, vec![(ORG, OrgAuditor)]),
+        user("frank", true, User, vec![(ORG, OrgUser)]),
+        user("gina", true, User, vec![(ORG, OrgUser)]),
+        user("ivan", false, SuperAdmin, vec![]),
+        user("olga", true, User, vec![(OTHER_ORG, OrgAdmin)]),
+        user("oscar", false, User, vec![(ORG, OrgAdmin)]),
+    ])
+}
+
+fn actor(name: &str) -> Actor {
+    let d = dir();
+    Actor::from_user(d.get(uid(name)).expect("known user"))
+}
+
+fn at(minutes: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap() + Duration::minutes(minutes)
+}
+
+fn form() -> ApplyAssetForm {
+    ApplyAssetForm {
+        permission_name: "prod db".into(),
+        nodes: vec![],
+        assets: vec![Uuid::from_u128(0x500)],
+        accounts: vec!["root".into()],
+        actions: vec!["connect".into()],
+        start: at(0),
+        expiry: at(60 * 24 * 7),
+    }
+}
+
+fn new_ticket(applicant: &str, form: ApplyAssetForm) -> NewTicket {
+    NewTicket {
+        id: Uuid::from_u128(0x7000),
+        serial: "202611270001".into(),
+        title: "Access to prod db".into(),
+        org_id: Some(ORG),
+        applicant: UserRef::new(uid(applicant), applicant),
+        request: TicketRequest::ApplyAsset(form.parse().unwrap()),
+    }
+}
+
+fn level(users: &[&str], rule: Rule) -> Level {
+    Level {
+        selector: ApproverSelector::users(users.iter().map(|u| uid(u)).collect()),
+        rule,
+    }
+}
+
+fn flow(levels: Vec<Level>) -> Flow {
+    Flow {
+        levels,
+        cc: vec![uid("gina")],
+    }
+}
+
+/// Level 1: bob or carol (any). Level 2: sa1 (any). CC: gina. Applicant: alice.
+fn two_level() -> Ticket {
+    let f = flow(vec![
+        level(&["bob", "carol"], Rule::Any),
+        level(&["sa1"], Rule::Any),
+    ]);
+    open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket
+}
+
+fn assignees(t: &Ticket, level: u8) -> Vec<String> {
+    t.step(level)
+        .unwrap()
+        .assignees
+        .iter()
+        .map(|a| a.username.clone())
+        .collect()
+}
+
+fn ended(state: &str) -> Ticket {
+    let t = two_level();
+    match state {
+        "approved" => {
+            let t = approve(&t, &actor("bob"), None, None, at(1))
+                .unwrap()
+                .ticket;
+            approve(&t, &actor("sa1"), None, None, at(2))
+                .unwrap()
+                .ticket
+        }
+        "rejected" => reject(&t, &actor("bob"), None, at(1)).unwrap().ticket,
+        "closed" => close(&t, &actor("alice"), None, at(1)).unwrap().ticket,
+        "expired" => {
+            expire(&t, at(60 * 24 * 7), default_ttl(TicketType::ApplyAsset))
+                .unwrap()
+                .ticket
+        }
+        _ => unreachable!(),
+    }
+}
+
+// ---- open -------------------------------------------------------------------------------
+
+#[test]
+fn open_makes_one_step_per_level_with_level_one_active() {
+    let tr = open(
+        new_ticket("alice", form()),
+        &flow(vec![
+            level(&["bob"], Rule::Any),
+            level(&["carol"], Rule::All),
+        ]),
+        &dir(),
+        at(0),
+    )
+    .unwrap();
+    let t = &tr.ticket;
+    assert_eq!(t.state, TicketState::Pending);
+    assert_eq!(t.ticket_type, TicketType::ApplyAsset);
+    assert_eq!(t.current_level, 1);
+    assert_eq!(t.steps.len(), 2);
+    assert_eq!((t.steps[0].level, t.steps[0].state), (1, StepState::Active));
+    assert_eq!(
+        (t.steps[1].level, t.steps[1].state, t.steps[1].rule),
+        (2, StepState::Pending, Rule::All)
+    );
+    assert!(t
+        .steps
+        .iter()
+        .flat_map(|s| &s.assignees)
+        .all(|a| a.decision == Decision::Pending));
+    assert_eq!(t.cc, vec![UserRef::new(uid("gina"), "gina")]);
+    assert_eq!(tr.events.len(), 1);
+    assert_eq!(tr.events[0].kind, EventKind::Opened);
+    assert_eq!(tr.events[0].actor, Some(uid("alice")));
+    assert_eq!((t.created_at, t.updated_at), (at(0), at(0)));
+}
+
+#[test]
+fn two_approvers_one_applies_the_ticket_goes_to_the_other() {
+    let f = flow(vec![level(&["alice", "bob"], Rule::All)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["bob"]);
+}
+
+#[test]
+fn applicant_is_never_an_assignee_even_as_super_admin() {
+    let f = Flow {
+        levels: vec![Level {
+            selector: ApproverSelector {
+                users: vec![uid("sa1")],
+                super_admins: true,
+                org_admins: true,
+            },
+            rule: Rule::Any,
+        }],
+        cc: vec![uid("sa1"), uid("gina")],
+    };
+    let t = open(new_ticket("sa1", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["sa2", "dave"]);
+    assert!(!t.is_assignee(uid("sa1")));
+    assert!(!t.is_cc(uid("sa1")), "the applicant is not CC'd either");
+}
+
+#[test]
+fn empty_level_falls_back_to_super_admins_minus_applicant() {
+    // Only the applicant is named: nobody left, so the super admins are asked.
+    let f = flow(vec![level(&["alice"], Rule::All)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["sa1", "sa2"]);
+    // A super admin applies and names only themself: the other super admin gets it.
+    let f = flow(vec![level(&["sa1"], Rule::Any)]);
+    let t = open(new_ticket("sa1", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["sa2"]);
+    // An org-admins selector for an org whose only admin is inactive falls back too.
+    let f = flow(vec![Level {
+        selector: ApproverSelector {
+            org_admins: true,
+            ..Default::default()
+        },
+        rule: Rule::Any,
+    }]);
+    let mut nt = new_ticket("alice", form());
+    nt.org_id = Some(OTHER_ORG);
+    let t = open(nt, &f, &dir(), at(0)).unwrap().ticket;
+    assert_eq!(assignees(&t, 1), vec!["olga"], "olga is OTHER_ORG's admin");
+    let mut d = dir();
+    d.users.retain(|u| u.username != "olga");
+    let mut nt = new_ticket("alice", form());
+    nt.org_id = Some(OTHER_ORG);
+    let t = open(nt, &f, &d, at(0)).unwrap().ticket;
+    assert_eq!(assignees(&t, 1), vec!["sa1", "sa2"]);
+}
+
+#[test]
+fn still_empty_is_no_approvers_and_names_the_level() {
+    let mut d = dir();
+    d.users.retain(|u| u.username != "sa2");
+    let f = flow(vec![level(&["bob"], Rule::Any), level(&["sa1"], Rule::Any)]);
+    let err = open(new_ticket("sa1", form()), &f, &d, at(0)).unwrap_err();
+    assert_eq!(err, RuleError::NoApprovers { level: 2 });
+    assert_eq!(err.http_status(), 422);
+}
+
+#[test]
+fn inactive_users_are_never_assignees() {
+    let f = flow(vec![Level {
+        selector: ApproverSelector {
+            users: vec![uid("ivan"), uid("bob")],
+            super_admins: true,
+            org_admins: true,
+        },
+        rule: Rule::All,
+    }]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["bob", "sa1", "sa2", "dave"]);
+}
+
+#[test]
+fn org_admins_selector_means_the_tickets_org() {
+    let f = flow(vec![Level {
+        selector: ApproverSelector {
+            org_admins: true,
+            ..Default::default()
+        },
+        rule: Rule::Any,
+    }]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["dave"]);
+}
+
+#[test]
+fn approvers_outside_the_org_can_approve() {
+    let f = flow(vec![level(&["olga"], Rule::Any)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["olga"]);
+    assert!(can_view(&actor("olga"), &t));
+    let t = approve(&t, &actor("olga"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.state, TicketState::Approved);
+}
+
+#[test]
+fn default_flow_asks_the_super_admins() {
+    let f = Flow::default_apply_asset();
+    assert_eq!(f.levels.len(), 1);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(assignees(&t, 1), vec!["sa1", "sa2"]);
+    assert_eq!(t.steps[0].rule, Rule::Any);
+}
+
+#[test]
+fn open_refuses_a_blank_title() {
+    let mut nt = new_ticket("alice", form());
+    nt.title = "  ".into();
+    let e = open(nt, &Flow::default_apply_asset(), &dir(), at(0)).unwrap_err();
+    assert_eq!(e, RuleError::invalid("title", "must not be empty"));
+}
+
+fn login_ticket(reviewers: &[&str], user: &str) -> Result<Transition, RuleError> {
+    let nt = NewTicket {
+        id: Uuid::from_u128(0x7001),
+        serial: "202611270002".into(),
+        title: "Sign-in of alice".into(),
+        org_id: None,
+        applicant: UserRef::new(uid(user), user),
+        request: TicketRequest::LoginConfirm(LoginConfirmRequest {
+            ip: "10.0.0.1".parse().unwrap(),
+            city: None,
+            user_agent: "Firefox".into(),
+            at: at(0),
+        }),
+    };
+    let ids: Vec<Uuid> = reviewers.iter().map(|r| uid(r)).collect();
+    open_with_reviewers(nt, &ids, &dir(), at(0))
+}
+
+#[test]
+fn confirm_tickets_go_to_the_acl_reviewers_minus_the_user() {
+    let t = login_ticket(&["alice", "bob", "ivan", "bob"], "alice")
+        .unwrap()
+        .ticket;
+    assert_eq!(t.ticket_type, TicketType::LoginConfirm);
+    assert_eq!(t.steps.len(), 1);
+    assert_eq!(t.steps[0].rule, Rule::Any);
+    assert_eq!(assignees(&t, 1), vec!["bob"]);
+    assert_eq!(
+        login_ticket(&["alice", "ivan"], "alice").unwrap_err(),
+        RuleError::NoApprovers { level: 1 }
+    );
+    assert_eq!(
+        login_ticket(&[], "alice").unwrap_err(),
+        RuleError::NoApprovers { level: 1 }
+    );
+}
+
+// ---- approve ----------------------------------------------------------------------------
+
+#[test]
+fn rule_any_level_is_done_at_the_first_approval() {
+    let t = two_level();
+    let tr = approve(&t, &actor("carol"), None, Some("ok".into()), at(5)).unwrap();
+    let t2 = &tr.ticket;
+    assert_eq!(t2.state, TicketState::Pending);
+    assert_eq!(t2.current_level, 2);
+    assert_eq!(t2.steps[0].state, StepState::Done);
+    assert_eq!(t2.steps[1].state, StepState::Active);
+    let carol = t2.steps[0].assignee(uid("carol")).unwrap();
+    assert_eq!(
+        (carol.decision, carol.decided_at),
+        (Decision::Approved, Some(at(5)))
+    );
+    assert_eq!(
+        t2.steps[0].assignee(uid("bob")).unwrap().decision,
+        Decision::Pending
+    );
+    let kinds: Vec<_> = tr.events.iter().map(|e| (e.kind, e.level)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (EventKind::Approved, Some(1)),
+            (EventKind::LevelAdvanced, Some(2))
+        ]
+    );
+    assert_eq!(tr.events[0].comment.as_deref(), Some("ok"));
+    assert_eq!(t2.updated_at, at(5));
+    // bob's turn is over: level 1 is done.
+    assert_eq!(
+        approve(t2, &actor("bob"), None, None, at(6)).unwrap_err(),
+        RuleError::NotYourTurn
+    );
+}
+
+#[test]
+fn after_the_last_level_the_ticket_is_approved() {
+    let t = approve(&two_level(), &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    let tr = approve(&t, &actor("sa1"), None, None, at(2)).unwrap();
+    assert_eq!(tr.ticket.state, TicketState::Approved);
+    assert_eq!(tr.ticket.current_level, 2);
+    assert!(tr.ticket.steps.iter().all(|s| s.state == StepState::Done));
+    assert_eq!(tr.events.len(), 1);
+    assert_eq!(tr.events[0].kind, EventKind::Approved);
+}
+
+#[test]
+fn rule_all_needs_every_assignee() {
+    let f = flow(vec![level(&["bob", "carol", "dave"], Rule::All)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    assert_eq!(
+        (t.state, t.steps[0].state),
+        (TicketState::Pending, StepState::Active)
+    );
+    let t = approve(&t, &actor("dave"), None, None, at(2))
+        .unwrap()
+        .ticket;
+    assert_eq!(
+        (t.state, t.steps[0].state),
+        (TicketState::Pending, StepState::Active)
+    );
+    let t = approve(&t, &actor("carol"), None, None, at(3))
+        .unwrap()
+        .ticket;
+    assert_eq!(
+        (t.state, t.steps[0].state),
+        (TicketState::Approved, StepState::Done)
+    );
+}
+
+#[test]
+fn approving_twice_is_a_conflict() {
+    let f = flow(vec![level(&["bob", "carol"], Rule::All)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    let e = approve(&t, &actor("bob"), None, None, at(2)).unwrap_err();
+    assert_eq!(e, RuleError::AlreadyDecided);
+    assert_eq!(e.http_status(), 409);
+}
+
+#[test]
+fn another_levels_assignee_gets_not_your_turn() {
+    let t = two_level();
+    let sa1 = actor("sa1"); // level 2 assignee, while level 1 is current
+    assert_eq!(
+        approve(&t, &sa1, None, None, at(1)).unwrap_err(),
+        RuleError::NotYourTurn
+    );
+    assert_eq!(
+        reject(&t, &sa1, None, at(1)).unwrap_err(),
+        RuleError::NotYourTurn
+    );
+    assert_eq!(
+        close(&t, &sa1, None, at(1)).unwrap_err(),
+        RuleError::NotYourTurn
+    );
+    assert_eq!(RuleError::NotYourTurn.http_status(), 409);
+    // ... but may comment: assignees of any level take part in the thread.
+    assert!(comment(&t, &sa1, "looking", at(1)).is_ok());
+}
+
+#[test]
+fn viewers_who_are_not_current_assignees_are_forbidden() {
+    let t = two_level();
+    for who in ["alice", "sa2", "dave", "erin", "gina"] {
+        assert!(can_view(&actor(who), &t), "{who} can view");
+        assert_eq!(
+            approve(&t, &actor(who), None, None, at(1)).unwrap_err(),
+            RuleError::Forbidden,
+            "{who}"
+        );
+        assert_eq!(
+            reject(&t, &actor(who), None, at(1)).unwrap_err(),
+            RuleError::Forbidden,
+            "{who}"
+        );
+    }
+}
+
+#[test]
+fn strangers_cannot_see_the_ticket() {
+    let t = two_level();
+    for who in ["frank", "olga"] {
+        let a = actor(who);
+        assert!(!can_view(&a, &t), "{who}");
+        assert!(allowed_actions(&a, &t).is_empty());
+        assert_eq!(
+            approve(&t, &a, None, None, at(1)).unwrap_err(),
+            RuleError::NotFound
+        );
+        assert_eq!(
+            reject(&t, &a, None, at(1)).unwrap_err(),
+            RuleError::NotFound
+        );
+        assert_eq!(close(&t, &a, None, at(1)).unwrap_err(), RuleError::NotFound);
+        assert_eq!(
+            comment(&t, &a, "hi", at(1)).unwrap_err(),
+            RuleError::NotFound
+        );
+        assert_eq!(RuleError::NotFound.http_status(), 404);
+    }
+}
+
+#[test]
+fn last_level_needs_a_node_or_asset_and_an_account() {
+    let mut f = form();
+    f.assets = vec![];
+    f.accounts = vec![];
+    let tk = |form| {
+        open(
+            new_ticket("alice", form),
+            &flow(vec![
+                level(&["bob"], Rule::Any),
+                level(&["carol"], Rule::Any),
+            ]),
+            &dir(),
+            at(0),
+        )
+        .unwrap()
+        .ticket
+    };
+    // The applicant may leave them empty, and level 1 may pass them on.
+    let t = approve(&tk(f.clone()), &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    let e = approve(&t, &actor("carol"), None, None, at(2)).unwrap_err();
+    assert_eq!(e.code(), "invalid");
+    assert!(
+        matches!(&e, RuleError::Invalid { field, .. } if field == "assets"),
+        "{e:?}"
+    );
+    // With a node but no account.
+    let edits = ApplyAssetEdits {
+        nodes: Some(vec![Uuid::from_u128(0x600)]),
+        ..Default::default()
+    };
+    let e = approve(&t, &actor("carol"), Some(edits.clone()), None, at(2)).unwrap_err();
+    assert!(
+        matches!(&e, RuleError::Invalid { field, .. } if field == "accounts"),
+        "{e:?}"
+    );
+    // The approver fills both in.
+    let edits = ApplyAssetEdits {
+        accounts: Some(vec!["@ALL".into()]),
+        ..edits
+    };
+    let tr = approve(&t, &actor("carol"), Some(edits), None, at(2)).unwrap();
+    assert_eq!(tr.ticket.state, TicketState::Approved);
+}
+
+#[test]
+fn edits_are_applied_and_produce_a_diff() {
+    let t = two_level();
+    let before = t.request.as_apply_asset().unwrap().clone();
+    let edits = ApplyAssetEdits {
+        accounts: Some(vec!["root".into(), "readonly".into()]),
+        expiry: Some(at(60)),
+        ..Default::default()
+    };
+    let tr = approve(
+        &t,
+        &actor("bob"),
+        Some(edits),
+        Some("one hour is enough".into()),
+        at(1),
+    )
+    .unwrap();
+    let after = tr.ticket.request.as_apply_asset().unwrap();
+    assert_eq!(after.window.expiry(), at(60));
+    assert_eq!(after.accounts.len(), 2);
+    let kinds: Vec<_> = tr.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Edited,
+            EventKind::Approved,
+            EventKind::LevelAdvanced
+        ]
+    );
+    let diff = tr.events[0].diff.as_ref().unwrap();
+    let fields: Vec<_> = diff.changes.iter().map(|c| c.field.as_str()).collect();
+    assert_eq!(fields, vec!["accounts", "expiry"]);
+    assert_eq!(
+        diff.change("accounts").unwrap().before,
+        serde_json::json!(["root"])
+    );
+    assert_eq!(
+        diff.change("accounts").unwrap().after,
+        serde_json::json!(["root", "readonly"])
+    );
+    assert_eq!(&diff.apply(&before).unwrap(), after);
+    assert_eq!(tr.events[1].comment.as_deref(), Some("one hour is enough"));
+}
+
+#[test]
+fn edits_that_change_nothing_make_no_edited_event() {
+    let t = two_level();
+    let same = ApplyAssetEdits {
+        accounts: Some(vec!["root".into()]),
+        ..Default::default()
+    };
+    for edits in [Some(ApplyAssetEdits::default()), Some(same)] {
+        let tr = approve(&t, &actor("bob"), edits, None, at(1)).unwrap();
+        assert!(tr.events.iter().all(|e| e.kind != EventKind::Edited));
+    }
+}
+
+#[test]
+fn invalid_edits_are_refused_field_by_field() {
+    let t = two_level();
+    let edits = ApplyAssetEdits {
+        expiry: Some(at(-10)),
+        ..Default::default()
+    };
+    let e = approve(&t, &actor("bob"), Some(edits), None, at(1)).unwrap_err();
+    assert!(
+        matches!(&e, RuleError::Invalid { field, .. } if field == "expiry"),
+        "{e:?}"
+    );
+    assert_eq!(e.http_status(), 422);
+    let edits = ApplyAssetEdits {
+        actions: Some(vec!["teleport".into()]),
+        ..Default::default()
+    };
+    let e = approve(&t, &actor("bob"), Some(edits), None, at(1)).unwrap_err();
+    assert!(
+        matches!(&e, RuleError::Invalid { field, reason } if field == "actions" && reason.contains("teleport"))
+    );
+}
+
+#[test]
+fn only_apply_asset_requests_can_be_edited() {
+    let t = login_ticket(&["bob"], "alice").unwrap().ticket;
+    let edits = ApplyAssetEdits {
+        nodes: Some(vec![Uuid::from_u128(1)]),
+        ..Default::default()
+    };
+    let e = approve(&t, &actor("bob"), Some(edits), None, at(1)).unwrap_err();
+    assert!(matches!(&e, RuleError::Invalid { field, .. } if field == "edits"));
+    assert!(!allowed_actions(&actor("bob"), &t).contains(&TicketAction::Edit));
+    assert_eq!(
+        approve(&t, &actor("bob"), None, None, at(1))
+            .unwrap()
+            .ticket
+            .state,
+        TicketState::Approved
+    );
+}
+
+#[test]
+fn comments_are_bounded() {
+    let t = two_level();
+    let e = approve(&t, &actor("bob"), None, Some("x".repeat(10_001)), at(1)).unwrap_err();
+    assert!(matches!(&e, RuleError::Invalid { field, .. } if field == "comment"));
+    let tr = approve(&t, &actor("bob"), None, Some("   ".into()), at(1)).unwrap();
+    assert_eq!(tr.events[0].comment, None);
+}
+
+// ---- reject -----------------------------------------------------------------------------
+
+#[test]
+fn a_current_assignee_rejects_at_once() {
+    let f = flow(vec![
+        level(&["bob", "carol"], Rule::All),
+        level(&["sa1"], Rule::Any),
+    ]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    let tr = reject(&t, &actor("carol"), Some("no".into()), at(2)).unwrap();
+    let t = tr.ticket;
+    assert_eq!(t.state, TicketState::Rejected);
+    assert_eq!(t.steps[0].state, StepState::Rejected);
+    assert_eq!(t.steps[1].state, StepState::Closed);
+    assert_eq!(
+        t.steps[0].assignee(uid("carol")).unwrap().decision,
+        Decision::Rejected
+    );
+    assert_eq!(tr.events.len(), 1);
+    assert_eq!(
+        (tr.events[0].kind, tr.events[0].actor),
+        (EventKind::Rejected, Some(uid("carol")))
+    );
+    assert_eq!(tr.events[0].comment.as_deref(), Some("no"));
+}
+
+#[test]
+fn an_assignee_who_approved_cannot_then_reject() {
+    let f = flow(vec![level(&["bob", "carol"], Rule::All)]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    assert_eq!(
+        reject(&t, &actor("bob"), None, at(2)).unwrap_err(),
+        RuleError::AlreadyDecided
+    );
+}
+
+// ---- close ------------------------------------------------------------------------------
+
+#[test]
+fn the_applicant_withdraws() {
+    let tr = close(&two_level(), &actor("alice"), None, at(1)).unwrap();
+    assert_eq!(tr.ticket.state, TicketState::Closed);
+    assert!(tr.ticket.steps.iter().all(|s| s.state == StepState::Closed));
+    assert_eq!(tr.events[0].kind, EventKind::Withdrawn);
+}
+
+#[test]
+fn a_current_assignee_closes() {
+    let tr = close(&two_level(), &actor("carol"), Some("dup".into()), at(1)).unwrap();
+    assert_eq!(tr.ticket.state, TicketState::Closed);
+    assert_eq!(tr.events[0].kind, EventKind::Closed);
+    assert_eq!(tr.events[0].actor, Some(uid("carol")));
+}
+
+#[test]
+fn others_cannot_close() {
+    let t = two_level();
+    for who in ["sa2", "dave", "erin", "gina"] {
+        assert_eq!(
+            close(&t, &actor(who), None, at(1)).unwrap_err(),
+            RuleError::Forbidden,
+            "{who}"
+        );
+    }
+}
+
+// ---- comment ----------------------------------------------------------------------------
+
+#[test]
+fn who_may_comment() {
+    let t = two_level();
+    for who in ["alice", "bob", "sa1", "sa2"] {
+        let tr = comment(&t, &actor(who), "  hello ", at(3)).unwrap();
+        assert_eq!(tr.ticket, t, "a comment does not change the ticket");
+        assert_eq!(tr.events[0].kind, EventKind::Commented);
+        assert_eq!(tr.events[0].comment.as_deref(), Some("hello"));
+    }
+    for who in ["gina", "erin", "dave"] {
+        assert_eq!(
+            comment(&t, &actor(who), "hello", at(3)).unwrap_err(),
+            RuleError::Forbidden,
+            "{who}"
+        );
+    }
+}
+
+#[test]
+fn comment_body_is_bounded() {
+    let t = two_level();
+    for bad in ["".to_string(), " \n ".to_string(), "x".repeat(10_001)] {
+        let e = comment(&t, &actor("alice"), &bad, at(1)).unwrap_err();
+        assert!(matches!(&e, RuleError::Invalid { field, .. } if field == "body"));
+    }
+    assert!(comment(&t, &actor("alice"), &"x".repeat(10_000), at(1)).is_ok());
+}
+
+// ---- expire -----------------------------------------------------------------------------
+
+#[test]
+fn expiry_after_the_time_to_live() {
+    let t = two_level();
+    let ttl = default_ttl(TicketType::ApplyAsset);
+    assert_eq!(
+        expire(&t, at(60 * 24 * 7 - 1), ttl).unwrap_err(),
+        RuleError::NotDue
+    );
+    let tr = expire(&t, at(60 * 24 * 7), ttl).unwrap();
+    assert_eq!(tr.ticket.state, TicketState::Expired);
+    assert!(tr.ticket.steps.iter().all(|s| s.state == StepState::Closed));
+    assert_eq!(
+        (tr.events[0].kind, tr.events[0].actor),
+        (EventKind::Expired, None)
+    );
+    assert_eq!(expires_at(&t, ttl), at(60 * 24 * 7));
+}
+
+#[test]
+fn default_time_to_live() {
+    assert_eq!(default_ttl(TicketType::LoginConfirm), Duration::minutes(10));
+    for t in [
+        TicketType::ApplyAsset,
+        TicketType::LoginAssetConfirm,
+        TicketType::CommandConfirm,
+    ] {
+        assert_eq!(default_ttl(t), Duration::days(7));
+    }
+}
+
+// ---- ended tickets ----------------------------------------------------------------------
+
+#[test]
+fn an_ended_ticket_never_changes() {
+    for state in ["approved", "rejected", "closed", "expired"] {
+        let t = ended(state);
+        assert!(!t.state.is_open());
+        for who in ["alice", "bob", "carol", "sa1", "sa2"] {
+            let a = actor(who);
+            assert_eq!(
+                approve(&t, &a, None, None, at(9)).unwrap_err(),
+                RuleError::AlreadyClosed,
+                "{state} {who}"
+            );
+            assert_eq!(
+                reject(&t, &a, None, at(9)).unwrap_err(),
+                RuleError::AlreadyClosed
+            );
+            assert_eq!(
+                close(&t, &a, None, at(9)).unwrap_err(),
+                RuleError::AlreadyClosed
+            );
+            assert_eq!(
+                comment(&t, &a, "late", at(9)).unwrap_err(),
+                RuleError::AlreadyClosed
+            );
+            assert_eq!(allowed_actions(&a, &t), vec![TicketAction::View]);
+        }
+        assert_eq!(
+            expire(&t, at(99_999), Duration::zero()).unwrap_err(),
+            RuleError::AlreadyClosed
+        );
+    }
+}
+
+// ---- who sees, who may --------------------------------------------------------------------
+
+#[test]
+fn who_can_view() {
+    let t = two_level();
+    for who in [
+        "alice", "bob", "carol", "sa1", "sa2", "dave", "erin", "gina",
+    ] {
+        assert!(can_view(&actor(who), &t), "{who} should see it");
+    }
+    for who in ["frank", "olga"] {
+        assert!(!can_view(&actor(who), &t), "{who} should not see it");
+    }
+    // An org-less ticket is seen by no org role.
+    let lt = login_ticket(&["bob"], "alice").unwrap().ticket;
+    assert!(!can_view(&actor("dave"), &lt));
+    assert!(can_view(&actor("sa2"), &lt));
+}
+
+#[test]
+fn allowed_actions_per_person() {
+    use TicketAction::*;
+    let t = two_level();
+    let cases: Vec<(&str, Vec<TicketAction>)> = vec![
+        ("alice", vec![View, Close, Comment]),
+        ("bob", vec![View, Approve, Reject, Close, Comment, Edit]),
+        ("sa1", vec![View, Comment]),
+        ("sa2", vec![View, Comment]),
+        ("dave", vec![View]),
+        ("erin", vec![View]),
+        ("gina", vec![View]),
+        ("frank", vec![]),
+    ];
+    for (who, want) in cases {
+        assert_eq!(allowed_actions(&actor(who), &t), want, "{who}");
+    }
+}
+
+// ---- flow checks ------------------------------------------------------------------------
+
+#[test]
+fn flow_validation_paths() {
+    let d = dir();
+    assert!(Flow::default_apply_asset().validate(&d, None).is_ok());
+    let e = flow(vec![]).validate(&d, Some(ORG)).unwrap_err();
+    assert!(e.has("levels"));
+    let six = flow((0..6).map(|_| level(&["bob"], Rule::Any)).collect());
+    assert!(six.validate(&d, Some(ORG)).unwrap_err().has("levels"));
+    let five = flow((0..5).map(|_| level(&["bob"], Rule::Any)).collect());
+    assert!(five.validate(&d, Some(ORG)).is_ok());
+    let bad = Flow {
+        levels: vec![
+            level(&["bob"], Rule::Any),
+            Level {
+                selector: ApproverSelector::default(),
+                rule: Rule::Any,
+            },
+            Level {
+                selector: ApproverSelector::users(vec![Uuid::from_u128(0xdead), uid("ivan")]),
+                rule: Rule::All,
+            },
+        ],
+        cc: vec![uid("ivan")],
+    };
+    let e = bad.validate(&d, Some(ORG)).unwrap_err();
+    for field in [
+        "levels[1].selector",
+        "levels[2].selector.users[0]",
+        "levels[2].selector.users[1]",
+        "cc[0]",
+    ] {
+        assert!(e.has(field), "{field} missing in {e:?}");
+    }
+    assert!(!e.has("levels[0].selector"));
+    // Org admins of an org that has no active admin: nobody today.
+    let orgless = Flow {
+        levels: vec![Level {
+            selector: ApproverSelector {
+                org_admins: true,
+                ..Default::default()
+            },
+            rule: Rule::Any,
+        }],
+        cc: vec![],
+    };
+    let mut d2 = d.clone();
+    d2.users.retain(|u| u.username != "dave");
+    assert!(orgless
+        .validate(&d2, Some(ORG))
+        .unwrap_err()
+        .has("levels[0].selector"));
+    // A global flow cannot know which org: accepted.
+    assert!(orgless.validate(&d2, None).is_ok());
+}
+
+#[test]
+fn ticket_json_round_trips() {
+    let t = two_level();
+    let json = serde_json::to_string(&t).unwrap();
+    let back: Ticket = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, t);
+    let v = serde_json::to_value(&t).unwrap();
+    assert_eq!(v["state"], "pending");
+    assert_eq!(v["ticket_type"], "apply_asset");
+    assert_eq!(v["request"]["type"], "apply_asset");
+    assert_eq!(v["steps"][0]["state"], "active");
+    assert_eq!(v["steps"][0]["rule"], "any");
+}
