@@ -1,0 +1,148 @@
+//! The one error type that crosses the wire: REST responses, server functions and the pages
+//! all speak it. `{"error": {"code", "message", "details"}}` on the REST side (SPEC §8).
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// An error a client may see: an HTTP status, a stable machine code, a sentence for people,
+/// and optionally the field it is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+impl AppError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            field: None,
+            details: None,
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "bad_request", message)
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(401, "unauthorized", "Please sign in.")
+    }
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "forbidden", message)
+    }
+    pub fn not_found(what: &str) -> Self {
+        Self::new(404, "not_found", format!("{what} not found."))
+    }
+    pub fn conflict(code: &str, message: impl Into<String>) -> Self {
+        Self::new(409, code, message)
+    }
+    /// A value that parsed but is not acceptable, tied to the field it is about.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_string()),
+            ..Self::new(422, "invalid", message)
+        }
+    }
+    pub fn too_many(message: impl Into<String>) -> Self {
+        Self::new(429, "too_many_requests", message)
+    }
+    pub fn unavailable() -> Self {
+        Self::new(
+            503,
+            "unavailable",
+            "The database is not reachable right now; try again shortly.",
+        )
+    }
+    /// Something went wrong on our side; the details go to the log, never to the client.
+    pub fn internal() -> Self {
+        Self::new(500, "internal", "Something went wrong on our side.")
+    }
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::bad_request(m)
+            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
+                0,
+                "network",
+                "Tollgate could not be reached. Check your connection and try again.",
+            ),
+            other => {
+                let mut e = AppError::internal();
+                e.details = Some(serde_json::Value::String(other.to_string()));
+                e
+            }
+        }
+    }
+}
+
+impl From<tollgate_core::RuleError> for AppError {
+    fn from(e: tollgate_core::RuleError) -> Self {
+        let mut out = AppError::new(e.http_status(), e.code(), e.to_string());
+        if let tollgate_core::RuleError::Invalid { field, .. } = &e {
+            out.field = Some(field.to_string());
+        }
+        out
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use super::AppError;
+    use axum::response::{IntoResponse, Response};
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            match &e {
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    AppError::unavailable()
+                }
+                sqlx::Error::RowNotFound => AppError::not_found("Record"),
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    AppError::conflict("already_exists", "That already exists.")
+                }
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => AppError::invalid(
+                    db.constraint().unwrap_or("reference"),
+                    "It refers to something that does not exist or is still in use.",
+                ),
+                _ => {
+                    tracing::error!(error = %e, "database error");
+                    AppError::internal()
+                }
+            }
+        }
+    }
+
+    impl IntoResponse for AppError {
+        fn into_response(self) -> Response {
+            let status = axum::http::StatusCode::from_u16(self.status)
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            let mut error = serde_json::json!({"code": self.code, "message": self.message});
+            if let Some(field) = &self.field {
+                error["field"] = field.clone().into();
+            }
+            if let Some(d) = self.details {
+                error["details"] = d;
+            }
+            (status, axum::Json(serde_json::json!({ "error": error }))).into_response()
+        }
+    }
+}

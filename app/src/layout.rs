@@ -1,0 +1,88 @@
+//! The frame of every signed-in page: the top bar with the navigation and who is signed in.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, A};
+
+use crate::auth::{current_user, SignOut};
+use crate::error::AppError;
+use crate::model::Viewer;
+
+/// The signed-in viewer, loaded once per page and shared with every page below the layout.
+pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let me: ViewerResource = Resource::new(|| (), |_| current_user());
+    provide_context(me);
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            crate::hard_navigate("/login");
+        }
+    });
+
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <Logo />
+                    <span>"Tollgate"</span>
+                </a>
+                <nav class="mainnav" aria-label="Main">
+                    <A href="/" exact=true>"Home"</A>
+                </nav>
+                <div class="who">
+                    <Transition fallback=|| ()>
+                        {move || {
+                            me.get()
+                                .and_then(|r| r.ok().flatten())
+                                .map(|v| {
+                                    let role = if v.is_super_admin() { "super admin" } else { "" };
+                                    view! {
+                                        <span class="avatar" aria-hidden="true">
+                                            {initials(&v.display_name)}
+                                        </span>
+                                        <span class="who-text">
+                                            <span class="user-name" data-testid="user-name">
+                                                {v.display_name.clone()}
+                                            </span>
+                                            <span class="user-role">{role}</span>
+                                        </span>
+                                    }
+                                })
+                        }}
+                    </Transition>
+                    <ActionForm action=sign_out attr:class="signout">
+                        <button type="submit" class="btn btn-ghost btn-sm">
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </header>
+            <main class="content">
+                <Outlet />
+            </main>
+        </div>
+    }
+}
+
+/// The Tollgate mark: a gate with a raised barrier.
+#[component]
+pub fn Logo() -> impl IntoView {
+    view! {
+        <svg class="logo" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true">
+            <rect x="3" y="6" width="5" height="22" rx="1.5" fill="currentColor" />
+            <rect x="24" y="6" width="5" height="22" rx="1.5" fill="currentColor" opacity="0.55" />
+            <path d="M8 14 L27 5" stroke="#f59e0b" stroke-width="3.5" stroke-linecap="round" />
+        </svg>
+    }
+}
+
+/// "Alice Liddell" → "AL".
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}

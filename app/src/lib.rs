@@ -1,0 +1,68 @@
+//! Tollgate's pages: server-rendered by the `server` crate, hydrated in the browser by
+//! `frontend`. Server functions parse, call the [`backend::Backend`] the server provides,
+//! and map the result; no SQL lives here.
+
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod error;
+pub mod layout;
+pub mod model;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path,
+};
+
+pub use error::AppError;
+
+/// The HTML document around the app (server side only renders it).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes and the frame around them.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="tollgate" href="/pkg/tollgate.css" />
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg" />
+        <Meta name="color-scheme" content="light" />
+        <Title formatter=|t: String| if t.is_empty() { "Tollgate".to_string() } else { format!("{t} · Tollgate") } />
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound /> }>
+                <Route path=path!("/login") view=pages::login::LoginPage />
+                <ParentRoute path=path!("") view=layout::Layout>
+                    <Route path=path!("") view=pages::home::HomePage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// Loads `path` as a fresh page (after signing in or out, so everything is fetched anew).
+pub fn hard_navigate(path: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().set_href(path);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}

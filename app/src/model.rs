@@ -1,0 +1,67 @@
+//! Shapes shared by the browser and the server: who is signed in, and small helpers.
+
+use serde::{Deserialize, Serialize};
+use tollgate_core::{OrgRole, SystemRole};
+use uuid::Uuid;
+
+/// The signed-in person, as every page and handler sees them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub system_role: SystemRole,
+    pub orgs: Vec<Membership>,
+}
+
+/// One org the viewer belongs to, with their role there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub role: OrgRole,
+}
+
+impl Viewer {
+    pub fn is_super_admin(&self) -> bool {
+        self.system_role == SystemRole::SuperAdmin
+    }
+
+    /// The core rulebook's view of this person.
+    pub fn actor(&self) -> tollgate_core::Actor {
+        tollgate_core::Actor {
+            user_id: self.id,
+            system_role: self.system_role,
+            org_roles: self.orgs.iter().map(|m| (m.org_id, m.role)).collect(),
+        }
+    }
+}
+
+/// Where to go after signing in: only a path on this site, never another host
+/// (`//evil.example` and `https://…` fall back to the home page).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains(['\r', '\n']);
+    if ok {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(safe_next("/tickets/1?x=2"), "/tickets/1?x=2");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}

@@ -1,0 +1,22 @@
+//! One module per page.
+
+pub mod home;
+pub mod login;
+
+use leptos::prelude::*;
+
+/// Shown for any URL the app does not know.
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <div class="empty-page">
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address."</p>
+            <a class="btn" href="/">"Go home"</a>
+        </div>
+    }
+}

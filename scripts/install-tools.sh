@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what Tollgate needs on this machine, skipping what is already there (idempotent).
+#   scripts/install-tools.sh          build + run: postgres, the wasm target, wasm-bindgen, binaryen
+#   scripts/install-tools.sh --test   also chromium and the browser-test runner
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for_tests=no
+[ "${1:-}" = "--test" ] && for_tests=yes
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+apt_pkgs=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_pkgs+=(postgresql)
+command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
+if [ "$for_tests" = yes ]; then
+  [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+fi
+if [ ${#apt_pkgs[@]} -gt 0 ]; then
+  echo "install-tools: apt-get install ${apt_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${apt_pkgs[@]}" >/dev/null
+  # Debian starts its own cluster on 5432; Tollgate runs its own, so leave that one alone.
+fi
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+
+# wasm-bindgen's CLI must be exactly the version of the crate in Cargo.lock.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
+  echo "install-tools: cargo install wasm-bindgen-cli $wb_version (about 3 minutes)"
+  # Not --locked: its own lock file names a crate version the registry no longer serves.
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+# Node packages: the Playwright test runner (driving Debian's chromium, no browser download)
+# and binaryen's wasm-opt (Debian's binaryen 108 breaks hydration of release builds).
+if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+  echo "install-tools: npm ci in end2end/"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,85 @@
+//! Configuration: every setting is a flag and an environment variable (README lists them).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Postgres to use. Unset: start a private one in the data folder and load the demo.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, env = "TOLLGATE_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// The URL people use to reach Tollgate (links in mail; `https://` turns on Secure cookies).
+    #[arg(long, env = "TOLLGATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Folder for the private Postgres (when DATABASE_URL is unset).
+    #[arg(long, env = "TOLLGATE_DATA_DIR", default_value = ".data")]
+    pub data_dir: PathBuf,
+
+    /// Port of the private Postgres.
+    #[arg(long, env = "TOLLGATE_PG_PORT", default_value_t = 5544)]
+    pub pg_port: u16,
+
+    /// Folder holding the built browser files (`pkg/`), made by scripts/build.sh.
+    #[arg(long, env = "TOLLGATE_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Load the demo data: `true`/`false`. Default: only with the private Postgres.
+    #[arg(long, env = "TOLLGATE_DEMO")]
+    pub demo: Option<bool>,
+
+    /// Hours a session lasts.
+    #[arg(long, env = "TOLLGATE_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: i64,
+
+    /// Largest number of database connections of this instance.
+    #[arg(long, env = "TOLLGATE_DB_POOL", default_value_t = 16)]
+    pub db_pool: u32,
+
+    /// Create this super admin at start-up when no user of that name exists (with TOLLGATE_ADMIN_PASSWORD).
+    #[arg(long, env = "TOLLGATE_ADMIN_USERNAME")]
+    pub admin_username: Option<String>,
+
+    /// Password of the bootstrap super admin.
+    #[arg(long, env = "TOLLGATE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+impl Config {
+    /// Cookies are marked Secure when Tollgate is reached over HTTPS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
+    }
+
+    /// A configuration for tests: no private Postgres, no demo, a random port.
+    pub fn for_tests(database_url: &str) -> Self {
+        Config {
+            database_url: Some(database_url.to_string()),
+            addr: "127.0.0.1:0".parse().expect("literal address"),
+            public_url: None,
+            data_dir: ".data".into(),
+            pg_port: 5544,
+            site_root: "target/site".into(),
+            demo: Some(false),
+            session_hours: 12,
+            db_pool: 8,
+            admin_username: None,
+            admin_password: None,
+        }
+    }
+}

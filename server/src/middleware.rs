@@ -1,0 +1,113 @@
+//! What every request goes through: who is calling (session cookie), from where, and the
+//! sign-in gate for pages.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tollgate_app::backend::{ClientInfo, SessionToken};
+use tollgate_app::model::safe_next;
+
+use crate::{session, AppState};
+
+/// Paths anyone may load without signing in.
+fn is_public(path: &str) -> bool {
+    path == "/login"
+        || path == "/healthz"
+        || path == "/metrics"
+        || path.starts_with("/favicon")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path.starts_with("/sfn/")
+}
+
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    req.extensions_mut().insert(ClientInfo { ip, user_agent });
+
+    let token = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(session::token_from_cookie_header);
+    let mut signed_in = false;
+    if let Some(token) = token {
+        match session::viewer(&state.pool, &token).await {
+            Ok(Some(viewer)) => {
+                signed_in = true;
+                req.extensions_mut().insert(viewer);
+            }
+            Ok(None) => {}
+            Err(e) => return e.into_response(),
+        }
+        req.extensions_mut().insert(SessionToken(token));
+    }
+
+    let path = req.uri().path().to_string();
+    if req.method() == Method::GET {
+        if path == "/login" && signed_in {
+            let next = query_param(req.uri().query(), "next").unwrap_or_else(|| "/".into());
+            return Redirect::to(&safe_next(&next)).into_response();
+        }
+        if !signed_in && !is_public(&path) {
+            let here = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into());
+            let target = format!("/login?next={}", urlencode(&here));
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn query_param(query: Option<&str>, key: &str) -> Option<String> {
+    query?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| urldecode(v))
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn urldecode(s: &str) -> String {
+    percent_encoding::percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_round_trips() {
+        let here = "/tickets/1?tab=a&b=c d";
+        assert_eq!(urldecode(&urlencode(here)), here);
+        assert_eq!(
+            query_param(Some("x=1&next=%2Fa%3Fb%3D1"), "next").as_deref(),
+            Some("/a?b=1")
+        );
+        assert_eq!(urldecode("%zz"), "%zz");
+        assert_eq!(urldecode("%4"), "%4");
+    }
+}

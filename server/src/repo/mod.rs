@@ -1,0 +1,4 @@
+//! All SQL lives here, one module per table family.
+
+pub mod directory;
+pub mod users;

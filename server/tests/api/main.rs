@@ -1,0 +1,5 @@
+//! HTTP tests of the REST API against a real Postgres (one fresh database per test, made by
+//! `#[sqlx::test]`) and a real server on a random port.
+
+mod auth;
+mod helpers;
