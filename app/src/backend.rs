@@ -9,8 +9,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use leptos::prelude::*;
 
+use crate::dto::*;
 use crate::error::AppError;
 use crate::model::Viewer;
+use uuid::Uuid;
 
 /// Where a request came from, as the server decided (it knows whether to trust proxies).
 #[derive(Debug, Clone, Default)]
@@ -42,6 +44,78 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<SignedIn, AppError>;
     /// Ends the session everywhere; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError>;
+
+    /// Tickets the viewer may see, filtered and paged.
+    async fn list_tickets(
+        &self,
+        viewer: &Viewer,
+        query: TicketQuery,
+    ) -> Result<Page<TicketSummary>, AppError>;
+    /// One ticket with its history and thread (404 when the viewer may not see it).
+    async fn ticket_detail(&self, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError>;
+    /// Opens an `apply_asset` ticket.
+    async fn open_ticket(&self, viewer: &Viewer, body: OpenTicket) -> Result<TicketDto, AppError>;
+    /// Approves the current level (with optional edits of the request).
+    async fn approve(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: ApproveBody,
+    ) -> Result<TicketDto, AppError>;
+    /// Rejects the ticket.
+    async fn reject(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError>;
+    /// Closes (applicant: withdraws) the ticket.
+    async fn close(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError>;
+    /// Writes in the ticket's thread.
+    async fn add_comment(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: NewComment,
+    ) -> Result<CommentDto, AppError>;
+    /// Approves or rejects several tickets, each on its own.
+    async fn bulk(&self, viewer: &Viewer, body: BulkBody) -> Result<Vec<BulkResult>, AppError>;
+    /// How many tickets wait for the viewer's decision.
+    async fn inbox_count(&self, viewer: &Viewer) -> Result<i64, AppError>;
+    /// Orgs the viewer may apply in.
+    async fn orgs_for(&self, viewer: &Viewer) -> Result<Vec<OrgDto>, AppError>;
+    /// The node tree of an org.
+    async fn nodes(&self, viewer: &Viewer, org: Uuid) -> Result<Vec<NodeDto>, AppError>;
+    /// Assets of an org, searched by name or address, optionally under a node.
+    async fn assets(
+        &self,
+        viewer: &Viewer,
+        org: Uuid,
+        q: Option<String>,
+        node: Option<Uuid>,
+    ) -> Result<Vec<AssetDto>, AppError>;
+    /// Accounts of the given assets.
+    async fn accounts(
+        &self,
+        viewer: &Viewer,
+        assets: Vec<Uuid>,
+    ) -> Result<Vec<AccountDto>, AppError>;
+    /// Grants the viewer may see (`mine`: only their own).
+    async fn grants(
+        &self,
+        viewer: &Viewer,
+        mine: bool,
+        page: u32,
+    ) -> Result<Page<GrantDto>, AppError>;
+    /// Revokes a grant (super admins and the org's admins).
+    async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError>;
+    /// The default period of a new request, in days.
+    async fn default_period_days(&self) -> i64;
 }
 
 /// The handle the server puts into the Leptos context.

@@ -5,6 +5,7 @@
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod dto;
 pub mod error;
 pub mod layout;
 pub mod model;

@@ -10,6 +10,7 @@ pub mod password;
 pub mod repo;
 pub mod services;
 pub mod session;
+pub mod tickets;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,10 +6,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::PgPool;
 use tollgate_app::backend::{Backend, ClientInfo, SignedIn};
+use tollgate_app::dto::*;
+use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
+use uuid::Uuid;
 
 use crate::config::Config;
-use crate::{password, repo, session};
+use crate::{password, repo, session, tickets};
 
 pub struct Services {
     pub pool: PgPool,
@@ -19,6 +22,16 @@ pub struct Services {
 impl Services {
     pub fn new(pool: PgPool, config: Arc<Config>) -> Self {
         Services { pool, config }
+    }
+
+    /// 404 unless the viewer may look at the org's estate (members, super admins, and
+    /// approvers of its pending tickets).
+    async fn browse(&self, viewer: &Viewer, org: Uuid) -> Result<(), AppError> {
+        if repo::directory::may_browse_org(&self.pool, viewer, org).await? {
+            Ok(())
+        } else {
+            Err(AppError::not_found("Org"))
+        }
     }
 }
 
@@ -70,5 +83,146 @@ impl Backend for Services {
             session::delete(&self.pool, t).await?;
         }
         Ok(session::clear_cookie(self.config.secure_cookies()))
+    }
+
+    async fn list_tickets(
+        &self,
+        viewer: &Viewer,
+        query: TicketQuery,
+    ) -> Result<Page<TicketSummary>, AppError> {
+        repo::tickets::list(&self.pool, viewer, &query).await
+    }
+
+    async fn ticket_detail(&self, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError> {
+        tickets::detail(&self.pool, viewer, id).await
+    }
+
+    async fn open_ticket(&self, viewer: &Viewer, body: OpenTicket) -> Result<TicketDto, AppError> {
+        tickets::open(&self.pool, viewer, body).await
+    }
+
+    async fn approve(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: ApproveBody,
+    ) -> Result<TicketDto, AppError> {
+        tickets::approve(&self.pool, viewer, id, body).await
+    }
+
+    async fn reject(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError> {
+        tickets::reject(&self.pool, viewer, id, body).await
+    }
+
+    async fn close(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError> {
+        tickets::close(&self.pool, viewer, id, body).await
+    }
+
+    async fn add_comment(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: NewComment,
+    ) -> Result<CommentDto, AppError> {
+        tickets::add_comment(&self.pool, viewer, id, body).await
+    }
+
+    async fn bulk(&self, viewer: &Viewer, body: BulkBody) -> Result<Vec<BulkResult>, AppError> {
+        tickets::bulk(&self.pool, viewer, body).await
+    }
+
+    async fn inbox_count(&self, viewer: &Viewer) -> Result<i64, AppError> {
+        tickets::inbox_count(&self.pool, viewer).await
+    }
+
+    async fn orgs_for(&self, viewer: &Viewer) -> Result<Vec<OrgDto>, AppError> {
+        if viewer.is_super_admin() {
+            return repo::directory::all_orgs(&self.pool).await;
+        }
+        Ok(viewer
+            .orgs
+            .iter()
+            .map(|m| OrgDto {
+                id: m.org_id,
+                name: m.org_name.clone(),
+            })
+            .collect())
+    }
+
+    async fn nodes(&self, viewer: &Viewer, org: Uuid) -> Result<Vec<NodeDto>, AppError> {
+        self.browse(viewer, org).await?;
+        repo::directory::nodes(&self.pool, org).await
+    }
+
+    async fn assets(
+        &self,
+        viewer: &Viewer,
+        org: Uuid,
+        q: Option<String>,
+        node: Option<Uuid>,
+    ) -> Result<Vec<AssetDto>, AppError> {
+        self.browse(viewer, org).await?;
+        let q = q
+            .map(|s| s.trim().chars().take(100).collect::<String>())
+            .filter(|s| !s.is_empty());
+        repo::directory::assets(&self.pool, org, q.as_deref(), node, 200).await
+    }
+
+    async fn accounts(
+        &self,
+        viewer: &Viewer,
+        assets: Vec<Uuid>,
+    ) -> Result<Vec<AccountDto>, AppError> {
+        if assets.len() > 500 {
+            return Err(AppError::invalid("assets", "at most 500 assets at a time"));
+        }
+        let orgs: Vec<Uuid> =
+            sqlx::query_scalar("SELECT DISTINCT org_id FROM assets WHERE id = ANY($1)")
+                .bind(&assets)
+                .fetch_all(&self.pool)
+                .await?;
+        for org in orgs {
+            self.browse(viewer, org).await?;
+        }
+        repo::directory::accounts_of(&self.pool, &assets).await
+    }
+
+    async fn grants(
+        &self,
+        viewer: &Viewer,
+        mine: bool,
+        page: u32,
+    ) -> Result<Page<GrantDto>, AppError> {
+        repo::grants::list(&self.pool, viewer, mine, page).await
+    }
+
+    async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError> {
+        let g = repo::grants::get(&self.pool, id)
+            .await?
+            .filter(|g| repo::grants::may_see(viewer, g))
+            .ok_or_else(|| AppError::not_found("Grant"))?;
+        if !repo::grants::may_revoke(viewer, &g) {
+            return Err(AppError::forbidden(
+                "Only super admins and the org's admins revoke grants.",
+            ));
+        }
+        repo::grants::revoke(&self.pool, id, viewer.id).await?;
+        repo::grants::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Grant"))
+    }
+
+    async fn default_period_days(&self) -> i64 {
+        tollgate_core::request::DEFAULT_APPLY_PERIOD_DAYS
     }
 }

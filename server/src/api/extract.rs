@@ -62,3 +62,84 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .ok_or_else(AppError::unauthorized)
     }
 }
+
+/// Query string: anything that does not parse → 400 with the reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| AppError::new(400, "bad_query", e.body_text()))
+    }
+}
+
+/// A path id: not a UUID → 400.
+pub struct Id(pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Id {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<uuid::Uuid>::from_request_parts(parts, state)
+            .await
+            .map(|p| Id(p.0))
+            .map_err(|_| AppError::new(400, "bad_id", "The id in the path is not a valid UUID."))
+    }
+}
+
+/// A JSON body that may be left out (then the type's default): approve, reject and close
+/// need no body. A body that is there must be valid JSON of the right shape.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::new(413, "too_large", "The body is too large.")
+                } else {
+                    AppError::bad_request(e.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        match from_whole_slice(&mut de) {
+            Ok(v) => Ok(OptionalJson(v)),
+            Err(e) if e.is_syntax() || e.is_eof() => Err(AppError::new(
+                400,
+                "malformed_json",
+                format!("The body is not valid JSON: {e}"),
+            )),
+            Err(e) => Err(AppError::new(
+                422,
+                "invalid",
+                format!("The body does not have the expected shape: {e}"),
+            )),
+        }
+    }
+}
+
+fn from_whole_slice<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, serde_json::Error> {
+    let v = T::deserialize(&mut *de)?;
+    de.end()?;
+    Ok(v)
+}

@@ -2,9 +2,12 @@
 //! every failure is an [`AppError`] with the right status.
 
 pub mod auth;
+pub mod directory;
 pub mod extract;
+pub mod grants;
+pub mod tickets;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tollgate_app::AppError;
 
@@ -15,5 +18,28 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/tickets", get(tickets::list).post(tickets::open))
+        .route("/tickets/bulk", post(tickets::bulk))
+        .route("/tickets/inbox-count", get(tickets::inbox_count))
+        .route("/tickets/{id}", get(tickets::get))
+        .route("/tickets/{id}/approve", post(tickets::approve))
+        .route("/tickets/{id}/reject", post(tickets::reject))
+        .route("/tickets/{id}/close", post(tickets::close))
+        .route(
+            "/tickets/{id}/comments",
+            get(tickets::comments).post(tickets::add_comment),
+        )
+        .route("/tickets/{id}/events", get(tickets::events))
+        .route("/orgs", get(directory::orgs))
+        .route("/nodes", get(directory::nodes))
+        .route("/assets", get(directory::assets))
+        .route("/accounts", get(directory::accounts))
+        .route("/users", get(directory::users))
+        .route("/grants", get(grants::list))
+        .route("/grants/check", get(grants::check))
+        .route(
+            "/grants/{id}",
+            get(grants::get).merge(delete(grants::revoke)),
+        )
         .fallback(|| async { AppError::not_found("API endpoint") })
 }

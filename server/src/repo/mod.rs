@@ -1,4 +1,6 @@
 //! All SQL lives here, one module per table family.
 
 pub mod directory;
+pub mod grants;
+pub mod tickets;
 pub mod users;

@@ -1,0 +1,286 @@
+//! Request and response shapes of tickets, pickers and grants: the REST API's JSON and what
+//! the pages receive from their server functions are the same types.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tollgate_core::{
+    ApplyAssetEdits, ApplyAssetForm, Decision, EventKind, RequestDiff, Rule, StepState,
+    TicketAction, TicketRequest, TicketState, TicketType,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// A person, as lists and timelines show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub username: String,
+    #[serde(default)]
+    pub display_name: String,
+}
+
+/// Something with an id and a name (orgs, nodes, assets in a ticket).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// One assignee of a level and their answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssigneeDto {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub decision: Decision,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// One approval level of a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepDto {
+    pub level: u8,
+    pub rule: Rule,
+    pub state: StepState,
+    pub assignees: Vec<AssigneeDto>,
+}
+
+/// A ticket as its viewer may see it (SPEC §8).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDto {
+    pub id: Uuid,
+    pub serial: String,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub title: String,
+    pub comment: String,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    pub applicant: Person,
+    pub state: TicketState,
+    pub current_level: u8,
+    pub steps: Vec<StepDto>,
+    pub cc: Vec<Person>,
+    pub request: TicketRequest,
+    /// Names of the nodes (as paths) and assets the request names, for display.
+    pub nodes: Vec<Named>,
+    pub assets: Vec<Named>,
+    /// What the caller may do now.
+    pub allowed_actions: Vec<TicketAction>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A row of a ticket list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketSummary {
+    pub id: Uuid,
+    pub serial: String,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub title: String,
+    pub org_name: Option<String>,
+    pub applicant: Person,
+    pub state: TicketState,
+    pub current_level: u8,
+    pub levels: u8,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One entry of a ticket's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDto {
+    pub id: i64,
+    pub kind: EventKind,
+    pub actor: Option<Person>,
+    pub level: Option<u8>,
+    pub comment: Option<String>,
+    pub diff: Option<RequestDiff>,
+    pub at: DateTime<Utc>,
+}
+
+/// A message in a ticket's thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentDto {
+    pub id: Uuid,
+    pub author: Person,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Everything the detail page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    pub ticket: TicketDto,
+    pub events: Vec<EventDto>,
+    pub comments: Vec<CommentDto>,
+}
+
+/// A page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Which tickets a list shows, relative to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// I applied.
+    #[default]
+    Mine,
+    /// Waiting for my approval now.
+    Assigned,
+    /// I approved or rejected a level of it.
+    Processed,
+    /// I am in CC.
+    Cc,
+    /// Every ticket I may see.
+    All,
+}
+
+/// Filters of a ticket list.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TicketQuery {
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub state: Option<TicketState>,
+    #[serde(default, rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    #[serde(default)]
+    pub org: Option<Uuid>,
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub page: Option<u32>,
+    #[serde(default)]
+    pub per_page: Option<u32>,
+}
+
+/// Opening an `apply_asset` ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenTicket {
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    pub org_id: Uuid,
+    pub title: String,
+    #[serde(default)]
+    pub comment: String,
+    pub request: ApplyAssetForm,
+}
+
+/// Approving, with optional edits of the request.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ApproveBody {
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub edits: Option<ApplyAssetEdits>,
+}
+
+/// Rejecting or closing.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CommentOnly {
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A message for the thread.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewComment {
+    pub body: String,
+}
+
+/// What a bulk request does to each ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkAction {
+    Approve,
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkBody {
+    pub action: BulkAction,
+    pub ids: Vec<Uuid>,
+}
+
+/// The outcome for one ticket of a bulk request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkResult {
+    pub id: Uuid,
+    pub ok: bool,
+    pub error: Option<AppError>,
+}
+
+/// A node of an org's tree; `path` is `/Default/prod/web`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeDto {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub name: String,
+    pub path: String,
+    pub asset_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssetDto {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub address: String,
+    pub platform: String,
+    pub nodes: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountDto {
+    pub id: Uuid,
+    pub asset_id: Uuid,
+    pub name: String,
+    pub username: String,
+}
+
+/// An org the caller may apply in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrgDto {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// An asset permission made from an approved ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantDto {
+    pub id: Uuid,
+    pub ticket_id: Uuid,
+    pub ticket_serial: String,
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub user: Person,
+    pub permission_name: String,
+    pub nodes: Vec<Named>,
+    pub assets: Vec<Named>,
+    pub accounts: Vec<String>,
+    pub actions: Vec<String>,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// `active`, `scheduled`, `expired` or `revoked`, at the time of the answer.
+    pub status: String,
+}
+
+/// The answer of `/grants/check`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantCheck {
+    pub allowed: bool,
+    pub grant_id: Option<Uuid>,
+    pub valid_until: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,119 @@
+//! Read endpoints the pickers need: orgs, the node tree, assets, accounts, users.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use tollgate_app::backend::Backend;
+use tollgate_app::dto::*;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use super::extract::{ApiQuery, Caller};
+use crate::AppState;
+
+fn list<T>(items: Vec<T>) -> Page<T> {
+    let n = items.len();
+    Page {
+        items,
+        total: n as i64,
+        page: 1,
+        per_page: n.max(1) as u32,
+    }
+}
+
+pub async fn orgs(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+) -> Result<Json<Page<OrgDto>>, AppError> {
+    Ok(Json(list(s.services.orgs_for(&v).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct OrgQuery {
+    org: Uuid,
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    node: Option<Uuid>,
+}
+
+pub async fn nodes(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> Result<Json<Page<NodeDto>>, AppError> {
+    Ok(Json(list(s.services.nodes(&v, q.org).await?)))
+}
+
+pub async fn assets(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    ApiQuery(q): ApiQuery<OrgQuery>,
+) -> Result<Json<Page<AssetDto>>, AppError> {
+    Ok(Json(list(s.services.assets(&v, q.org, q.q, q.node).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct AccountQuery {
+    /// Comma-separated asset ids.
+    assets: String,
+}
+
+pub async fn accounts(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    ApiQuery(q): ApiQuery<AccountQuery>,
+) -> Result<Json<Page<AccountDto>>, AppError> {
+    let mut ids = Vec::new();
+    for part in q.assets.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        ids.push(part.parse::<Uuid>().map_err(|_| {
+            AppError::new(400, "bad_query", format!("{part:?} is not an asset id"))
+        })?);
+    }
+    Ok(Json(list(s.services.accounts(&v, ids).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct UserQuery {
+    #[serde(default)]
+    q: Option<String>,
+}
+
+/// Active users by username or name: approvers may come from any org, so any signed-in user may
+/// look people up (as in a company directory); only names are shown.
+pub async fn users(
+    State(s): State<AppState>,
+    Caller(_): Caller,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> Result<Json<Page<Person>>, AppError> {
+    let like =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                format!(
+                    "%{}%",
+                    s.to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+            });
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, username, display_name FROM users
+         WHERE active AND ($1::text IS NULL OR lower(username) LIKE $1 OR lower(display_name) LIKE $1)
+         ORDER BY lower(username) LIMIT 50",
+    )
+    .bind(like)
+    .fetch_all(&s.pool)
+    .await?;
+    Ok(Json(list(
+        rows.into_iter()
+            .map(|(id, username, display_name)| Person {
+                id,
+                username,
+                display_name,
+            })
+            .collect(),
+    )))
+}

@@ -1,0 +1,226 @@
+//! Grants: asset permissions made from approved tickets.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use tollgate_app::dto::{GrantCheck, GrantDto, Named, Page, Person};
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use tollgate_core::{ApplyAssetRequest, OrgRole, Ticket};
+use uuid::Uuid;
+
+/// Writes the grant of an approved ticket; its id is the ticket's, so a second write is a no-op.
+pub async fn insert_from_ticket(
+    db: &mut PgConnection,
+    t: &Ticket,
+    org: Uuid,
+    r: &ApplyAssetRequest,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO grants (id, org_id, user_id, permission_name, nodes, assets, accounts, actions, valid_from, valid_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(t.id)
+    .bind(org)
+    .bind(t.applicant.id)
+    .bind(r.permission_name.as_str())
+    .bind(&r.nodes)
+    .bind(&r.assets)
+    .bind(r.accounts.iter().map(|a| a.as_str().to_string()).collect::<Vec<_>>())
+    .bind(r.actions.names())
+    .bind(r.window.start())
+    .bind(r.window.expiry())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: Uuid,
+    serial: String,
+    org_id: Uuid,
+    org_name: String,
+    user_id: Uuid,
+    username: String,
+    display_name: String,
+    permission_name: String,
+    nodes: Vec<Uuid>,
+    assets: Vec<Uuid>,
+    accounts: Vec<String>,
+    actions: Vec<String>,
+    valid_from: DateTime<Utc>,
+    valid_until: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+    node_names: Vec<String>,
+    asset_names: Vec<String>,
+    total: i64,
+}
+
+const SELECT: &str = "SELECT g.id, t.serial, g.org_id, o.name AS org_name, g.user_id, u.username, u.display_name,
+        g.permission_name, g.nodes, g.assets, g.accounts, g.actions, g.valid_from, g.valid_until, g.revoked_at,
+        ARRAY(SELECT COALESCE(n.name, '(deleted node)') FROM unnest(g.nodes) WITH ORDINALITY x(id, i)
+              LEFT JOIN nodes n ON n.id = x.id ORDER BY x.i) AS node_names,
+        ARRAY(SELECT COALESCE(a.name, '(deleted asset)') FROM unnest(g.assets) WITH ORDINALITY x(id, i)
+              LEFT JOIN assets a ON a.id = x.id ORDER BY x.i) AS asset_names,
+        count(*) OVER () AS total
+    FROM grants g JOIN tickets t ON t.id = g.id JOIN orgs o ON o.id = g.org_id JOIN users u ON u.id = g.user_id";
+
+fn to_dto(r: GrantRow, now: DateTime<Utc>) -> GrantDto {
+    let status = if r.revoked_at.is_some() {
+        "revoked"
+    } else if now >= r.valid_until {
+        "expired"
+    } else if now < r.valid_from {
+        "scheduled"
+    } else {
+        "active"
+    };
+    GrantDto {
+        id: r.id,
+        ticket_id: r.id,
+        ticket_serial: r.serial,
+        org_id: r.org_id,
+        org_name: r.org_name,
+        user: Person {
+            id: r.user_id,
+            username: r.username,
+            display_name: r.display_name,
+        },
+        permission_name: r.permission_name,
+        nodes: r
+            .nodes
+            .into_iter()
+            .zip(r.node_names)
+            .map(|(id, name)| Named { id, name })
+            .collect(),
+        assets: r
+            .assets
+            .into_iter()
+            .zip(r.asset_names)
+            .map(|(id, name)| Named { id, name })
+            .collect(),
+        accounts: r.accounts,
+        actions: r.actions,
+        valid_from: r.valid_from,
+        valid_until: r.valid_until,
+        revoked_at: r.revoked_at,
+        status: status.to_string(),
+    }
+}
+
+/// Orgs whose grants the viewer oversees (admin or auditor).
+fn overseen(viewer: &Viewer) -> Vec<Uuid> {
+    viewer
+        .orgs
+        .iter()
+        .filter(|m| matches!(m.role, OrgRole::OrgAdmin | OrgRole::OrgAuditor))
+        .map(|m| m.org_id)
+        .collect()
+}
+
+/// Grants the viewer may see: their own, or (not `mine`) also those of orgs they oversee.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: &Viewer,
+    mine: bool,
+    page: u32,
+) -> Result<Page<GrantDto>, AppError> {
+    let per_page = 50u32;
+    let page = page.max(1);
+    let sql = format!(
+        "{SELECT} WHERE g.user_id = $1 OR (NOT $2 AND ($3 OR g.org_id = ANY($4)))
+         ORDER BY g.created_at DESC LIMIT $5 OFFSET $6"
+    );
+    let rows: Vec<GrantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(viewer.id)
+        .bind(mine)
+        .bind(viewer.is_super_admin())
+        .bind(overseen(viewer))
+        .bind(per_page as i64)
+        .bind(((page - 1) * per_page) as i64)
+        .fetch_all(db)
+        .await?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let now = Utc::now();
+    Ok(Page {
+        items: rows.into_iter().map(|r| to_dto(r, now)).collect(),
+        total,
+        page,
+        per_page,
+    })
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<GrantDto>, AppError> {
+    let row: Option<GrantRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE g.id = $1")))
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|r| to_dto(r, Utc::now())))
+}
+
+/// Whether the viewer may see the grant.
+pub fn may_see(viewer: &Viewer, g: &GrantDto) -> bool {
+    viewer.is_super_admin() || g.user.id == viewer.id || overseen(viewer).contains(&g.org_id)
+}
+
+/// Whether the viewer may revoke the grant (super admins, the org's admins).
+pub fn may_revoke(viewer: &Viewer, g: &GrantDto) -> bool {
+    viewer.is_super_admin()
+        || viewer
+            .orgs
+            .iter()
+            .any(|m| m.org_id == g.org_id && m.role == OrgRole::OrgAdmin)
+}
+
+pub async fn revoke(db: impl PgExecutor<'_>, id: Uuid, by: Uuid) -> Result<(), AppError> {
+    sqlx::query("UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(by)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// May `user` use `account` on `asset` for `action` right now? Against live grants only:
+/// not revoked, inside their window, naming the asset or a node above it, the account (or
+/// `@ALL`) and the action (or `all`).
+pub async fn check(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    asset: Uuid,
+    account: &str,
+    action: &str,
+) -> Result<GrantCheck, AppError> {
+    let row: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "WITH RECURSIVE above AS (
+            SELECT n.id, n.parent_id FROM nodes n JOIN asset_nodes an ON an.node_id = n.id WHERE an.asset_id = $2
+            UNION
+            SELECT p.id, p.parent_id FROM nodes p JOIN above ON above.parent_id = p.id
+         )
+         SELECT g.id, g.valid_until FROM grants g
+         WHERE g.user_id = $1 AND g.revoked_at IS NULL AND g.valid_from <= now() AND g.valid_until > now()
+           AND ($2 = ANY(g.assets) OR g.nodes && ARRAY(SELECT id FROM above))
+           AND ('@ALL' = ANY(g.accounts) OR lower($3) = ANY(SELECT lower(x) FROM unnest(g.accounts) x))
+           AND ('all' = ANY(g.actions) OR $4 = ANY(g.actions))
+         ORDER BY g.valid_until DESC LIMIT 1",
+    )
+    .bind(user)
+    .bind(asset)
+    .bind(account)
+    .bind(action)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some((id, until)) => GrantCheck {
+            allowed: true,
+            grant_id: Some(id),
+            valid_until: Some(until),
+        },
+        None => GrantCheck {
+            allowed: false,
+            grant_id: None,
+            valid_until: None,
+        },
+    })
+}

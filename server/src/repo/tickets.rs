@@ -1,0 +1,350 @@
+//! Tickets: load one (locked for a change), write one back after a transition, lists.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use tollgate_app::dto::{Page, Person, Scope, TicketQuery, TicketSummary};
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use tollgate_core::{
+    Decision, OrgRole, Step, Ticket, TicketEvent, TicketRequest, TicketState, TicketType, UserRef,
+};
+use uuid::Uuid;
+
+/// A ticket row as stored.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: Uuid,
+    pub serial: String,
+    pub ticket_type: String,
+    pub title: String,
+    pub org_id: Option<Uuid>,
+    pub applicant_id: Uuid,
+    pub applicant_username: String,
+    pub state: String,
+    pub current_level: i16,
+    pub request: Value,
+    pub steps: Value,
+    pub cc: Value,
+    pub comment: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> AppError {
+    tracing::error!(what, error = %e, "a stored ticket does not parse");
+    AppError::internal()
+}
+
+impl TicketRow {
+    /// The rulebook's ticket.
+    pub fn to_core(&self) -> Result<Ticket, AppError> {
+        Ok(Ticket {
+            id: self.id,
+            serial: self.serial.clone(),
+            ticket_type: self
+                .ticket_type
+                .parse::<TicketType>()
+                .map_err(|e| corrupt("type", e))?,
+            title: self.title.clone(),
+            org_id: self.org_id,
+            applicant: UserRef::new(self.applicant_id, self.applicant_username.clone()),
+            state: self
+                .state
+                .parse::<TicketState>()
+                .map_err(|e| corrupt("state", e))?,
+            current_level: u8::try_from(self.current_level).map_err(|e| corrupt("level", e))?,
+            steps: serde_json::from_value::<Vec<Step>>(self.steps.clone())
+                .map_err(|e| corrupt("steps", e))?,
+            cc: serde_json::from_value::<Vec<UserRef>>(self.cc.clone())
+                .map_err(|e| corrupt("cc", e))?,
+            request: serde_json::from_value::<TicketRequest>(self.request.clone())
+                .map_err(|e| corrupt("request", e))?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT t.id, t.serial, t.ticket_type, t.title, t.org_id, t.applicant_id,
+    u.username AS applicant_username, t.state, t.current_level, t.request, t.steps, t.cc,
+    t.comment, t.created_at, t.updated_at, t.expires_at
+    FROM tickets t JOIN users u ON u.id = t.applicant_id";
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<TicketRow>, AppError> {
+    Ok(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Loads a ticket and locks its row until the transaction ends: every change goes through here,
+/// so two approvers acting at once are served one after the other.
+pub async fn get_for_update(
+    db: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<TicketRow>, AppError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE t.id = $1 FOR UPDATE OF t"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The next serial number of `day`: an upsert on the day's counter, safe under concurrency.
+pub async fn next_serial(db: &mut PgConnection, day: NaiveDate) -> Result<String, AppError> {
+    let n: i32 = sqlx::query_scalar(
+        "INSERT INTO ticket_serials (day, last) VALUES ($1, 1)
+         ON CONFLICT (day) DO UPDATE SET last = ticket_serials.last + 1 RETURNING last",
+    )
+    .bind(day)
+    .fetch_one(db)
+    .await?;
+    Ok(tollgate_core::serial(day, n as u32))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
+    serde_json::to_value(v).map_err(|e| corrupt("serialize", e))
+}
+
+/// Writes a newly opened ticket.
+pub async fn insert(
+    db: &mut PgConnection,
+    t: &Ticket,
+    comment: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state, current_level,
+           request, steps, cc, comment, created_at, updated_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(t.id)
+    .bind(&t.serial)
+    .bind(t.ticket_type.as_str())
+    .bind(&t.title)
+    .bind(t.org_id)
+    .bind(t.applicant.id)
+    .bind(t.state.as_str())
+    .bind(t.current_level as i16)
+    .bind(json(&t.request)?)
+    .bind(json(&t.steps)?)
+    .bind(json(&t.cc)?)
+    .bind(comment)
+    .bind(t.created_at)
+    .bind(t.updated_at)
+    .bind(expires_at)
+    .execute(&mut *db)
+    .await?;
+    for cc in &t.cc {
+        sqlx::query(
+            "INSERT INTO ticket_cc (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(t.id)
+        .bind(cc.id)
+        .execute(&mut *db)
+        .await?;
+    }
+    write_assignees(db, t).await
+}
+
+/// Writes a ticket back after a transition.
+pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
+         WHERE id = $1",
+    )
+    .bind(t.id)
+    .bind(t.state.as_str())
+    .bind(t.current_level as i16)
+    .bind(json(&t.request)?)
+    .bind(json(&t.steps)?)
+    .bind(t.updated_at)
+    .execute(&mut *db)
+    .await?;
+    write_assignees(db, t).await
+}
+
+/// Mirrors the steps into `ticket_assignees`, with `awaiting` set exactly for the
+/// undecided assignees of the current level of a pending ticket.
+async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM ticket_assignees WHERE ticket_id = $1")
+        .bind(t.id)
+        .execute(&mut *db)
+        .await?;
+    let mut levels = Vec::new();
+    let mut users = Vec::new();
+    let mut decisions = Vec::new();
+    let mut decided = Vec::new();
+    let mut awaiting = Vec::new();
+    for step in &t.steps {
+        for a in &step.assignees {
+            levels.push(step.level as i16);
+            users.push(a.user_id);
+            decisions.push(a.decision.as_str().to_string());
+            decided.push(a.decided_at);
+            awaiting.push(
+                t.state == TicketState::Pending
+                    && step.level == t.current_level
+                    && a.decision == Decision::Pending,
+            );
+        }
+    }
+    sqlx::query(
+        "INSERT INTO ticket_assignees (ticket_id, level, user_id, decision, decided_at, awaiting)
+         SELECT $1, * FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::timestamptz[], $6::bool[])",
+    )
+    .bind(t.id)
+    .bind(levels)
+    .bind(users)
+    .bind(decisions)
+    .bind(decided)
+    .bind(awaiting)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Appends events to the ticket's history.
+pub async fn insert_events(
+    db: &mut PgConnection,
+    ticket: Uuid,
+    events: &[TicketEvent],
+) -> Result<(), AppError> {
+    for e in events {
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(ticket)
+        .bind(e.kind.as_str())
+        .bind(e.actor)
+        .bind(e.level.map(|l| l as i16))
+        .bind(&e.comment)
+        .bind(e.diff.as_ref().map(json).transpose()?)
+        .bind(e.at)
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    serial: String,
+    ticket_type: String,
+    title: String,
+    org_name: Option<String>,
+    applicant_id: Uuid,
+    username: String,
+    display_name: String,
+    state: String,
+    current_level: i16,
+    levels: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    total: i64,
+}
+
+/// Tickets of a list, newest first. Only tickets the viewer may see are ever returned.
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    viewer: &Viewer,
+    q: &TicketQuery,
+) -> Result<Page<TicketSummary>, AppError> {
+    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let scope_sql = match q.scope {
+        Scope::Mine => "t.applicant_id = $1",
+        Scope::Assigned => "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND awaiting)",
+        Scope::Processed => {
+            "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND decided_at IS NOT NULL)"
+        }
+        Scope::Cc => "t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)",
+        Scope::All if viewer.is_super_admin() => "true",
+        Scope::All => {
+            "(t.applicant_id = $1
+              OR t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1)
+              OR t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)
+              OR t.org_id = ANY($2))"
+        }
+    };
+    let overseen: Vec<Uuid> = viewer
+        .orgs
+        .iter()
+        .filter(|m| matches!(m.role, OrgRole::OrgAdmin | OrgRole::OrgAuditor))
+        .map(|m| m.org_id)
+        .collect();
+    let search =
+        q.q.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.chars().take(200).collect::<String>());
+    let like = search.as_ref().map(|s| {
+        format!(
+            "%{}%",
+            s.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let sql = format!(
+        "SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
+                u.username, u.display_name, t.state, t.current_level,
+                jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at,
+                count(*) OVER () AS total
+         FROM tickets t JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
+         WHERE {scope_sql}
+           AND ($3::text IS NULL OR t.state = $3)
+           AND ($4::text IS NULL OR t.ticket_type = $4)
+           AND ($5::uuid IS NULL OR t.org_id = $5)
+           AND ($6::text IS NULL OR t.serial = $6 OR lower(t.title) LIKE $7)
+         ORDER BY t.created_at DESC, t.id
+         LIMIT $8 OFFSET $9"
+    );
+    let rows: Vec<SummaryRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(viewer.id)
+        .bind(&overseen)
+        .bind(q.state.map(|s| s.as_str()))
+        .bind(q.ticket_type.map(|t| t.as_str()))
+        .bind(q.org)
+        .bind(&search)
+        .bind(&like)
+        .bind(per_page as i64)
+        .bind(((page - 1) as i64) * per_page as i64)
+        .fetch_all(db)
+        .await?;
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let mut items = Vec::with_capacity(rows.len());
+    for r in rows {
+        items.push(TicketSummary {
+            id: r.id,
+            serial: r.serial,
+            ticket_type: r.ticket_type.parse().map_err(|e| corrupt("type", e))?,
+            title: r.title,
+            org_name: r.org_name,
+            applicant: Person {
+                id: r.applicant_id,
+                username: r.username,
+                display_name: r.display_name,
+            },
+            state: r.state.parse().map_err(|e| corrupt("state", e))?,
+            current_level: r.current_level as u8,
+            levels: r.levels as u8,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        });
+    }
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+    })
+}

@@ -1,0 +1,470 @@
+//! Ticket use-cases. Each change is one transaction that locks the ticket, asks `core` whether
+//! and how it may change, writes the new state with its events (and, for the last approval of
+//! an `apply_asset` ticket, the grant), and commits.
+
+use chrono::Utc;
+use sqlx::{PgConnection, PgPool};
+use tollgate_app::dto::*;
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use tollgate_core::{
+    allowed_actions, can_view, Actor, ApplyAssetEdits, ApplyAssetRequest, FieldErrors, NewTicket,
+    RuleError, Ticket, TicketRequest, TicketState, TicketType, Transition, UserRef,
+};
+use uuid::Uuid;
+
+use crate::repo::{directory as dir, grants, tickets as repo};
+
+/// The first field error as the error, with every field's reason in `details`.
+pub fn field_errors(e: FieldErrors) -> AppError {
+    let details = serde_json::json!(e
+        .0
+        .iter()
+        .map(|f| serde_json::json!({"field": f.field, "reason": f.reason}))
+        .collect::<Vec<_>>());
+    AppError::from(e.first()).with_details(details)
+}
+
+/// A refused transition; conflicts carry the ticket's current state, so the loser of a race
+/// learns what happened.
+fn refused(e: RuleError, t: &Ticket) -> AppError {
+    let status = e.http_status();
+    let err = AppError::from(e);
+    if status == 409 {
+        err.with_details(serde_json::json!({"state": t.state, "current_level": t.current_level}))
+    } else {
+        err
+    }
+}
+
+/// Checks that an apply_asset request only names things of its org.
+async fn check_references(
+    db: &mut PgConnection,
+    org: Uuid,
+    nodes: Option<&[Uuid]>,
+    assets: Option<&[Uuid]>,
+    accounts: Option<&[String]>,
+) -> Result<(), AppError> {
+    if let Some(nodes) = nodes {
+        let bad = dir::foreign_nodes(&mut *db, org, nodes).await?;
+        if let Some(b) = bad.first() {
+            return Err(AppError::invalid(
+                "nodes",
+                format!("{b} is not a node of this org"),
+            ));
+        }
+    }
+    if let Some(assets) = assets {
+        let bad = dir::foreign_assets(&mut *db, org, assets).await?;
+        if let Some(b) = bad.first() {
+            return Err(AppError::invalid(
+                "assets",
+                format!("{b} is not an asset of this org"),
+            ));
+        }
+    }
+    if let Some(accounts) = accounts {
+        let names: Vec<String> = accounts.iter().map(|a| a.trim().to_string()).collect();
+        let bad = dir::unknown_accounts(&mut *db, org, &names).await?;
+        if let Some(b) = bad.first() {
+            return Err(AppError::invalid(
+                "accounts",
+                format!("no asset of this org has an account named {b:?}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The ticket as `viewer` may see it.
+pub async fn dto(
+    db: &mut PgConnection,
+    t: &Ticket,
+    viewer: &Viewer,
+    comment: &str,
+    expires_at: chrono::DateTime<Utc>,
+) -> Result<TicketDto, AppError> {
+    let mut ids: Vec<Uuid> = vec![t.applicant.id];
+    ids.extend(
+        t.steps
+            .iter()
+            .flat_map(|s| s.assignees.iter().map(|a| a.user_id)),
+    );
+    ids.extend(t.cc.iter().map(|c| c.id));
+    let people = dir::people(&mut *db, &ids).await?;
+    let person = |r: &UserRef| {
+        people.get(&r.id).cloned().unwrap_or(Person {
+            id: r.id,
+            username: r.username.clone(),
+            display_name: r.username.clone(),
+        })
+    };
+    let (nodes, assets) = match t.request.as_apply_asset() {
+        Some(r) => dir::labels(&mut *db, t.org_id, &r.nodes, &r.assets).await?,
+        None => (vec![], vec![]),
+    };
+    let org_name = match t.org_id {
+        Some(o) => dir::org_name(&mut *db, o).await?,
+        None => None,
+    };
+    Ok(TicketDto {
+        id: t.id,
+        serial: t.serial.clone(),
+        ticket_type: t.ticket_type,
+        title: t.title.clone(),
+        comment: comment.to_string(),
+        org_id: t.org_id,
+        org_name,
+        applicant: person(&t.applicant),
+        state: t.state,
+        current_level: t.current_level,
+        steps: t
+            .steps
+            .iter()
+            .map(|s| StepDto {
+                level: s.level,
+                rule: s.rule,
+                state: s.state,
+                assignees: s
+                    .assignees
+                    .iter()
+                    .map(|a| {
+                        let p = person(&UserRef::new(a.user_id, a.username.clone()));
+                        AssigneeDto {
+                            id: a.user_id,
+                            username: p.username,
+                            display_name: p.display_name,
+                            decision: a.decision,
+                            decided_at: a.decided_at,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect(),
+        cc: t.cc.iter().map(person).collect(),
+        request: t.request.clone(),
+        nodes,
+        assets,
+        allowed_actions: allowed_actions(&viewer.actor(), t),
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        expires_at,
+    })
+}
+
+/// Opens an `apply_asset` ticket for the viewer.
+pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<TicketDto, AppError> {
+    if body.ticket_type != TicketType::ApplyAsset {
+        return Err(AppError::invalid(
+            "type",
+            "only apply_asset tickets are opened here; the others are opened by sign-ins and gateways",
+        ));
+    }
+    let mut db = pool.acquire().await?;
+    if dir::org_name(&mut *db, body.org_id).await?.is_none() {
+        return Err(AppError::invalid("org_id", "there is no such org"));
+    }
+    if !viewer.is_super_admin() && !viewer.orgs.iter().any(|m| m.org_id == body.org_id) {
+        return Err(AppError::forbidden(
+            "You can only apply for access in an org you belong to.",
+        ));
+    }
+    let request: ApplyAssetRequest = body.request.clone().parse().map_err(field_errors)?;
+    check_references(
+        &mut db,
+        body.org_id,
+        Some(&request.nodes),
+        Some(&request.assets),
+        Some(&body.request.accounts),
+    )
+    .await?;
+    let comment = body.comment.trim().to_string();
+    if comment.chars().count() > tollgate_core::transition::MAX_COMMENT_CHARS {
+        return Err(AppError::invalid("comment", "the comment is too long"));
+    }
+    let flow = dir::effective_flow(&mut *db, Some(body.org_id), "apply_asset")
+        .await?
+        .unwrap_or_else(tollgate_core::Flow::default_apply_asset);
+    drop(db);
+
+    let mut tx = pool.begin().await?;
+    let mut named: Vec<Uuid> = flow
+        .levels
+        .iter()
+        .flat_map(|l| l.selector.users.clone())
+        .collect();
+    named.extend(flow.cc.iter().copied());
+    named.push(viewer.id);
+    let directory = dir::directory_for(&mut tx, Some(body.org_id), &named).await?;
+    let now = Utc::now();
+    let serial = repo::next_serial(&mut tx, now.date_naive()).await?;
+    let Transition { ticket, events } = tollgate_core::open(
+        NewTicket {
+            id: Uuid::new_v4(),
+            serial,
+            title: body.title.clone(),
+            org_id: Some(body.org_id),
+            applicant: UserRef::new(viewer.id, viewer.username.clone()),
+            request: TicketRequest::ApplyAsset(request),
+        },
+        &flow,
+        &directory,
+        now,
+    )
+    .map_err(AppError::from)?;
+    let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
+    repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
+    repo::insert_events(&mut tx, ticket.id, &events).await?;
+    let out = dto(&mut tx, &ticket, viewer, &comment, expires_at).await?;
+    tx.commit().await?;
+    tracing::info!(serial = %ticket.serial, applicant = %viewer.username, "ticket opened");
+    Ok(out)
+}
+
+/// Loads, checks visibility, applies `change`, writes — all under the ticket's row lock.
+async fn change(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: Uuid,
+    edits: Option<&ApplyAssetEdits>,
+    change: impl FnOnce(&Ticket, &Actor) -> Result<Transition, RuleError>,
+) -> Result<TicketDto, AppError> {
+    let mut tx = pool.begin().await?;
+    let row = repo::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Ticket"))?;
+    let ticket = row.to_core()?;
+    let actor = viewer.actor();
+    if !can_view(&actor, &ticket) {
+        return Err(AppError::not_found("Ticket"));
+    }
+    if let (Some(e), Some(org)) = (edits, ticket.org_id) {
+        if ticket.state == TicketState::Pending && ticket.is_current_assignee(viewer.id) {
+            check_references(
+                &mut tx,
+                org,
+                e.nodes.as_deref(),
+                e.assets.as_deref(),
+                e.accounts.as_deref(),
+            )
+            .await?;
+        }
+    }
+    let Transition {
+        ticket: after,
+        events,
+    } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
+    repo::update(&mut tx, &after).await?;
+    repo::insert_events(&mut tx, after.id, &events).await?;
+    if after.state == TicketState::Approved {
+        if let (Some(req), Some(org)) = (after.request.as_apply_asset(), after.org_id) {
+            grants::insert_from_ticket(&mut tx, &after, org, req).await?;
+        }
+    }
+    let out = dto(&mut tx, &after, viewer, &row.comment, row.expires_at).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+pub async fn approve(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: Uuid,
+    body: ApproveBody,
+) -> Result<TicketDto, AppError> {
+    let edits = body.edits.filter(|e| !e.is_empty());
+    let now = Utc::now();
+    change(pool, viewer, id, edits.as_ref(), |t, a| {
+        tollgate_core::approve(t, a, edits.clone(), body.comment.clone(), now)
+    })
+    .await
+}
+
+pub async fn reject(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: Uuid,
+    body: CommentOnly,
+) -> Result<TicketDto, AppError> {
+    let now = Utc::now();
+    change(pool, viewer, id, None, |t, a| {
+        tollgate_core::reject(t, a, body.comment.clone(), now)
+    })
+    .await
+}
+
+pub async fn close(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: Uuid,
+    body: CommentOnly,
+) -> Result<TicketDto, AppError> {
+    let now = Utc::now();
+    change(pool, viewer, id, None, |t, a| {
+        tollgate_core::close(t, a, body.comment.clone(), now)
+    })
+    .await
+}
+
+pub async fn add_comment(
+    pool: &PgPool,
+    viewer: &Viewer,
+    id: Uuid,
+    body: NewComment,
+) -> Result<CommentDto, AppError> {
+    let mut tx = pool.begin().await?;
+    let row = repo::get_for_update(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Ticket"))?;
+    let ticket = row.to_core()?;
+    let actor = viewer.actor();
+    if !can_view(&actor, &ticket) {
+        return Err(AppError::not_found("Ticket"));
+    }
+    let now = Utc::now();
+    let Transition { events, .. } = tollgate_core::comment(&ticket, &actor, &body.body, now)
+        .map_err(|e| refused(e, &ticket))?;
+    let text = body.body.trim().to_string();
+    let comment_id = Uuid::new_v4();
+    sqlx::query("INSERT INTO ticket_comments (id, ticket_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(comment_id)
+        .bind(id)
+        .bind(viewer.id)
+        .bind(&text)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    repo::insert_events(&mut tx, id, &events).await?;
+    tx.commit().await?;
+    Ok(CommentDto {
+        id: comment_id,
+        author: Person {
+            id: viewer.id,
+            username: viewer.username.clone(),
+            display_name: viewer.display_name.clone(),
+        },
+        body: text,
+        created_at: now,
+    })
+}
+
+pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError> {
+    let mut db = pool.acquire().await?;
+    let row = repo::get(&mut *db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Ticket"))?;
+    let ticket = row.to_core()?;
+    if !can_view(&viewer.actor(), &ticket) {
+        return Err(AppError::not_found("Ticket"));
+    }
+    let dto = dto(&mut db, &ticket, viewer, &row.comment, row.expires_at).await?;
+    let events = events(&mut db, id).await?;
+    let comments = comments(&mut db, id).await?;
+    Ok(TicketDetail {
+        ticket: dto,
+        events,
+        comments,
+    })
+}
+
+pub async fn events(db: &mut PgConnection, id: Uuid) -> Result<Vec<EventDto>, AppError> {
+    let rows: Vec<(i64, String, Option<Uuid>, Option<String>, Option<String>, Option<i16>, Option<String>, Option<serde_json::Value>, chrono::DateTime<Utc>)> =
+        sqlx::query_as(
+            "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
+             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
+             WHERE e.ticket_id = $1 ORDER BY e.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (id, kind, actor, username, display_name, level, comment, diff, at) in rows {
+        out.push(EventDto {
+            id,
+            kind: kind.parse().map_err(|_| AppError::internal())?,
+            actor: actor.map(|id| Person {
+                id,
+                username: username.clone().unwrap_or_default(),
+                display_name: display_name.clone().unwrap_or_default(),
+            }),
+            level: level.map(|l| l as u8),
+            comment,
+            diff: diff.and_then(|d| serde_json::from_value(d).ok()),
+            at,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn comments(db: &mut PgConnection, id: Uuid) -> Result<Vec<CommentDto>, AppError> {
+    let rows: Vec<(Uuid, Uuid, String, String, String, chrono::DateTime<Utc>)> = sqlx::query_as(
+        "SELECT c.id, c.author_id, u.username, u.display_name, c.body, c.created_at
+         FROM ticket_comments c JOIN users u ON u.id = c.author_id
+         WHERE c.ticket_id = $1 ORDER BY c.created_at, c.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, author, username, display_name, body, created_at)| CommentDto {
+                id,
+                author: Person {
+                    id: author,
+                    username,
+                    display_name,
+                },
+                body,
+                created_at,
+            },
+        )
+        .collect())
+}
+
+/// Approves or rejects each ticket on its own; one failure does not stop the others.
+pub async fn bulk(
+    pool: &PgPool,
+    viewer: &Viewer,
+    body: BulkBody,
+) -> Result<Vec<BulkResult>, AppError> {
+    if body.ids.is_empty() {
+        return Err(AppError::invalid("ids", "choose at least one ticket"));
+    }
+    if body.ids.len() > 100 {
+        return Err(AppError::invalid("ids", "at most 100 tickets at a time"));
+    }
+    let mut results = Vec::with_capacity(body.ids.len());
+    let mut seen = std::collections::HashSet::new();
+    for id in body.ids {
+        if !seen.insert(id) {
+            continue;
+        }
+        let r = match body.action {
+            BulkAction::Approve => approve(pool, viewer, id, ApproveBody::default()).await,
+            BulkAction::Reject => reject(pool, viewer, id, CommentOnly::default()).await,
+        };
+        results.push(match r {
+            Ok(_) => BulkResult {
+                id,
+                ok: true,
+                error: None,
+            },
+            Err(e) => BulkResult {
+                id,
+                ok: false,
+                error: Some(e),
+            },
+        });
+    }
+    Ok(results)
+}
+
+pub async fn inbox_count(pool: &PgPool, viewer: &Viewer) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM ticket_assignees WHERE user_id = $1 AND awaiting")
+            .bind(viewer.id)
+            .fetch_one(pool)
+            .await?,
+    )
+}
