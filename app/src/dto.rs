@@ -117,6 +117,8 @@ pub struct TicketDetail {
     pub ticket: TicketDto,
     pub events: Vec<EventDto>,
     pub comments: Vec<CommentDto>,
+    /// Names of the nodes and assets that the history's diffs mention.
+    pub labels: Vec<Named>,
 }
 
 /// A page of a list.

@@ -10,10 +10,21 @@ use crate::model::Viewer;
 /// The signed-in viewer, loaded once per page and shared with every page below the layout.
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
+/// How many tickets wait for the viewer; pages that decide tickets refetch it.
+#[derive(Clone, Copy)]
+pub struct InboxCount(pub Resource<Result<i64, AppError>>);
+
 #[component]
 pub fn Layout() -> impl IntoView {
     let me: ViewerResource = Resource::new(|| (), |_| current_user());
     provide_context(me);
+    let location = leptos_router::hooks::use_location();
+    // Counted anew on every navigation, so the badge follows decisions made on other pages.
+    let count = Resource::new(
+        move || location.pathname.get(),
+        |_| crate::api::inbox_count(),
+    );
+    provide_context(InboxCount(count));
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -29,7 +40,22 @@ pub fn Layout() -> impl IntoView {
                     <span>"Tollgate"</span>
                 </a>
                 <nav class="mainnav" aria-label="Main">
-                    <A href="/" exact=true>"Home"</A>
+                    <A href="/tickets">"My applications"</A>
+                    <A href="/inbox">
+                        "Approvals"
+                        <Transition fallback=|| ()>
+                            {move || {
+                                count
+                                    .get()
+                                    .and_then(|r| r.ok())
+                                    .filter(|n| *n > 0)
+                                    .map(|n| view! {
+                                        <span class="count-badge" data-testid="inbox-badge" aria-label=format!("{n} waiting")>{n}</span>
+                                    })
+                            }}
+                        </Transition>
+                    </A>
+                    <A href="/grants">"Grants"</A>
                 </nav>
                 <div class="who">
                     <Transition fallback=|| ()>

@@ -2,14 +2,17 @@
 //! `frontend`. Server functions parse, call the [`backend::Backend`] the server provides,
 //! and map the result; no SQL lives here.
 
+pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod components;
 pub mod dto;
 pub mod error;
 pub mod layout;
 pub mod model;
 pub mod pages;
+pub mod picker;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -51,7 +54,12 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <pages::NotFound /> }>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <ParentRoute path=path!("") view=layout::Layout>
-                    <Route path=path!("") view=pages::home::HomePage />
+                    <Route path=path!("") view=pages::tickets::MyApplications />
+                    <Route path=path!("/tickets") view=pages::tickets::MyApplications />
+                    <Route path=path!("/tickets/new") view=pages::new_request::NewRequest />
+                    <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage />
+                    <Route path=path!("/inbox") view=pages::tickets::Inbox />
+                    <Route path=path!("/grants") view=pages::grants::GrantsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -49,3 +49,42 @@ export async function stopServer(child: ChildProcess) {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** A new browser context signed in as `username`, with its page. */
+export async function as(browser: import('@playwright/test').Browser, username: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, username);
+  return { context, page };
+}
+
+/** Opens an apply_asset ticket through the API as the page's user; returns it. */
+export async function openTicket(
+  page: Page,
+  opts: { title: string; org?: string; assets: string[]; accounts?: string[]; actions?: string[] },
+) {
+  const orgs = await (await page.request.get('/api/v1/orgs')).json();
+  const org = orgs.items.find((o: any) => o.name === (opts.org ?? 'Default'));
+  const assets = await (await page.request.get(`/api/v1/assets?org=${org.id}`)).json();
+  const ids = opts.assets.map((n) => assets.items.find((a: any) => a.name === n).id);
+  const now = Date.now();
+  const r = await page.request.post('/api/v1/tickets', {
+    data: {
+      type: 'apply_asset',
+      org_id: org.id,
+      title: opts.title,
+      comment: '',
+      request: {
+        permission_name: opts.title,
+        nodes: [],
+        assets: ids,
+        accounts: opts.accounts ?? ['root'],
+        actions: opts.actions ?? ['connect'],
+        start: new Date(now).toISOString(),
+        expiry: new Date(now + 7 * 86400_000).toISOString(),
+      },
+    },
+  });
+  expect(r.status()).toBe(201);
+  return r.json();
+}

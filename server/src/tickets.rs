@@ -360,37 +360,69 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
     let dto = dto(&mut db, &ticket, viewer, &row.comment, row.expires_at).await?;
     let events = events(&mut db, id).await?;
     let comments = comments(&mut db, id).await?;
+    // Edits may name nodes and assets the request no longer holds: name them too.
+    let mut node_ids = Vec::new();
+    let mut asset_ids = Vec::new();
+    for d in events.iter().filter_map(|e| e.diff.as_ref()) {
+        for c in &d.changes {
+            let ids = [&c.before, &c.after]
+                .into_iter()
+                .filter_map(|v| v.as_array())
+                .flatten()
+                .filter_map(|x| x.as_str()?.parse::<Uuid>().ok());
+            match c.field.as_str() {
+                "nodes" => node_ids.extend(ids),
+                "assets" => asset_ids.extend(ids),
+                _ => {}
+            }
+        }
+    }
+    let (mut labels, assets) = dir::labels(&mut db, ticket.org_id, &node_ids, &asset_ids).await?;
+    labels.extend(assets);
     Ok(TicketDetail {
         ticket: dto,
         events,
         comments,
+        labels,
     })
 }
 
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    actor_id: Option<Uuid>,
+    username: Option<String>,
+    display_name: Option<String>,
+    level: Option<i16>,
+    comment: Option<String>,
+    diff: Option<serde_json::Value>,
+    at: chrono::DateTime<Utc>,
+}
+
 pub async fn events(db: &mut PgConnection, id: Uuid) -> Result<Vec<EventDto>, AppError> {
-    let rows: Vec<(i64, String, Option<Uuid>, Option<String>, Option<String>, Option<i16>, Option<String>, Option<serde_json::Value>, chrono::DateTime<Utc>)> =
-        sqlx::query_as(
-            "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
-             FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
-             WHERE e.ticket_id = $1 ORDER BY e.id",
-        )
-        .bind(id)
-        .fetch_all(&mut *db)
-        .await?;
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
+         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
+         WHERE e.ticket_id = $1 ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, kind, actor, username, display_name, level, comment, diff, at) in rows {
+    for r in rows {
         out.push(EventDto {
-            id,
-            kind: kind.parse().map_err(|_| AppError::internal())?,
-            actor: actor.map(|id| Person {
+            id: r.id,
+            kind: r.kind.parse().map_err(|_| AppError::internal())?,
+            actor: r.actor_id.map(|id| Person {
                 id,
-                username: username.clone().unwrap_or_default(),
-                display_name: display_name.clone().unwrap_or_default(),
+                username: r.username.clone().unwrap_or_default(),
+                display_name: r.display_name.clone().unwrap_or_default(),
             }),
-            level: level.map(|l| l as u8),
-            comment,
-            diff: diff.and_then(|d| serde_json::from_value(d).ok()),
-            at,
+            level: r.level.map(|l| l as u8),
+            comment: r.comment,
+            diff: r.diff.and_then(|d| serde_json::from_value(d).ok()),
+            at: r.at,
         });
     }
     Ok(out)

@@ -1,7 +1,10 @@
 //! One module per page.
 
-pub mod home;
+pub mod grants;
 pub mod login;
+pub mod new_request;
+pub mod ticket;
+pub mod tickets;
 
 use leptos::prelude::*;
 

@@ -271,7 +271,7 @@ pub async fn nodes(db: impl PgExecutor<'_>, org: Uuid) -> Result<Vec<NodeDto>, A
     .bind(org)
     .fetch_all(db)
     .await?;
-    Ok(rows
+    let mut out: Vec<NodeDto> = rows
         .into_iter()
         .map(|(id, parent_id, name, path, asset_count)| NodeDto {
             id,
@@ -281,7 +281,19 @@ pub async fn nodes(db: impl PgExecutor<'_>, org: Uuid) -> Result<Vec<NodeDto>, A
             path,
             asset_count,
         })
-        .collect())
+        .collect();
+    // Count what sits anywhere below a node, not only directly under it: children come after
+    // their parents in path order, so adding each node's count to its parent from the end
+    // up carries every count to the top.
+    for i in (0..out.len()).rev() {
+        if let Some(parent) = out[i].parent_id {
+            let n = out[i].asset_count;
+            if let Some(p) = out.iter_mut().find(|p| p.id == parent) {
+                p.asset_count += n;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Assets of an org by name/address search, optionally under a node (and its descendants).

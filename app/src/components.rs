@@ -1,0 +1,115 @@
+//! Small pieces every page uses: state badges, times, errors, empty states, paging.
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use tollgate_core::{TicketState, TicketType};
+
+use crate::error::AppError;
+
+/// A ticket state as a coloured badge.
+#[component]
+pub fn StateBadge(state: TicketState) -> impl IntoView {
+    let (class, label) = match state {
+        TicketState::Pending => ("badge pending", "Pending"),
+        TicketState::Approved => ("badge approved", "Approved"),
+        TicketState::Rejected => ("badge rejected", "Rejected"),
+        TicketState::Closed => ("badge closed", "Closed"),
+        TicketState::Expired => ("badge expired", "Expired"),
+    };
+    view! { <span class=class data-state=state.as_str()>{label}</span> }
+}
+
+/// A ticket type in words.
+pub fn type_label(t: TicketType) -> &'static str {
+    match t {
+        TicketType::ApplyAsset => "Asset access",
+        TicketType::LoginConfirm => "Sign-in review",
+        TicketType::LoginAssetConfirm => "Connection review",
+        TicketType::CommandConfirm => "Command review",
+    }
+}
+
+/// `2026-11-27 14:05 UTC`.
+pub fn fmt_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// "3 min ago", "in 2 days" — relative to now, for lists.
+pub fn relative(t: DateTime<Utc>) -> String {
+    let secs = (Utc::now() - t).num_seconds();
+    let (n, future) = if secs >= 0 {
+        (secs, false)
+    } else {
+        (-secs, true)
+    };
+    let text = match n {
+        0..=59 => return "just now".to_string(),
+        60..=3599 => format!("{} min", n / 60),
+        3600..=86_399 => format!("{} h", n / 3600),
+        _ => format!("{} days", n / 86_400),
+    };
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
+/// An error in a page, in words.
+#[component]
+pub fn ErrorBox(error: AppError) -> impl IntoView {
+    view! {
+        <div class="form-error" role="alert">
+            {error.message}
+        </div>
+    }
+}
+
+/// Nothing to show.
+#[component]
+pub fn Empty(title: &'static str, #[prop(optional)] hint: &'static str) -> impl IntoView {
+    view! {
+        <div class="empty">
+            <svg width="44" height="44" viewBox="0 0 24 24" fill="none" stroke="#9aa4b8" stroke-width="1.5" aria-hidden="true">
+                <rect x="3" y="4" width="18" height="16" rx="2" />
+                <path d="M3 9h18M8 14h8" />
+            </svg>
+            <h3>{title}</h3>
+            <p>{hint}</p>
+        </div>
+    }
+}
+
+/// "Previous · page 2 of 5 · Next" links built by `href(page)`.
+#[component]
+pub fn Pager(
+    page: u32,
+    per_page: u32,
+    total: i64,
+    href: impl Fn(u32) -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    let pages = ((total.max(0) as u32).div_ceil(per_page.max(1))).max(1);
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="muted small">{format!("{total} in all · page {page} of {pages}")}</span>
+            <span class="pager-links">
+                {(page > 1).then(|| view! { <a class="btn btn-sm" href=href(page - 1)>"← Previous"</a> })}
+                {(page < pages).then(|| view! { <a class="btn btn-sm" href=href(page + 1)>"Next →"</a> })}
+            </span>
+        </nav>
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,129 @@
+import { test, expect } from '@playwright/test';
+import { as, openTicket, waitForHydration } from './helpers';
+
+test('alice applies, bob narrows and approves, carol approves, alice holds the grant', async ({ browser }) => {
+  // alice fills in the form in the browser.
+  const alice = await as(browser, 'alice');
+  await alice.page.getByRole('link', { name: 'My applications' }).click();
+  await alice.page.getByRole('link', { name: '+ New request' }).click();
+  await waitForHydration(alice.page);
+  await alice.page.getByLabel('Title').fill('Fix the checkout outage');
+  await alice.page.getByRole('checkbox', { name: 'web-01' }).check();
+  await alice.page.getByRole('checkbox', { name: 'web-02' }).check();
+  await expect(alice.page.getByTestId('chosen-assets')).toContainText('web-01');
+  const accounts = alice.page.getByTestId('accounts');
+  await accounts.getByText('root', { exact: true }).click();
+  const actions = alice.page.getByTestId('actions');
+  await actions.getByText('Upload', { exact: true }).click();
+  await alice.page.getByLabel('Why do you need it?').fill('Customers cannot pay.');
+  await alice.page.getByRole('button', { name: 'Submit request' }).click();
+  await expect(alice.page).toHaveURL(/\/tickets\/[0-9a-f-]{36}$/);
+  const ticketUrl = alice.page.url();
+  await expect(alice.page.getByTestId('ticket-title')).toHaveText('Fix the checkout outage');
+  await expect(alice.page.getByTestId('request-assets')).toContainText('web-02');
+  await expect(alice.page.locator('.badge.pending')).toBeVisible();
+  // The applicant may withdraw, not approve.
+  await expect(alice.page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+  await expect(alice.page.getByRole('button', { name: 'Withdraw request' })).toBeVisible();
+
+  // bob (level 1) sees it waiting, removes web-02 and the upload action, approves.
+  const bob = await as(browser, 'bob');
+  await expect(bob.page.getByTestId('inbox-badge')).toHaveText(/[1-9]/);
+  await bob.page.goto(ticketUrl);
+  await waitForHydration(bob.page);
+  await bob.page.getByRole('button', { name: 'Edit request' }).click();
+  const editor = bob.page.getByTestId('inline-editor');
+  await editor.getByRole('button', { name: 'Remove web-02' }).click();
+  await editor.getByTestId('actions').getByText('Upload', { exact: true }).click();
+  await bob.page.getByLabel('Comment (optional)').fill('web-01 is enough; read the logs only.');
+  await bob.page.getByRole('button', { name: 'Approve with changes' }).click();
+  await expect(bob.page.getByTestId('steps')).toContainText('Level 2');
+  await expect(bob.page.getByTestId('diff')).toContainText('web-02');
+  await expect(bob.page.getByTestId('request-assets')).not.toContainText('web-02');
+  await expect(bob.page.getByRole('button', { name: 'Approve' })).toHaveCount(0);
+
+  // carol (level 2, not a member of Default) approves.
+  const carol = await as(browser, 'carol');
+  await carol.page.goto('/inbox');
+  await carol.page.getByRole('link', { name: 'Fix the checkout outage' }).click();
+  await waitForHydration(carol.page);
+  await expect(carol.page.getByTestId('request-actions')).toHaveText('connect');
+  await carol.page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(carol.page.locator('.badge.approved')).toBeVisible();
+
+  // alice sees it approved, the diff, and her grant.
+  await alice.page.reload();
+  await expect(alice.page.locator('.badge.approved')).toBeVisible();
+  const diff = alice.page.getByTestId('diff').first();
+  await expect(diff).toContainText('assets');
+  await expect(diff).toContainText('web-01, web-02');
+  await expect(alice.page.getByTestId('history')).toContainText('web-01 is enough');
+  await alice.page.getByRole('link', { name: 'Grants' }).click();
+  const grant = alice.page.getByTestId('grants').locator('tr', { hasText: 'Fix the checkout outage' });
+  await expect(grant).toContainText('web-01');
+  await expect(grant).not.toContainText('web-02');
+  await expect(grant).toContainText('connect');
+  await expect(grant).toContainText('active');
+
+  for (const s of [alice, bob, carol]) await s.context.close();
+});
+
+test('alice withdraws a pending ticket', async ({ browser }) => {
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Staging poke', assets: ['stage-01'] });
+  await alice.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(alice.page);
+  await alice.page.getByRole('button', { name: 'Withdraw request' }).click();
+  await expect(alice.page.locator('.badge.closed')).toBeVisible();
+  await expect(alice.page.getByTestId('history')).toContainText('withdrew the request');
+  await expect(alice.page.getByRole('button', { name: 'Withdraw request' })).toHaveCount(0);
+  await alice.context.close();
+});
+
+test('bob and alice exchange comments', async ({ browser }) => {
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Database read access', assets: ['db-pg-01'], accounts: ['readonly'] });
+  const bob = await as(browser, 'bob');
+  await bob.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(bob.page);
+  await bob.page.getByLabel('Comment', { exact: true }).fill('Which tables do you need?');
+  await bob.page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(bob.page.getByTestId('thread')).toContainText('Which tables do you need?');
+
+  await alice.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(alice.page);
+  await expect(alice.page.getByTestId('thread')).toContainText('Which tables do you need?');
+  await alice.page.getByLabel('Comment', { exact: true }).fill('Only orders and invoices.');
+  await alice.page.getByRole('button', { name: 'Comment', exact: true }).click();
+  await expect(alice.page.getByTestId('thread')).toContainText('Only orders and invoices.');
+
+  await bob.page.reload();
+  await expect(bob.page.getByTestId('thread').locator('.msg')).toHaveCount(2);
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('bob bulk-rejects two tickets from his inbox', async ({ browser }) => {
+  const dave = await as(browser, 'dave');
+  await openTicket(dave.page, { title: 'Bulk one', assets: ['web-01'] });
+  await openTicket(dave.page, { title: 'Bulk two', assets: ['web-02'] });
+  const bob = await as(browser, 'bob');
+  await bob.page.goto('/inbox?q=Bulk');
+  await waitForHydration(bob.page);
+  const table = bob.page.getByTestId('ticket-table');
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await bob.page.getByRole('checkbox', { name: 'Select all' }).check();
+  await expect(bob.page.getByText('2 selected')).toBeVisible();
+  await bob.page.getByRole('button', { name: 'Reject selected' }).click();
+  await expect(bob.page.getByTestId('bulk-result')).toContainText('2 of 2 done');
+  await expect(bob.page.getByText('Nothing waits for you')).toBeVisible();
+
+  await bob.page.getByRole('tab', { name: 'Processed by me' }).click();
+  await expect(bob.page.getByTestId('ticket-table')).toContainText('Bulk one');
+  await expect(bob.page.getByTestId('ticket-table').locator('.badge.rejected')).toHaveCount(2);
+
+  await dave.page.goto('/tickets?state=rejected');
+  await expect(dave.page.getByTestId('ticket-table').locator('tbody tr')).toHaveCount(2);
+  await dave.context.close();
+  await bob.context.close();
+});
