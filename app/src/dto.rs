@@ -13,6 +13,7 @@ use crate::error::AppError;
 
 /// A person, as lists and timelines show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Person {
     pub id: Uuid,
     pub username: String,
@@ -22,6 +23,7 @@ pub struct Person {
 
 /// Something with an id and a name (orgs, nodes, assets in a ticket).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Named {
     pub id: Uuid,
     pub name: String,
@@ -29,6 +31,7 @@ pub struct Named {
 
 /// One assignee of a level and their answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssigneeDto {
     pub id: Uuid,
     pub username: String,
@@ -39,6 +42,7 @@ pub struct AssigneeDto {
 
 /// One approval level of a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StepDto {
     pub level: u8,
     pub rule: Rule,
@@ -48,6 +52,7 @@ pub struct StepDto {
 
 /// A ticket as its viewer may see it (SPEC §8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketDto {
     pub id: Uuid,
     pub serial: String,
@@ -75,6 +80,7 @@ pub struct TicketDto {
 
 /// A row of a ticket list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketSummary {
     pub id: Uuid,
     pub serial: String,
@@ -92,6 +98,7 @@ pub struct TicketSummary {
 
 /// One entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventDto {
     pub id: i64,
     pub kind: EventKind,
@@ -104,6 +111,7 @@ pub struct EventDto {
 
 /// A message in a ticket's thread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentDto {
     pub id: Uuid,
     pub author: Person,
@@ -113,6 +121,7 @@ pub struct CommentDto {
 
 /// Everything the detail page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TicketDetail {
     pub ticket: TicketDto,
     pub events: Vec<EventDto>,
@@ -123,6 +132,7 @@ pub struct TicketDetail {
 
 /// A page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: i64,
@@ -132,6 +142,7 @@ pub struct Page<T> {
 
 /// Which tickets a list shows, relative to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// I applied.
@@ -149,6 +160,11 @@ pub enum Scope {
 
 /// Filters of a ticket list.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 pub struct TicketQuery {
     #[serde(default)]
     pub scope: Scope,
@@ -168,6 +184,7 @@ pub struct TicketQuery {
 
 /// Opening an `apply_asset` ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OpenTicket {
     #[serde(rename = "type")]
     pub ticket_type: TicketType,
@@ -180,6 +197,7 @@ pub struct OpenTicket {
 
 /// Approving, with optional edits of the request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ApproveBody {
     #[serde(default)]
     pub comment: Option<String>,
@@ -189,6 +207,7 @@ pub struct ApproveBody {
 
 /// Rejecting or closing.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentOnly {
     #[serde(default)]
     pub comment: Option<String>,
@@ -196,12 +215,14 @@ pub struct CommentOnly {
 
 /// A message for the thread.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewComment {
     pub body: String,
 }
 
 /// What a bulk request does to each ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BulkAction {
     Approve,
@@ -209,6 +230,7 @@ pub enum BulkAction {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BulkBody {
     pub action: BulkAction,
     pub ids: Vec<Uuid>,
@@ -216,6 +238,7 @@ pub struct BulkBody {
 
 /// The outcome for one ticket of a bulk request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BulkResult {
     pub id: Uuid,
     pub ok: bool,
@@ -224,6 +247,7 @@ pub struct BulkResult {
 
 /// A node of an org's tree; `path` is `/Default/prod/web`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NodeDto {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -234,6 +258,7 @@ pub struct NodeDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AssetDto {
     pub id: Uuid,
     pub org_id: Uuid,
@@ -244,6 +269,7 @@ pub struct AssetDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AccountDto {
     pub id: Uuid,
     pub asset_id: Uuid,
@@ -253,6 +279,7 @@ pub struct AccountDto {
 
 /// An org the caller may apply in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct OrgDto {
     pub id: Uuid,
     pub name: String,
@@ -260,6 +287,7 @@ pub struct OrgDto {
 
 /// An asset permission made from an approved ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantDto {
     pub id: Uuid,
     pub ticket_id: Uuid,
@@ -281,6 +309,7 @@ pub struct GrantDto {
 
 /// The answer of `/grants/check`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GrantCheck {
     pub allowed: bool,
     pub grant_id: Option<Uuid>,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// An error a client may see: an HTTP status, a stable machine code, a sentence for people,
 /// and optionally the field it is about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{message}")]
 pub struct AppError {
     pub status: u16,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// The signed-in person, as every page and handler sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Viewer {
     pub id: Uuid,
     pub username: String,
@@ -17,6 +18,7 @@ pub struct Viewer {
 
 /// One org the viewer belongs to, with their role there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Membership {
     pub org_id: Uuid,
     pub org_name: String,

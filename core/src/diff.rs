@@ -19,6 +19,7 @@ pub const APPLY_ASSET_FIELDS: [&str; 7] = [
 
 /// One changed field, with its JSON values before and after (as in [`ApplyAssetForm`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// The JSON name of the field, e.g. `"accounts"`.
     pub field: String,
@@ -30,6 +31,7 @@ pub struct FieldChange {
 
 /// The changed fields of a request; empty when nothing changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestDiff {
     /// One entry per changed field, in [`APPLY_ASSET_FIELDS`] order.
     pub changes: Vec<FieldChange>,

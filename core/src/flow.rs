@@ -17,6 +17,7 @@ pub const MAX_LEVELS: usize = 5;
 
 /// How many approvals a level needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// One approval is enough.
@@ -28,9 +29,11 @@ pub enum Rule {
 /// Who is asked at a level: a union of named users, the super admins, and the org admins of
 /// the ticket's org.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApproverSelector {
     /// Specific users (of any org).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
     pub users: Vec<UserId>,
     /// Everyone with system role super_admin.
     #[serde(default)]
@@ -92,6 +95,7 @@ impl ApproverSelector {
 
 /// One level of a flow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Level {
     /// Who is asked.
     pub selector: ApproverSelector,
@@ -101,11 +105,13 @@ pub struct Level {
 
 /// An approval flow: 1 to 5 levels and the CC users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flow {
     /// The levels, in order.
     pub levels: Vec<Level>,
     /// Users told of every change (active ones only, never the applicant).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
     pub cc: Vec<UserId>,
 }
 

@@ -18,8 +18,10 @@ pub type AclId = Uuid;
 
 /// A user as a ticket remembers them: id plus the username at the time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserRef {
     /// The user's id.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub id: UserId,
     /// Their username.
     pub username: String,

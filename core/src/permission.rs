@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// Something a user may do on a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketAction {
     /// See it and its history.

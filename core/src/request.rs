@@ -37,6 +37,7 @@ fn check_name(field: &str, raw: &str) -> Result<String, FieldError> {
 /// The name of an account on an asset: trimmed, 1..=128 characters. `@ALL` means every
 /// account of the asset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct AccountName(String);
 
@@ -86,6 +87,7 @@ impl fmt::Display for AccountName {
 
 /// The name a grant will carry: trimmed, 1..=128 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct PermissionName(String);
 
@@ -201,14 +203,17 @@ pub(crate) fn dedupe<T: PartialEq>(items: Vec<T>) -> Vec<T> {
 
 /// The raw `apply_asset` form as the browser sends it (and as it is stored).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplyAssetForm {
     /// The name the grant will carry.
     pub permission_name: String,
     /// Nodes asked for (may be empty until the last approval).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
     pub nodes: Vec<NodeId>,
     /// Assets asked for (may be empty until the last approval).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
     pub assets: Vec<AssetId>,
     /// Account names (`@ALL` for every account).
     #[serde(default)]
@@ -287,6 +292,31 @@ pub struct ApplyAssetRequest {
     pub window: ValidityWindow,
 }
 
+/// In JSON an [`ApplyAssetRequest`] is its [`ApplyAssetForm`], so its schema is the form's
+/// (under the form's name: references to either point at one schema).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ApplyAssetRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <ApplyAssetForm as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ApplyAssetRequest {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <ApplyAssetForm as utoipa::ToSchema>::name()
+    }
+
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <ApplyAssetForm as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 impl ApplyAssetRequest {
     /// Back to the raw form.
     pub fn to_form(&self) -> ApplyAssetForm {
@@ -336,12 +366,15 @@ impl From<ApplyAssetRequest> for ApplyAssetForm {
 /// What an approver may change while approving an `apply_asset` ticket; `None` keeps the
 /// field. The result is checked like a new form.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApplyAssetEdits {
     /// New nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
     pub nodes: Option<Vec<NodeId>>,
     /// New assets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<uuid::Uuid>>))]
     pub assets: Option<Vec<AssetId>>,
     /// New account names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -390,8 +423,10 @@ impl ApplyAssetEdits {
 
 /// A `login_confirm` body: a sign-in to Tollgate held for review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginConfirmRequest {
     /// Where the sign-in comes from.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub ip: IpAddr,
     /// The city of that address, if known.
     #[serde(default)]
@@ -404,10 +439,13 @@ pub struct LoginConfirmRequest {
 
 /// A `login_asset_confirm` body: a connection to an asset held for review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginAssetConfirmRequest {
     /// Who connects.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub user_id: UserId,
     /// To which asset.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub asset_id: AssetId,
     /// As which account.
     pub account: AccountName,
@@ -415,6 +453,7 @@ pub struct LoginAssetConfirmRequest {
 
 /// A command line held for review: 1..=4096 characters, not only whitespace; kept verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct CommandText(String);
 
@@ -454,10 +493,13 @@ impl From<CommandText> for String {
 
 /// A `command_confirm` body: a command held by a gateway for review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CommandConfirmRequest {
     /// Who runs it.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub user_id: UserId,
     /// On which asset.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub asset_id: AssetId,
     /// As which account.
     pub account: AccountName,
@@ -466,11 +508,13 @@ pub struct CommandConfirmRequest {
     /// The gateway's session.
     pub session_id: Uuid,
     /// The command filter ACL that matched.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
     pub acl_id: AclId,
 }
 
 /// A ticket's body, tagged by its type: `{"type": "apply_asset", ...fields}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TicketRequest {
     /// Access to assets.

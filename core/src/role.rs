@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 /// A user's role in the whole system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SystemRole {
     /// Sees and may configure everything; the default approvers.
@@ -16,6 +17,7 @@ pub enum SystemRole {
 
 /// A user's role inside one organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrgRole {
     /// Administers the org: sees its tickets, edits its flows, may be an approver.

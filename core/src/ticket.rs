@@ -48,6 +48,7 @@ macro_rules! named_enum {
 
 /// What a ticket asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketType {
     /// Time-bound access to assets; approval writes a grant.
@@ -69,6 +70,7 @@ named_enum!(TicketType, "ticket type", {
 
 /// Where a ticket is in its life. Only `Pending` is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TicketState {
     /// Waiting for approvers.
@@ -100,6 +102,7 @@ impl TicketState {
 
 /// The state of one approval level of a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     /// A later level, not yet reached.
@@ -124,6 +127,7 @@ named_enum!(StepState, "step state", {
 
 /// One assignee's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Not yet decided.
@@ -264,6 +268,7 @@ impl Ticket {
 
 /// What happened to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// It was opened.

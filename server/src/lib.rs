@@ -11,6 +11,7 @@ pub mod repo;
 pub mod services;
 pub mod session;
 pub mod tickets;
+pub mod tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
+        .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
         .leptos_routes_with_context(
             &state,

@@ -1,5 +1,5 @@
-//! What every request goes through: who is calling (session cookie), from where, and the
-//! sign-in gate for pages.
+//! What every request goes through: who is calling (bearer token or session cookie), from
+//! where, and the sign-in gate for pages.
 
 use std::net::SocketAddr;
 
@@ -9,8 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tollgate_app::backend::{ClientInfo, SessionToken};
 use tollgate_app::model::safe_next;
+use tollgate_app::AppError;
 
-use crate::{session, AppState};
+use crate::{session, tokens, AppState};
 
 /// Paths anyone may load without signing in.
 fn is_public(path: &str) -> bool {
@@ -38,6 +39,26 @@ pub async fn request_context(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     req.extensions_mut().insert(ClientInfo { ip, user_agent });
+
+    // A bearer token decides alone: a bad one is refused (401) rather than falling back to a
+    // cookie, so a script never silently acts as whoever is signed in in a browser.
+    let bearer = match req.headers().get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Err(_)) => return invalid_token(),
+        // Another scheme (Basic, …) is not ours: the cookie decides.
+        Some(Ok(v)) => tokens::bearer(v).map(str::to_string),
+    };
+    if let Some(token) = bearer {
+        return match tokens::viewer(&state.pool, &token).await {
+            Ok(Some((token_id, viewer))) => {
+                req.extensions_mut().insert(viewer);
+                req.extensions_mut().insert(tokens::BearerAuth(token_id));
+                next.run(req).await
+            }
+            Ok(None) => invalid_token(),
+            Err(e) => e.into_response(),
+        };
+    }
 
     let token = req
         .headers()
@@ -75,6 +96,21 @@ pub async fn request_context(
         }
     }
     next.run(req).await
+}
+
+/// 401 for a bearer token that is unknown, revoked, or whose user is deactivated.
+fn invalid_token() -> Response {
+    let mut res = AppError::new(
+        401,
+        "invalid_token",
+        "The bearer token is not valid: it is unknown or revoked, or its user is deactivated.",
+    )
+    .into_response();
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    res
 }
 
 fn query_param(query: Option<&str>, key: &str) -> Option<String> {

@@ -4,19 +4,41 @@ use axum::extract::{Extension, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tollgate_app::backend::{Backend, ClientInfo, SessionToken};
+use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 
 use super::extract::{ApiJson, Caller};
+use super::openapi::ApiErrorBody;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     username: String,
     password: String,
 }
 
+/// The answer of a sign-in.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub user: Viewer,
+}
+
+/// Sign in; the answer sets the session cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
+        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 401, description = "Wrong username or password", body = ApiErrorBody),
+        (status = 422, description = "Wrong shape", body = ApiErrorBody),
+    ),
+    security(())
+)]
 pub async fn login(
     State(state): State<AppState>,
     Extension(client): Extension<ClientInfo>,
@@ -28,11 +50,21 @@ pub async fn login(
         .await?;
     Ok((
         [(header::SET_COOKIE, signed.set_cookie)],
-        Json(serde_json::json!({ "user": signed.viewer })),
+        Json(SignedIn {
+            user: signed.viewer,
+        }),
     )
         .into_response())
 }
 
+/// Sign out: ends the session everywhere and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses((status = 204, description = "Signed out (also when no session was open)")),
+    security(())
+)]
 pub async fn logout(
     State(state): State<AppState>,
     token: Option<Extension<SessionToken>>,
@@ -44,6 +76,17 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
+/// Who is calling.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Viewer),
+        (status = 401, description = "Not signed in, or a bad bearer token", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn me(Caller(viewer): Caller) -> impl IntoResponse {
     Json(viewer)
 }

@@ -9,6 +9,7 @@ use tollgate_app::AppError;
 use uuid::Uuid;
 
 use super::extract::{ApiQuery, Caller};
+use super::openapi::ApiErrorBody;
 use crate::AppState;
 
 fn list<T>(items: Vec<T>) -> Page<T> {
@@ -21,6 +22,17 @@ fn list<T>(items: Vec<T>) -> Page<T> {
     }
 }
 
+/// Orgs the caller may apply in.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs",
+    tag = "directory",
+    responses(
+        (status = 200, description = "All of them, one page", body = Page<OrgDto>),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn orgs(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -28,15 +40,34 @@ pub async fn orgs(
     Ok(Json(list(s.services.orgs_for(&v).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrgQuery {
+    /// The org.
     org: Uuid,
+    /// Part of a name or address.
     #[serde(default)]
     q: Option<String>,
+    /// Only assets under this node.
     #[serde(default)]
     node: Option<Uuid>,
 }
 
+/// The node tree of an org.
+#[utoipa::path(
+    get,
+    path = "/api/v1/nodes",
+    tag = "directory",
+    params(OrgQuery),
+    responses(
+        (status = 200, description = "All of them, one page", body = Page<NodeDto>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a member of the org", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn nodes(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -45,6 +76,21 @@ pub async fn nodes(
     Ok(Json(list(s.services.nodes(&v, q.org).await?)))
 }
 
+/// Assets of an org, by name or address (`q`) and node.
+#[utoipa::path(
+    get,
+    path = "/api/v1/assets",
+    tag = "directory",
+    params(OrgQuery),
+    responses(
+        (status = 200, description = "The matches, one page", body = Page<AssetDto>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a member of the org", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn assets(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -53,12 +99,28 @@ pub async fn assets(
     Ok(Json(list(s.services.assets(&v, q.org, q.q, q.node).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AccountQuery {
     /// Comma-separated asset ids.
     assets: String,
 }
 
+/// Accounts of some assets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "directory",
+    params(AccountQuery),
+    responses(
+        (status = 200, description = "All of them, one page", body = Page<AccountDto>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see these assets", body = ApiErrorBody),
+        (status = 422, description = "More than 500 assets", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn accounts(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -73,14 +135,28 @@ pub async fn accounts(
     Ok(Json(list(s.services.accounts(&v, ids).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
+    /// Part of a username or name.
     #[serde(default)]
     q: Option<String>,
 }
 
 /// Active users by username or name: approvers may come from any org, so any signed-in user may
 /// look people up (as in a company directory); only names are shown.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "directory",
+    params(UserQuery),
+    responses(
+        (status = 200, description = "Up to 50 matches", body = Page<Person>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn users(
     State(s): State<AppState>,
     Caller(_): Caller,

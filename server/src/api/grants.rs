@@ -9,17 +9,35 @@ use tollgate_app::AppError;
 use uuid::Uuid;
 
 use super::extract::{ApiQuery, Caller, Id};
+use super::openapi::ApiErrorBody;
 use crate::repo::grants as repo;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only the caller's own grants.
     #[serde(default)]
     mine: bool,
+    /// 1-based.
     #[serde(default)]
     page: Option<u32>,
 }
 
+/// Grants: the caller's, or (for those who oversee orgs) those of the orgs they oversee.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants",
+    operation_id = "list_grants",
+    tag = "grants",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of grants", body = Page<GrantDto>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -30,6 +48,21 @@ pub async fn list(
     ))
 }
 
+/// One grant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/{id}",
+    operation_id = "get_grant",
+    tag = "grants",
+    params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
+    responses(
+        (status = 200, description = "The grant", body = GrantDto),
+        (status = 400, description = "Not a UUID", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -42,6 +75,22 @@ pub async fn get(
         .ok_or_else(|| AppError::not_found("Grant"))
 }
 
+/// Revoke a grant before it expires.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/grants/{id}",
+    operation_id = "revoke_grant",
+    tag = "grants",
+    params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
+    responses(
+        (status = 200, description = "The grant, revoked", body = GrantDto),
+        (status = 400, description = "Not a UUID", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn revoke(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -50,16 +99,37 @@ pub async fn revoke(
     Ok(Json(s.services.revoke_grant(&v, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CheckQuery {
+    /// Whose access.
     user: Uuid,
+    /// On which asset.
     asset: Uuid,
+    /// As which account (name).
     account: String,
+    /// Which action, e.g. `connect`.
     action: String,
 }
 
 /// May this user use this account on this asset for this action now? Super admins, the org's
 /// admins and auditors, and the user themself may ask (gateways use a service token, later).
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/check",
+    operation_id = "check_grant",
+    tag = "grants",
+    params(CheckQuery),
+    responses(
+        (status = 200, description = "The answer", body = GrantCheck),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Asking about someone the caller does not oversee", body = ApiErrorBody),
+        (status = 404, description = "Unknown asset", body = ApiErrorBody),
+        (status = 422, description = "Unknown action", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn check(
     State(s): State<AppState>,
     Caller(v): Caller,

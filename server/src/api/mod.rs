@@ -5,7 +5,9 @@ pub mod auth;
 pub mod directory;
 pub mod extract;
 pub mod grants;
+pub mod openapi;
 pub mod tickets;
+pub mod tokens;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -18,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
         .route("/tickets", get(tickets::list).post(tickets::open))
         .route("/tickets/bulk", post(tickets::bulk))
         .route("/tickets/inbox-count", get(tickets::inbox_count))

@@ -4,13 +4,41 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
+use serde::Serialize;
 use tollgate_app::backend::Backend;
 use tollgate_app::dto::*;
 use tollgate_app::AppError;
 
 use super::extract::{ApiJson, ApiQuery, Caller, Id, OptionalJson};
+use super::openapi::ApiErrorBody;
 use crate::AppState;
 
+/// The answer of a bulk request.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct BulkResults {
+    pub results: Vec<BulkResult>,
+}
+
+/// The answer of `/tickets/inbox-count`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InboxCount {
+    pub count: i64,
+}
+
+/// Tickets the caller may see, filtered and paged.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    operation_id = "list_tickets",
+    tag = "tickets",
+    params(TicketQuery),
+    responses(
+        (status = 200, description = "A page of tickets", body = Page<TicketSummary>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn list(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -19,6 +47,23 @@ pub async fn list(
     Ok(Json(s.services.list_tickets(&v, q).await?))
 }
 
+/// Open a ticket (an `apply_asset` request).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    operation_id = "open_ticket",
+    tag = "tickets",
+    request_body = OpenTicket,
+    responses(
+        (status = 201, description = "The new ticket", body = TicketDto),
+        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to apply in this org", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn open(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -28,6 +73,21 @@ pub async fn open(
     Ok((StatusCode::CREATED, Json(t)))
 }
 
+/// One ticket, with what the caller may do on it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    operation_id = "get_ticket",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "The ticket", body = TicketDto),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn get(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -40,6 +100,25 @@ fn or_default<T>(body: OptionalJson<T>) -> T {
     body.0
 }
 
+/// Approve the current level, optionally editing the request.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/approve",
+    operation_id = "approve_ticket",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    request_body(content = Option<ApproveBody>, description = "May be left out"),
+    responses(
+        (status = 200, description = "The ticket after it", body = TicketDto),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn approve(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -49,6 +128,25 @@ pub async fn approve(
     Ok(Json(s.services.approve(&v, id, or_default(body)).await?))
 }
 
+/// Reject the ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/reject",
+    operation_id = "reject_ticket",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    request_body(content = Option<CommentOnly>, description = "May be left out"),
+    responses(
+        (status = 200, description = "The ticket after it", body = TicketDto),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn reject(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -58,6 +156,25 @@ pub async fn reject(
     Ok(Json(s.services.reject(&v, id, or_default(body)).await?))
 }
 
+/// Close (or, as its applicant, withdraw) the ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/close",
+    operation_id = "close_ticket",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    request_body(content = Option<CommentOnly>, description = "May be left out"),
+    responses(
+        (status = 200, description = "The ticket after it", body = TicketDto),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn close(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -67,6 +184,21 @@ pub async fn close(
     Ok(Json(s.services.close(&v, id, or_default(body)).await?))
 }
 
+/// The ticket's thread, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/comments",
+    operation_id = "list_comments",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "The comments", body = Vec<CommentDto>),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn comments(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -75,6 +207,23 @@ pub async fn comments(
     Ok(Json(s.services.ticket_detail(&v, id).await?.comments))
 }
 
+/// Write in the ticket's thread.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/comments",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    request_body = NewComment,
+    responses(
+        (status = 201, description = "The comment", body = CommentDto),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn add_comment(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -85,6 +234,21 @@ pub async fn add_comment(
     Ok((StatusCode::CREATED, Json(c)))
 }
 
+/// The ticket's history, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/events",
+    operation_id = "list_events",
+    tag = "tickets",
+    params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "The events", body = Vec<EventDto>),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn events(
     State(s): State<AppState>,
     Caller(v): Caller,
@@ -93,20 +257,46 @@ pub async fn events(
     Ok(Json(s.services.ticket_detail(&v, id).await?.events))
 }
 
+/// Approve or reject several tickets; each gets its own outcome.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/bulk",
+    operation_id = "bulk_decide",
+    tag = "tickets",
+    request_body = BulkBody,
+    responses(
+        (status = 200, description = "One result per id", body = BulkResults),
+        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 422, description = "An invalid value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn bulk(
     State(s): State<AppState>,
     Caller(v): Caller,
     ApiJson(body): ApiJson<BulkBody>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<BulkResults>, AppError> {
     let results = s.services.bulk(&v, body).await?;
-    Ok(Json(serde_json::json!({ "results": results })))
+    Ok(Json(BulkResults { results }))
 }
 
+/// How many tickets wait for the caller's approval.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/inbox-count",
+    tag = "tickets",
+    responses(
+        (status = 200, description = "The count", body = InboxCount),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
 pub async fn inbox_count(
     State(s): State<AppState>,
     Caller(v): Caller,
-) -> Result<Json<serde_json::Value>, AppError> {
-    Ok(Json(
-        serde_json::json!({ "count": s.services.inbox_count(&v).await? }),
-    ))
+) -> Result<Json<InboxCount>, AppError> {
+    Ok(Json(InboxCount {
+        count: s.services.inbox_count(&v).await?,
+    }))
 }

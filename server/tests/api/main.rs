@@ -3,3 +3,5 @@
 
 mod auth;
 mod helpers;
+mod openapi;
+mod tokens;
