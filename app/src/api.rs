@@ -103,3 +103,42 @@ pub async fn default_period_days() -> Result<i64, AppError> {
     use crate::backend::*;
     Ok(backend()?.default_period_days().await)
 }
+
+#[server(prefix = "/sfn", endpoint = "users/search", input = Json)]
+pub async fn search_users(q: Option<String>) -> Result<Vec<Person>, AppError> {
+    call!(|b, v| b.search_users(&v, q))
+}
+
+#[server(prefix = "/sfn", endpoint = "flows/list", input = Json)]
+pub async fn list_flows() -> Result<Vec<FlowDto>, AppError> {
+    call!(|b, v| b.list_flows(&v))
+}
+
+#[server(prefix = "/sfn", endpoint = "flows/get", input = Json)]
+pub async fn get_flow(scope: String, ticket_type: String) -> Result<FlowDto, AppError> {
+    call!(|b, v| b.get_flow(&v, &scope, &ticket_type))
+}
+
+#[server(prefix = "/sfn", endpoint = "flows/save", input = Json)]
+pub async fn save_flow(
+    scope: String,
+    ticket_type: String,
+    flow: tollgate_core::Flow,
+) -> Result<FlowDto, AppError> {
+    call!(|b, v| b.put_flow(&v, &scope, &ticket_type, flow))
+}
+
+#[server(prefix = "/sfn", endpoint = "flows/delete", input = Json)]
+pub async fn delete_flow(scope: String, ticket_type: String) -> Result<FlowDto, AppError> {
+    call!(|b, v| b.delete_flow(&v, &scope, &ticket_type))
+}
+
+#[server(prefix = "/sfn", endpoint = "flows/preview", input = Json)]
+pub async fn preview_flow(
+    scope: String,
+    ticket_type: String,
+    flow: tollgate_core::Flow,
+    applicant: Uuid,
+) -> Result<Vec<PreviewLevel>, AppError> {
+    call!(|b, v| b.preview_flow(&v, &scope, &ticket_type, Some(flow), applicant))
+}

@@ -116,6 +116,47 @@ pub trait Backend: Send + Sync + 'static {
     async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError>;
     /// The default period of a new request, in days.
     async fn default_period_days(&self) -> i64;
+
+    /// Active users by username or name (approvers may come from any org).
+    async fn search_users(
+        &self,
+        viewer: &Viewer,
+        q: Option<String>,
+    ) -> Result<Vec<Person>, AppError>;
+    /// The flows the viewer may see: the global ones and each org's (own or inherited).
+    async fn list_flows(&self, viewer: &Viewer) -> Result<Vec<FlowDto>, AppError>;
+    /// The flow of a scope (`global` or an org id) and ticket type.
+    async fn get_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError>;
+    /// Saves a flow (validated by core). Open tickets keep their assignees.
+    async fn put_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: tollgate_core::Flow,
+    ) -> Result<FlowDto, AppError>;
+    /// Removes an org's own flow, so the global one applies again.
+    async fn delete_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError>;
+    /// Who would be asked at each level if `applicant` opened a ticket now, under `flow`
+    /// (a draft) or the saved flow.
+    async fn preview_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: Option<tollgate_core::Flow>,
+        applicant: Uuid,
+    ) -> Result<Vec<PreviewLevel>, AppError>;
 }
 
 /// The handle the server puts into the Leptos context.

@@ -315,3 +315,31 @@ pub struct GrantCheck {
     pub grant_id: Option<Uuid>,
     pub valid_until: Option<DateTime<Utc>>,
 }
+
+/// An approval flow as the editor and `/api/v1/flows` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct FlowDto {
+    /// `global` or the org's id.
+    pub scope: String,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ticket_type: TicketType,
+    /// False when an org has no flow of its own and the global one applies.
+    pub own: bool,
+    pub flow: tollgate_core::Flow,
+    /// Names of everyone the flow names.
+    pub people: Vec<Person>,
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Whether the caller may change it.
+    pub can_edit: bool,
+}
+
+/// Who would be asked at one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PreviewLevel {
+    pub level: u8,
+    pub users: Vec<Person>,
+}

@@ -56,6 +56,17 @@ pub fn Layout() -> impl IntoView {
                         </Transition>
                     </A>
                     <A href="/grants">"Grants"</A>
+                    <Transition fallback=|| ()>
+                        {move || {
+                            me.get()
+                                .and_then(|r| r.ok().flatten())
+                                .filter(|v| {
+                                    v.is_super_admin()
+                                        || v.orgs.iter().any(|m| m.role == tollgate_core::OrgRole::OrgAdmin)
+                                })
+                                .map(|_| view! { <A href="/flows">"Flows"</A> })
+                        }}
+                    </Transition>
                 </nav>
                 <div class="who">
                     <Transition fallback=|| ()>

@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage />
                     <Route path=path!("/inbox") view=pages::tickets::Inbox />
                     <Route path=path!("/grants") view=pages::grants::GrantsPage />
+                    <Route path=path!("/flows") view=pages::flows::FlowsPage />
+                    <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod flows;
 pub mod local_pg;
 pub mod middleware;
 pub mod password;

@@ -225,4 +225,55 @@ impl Backend for Services {
     async fn default_period_days(&self) -> i64 {
         tollgate_core::request::DEFAULT_APPLY_PERIOD_DAYS
     }
+
+    async fn search_users(
+        &self,
+        _viewer: &Viewer,
+        q: Option<String>,
+    ) -> Result<Vec<Person>, AppError> {
+        crate::flows::search_users(&self.pool, q).await
+    }
+
+    async fn list_flows(&self, viewer: &Viewer) -> Result<Vec<FlowDto>, AppError> {
+        crate::flows::list(&self.pool, viewer).await
+    }
+
+    async fn get_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError> {
+        crate::flows::get(&self.pool, viewer, scope, ticket_type).await
+    }
+
+    async fn put_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: tollgate_core::Flow,
+    ) -> Result<FlowDto, AppError> {
+        crate::flows::put(&self.pool, viewer, scope, ticket_type, flow).await
+    }
+
+    async fn delete_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError> {
+        crate::flows::delete(&self.pool, viewer, scope, ticket_type).await
+    }
+
+    async fn preview_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: Option<tollgate_core::Flow>,
+        applicant: Uuid,
+    ) -> Result<Vec<PreviewLevel>, AppError> {
+        crate::flows::preview(&self.pool, viewer, scope, ticket_type, flow, applicant).await
+    }
 }

@@ -159,37 +159,8 @@ pub struct UserQuery {
 )]
 pub async fn users(
     State(s): State<AppState>,
-    Caller(_): Caller,
+    Caller(v): Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> Result<Json<Page<Person>>, AppError> {
-    let like =
-        q.q.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                format!(
-                    "%{}%",
-                    s.to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                )
-            });
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, username, display_name FROM users
-         WHERE active AND ($1::text IS NULL OR lower(username) LIKE $1 OR lower(display_name) LIKE $1)
-         ORDER BY lower(username) LIMIT 50",
-    )
-    .bind(like)
-    .fetch_all(&s.pool)
-    .await?;
-    Ok(Json(list(
-        rows.into_iter()
-            .map(|(id, username, display_name)| Person {
-                id,
-                username,
-                display_name,
-            })
-            .collect(),
-    )))
+    Ok(Json(list(s.services.search_users(&v, q.q).await?)))
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod directory;
 pub mod extract;
+pub mod flows;
 pub mod grants;
 pub mod openapi;
 pub mod tickets;
@@ -39,6 +40,12 @@ pub fn routes() -> Router<AppState> {
         .route("/assets", get(directory::assets))
         .route("/accounts", get(directory::accounts))
         .route("/users", get(directory::users))
+        .route("/flows", get(flows::list))
+        .route(
+            "/flows/{scope}/{type}",
+            get(flows::get).put(flows::put).delete(flows::delete),
+        )
+        .route("/flows/{scope}/{type}/preview", get(flows::preview))
         .route("/grants", get(grants::list))
         .route("/grants/check", get(grants::check))
         .route(

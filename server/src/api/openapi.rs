@@ -119,6 +119,11 @@ impl Modify for OptionalBodies {
         super::directory::assets,
         super::directory::accounts,
         super::directory::users,
+        super::flows::list,
+        super::flows::get,
+        super::flows::put,
+        super::flows::delete,
+        super::flows::preview,
         super::grants::list,
         super::grants::check,
         super::grants::get,
@@ -137,6 +142,7 @@ impl Modify for OptionalBodies {
         (name = "tickets", description = "Access requests and their approval"),
         (name = "directory", description = "Orgs, nodes, assets, accounts and users, for pickers"),
         (name = "grants", description = "Access granted by approved tickets"),
+        (name = "flows", description = "Approval flows"),
     )
 )]
 pub struct ApiDoc;

@@ -88,4 +88,14 @@ impl TestApp {
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
+
+    pub async fn delete_json(&self, c: &Client, path: &str) -> (u16, Value) {
+        let r = c
+            .delete(format!("{}{}", self.url, path))
+            .send()
+            .await
+            .expect("delete");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
 }

@@ -2,6 +2,7 @@
 //! `#[sqlx::test]`) and a real server on a random port.
 
 mod auth;
+mod flows;
 mod helpers;
 mod openapi;
 mod tokens;

@@ -1,0 +1,532 @@
+//! Approval flows: the list, and the editor where levels are cards that are dragged (or moved
+//! with buttons) into order, each with its approvers and rule, with a live preview of who
+//! would be asked.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use tollgate_core::{ApproverSelector, Flow, Level, Rule};
+use uuid::Uuid;
+
+use crate::api::{delete_flow, get_flow, list_flows, preview_flow, save_flow, search_users};
+use crate::components::*;
+use crate::dto::{FlowDto, Person};
+use crate::error::AppError;
+
+/// The most levels a flow may have.
+const MAX_LEVELS: usize = 5;
+
+fn describe(level: &Level, people: &[Person]) -> String {
+    let mut parts = Vec::new();
+    if level.selector.super_admins {
+        parts.push("super admins".to_string());
+    }
+    if level.selector.org_admins {
+        parts.push("org admins".to_string());
+    }
+    for id in &level.selector.users {
+        parts.push(
+            people
+                .iter()
+                .find(|p| p.id == *id)
+                .map(|p| p.display_name.clone())
+                .unwrap_or_else(|| "unknown".into()),
+        );
+    }
+    let rule = match level.rule {
+        Rule::Any => "",
+        Rule::All => " (all)",
+    };
+    format!("{}{rule}", parts.join(" + "))
+}
+
+#[component]
+pub fn FlowsPage() -> impl IntoView {
+    let flows = Resource::new(|| (), |_| list_flows());
+    view! {
+        <Title text="Approval flows" />
+        <div class="page-head">
+            <div>
+                <h1>"Approval flows"</h1>
+                <p class="sub">"Who approves asset requests, level by level. An org without its own flow uses the global one."</p>
+            </div>
+        </div>
+        <div class="card">
+            <Transition fallback=|| view! { <p class="loading">"Loading"</p> }>
+                {move || Suspend::new(async move {
+                    match flows.await {
+                        Ok(list) => view! {
+                            <table class="table" data-testid="flows">
+                                <thead><tr><th>"Applies to"</th><th>"Ticket type"</th><th>"Levels"</th><th>"Source"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|f| {
+                                        let href = format!("/flows/{}/{}", f.scope, f.ticket_type.as_str());
+                                        let name = f.org_name.clone().unwrap_or_else(|| "Global (every org)".into());
+                                        let summary = f.flow.levels.iter().enumerate()
+                                            .map(|(i, l)| format!("{}. {}", i + 1, describe(l, &f.people)))
+                                            .collect::<Vec<_>>().join("  →  ");
+                                        view! {
+                                            <tr>
+                                                <td><strong>{name.clone()}</strong></td>
+                                                <td>{type_label(f.ticket_type)}</td>
+                                                <td class="small">{summary}</td>
+                                                <td>{if f.scope == "global" { view! { <span class="chip">"global"</span> }.into_any() }
+                                                     else if f.own { view! { <span class="chip">"own flow"</span> }.into_any() }
+                                                     else { view! { <span class="chip muted">"uses global"</span> }.into_any() }}</td>
+                                                <td><a class="btn btn-sm" href=href aria-label=format!("Edit the flow of {name}")>"Edit"</a></td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// One level being edited.
+#[derive(Clone, Debug, PartialEq)]
+struct Draft {
+    key: u32,
+    users: Vec<Person>,
+    super_admins: bool,
+    org_admins: bool,
+    rule: Rule,
+}
+
+fn to_flow(levels: &[Draft], cc: &[Person]) -> Flow {
+    Flow {
+        levels: levels
+            .iter()
+            .map(|d| Level {
+                selector: ApproverSelector {
+                    users: d.users.iter().map(|u| u.id).collect(),
+                    super_admins: d.super_admins,
+                    org_admins: d.org_admins,
+                },
+                rule: d.rule,
+            })
+            .collect(),
+        cc: cc.iter().map(|u| u.id).collect(),
+    }
+}
+
+#[component]
+pub fn FlowEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (
+            p.get("scope").unwrap_or_default(),
+            p.get("type").unwrap_or_default(),
+        )
+    };
+    let flow = Resource::new(key, |(s, t)| get_flow(s, t));
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading the flow"</p> }>
+            {move || Suspend::new(async move {
+                match flow.await {
+                    Ok(f) => view! { <FlowEditor flow=f /> }.into_any(),
+                    Err(e) => view! {
+                        <Title text="Approval flow" />
+                        <div class="empty-page">
+                            <h1>{if e.status == 403 { "Not yours to edit" } else { "Flow not found" }}</h1>
+                            <p class="muted" data-testid="flow-error">{e.message}</p>
+                            <a class="btn" href="/flows">"All flows"</a>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Adds people by searching for them; shows the chosen ones as chips.
+#[component]
+fn PeoplePicker(
+    chosen: Signal<Vec<Person>>,
+    on_add: Callback<Person>,
+    on_remove: Callback<Uuid>,
+    label: String,
+    #[prop(optional)] disabled: bool,
+) -> impl IntoView {
+    let q = RwSignal::new(String::new());
+    let results = Resource::new(
+        move || q.get(),
+        |q| async move {
+            if q.trim().is_empty() {
+                Ok(vec![])
+            } else {
+                search_users(Some(q)).await
+            }
+        },
+    );
+    view! {
+        <div class="people-picker">
+            <div class="chips">
+                {move || chosen.get().into_iter().map(|p| {
+                    let id = p.id;
+                    view! {
+                        <span class="chip">
+                            {p.display_name.clone()}<span class="muted small">{format!(" @{}", p.username)}</span>
+                            {(!disabled).then(|| view! {
+                                <button type="button" class="chip-x" aria-label=format!("Remove {}", p.username)
+                                    on:click=move |_| on_remove.run(id)>"×"</button>
+                            })}
+                        </span>
+                    }
+                }).collect_view()}
+            </div>
+            {(!disabled).then(|| view! {
+                <input type="search" placeholder="Search people by name" aria-label=label.clone()
+                    prop:value=move || q.get() on:input=move |ev| q.set(event_target_value(&ev)) />
+                <Transition fallback=|| ()>
+                    {move || results.get().and_then(|r| r.ok()).filter(|l| !l.is_empty()).map(|list| view! {
+                        <ul class="suggest">
+                            {list.into_iter().map(|p| {
+                                let pick = p.clone();
+                                view! {
+                                    <li><button type="button" class="suggest-item" on:click=move |_| { on_add.run(pick.clone()); q.set(String::new()); }>
+                                        <strong>{p.display_name.clone()}</strong>" "<span class="muted small">{format!("@{}", p.username)}</span>
+                                    </button></li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    })}
+                </Transition>
+            })}
+        </div>
+    }
+}
+
+#[component]
+fn FlowEditor(flow: FlowDto) -> impl IntoView {
+    let scope = flow.scope.clone();
+    let ticket_type = flow.ticket_type.as_str().to_string();
+    let can_edit = flow.can_edit;
+    let person = {
+        let people = flow.people.clone();
+        move |id: &Uuid| {
+            people
+                .iter()
+                .find(|p| p.id == *id)
+                .cloned()
+                .unwrap_or(Person {
+                    id: *id,
+                    username: id.to_string(),
+                    display_name: "unknown user".into(),
+                })
+        }
+    };
+    let mut next_key = 0u32;
+    let initial: Vec<Draft> = flow
+        .flow
+        .levels
+        .iter()
+        .map(|l| {
+            next_key += 1;
+            Draft {
+                key: next_key,
+                users: l.selector.users.iter().map(&person).collect(),
+                super_admins: l.selector.super_admins,
+                org_admins: l.selector.org_admins,
+                rule: l.rule,
+            }
+        })
+        .collect();
+    let next_key = StoredValue::new(next_key);
+    let levels = RwSignal::new(initial);
+    let cc = RwSignal::new(flow.flow.cc.iter().map(&person).collect::<Vec<_>>());
+    let dirty = RwSignal::new(false);
+    let dragging = RwSignal::new(None::<usize>);
+    let error = RwSignal::new(None::<AppError>);
+    let saved = RwSignal::new(false);
+    let own = RwSignal::new(flow.own);
+
+    let change = move |f: &mut dyn FnMut(&mut Vec<Draft>)| {
+        levels.update(|l| f(l));
+        dirty.set(true);
+        saved.set(false);
+    };
+    let move_level = move |from: usize, to: usize| {
+        change(&mut |l: &mut Vec<Draft>| {
+            if from < l.len() && to < l.len() && from != to {
+                let d = l.remove(from);
+                l.insert(to, d);
+            }
+        })
+    };
+
+    // Leaving with unsaved changes asks first.
+    let _leave_guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.get_untracked() {
+            ev.prevent_default();
+        }
+    });
+
+    let save = Action::new(move |f: &(String, String, Flow)| {
+        let (s, t, f) = f.clone();
+        async move { save_flow(s, t, f).await }
+    });
+    let remove_own = Action::new(move |f: &(String, String)| {
+        let (s, t) = f.clone();
+        async move { delete_flow(s, t).await }
+    });
+    let reset_to = move |f: FlowDto| {
+        let mut k = next_key.get_value();
+        let people = f.people.clone();
+        let person = |id: &Uuid| {
+            people
+                .iter()
+                .find(|p| p.id == *id)
+                .cloned()
+                .unwrap_or(Person {
+                    id: *id,
+                    username: id.to_string(),
+                    display_name: "unknown user".into(),
+                })
+        };
+        levels.set(
+            f.flow
+                .levels
+                .iter()
+                .map(|l| {
+                    k += 1;
+                    Draft {
+                        key: k,
+                        users: l.selector.users.iter().map(person).collect(),
+                        super_admins: l.selector.super_admins,
+                        org_admins: l.selector.org_admins,
+                        rule: l.rule,
+                    }
+                })
+                .collect(),
+        );
+        next_key.set_value(k);
+        cc.set(f.flow.cc.iter().map(person).collect());
+        own.set(f.own);
+        dirty.set(false);
+    };
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(f)) => {
+            reset_to(f);
+            error.set(None);
+            saved.set(true);
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    Effect::new(move |_| match remove_own.value().get() {
+        Some(Ok(f)) => {
+            reset_to(f);
+            error.set(None);
+            saved.set(true);
+        }
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+
+    // The preview: who would be asked if this person applied now, under the draft.
+    let applicant = RwSignal::new(None::<Person>);
+    let (scope_p, type_p) = (scope.clone(), ticket_type.clone());
+    let preview = Resource::new(
+        move || {
+            (
+                applicant.get().map(|a| a.id),
+                to_flow(&levels.get(), &cc.get()),
+            )
+        },
+        move |(who, draft)| {
+            let (s, t) = (scope_p.clone(), type_p.clone());
+            async move {
+                match who {
+                    Some(who) => preview_flow(s, t, draft, who).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+        },
+    );
+
+    let level_error = move |i: usize| {
+        error.get().filter(|e| {
+            e.field
+                .as_deref()
+                .is_some_and(|f| f.starts_with(&format!("levels[{i}]")))
+        })
+    };
+    let title = match &flow.org_name {
+        Some(o) => format!("{o} · {}", type_label(flow.ticket_type)),
+        None => format!("Global · {}", type_label(flow.ticket_type)),
+    };
+    let (scope_s, type_s) = (scope.clone(), ticket_type.clone());
+    let (scope_d, type_d) = (scope.clone(), ticket_type.clone());
+    let is_org = flow.org_id.is_some();
+
+    view! {
+        <Title text=format!("Flow · {title}") />
+        <div class="page-head">
+            <div>
+                <div class="crumbs small muted"><a href="/flows">"Approval flows"</a>" / "{title.clone()}</div>
+                <h1>{title.clone()}</h1>
+                <p class="sub">
+                    {move || if own.get() || !is_org { "Levels are asked in order; drag the cards to reorder." }
+                             else { "This org uses the global flow. Saving here gives it a flow of its own." }}
+                </p>
+            </div>
+            <div class="head-actions">
+                <Show when=move || dirty.get()>
+                    <span class="unsaved" data-testid="unsaved">"Unsaved changes"</span>
+                </Show>
+                <Show when=move || saved.get() && !dirty.get()>
+                    <span class="saved" data-testid="saved">"Saved"</span>
+                </Show>
+                {(can_edit && is_org).then(|| view! {
+                    <Show when=move || own.get()>
+                        <button class="btn" on:click={
+                            let (s, t) = (scope_d.clone(), type_d.clone());
+                            move |_| { remove_own.dispatch((s.clone(), t.clone())); }
+                        }>"Use the global flow"</button>
+                    </Show>
+                })}
+                {can_edit.then(|| view! {
+                    <button class="btn btn-primary" disabled=move || save.pending().get() on:click={
+                        let (s, t) = (scope_s.clone(), type_s.clone());
+                        move |_| { save.dispatch((s.clone(), t.clone(), to_flow(&levels.get_untracked(), &cc.get_untracked()))); }
+                    }>{move || if save.pending().get() { "Saving…" } else { "Save flow" }}</button>
+                })}
+            </div>
+        </div>
+        {move || error.get().filter(|e| !e.field.as_deref().is_some_and(|f| f.starts_with("levels["))).map(|e| view! {
+            <div class="form-error" role="alert" data-testid="flow-error">{e.message}</div>
+        })}
+        <div class="grid-2">
+            <div>
+                <ol class="level-cards" data-testid="levels">
+                    {move || {
+                        let list = levels.get();
+                        let n = list.len();
+                        list.into_iter().enumerate().map(|(i, d)| {
+                            let users = Signal::derive(move || levels.with(|l| l.get(i).map(|d| d.users.clone()).unwrap_or_default()));
+                            let add = Callback::new(move |p: Person| change(&mut |l: &mut Vec<Draft>| {
+                                if let Some(d) = l.get_mut(i) { if !d.users.iter().any(|u| u.id == p.id) { d.users.push(p.clone()); } }
+                            }));
+                            let remove = Callback::new(move |id: Uuid| change(&mut |l: &mut Vec<Draft>| {
+                                if let Some(d) = l.get_mut(i) { d.users.retain(|u| u.id != id); }
+                            }));
+                            view! {
+                                <li
+                                    class="level-card card"
+                                    class:dragging=move || dragging.get() == Some(i)
+                                    draggable=if can_edit { "true" } else { "false" }
+                                    data-level=i + 1
+                                    on:dragstart=move |_| dragging.set(Some(i))
+                                    on:dragend=move |_| dragging.set(None)
+                                    on:dragover=move |ev| ev.prevent_default()
+                                    on:drop=move |ev| {
+                                        ev.prevent_default();
+                                        if let Some(from) = dragging.get_untracked() { move_level(from, i); }
+                                        dragging.set(None);
+                                    }
+                                >
+                                    <div class="card-head">
+                                        <div class="level-title">
+                                            <span class="grip" aria-hidden="true">"⠿"</span>
+                                            <h3>{format!("Level {}", i + 1)}</h3>
+                                        </div>
+                                        {can_edit.then(|| view! {
+                                            <div class="level-tools">
+                                                <button type="button" class="btn btn-sm btn-ghost" aria-label=format!("Move level {} up", i + 1)
+                                                    disabled=i == 0 on:click=move |_| move_level(i, i - 1)>"↑"</button>
+                                                <button type="button" class="btn btn-sm btn-ghost" aria-label=format!("Move level {} down", i + 1)
+                                                    disabled=i + 1 == n on:click=move |_| move_level(i, i + 1)>"↓"</button>
+                                                <button type="button" class="btn btn-sm btn-danger" aria-label=format!("Remove level {}", i + 1)
+                                                    disabled=n == 1 on:click=move |_| change(&mut |l: &mut Vec<Draft>| { l.remove(i); })>"Remove"</button>
+                                            </div>
+                                        })}
+                                    </div>
+                                    <div class="card-body">
+                                        <span class="label">"Approvers"</span>
+                                        <div class="checks">
+                                            <label><input type="checkbox" prop:checked=d.super_admins disabled=!can_edit
+                                                on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.super_admins = on; } }) } />
+                                                "Super admins"</label>
+                                            <label><input type="checkbox" prop:checked=d.org_admins disabled=!can_edit
+                                                on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.org_admins = on; } }) } />
+                                                "Org admins of the ticket's org"</label>
+                                        </div>
+                                        <PeoplePicker chosen=users on_add=add on_remove=remove label=format!("Add an approver to level {}", i + 1) disabled=!can_edit />
+                                        <div class="field rule">
+                                            <label for=format!("rule-{i}")>"Rule"</label>
+                                            <select id=format!("rule-{i}") disabled=!can_edit
+                                                on:change=move |ev| { let all = event_target_value(&ev) == "all"; change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.rule = if all { Rule::All } else { Rule::Any }; } }) }>
+                                                <option value="any" selected=d.rule == Rule::Any>"Any one approver is enough"</option>
+                                                <option value="all" selected=d.rule == Rule::All>"Every approver must approve"</option>
+                                            </select>
+                                        </div>
+                                        {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message}</p> })}
+                                    </div>
+                                </li>
+                            }
+                        }).collect_view()
+                    }}
+                </ol>
+                {can_edit.then(|| view! {
+                    <button type="button" class="btn add-level" disabled=move || levels.with(|l| l.len() >= MAX_LEVELS)
+                        on:click=move |_| {
+                            let k = next_key.get_value() + 1;
+                            next_key.set_value(k);
+                            change(&mut |l: &mut Vec<Draft>| l.push(Draft { key: k, users: vec![], super_admins: false, org_admins: false, rule: Rule::Any }));
+                        }>
+                        {move || if levels.with(|l| l.len() >= MAX_LEVELS) { "Five levels at most".to_string() } else { "+ Add a level".to_string() }}
+                    </button>
+                })}
+                <div class="card cc-card">
+                    <div class="card-head"><h3>"CC"</h3><span class="muted small">"Told of every change; cannot act"</span></div>
+                    <div class="card-body">
+                        <PeoplePicker
+                            chosen=Signal::derive(move || cc.get())
+                            on_add=Callback::new(move |p: Person| { cc.update(|c| if !c.iter().any(|u| u.id == p.id) { c.push(p) }); dirty.set(true); })
+                            on_remove=Callback::new(move |id: Uuid| { cc.update(|c| c.retain(|u| u.id != id)); dirty.set(true); })
+                            label="Add a CC user".to_string()
+                            disabled=!can_edit
+                        />
+                    </div>
+                </div>
+            </div>
+            <div>
+                <div class="card preview" data-testid="preview">
+                    <div class="card-head"><h3>"Who would be asked"</h3></div>
+                    <div class="card-body">
+                        <p class="muted small">"Pick someone who might apply: the levels below are resolved as they would be for them, now."</p>
+                        <PeoplePicker
+                            chosen=Signal::derive(move || applicant.get().into_iter().collect())
+                            on_add=Callback::new(move |p: Person| applicant.set(Some(p)))
+                            on_remove=Callback::new(move |_| applicant.set(None))
+                            label="Preview for applicant".to_string()
+                        />
+                        <Transition fallback=|| view! { <p class="loading small">"Resolving"</p> }>
+                            {move || preview.get().map(|r| match r {
+                                Ok(None) => ().into_any(),
+                                Ok(Some(levels)) => view! {
+                                    <ol class="preview-levels">
+                                        {levels.into_iter().map(|l| view! {
+                                            <li data-level=l.level>
+                                                <strong>{format!("Level {}", l.level)}</strong>": "
+                                                <span class="preview-users">{l.users.iter().map(|u| u.display_name.clone()).collect::<Vec<_>>().join(", ")}</span>
+                                            </li>
+                                        }).collect_view()}
+                                    </ol>
+                                }.into_any(),
+                                Err(e) => view! { <p class="field-error" data-testid="preview-error">{e.message}</p> }.into_any(),
+                            })}
+                        </Transition>
+                    </div>
+                </div>
+            </div>
+        </div>
+    }
+}

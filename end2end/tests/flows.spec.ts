@@ -1,0 +1,84 @@
+import { test, expect } from '@playwright/test';
+import { as, openTicket, waitForHydration } from './helpers';
+
+test('bob reorders Default’s levels by dragging; the order sticks and new tickets follow it', async ({ browser }) => {
+  const bob = await as(browser, 'bob');
+  const original = await (await bob.page.request.get('/api/v1/flows')).json();
+  const defaultFlow = original.items.find((f: any) => f.org_name === 'Default');
+  expect(defaultFlow.own).toBe(true);
+  try {
+    await bob.page.getByRole('link', { name: 'Flows' }).click();
+    await bob.page.getByRole('link', { name: 'Edit the flow of Default' }).click();
+    await waitForHydration(bob.page);
+    const levels = bob.page.getByTestId('levels');
+    await expect(levels.locator('li.level-card').nth(1)).toContainText('Carol Danvers');
+
+    // The preview for alice never lists alice, and names bob then carol.
+    await bob.page.getByLabel('Preview for applicant').fill('alice');
+    await bob.page.locator('.suggest-item', { hasText: 'Alice Liddell' }).click();
+    const preview = bob.page.getByTestId('preview');
+    await expect(preview.locator('[data-level="1"]')).toContainText('Bob Builder');
+    await expect(preview.locator('[data-level="2"]')).toContainText('Carol Danvers');
+    await expect(preview.locator('.preview-levels')).not.toContainText('Alice');
+
+    // Drag level 2 above level 1.
+    await levels.locator('li.level-card').nth(1).dragTo(levels.locator('li.level-card').nth(0));
+    await expect(levels.locator('li.level-card').nth(0)).toContainText('Carol Danvers');
+    await expect(bob.page.getByTestId('unsaved')).toBeVisible();
+    await expect(preview.locator('[data-level="1"]')).toContainText('Carol Danvers');
+    await bob.page.getByRole('button', { name: 'Save flow' }).click();
+    await expect(bob.page.getByTestId('saved')).toBeVisible();
+
+    await bob.page.reload();
+    await waitForHydration(bob.page);
+    await expect(bob.page.getByTestId('levels').locator('li.level-card').nth(0)).toContainText('Carol Danvers');
+
+    // alice's next request goes to carol first, then bob.
+    const alice = await as(browser, 'alice');
+    const t = await openTicket(alice.page, { title: 'After the reorder', assets: ['web-01'] });
+    expect(t.steps[0].assignees.map((a: any) => a.username)).toEqual(['carol']);
+    expect(t.steps[1].assignees.map((a: any) => a.username)).toEqual(['bob']);
+    await alice.page.goto(`/tickets/${t.id}`);
+    await expect(alice.page.getByTestId('steps').locator('li.step').nth(0)).toContainText('Carol Danvers');
+    await alice.context.close();
+
+    // Keyboard-friendly buttons do the same: move it back.
+    await bob.page.getByRole('button', { name: 'Move level 2 up' }).click();
+    await expect(bob.page.getByTestId('levels').locator('li.level-card').nth(0)).not.toContainText('Carol Danvers');
+    await bob.page.getByRole('button', { name: 'Save flow' }).click();
+    await expect(bob.page.getByTestId('saved')).toBeVisible();
+  } finally {
+    // Leave Default's flow as the demo has it for the other tests.
+    const r = await bob.page.request.put(`/api/v1/flows/${defaultFlow.scope}/apply_asset`, { data: defaultFlow.flow });
+    expect(r.status()).toBe(200);
+    await bob.context.close();
+  }
+});
+
+test('an org admin cannot open the global flow’s editor', async ({ browser }) => {
+  const bob = await as(browser, 'bob');
+  await bob.page.goto('/flows');
+  await expect(bob.page.getByTestId('flows')).not.toContainText('Global');
+  await bob.page.goto('/flows/global/apply_asset');
+  await expect(bob.page.getByRole('heading', { name: 'Not yours to edit' })).toBeVisible();
+  await expect(bob.page.getByRole('button', { name: 'Save flow' })).toHaveCount(0);
+  await bob.context.close();
+
+  const alice = await as(browser, 'alice');
+  await expect(alice.page.getByRole('link', { name: 'Flows' })).toHaveCount(0);
+  await alice.page.goto('/flows');
+  await expect(alice.page.getByText('Only super admins and org admins')).toBeVisible();
+  await alice.context.close();
+});
+
+test('a flow with an empty level is refused where the problem is', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  await admin.page.goto('/flows/global/apply_asset');
+  await waitForHydration(admin.page);
+  await admin.page.getByRole('button', { name: '+ Add a level' }).click();
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  const second = admin.page.getByTestId('levels').locator('li.level-card').nth(1);
+  await expect(second.getByTestId('level-error')).toContainText('choose at least one approver');
+  await expect(admin.page.getByTestId('unsaved')).toBeVisible();
+  await admin.context.close();
+});

@@ -1,0 +1,166 @@
+//! `/api/v1/flows…`
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use tollgate_app::backend::Backend;
+use tollgate_app::dto::{FlowDto, Page, PreviewLevel};
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, ApiQuery, Caller};
+use super::openapi::ApiErrorBody;
+use crate::AppState;
+use tollgate_core::TicketType;
+
+/// The approval flows the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/flows",
+    operation_id = "list_flows",
+    tag = "flows",
+    responses(
+        (status = 200, description = "All of them, one page", body = Page<FlowDto>),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+) -> Result<Json<Page<FlowDto>>, AppError> {
+    let items = s.services.list_flows(&v).await?;
+    let n = items.len();
+    Ok(Json(Page {
+        items,
+        total: n as i64,
+        page: 1,
+        per_page: n.max(1) as u32,
+    }))
+}
+
+/// The flow of one scope and ticket type (an org without its own shows the global one).
+#[utoipa::path(
+    get,
+    path = "/api/v1/flows/{scope}/{type}",
+    operation_id = "get_flow",
+    tag = "flows",
+    params(
+        ("scope" = String, Path, description = "`global` or an org id"),
+        ("type" = TicketType, Path, description = "The ticket type, e.g. `apply_asset`"),
+    ),
+    responses(
+        (status = 200, description = "The flow", body = FlowDto),
+        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Path((scope, t)): Path<(String, String)>,
+) -> Result<Json<FlowDto>, AppError> {
+    Ok(Json(s.services.get_flow(&v, &scope, &t).await?))
+}
+
+/// Set the flow of one scope and ticket type.
+#[utoipa::path(
+    put,
+    path = "/api/v1/flows/{scope}/{type}",
+    operation_id = "put_flow",
+    tag = "flows",
+    params(
+        ("scope" = String, Path, description = "`global` or an org id"),
+        ("type" = TicketType, Path, description = "The ticket type, e.g. `apply_asset`"),
+    ),
+    request_body = tollgate_core::Flow,
+    responses(
+        (status = 200, description = "The flow as saved", body = FlowDto),
+        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 409, description = "Changed concurrently", body = ApiErrorBody),
+        (status = 422, description = "An invalid flow", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn put(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Path((scope, t)): Path<(String, String)>,
+    ApiJson(flow): ApiJson<tollgate_core::Flow>,
+) -> Result<Json<FlowDto>, AppError> {
+    Ok(Json(s.services.put_flow(&v, &scope, &t, flow).await?))
+}
+
+/// Remove an org's own flow (the global one applies again).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/flows/{scope}/{type}",
+    operation_id = "delete_flow",
+    tag = "flows",
+    params(
+        ("scope" = String, Path, description = "`global` or an org id"),
+        ("type" = TicketType, Path, description = "The ticket type, e.g. `apply_asset`"),
+    ),
+    responses(
+        (status = 200, description = "The flow that applies now", body = FlowDto),
+        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 422, description = "The global flow cannot be removed", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn delete(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Path((scope, t)): Path<(String, String)>,
+) -> Result<Json<FlowDto>, AppError> {
+    Ok(Json(s.services.delete_flow(&v, &scope, &t).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PreviewQuery {
+    applicant: Uuid,
+}
+
+/// Who would be asked at each level if `applicant` opened a ticket now.
+#[utoipa::path(
+    get,
+    path = "/api/v1/flows/{scope}/{type}/preview",
+    operation_id = "preview_flow",
+    tag = "flows",
+    params(
+        ("scope" = String, Path, description = "`global` or an org id"),
+        ("type" = TicketType, Path, description = "The ticket type, e.g. `apply_asset`"),
+        ("applicant" = uuid::Uuid, Query, description = "The would-be applicant"),
+    ),
+    responses(
+        (status = 200, description = "One entry per level", body = Vec<PreviewLevel>),
+        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 422, description = "No such applicant", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn preview(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Path((scope, t)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PreviewQuery>,
+) -> Result<Json<Vec<PreviewLevel>>, AppError> {
+    Ok(Json(
+        s.services
+            .preview_flow(&v, &scope, &t, None, q.applicant)
+            .await?,
+    ))
+}

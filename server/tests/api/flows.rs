@@ -1,0 +1,364 @@
+//! Approval flows through the API: who may see and change them, validation, the org's own flow
+//! over the global one, and open tickets keeping their assignees.
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+
+async fn id_of(pool: &PgPool, sql: &'static str, name: &str) -> Uuid {
+    sqlx::query_scalar(sql)
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+async fn user(pool: &PgPool, name: &str) -> Uuid {
+    id_of(pool, "SELECT id FROM users WHERE username = $1", name).await
+}
+
+async fn org(pool: &PgPool, name: &str) -> Uuid {
+    id_of(pool, "SELECT id FROM orgs WHERE name = $1", name).await
+}
+
+async fn asset(pool: &PgPool, name: &str) -> Uuid {
+    id_of(pool, "SELECT id FROM assets WHERE name = $1", name).await
+}
+
+async fn put(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .put(format!("{}{}", app.url, path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn level_of(users: &[Uuid]) -> Value {
+    json!({"selector": {"users": users, "super_admins": false, "org_admins": false}, "rule": "any"})
+}
+
+async fn open(app: &TestApp, c: &reqwest::Client, org_id: Uuid, asset_id: Uuid) -> Value {
+    let now = chrono::Utc::now();
+    let (s, t) = app
+        .post(
+            c,
+            "/api/v1/tickets",
+            json!({"type": "apply_asset", "org_id": org_id, "title": "Flow test", "request": {
+                "permission_name": "p", "assets": [asset_id], "accounts": ["root"], "actions": ["connect"],
+                "start": now, "expiry": now + chrono::Duration::days(1)}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t
+}
+
+fn assignees(t: &Value, level: usize) -> Vec<String> {
+    t["steps"][level]["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["username"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn who_may_see_and_change_flows(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let default = org(&pool, "Default").await;
+    let research = org(&pool, "Research").await;
+    let carol = user(&pool, "carol").await;
+    let flow = json!({"levels": [level_of(&[carol])], "cc": []});
+
+    let admin = app.signed_in("admin").await;
+    let (s, list) = app.get(&admin, "/api/v1/flows").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["total"], 3, "global + two orgs: {list}");
+    assert_eq!(
+        put(
+            &app,
+            &admin,
+            "/api/v1/flows/global/apply_asset",
+            flow.clone()
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        put(
+            &app,
+            &admin,
+            &format!("/api/v1/flows/{research}/apply_asset"),
+            flow.clone()
+        )
+        .await
+        .0,
+        200
+    );
+
+    // bob administers Default only.
+    let bob = app.signed_in("bob").await;
+    let (s, list) = app.get(&bob, "/api/v1/flows").await;
+    assert_eq!(s, 200);
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["items"][0]["org_name"], "Default");
+    assert_eq!(
+        app.get(&bob, "/api/v1/flows/global/apply_asset").await.0,
+        403
+    );
+    assert_eq!(
+        put(&app, &bob, "/api/v1/flows/global/apply_asset", flow.clone())
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        put(
+            &app,
+            &bob,
+            &format!("/api/v1/flows/{research}/apply_asset"),
+            flow.clone()
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        put(
+            &app,
+            &bob,
+            &format!("/api/v1/flows/{default}/apply_asset"),
+            flow.clone()
+        )
+        .await
+        .0,
+        200
+    );
+
+    // Users and auditors may not.
+    let alice = app.signed_in("alice").await;
+    assert_eq!(app.get(&alice, "/api/v1/flows").await.0, 403);
+    assert_eq!(
+        app.get(&alice, &format!("/api/v1/flows/{default}/apply_asset"))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        put(
+            &app,
+            &alice,
+            &format!("/api/v1/flows/{default}/apply_asset"),
+            flow.clone()
+        )
+        .await
+        .0,
+        403
+    );
+    let anon = app.client();
+    assert_eq!(app.get(&anon, "/api/v1/flows").await.0, 401);
+
+    // Bad scope and type.
+    assert_eq!(
+        app.get(&admin, "/api/v1/flows/nowhere/apply_asset").await.0,
+        400
+    );
+    assert_eq!(app.get(&admin, "/api/v1/flows/global/bogus").await.0, 400);
+    assert_eq!(
+        app.get(&admin, "/api/v1/flows/global/login_confirm")
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        app.get(
+            &admin,
+            &format!("/api/v1/flows/{}/apply_asset", Uuid::new_v4())
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let default = org(&pool, "Default").await;
+    let carol = user(&pool, "carol").await;
+    let admin = app.signed_in("admin").await;
+    let path = format!("/api/v1/flows/{default}/apply_asset");
+    let before = app.get(&admin, &path).await.1;
+
+    let cases = [
+        (json!({"levels": [], "cc": []}), "levels"),
+        (
+            json!({"levels": vec![level_of(&[carol]); 6], "cc": []}),
+            "levels",
+        ),
+        (
+            json!({"levels": [level_of(&[carol]), {"selector": {"users": [], "super_admins": false, "org_admins": false}, "rule": "any"}]}),
+            "levels[1].selector",
+        ),
+        (
+            json!({"levels": [level_of(&[Uuid::new_v4()])]}),
+            "levels[0].selector.users[0]",
+        ),
+        (
+            json!({"levels": [level_of(&[carol])], "cc": [Uuid::new_v4()]}),
+            "cc[0]",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, e) = put(&app, &admin, &path, body.clone()).await;
+        assert_eq!(s, 422, "{body} → {e}");
+        assert_eq!(e["error"]["field"], field, "{body} → {e}");
+    }
+    // An inactive named user is refused too.
+    sqlx::query("UPDATE users SET active = false WHERE username = 'carol'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (s, e) = put(&app, &admin, &path, json!({"levels": [level_of(&[carol])]})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("levels[0].selector.users[0]"))
+    );
+    // A rule that is neither any nor all does not parse.
+    let (s, _) = put(
+        &app,
+        &admin,
+        &path,
+        json!({"levels": [{"selector": {"super_admins": true}, "rule": "most"}]}),
+    )
+    .await;
+    assert_eq!(s, 422);
+    // Nothing changed.
+    assert_eq!(app.get(&admin, &path).await.1["flow"], before["flow"]);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_org_flow_overrides_the_global_one_and_deleting_it_falls_back(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let default = org(&pool, "Default").await;
+    let web = asset(&pool, "web-01").await;
+    let alice = app.signed_in("alice").await;
+    let admin = app.signed_in("admin").await;
+
+    let t = open(&app, &alice, default, web).await;
+    assert_eq!(assignees(&t, 0), ["bob"]);
+    assert_eq!(assignees(&t, 1), ["carol"]);
+
+    let (s, f) = app
+        .delete_json(&admin, &format!("/api/v1/flows/{default}/apply_asset"))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(f["own"], false);
+    let t2 = open(&app, &alice, default, web).await;
+    assert_eq!(
+        assignees(&t2, 0),
+        ["admin"],
+        "the global flow asks the super admins"
+    );
+    assert_eq!(t2["steps"].as_array().unwrap().len(), 1);
+
+    // The global flow cannot be deleted.
+    assert_eq!(
+        app.delete_json(&admin, "/api/v1/flows/global/apply_asset")
+            .await
+            .0,
+        409
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn open_tickets_keep_their_assignees_and_outside_approvers_act(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let default = org(&pool, "Default").await;
+    let web = asset(&pool, "web-01").await;
+    let dave = user(&pool, "dave").await;
+    let alice = app.signed_in("alice").await;
+    let t = open(&app, &alice, default, web).await;
+
+    // bob now names dave at both levels.
+    let bob = app.signed_in("bob").await;
+    let (s, _) = put(
+        &app,
+        &bob,
+        &format!("/api/v1/flows/{default}/apply_asset"),
+        json!({"levels": [level_of(&[dave])]}),
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    // The ticket opened before keeps bob then carol.
+    let id = t["id"].as_str().unwrap();
+    let (_, now) = app.get(&alice, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(assignees(&now, 0), ["bob"]);
+    assert_eq!(assignees(&now, 1), ["carol"]);
+    let daves = app.signed_in("dave").await;
+    assert_eq!(
+        app.post(&daves, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.post(&bob, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+            .await
+            .0,
+        200
+    );
+    // carol is not a member of Default and approves the last level.
+    let carol = app.signed_in("carol").await;
+    let (s, done) = app
+        .post(&carol, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(done["state"], "approved");
+
+    // A new ticket follows the new flow.
+    let t2 = open(&app, &alice, default, web).await;
+    assert_eq!(assignees(&t2, 0), ["dave"]);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_preview_names_who_would_be_asked(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let default = org(&pool, "Default").await;
+    let alice = user(&pool, "alice").await;
+    let bob_id = user(&pool, "bob").await;
+    let bob = app.signed_in("bob").await;
+    let path = format!("/api/v1/flows/{default}/apply_asset/preview");
+
+    let (s, p) = app.get(&bob, &format!("{path}?applicant={alice}")).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p[0]["users"][0]["username"], "bob");
+    assert_eq!(p[1]["users"][0]["username"], "carol");
+    assert!(
+        !p.to_string().contains("\"alice\""),
+        "the applicant is never asked: {p}"
+    );
+
+    // When bob applies, level 1 (org admins = bob) falls back to the super admins.
+    let (s, p) = app.get(&bob, &format!("{path}?applicant={bob_id}")).await;
+    assert_eq!(s, 200);
+    assert_eq!(p[0]["users"][0]["username"], "admin");
+    assert!(!p.to_string().contains("\"bob\""), "{p}");
+
+    assert_eq!(
+        app.get(&bob, &format!("{path}?applicant={}", Uuid::new_v4()))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        app.get(&bob, &format!("{path}?applicant=nope")).await.0,
+        400
+    );
+}
