@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod demo;
 pub mod flows;
+pub mod live;
 pub mod local_pg;
 pub mod middleware;
 pub mod password;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub services: Arc<Services>,
     pub leptos: LeptosOptions,
+    /// What this instance hears of changes made on any instance.
+    pub live: live::Live,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -64,6 +67,7 @@ impl AppState {
             .build();
         AppState {
             services: Arc::new(Services::new(pool.clone(), config.clone())),
+            live: live::Live::start(pool.clone()),
             pool,
             config,
             leptos,

@@ -37,6 +37,21 @@ fn refused(e: RuleError, t: &Ticket) -> AppError {
     }
 }
 
+/// Tells every instance (on commit) that `t` changed, and whom it concerns.
+pub async fn live_notify(db: &mut PgConnection, t: &Ticket, kind: &str) -> Result<(), AppError> {
+    crate::live::notify(
+        db,
+        crate::live::LiveEvent {
+            ticket_id: t.id,
+            kind: kind.to_string(),
+            state: t.state.as_str().to_string(),
+            users: t.watchers(),
+            at: Utc::now(),
+        },
+    )
+    .await
+}
+
 /// Checks that an apply_asset request only names things of its org.
 async fn check_references(
     db: &mut PgConnection,
@@ -215,6 +230,7 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
     repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
+    live_notify(&mut tx, &ticket, "opened").await?;
     let out = dto(&mut tx, &ticket, viewer, &comment, expires_at).await?;
     tx.commit().await?;
     tracing::info!(serial = %ticket.serial, applicant = %viewer.username, "ticket opened");
@@ -256,6 +272,13 @@ async fn change(
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
     repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
+    // What the person did (approved, rejected, …), not what followed from it.
+    let kind = events
+        .iter()
+        .find(|e| e.kind != tollgate_core::EventKind::Edited)
+        .map(|e| e.kind.as_str())
+        .unwrap_or("changed");
+    live_notify(&mut tx, &after, kind).await?;
     if after.state == TicketState::Approved {
         if let (Some(req), Some(org)) = (after.request.as_apply_asset(), after.org_id) {
             grants::insert_from_ticket(&mut tx, &after, org, req).await?;
@@ -335,6 +358,7 @@ pub async fn add_comment(
         .execute(&mut *tx)
         .await?;
     repo::insert_events(&mut tx, id, &events).await?;
+    live_notify(&mut tx, &ticket, "commented").await?;
     tx.commit().await?;
     Ok(CommentDto {
         id: comment_id,

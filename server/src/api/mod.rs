@@ -6,6 +6,7 @@ pub mod directory;
 pub mod extract;
 pub mod flows;
 pub mod grants;
+pub mod live;
 pub mod openapi;
 pub mod tickets;
 pub mod tokens;
@@ -35,6 +36,8 @@ pub fn routes() -> Router<AppState> {
             get(tickets::comments).post(tickets::add_comment),
         )
         .route("/tickets/{id}/events", get(tickets::events))
+        .route("/tickets/{id}/decision", get(live::decision))
+        .route("/events", get(live::events))
         .route("/orgs", get(directory::orgs))
         .route("/nodes", get(directory::nodes))
         .route("/assets", get(directory::assets))

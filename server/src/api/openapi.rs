@@ -119,6 +119,8 @@ impl Modify for OptionalBodies {
         super::directory::assets,
         super::directory::accounts,
         super::directory::users,
+        super::live::decision,
+        super::live::events,
         super::flows::list,
         super::flows::get,
         super::flows::put,

@@ -4,5 +4,6 @@
 mod auth;
 mod flows;
 mod helpers;
+mod live;
 mod openapi;
 mod tokens;

@@ -1,0 +1,104 @@
+//! Live updates across instances. Every change to a ticket calls [`notify`] inside its
+//! transaction (Postgres delivers a NOTIFY only when the transaction commits, so nobody hears
+//! of a change that did not happen). Each instance LISTENs and fans what it hears out to its
+//! long polls and server-sent-event streams through a broadcast channel.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::broadcast;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+/// The Postgres channel.
+pub const CHANNEL: &str = "tollgate_live";
+
+/// NOTIFY payloads are limited to 8000 bytes: past this many watchers the list is left out
+/// and every listener treats the event as possibly theirs (they re-read with a permission check).
+const MAX_USERS: usize = 150;
+
+/// Something happened to a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    pub ticket_id: Uuid,
+    /// What happened: `opened`, `approved`, `rejected`, `closed`, `commented`, …
+    pub kind: String,
+    /// The ticket's state after it.
+    pub state: String,
+    /// Who should hear of it (applicant, assignees, CC); empty = unknown, ask again.
+    pub users: Vec<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+impl LiveEvent {
+    pub fn concerns(&self, user: Uuid) -> bool {
+        self.users.is_empty() || self.users.contains(&user)
+    }
+}
+
+/// Sends `event` to every instance when the surrounding transaction commits.
+pub async fn notify(db: &mut PgConnection, mut event: LiveEvent) -> Result<(), AppError> {
+    if event.users.len() > MAX_USERS {
+        event.users.clear();
+    }
+    let payload = serde_json::to_string(&event).map_err(|_| AppError::internal())?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// This instance's end of the channel.
+#[derive(Clone)]
+pub struct Live {
+    tx: broadcast::Sender<LiveEvent>,
+}
+
+impl Live {
+    /// Starts listening (and keeps reconnecting while the database is away).
+    pub fn start(pool: PgPool) -> Live {
+        let (tx, _) = broadcast::channel(1024);
+        let sender = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANNEL).await {
+                            tracing::warn!(error = %e, "LISTEN failed");
+                        } else {
+                            loop {
+                                match listener.recv().await {
+                                    Ok(n) => match serde_json::from_str::<LiveEvent>(n.payload()) {
+                                        Ok(ev) => {
+                                            // No receiver is fine: nobody is waiting.
+                                            let _ = sender.send(ev);
+                                        }
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "a live event does not parse")
+                                        }
+                                    },
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "live listener lost its connection");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "live listener cannot connect"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        Live { tx }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.tx.subscribe()
+    }
+}

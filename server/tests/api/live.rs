@@ -1,0 +1,170 @@
+//! Live updates: the decision long poll and the SSE stream, across two instances.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+
+async fn open_default(app: &TestApp, c: &reqwest::Client) -> String {
+    let pool = &app.pool;
+    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE name = 'Default'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let asset: Uuid = sqlx::query_scalar("SELECT id FROM assets WHERE name = 'web-01'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let (s, t) = app
+        .post(
+            c,
+            "/api/v1/tickets",
+            json!({"type": "apply_asset", "org_id": org, "title": "Live", "request": {
+                "permission_name": "p", "assets": [asset], "accounts": ["root"], "actions": ["connect"],
+                "start": now, "expiry": now + chrono::Duration::days(1)}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t["id"].as_str().unwrap().to_string()
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_long_poll_returns_the_moment_another_instance_decides(pool: PgPool) {
+    let a = TestApp::spawn(pool.clone(), true).await;
+    let b = TestApp::spawn_again(pool).await;
+    let alice = a.signed_in("alice").await;
+    let id = open_default(&a, &alice).await;
+
+    // Nothing decided: the poll answers pending at its timeout.
+    let started = Instant::now();
+    let (s, d) = a
+        .get(&alice, &format!("/api/v1/tickets/{id}/decision?wait=1"))
+        .await;
+    assert_eq!(
+        (s, d["state"].as_str(), d["decided"].as_bool()),
+        (200, Some("pending"), Some(false))
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+
+    // alice waits on instance A while bob rejects on instance B.
+    let waiter = {
+        let url = format!("{}/api/v1/tickets/{id}/decision?wait=30", a.url);
+        let alice = alice.clone();
+        tokio::spawn(async move {
+            let r = alice.get(url).send().await.unwrap();
+            (Instant::now(), r.json::<Value>().await.unwrap())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let bob = b.signed_in("bob").await;
+    let (s, _) = b
+        .post(&bob, &format!("/api/v1/tickets/{id}/reject"), json!({}))
+        .await;
+    let decided_at = Instant::now();
+    assert_eq!(s, 200);
+    let (returned_at, d) = waiter.await.unwrap();
+    assert_eq!(d["state"], "rejected");
+    assert_eq!(d["decided"], true);
+    let lag = returned_at.saturating_duration_since(decided_at);
+    assert!(
+        lag < Duration::from_millis(200),
+        "the poll came back {lag:?} after the decision"
+    );
+
+    // Bad waits and strangers.
+    assert_eq!(
+        a.get(&alice, &format!("/api/v1/tickets/{id}/decision?wait=61"))
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        a.get(&alice, &format!("/api/v1/tickets/{id}/decision?wait=-1"))
+            .await
+            .0,
+        400
+    );
+    let dave = a.signed_in("dave").await;
+    assert_eq!(
+        a.get(&dave, &format!("/api/v1/tickets/{id}/decision"))
+            .await
+            .0,
+        404
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: PgPool) {
+    let a = TestApp::spawn(pool.clone(), true).await;
+    let b = TestApp::spawn_again(pool).await;
+    let alice = a.signed_in("alice").await;
+    let id = open_default(&a, &alice).await;
+
+    let mut stream = alice
+        .get(format!("{}/api/v1/events", b.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+
+    let bob = a.signed_in("bob").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (s, _) = a
+        .post(&bob, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let approved_at = Instant::now();
+
+    let mut seen = String::new();
+    let heard = tokio::time::timeout(Duration::from_secs(1), async {
+        while let Some(chunk) = stream.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains(&id) && seen.contains("approved") {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "no event within a second of the approval; got {seen:?}"
+    );
+    assert!(approved_at.elapsed() < Duration::from_secs(1));
+    assert!(seen.contains("event: ticket"), "{seen}");
+
+    // dave, who has nothing to do with it, hears nothing of it.
+    let dave = a.signed_in("dave").await;
+    let mut other = dave
+        .get(format!("{}/api/v1/events", b.url))
+        .send()
+        .await
+        .unwrap();
+    let (s, _) = a
+        .post(
+            &alice,
+            &format!("/api/v1/tickets/{id}/comments"),
+            json!({"body": "thanks"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let quiet = tokio::time::timeout(Duration::from_millis(700), async {
+        loop {
+            match other.chunk().await {
+                Ok(Some(c)) if String::from_utf8_lossy(&c).contains(&id) => return,
+                Ok(Some(_)) => continue,
+                _ => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await;
+    assert!(quiet.is_err(), "dave heard of a ticket he cannot see");
+    assert_eq!(a.get(&a.client(), "/api/v1/events").await.0, 401);
+}
