@@ -16,7 +16,8 @@ step "build (debug)"
 scripts/build.sh
 
 step "private Postgres for the tests"
-pg=(target/debug/tollgate local-pg --data .data/pg-test --port 5545 --fast)
+# TOLLGATE_TEST_PG_PORT and E2E_PORT let several checkouts test side by side.
+pg=(target/debug/tollgate local-pg --data .data/pg-test --port "${TOLLGATE_TEST_PG_PORT:-5545}" --fast)
 export DATABASE_URL=$("${pg[@]}" --database tollgate_test)
 trap '"${pg[@]}" --stop >/dev/null 2>&1 || true' EXIT
 

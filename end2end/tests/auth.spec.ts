@@ -46,7 +46,7 @@ test('a page that needs sign-in comes back after it', async ({ page }) => {
 });
 
 test('the session survives a server restart', async ({ browser }) => {
-  const port = 3111;
+  const port = Number(process.env.E2E_PORT ?? 3100) + 11;
   let server = await startServer(port);
   const context = await browser.newContext({ baseURL: `http://127.0.0.1:${port}` });
   const page = await context.newPage();

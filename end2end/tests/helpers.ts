@@ -23,7 +23,7 @@ export async function startServer(port: number): Promise<ChildProcess> {
   const child = spawn('../target/debug/tollgate', [], {
     env: {
       ...process.env,
-      DATABASE_URL: process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5545/tollgate_e2e',
+      DATABASE_URL: process.env.E2E_DATABASE_URL!,
       TOLLGATE_DEMO: 'false',
       TOLLGATE_ADDR: `127.0.0.1:${port}`,
       TOLLGATE_SITE_ROOT: '../target/site',
