@@ -19,6 +19,13 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let bytes = body_bytes(req, state).await?;
+        if has_json_nul(&bytes) {
+            return Err(nul_refused());
+        }
+        let mut req = Request::new(axum::body::Body::from(bytes));
+        *req.headers_mut() = headers;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(
@@ -74,6 +81,14 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // `%00` is the only way to put a NUL in a query string; Postgres stores no NUL.
+        if parts.uri.query().is_some_and(|q| q.contains("%00")) {
+            return Err(AppError::new(
+                400,
+                "bad_query",
+                "The query must not contain NUL characters (%00).",
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -107,15 +122,10 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    AppError::new(413, "too_large", "The body is too large.")
-                } else {
-                    AppError::bad_request(e.body_text())
-                }
-            })?;
+        let bytes = body_bytes(req, state).await?;
+        if has_json_nul(&bytes) {
+            return Err(nul_refused());
+        }
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
@@ -142,4 +152,50 @@ fn from_whole_slice<T: DeserializeOwned>(
     let v = T::deserialize(&mut *de)?;
     de.end()?;
     Ok(v)
+}
+
+/// The whole body: too large → 413.
+async fn body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, AppError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::new(413, "too_large", "The body is too large.")
+            } else {
+                AppError::bad_request(e.body_text())
+            }
+        })
+}
+
+/// True when a JSON text holds a NUL character: JSON can only write it as the escape
+/// `\u0000` (a `\` that is not itself escaped, followed by `u0000`).
+fn has_json_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
+/// Postgres stores no NUL in text or JSON: refused here rather than failing there (a 500).
+fn nul_refused() -> AppError {
+    AppError::new(
+        422,
+        "invalid",
+        "Text must not contain NUL characters (\\u0000).",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_json_nul;
+
+    #[test]
+    fn finds_escaped_nul_but_not_an_escaped_backslash() {
+        assert!(has_json_nul(br#"{"a": "x\u0000"}"#));
+        assert!(has_json_nul(br#"{"a": "\\\u0000"}"#));
+        assert!(!has_json_nul(br#"{"a": "\\u0000"}"#));
+        assert!(!has_json_nul(br#"{"a": "u0000 \u0001"}"#));
+    }
 }

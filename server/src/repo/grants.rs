@@ -120,7 +120,7 @@ fn overseen(viewer: &Viewer) -> Vec<Uuid> {
 
 /// Grants the viewer may see: their own, or (not `mine`) also those of orgs they oversee.
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    db: impl PgExecutor<'_> + Copy,
     viewer: &Viewer,
     mine: bool,
     page: u32,
@@ -131,16 +131,29 @@ pub async fn list(
         "{SELECT} WHERE g.user_id = $1 OR (NOT $2 AND ($3 OR g.org_id = ANY($4)))
          ORDER BY g.created_at DESC LIMIT $5 OFFSET $6"
     );
-    let rows: Vec<GrantRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(viewer.id)
-        .bind(mine)
-        .bind(viewer.is_super_admin())
-        .bind(overseen(viewer))
-        .bind(per_page as i64)
-        .bind(((page - 1) * per_page) as i64)
+    let query = |limit: i64, offset: i64| {
+        sqlx::query_as::<_, GrantRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(viewer.id)
+            .bind(mine)
+            .bind(viewer.is_super_admin())
+            .bind(overseen(viewer))
+            .bind(limit)
+            .bind(offset)
+    };
+    // In i64: a page number near u32::MAX times 50 does not fit in a u32.
+    let rows: Vec<GrantRow> = query(per_page as i64, (page as i64 - 1) * per_page as i64)
         .fetch_all(db)
         .await?;
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let total = match rows.first() {
+        Some(r) => r.total,
+        // Past the last page the page is empty, but the total is still the total.
+        None if page > 1 => query(1, 0)
+            .fetch_optional(db)
+            .await?
+            .map(|r| r.total)
+            .unwrap_or(0),
+        None => 0,
+    };
     let now = Utc::now();
     Ok(Page {
         items: rows.into_iter().map(|r| to_dto(r, now)).collect(),

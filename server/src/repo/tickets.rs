@@ -253,7 +253,7 @@ struct SummaryRow {
 
 /// Tickets of a list, newest first. Only tickets the viewer may see are ever returned.
 pub async fn list(
-    db: impl PgExecutor<'_>,
+    db: impl PgExecutor<'_> + Copy,
     viewer: &Viewer,
     q: &TicketQuery,
 ) -> Result<Page<TicketSummary>, AppError> {
@@ -308,19 +308,31 @@ pub async fn list(
          ORDER BY t.created_at DESC, t.id
          LIMIT $8 OFFSET $9"
     );
-    let rows: Vec<SummaryRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(viewer.id)
-        .bind(&overseen)
-        .bind(q.state.map(|s| s.as_str()))
-        .bind(q.ticket_type.map(|t| t.as_str()))
-        .bind(q.org)
-        .bind(&search)
-        .bind(&like)
-        .bind(per_page as i64)
-        .bind(((page - 1) as i64) * per_page as i64)
+    let query = |limit: i64, offset: i64| {
+        sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(viewer.id)
+            .bind(&overseen)
+            .bind(q.state.map(|s| s.as_str()))
+            .bind(q.ticket_type.map(|t| t.as_str()))
+            .bind(q.org)
+            .bind(&search)
+            .bind(&like)
+            .bind(limit)
+            .bind(offset)
+    };
+    let rows: Vec<SummaryRow> = query(per_page as i64, ((page - 1) as i64) * per_page as i64)
         .fetch_all(db)
         .await?;
-    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let total = match rows.first() {
+        Some(r) => r.total,
+        // Past the last page the page is empty, but the total is still the total.
+        None if page > 1 => query(1, 0)
+            .fetch_optional(db)
+            .await?
+            .map(|r| r.total)
+            .unwrap_or(0),
+        None => 0,
+    };
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         items.push(TicketSummary {

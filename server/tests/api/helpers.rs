@@ -99,3 +99,169 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 }
+
+/// Lookups of demo data by name, and ticket shortcuts shared by the ticket tests.
+impl TestApp {
+    async fn id_by_name(&self, sql: &'static str, name: &str) -> uuid::Uuid {
+        sqlx::query_scalar(sql)
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("no {name:?}: {e}"))
+    }
+
+    pub async fn user_id(&self, username: &str) -> uuid::Uuid {
+        self.id_by_name("SELECT id FROM users WHERE username = $1", username)
+            .await
+    }
+
+    pub async fn org_id(&self, name: &str) -> uuid::Uuid {
+        self.id_by_name("SELECT id FROM orgs WHERE name = $1", name)
+            .await
+    }
+
+    pub async fn asset_id(&self, name: &str) -> uuid::Uuid {
+        self.id_by_name("SELECT id FROM assets WHERE name = $1", name)
+            .await
+    }
+
+    /// A node by its name (demo node names are unique across orgs).
+    pub async fn node_id(&self, name: &str) -> uuid::Uuid {
+        self.id_by_name("SELECT id FROM nodes WHERE name = $1", name)
+            .await
+    }
+
+    /// `SELECT count(*) …` (or any single bigint).
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count")
+    }
+
+    /// The body of an `apply_asset` open for `org`: accounts root and deploy, actions
+    /// connect and upload, from now for one day.
+    pub fn apply_body(org: uuid::Uuid, title: &str, assets: &[uuid::Uuid]) -> Value {
+        let now = chrono::Utc::now();
+        serde_json::json!({
+            "type": "apply_asset", "org_id": org, "title": title, "comment": "for the release",
+            "request": {
+                "permission_name": "release access", "nodes": [], "assets": assets,
+                "accounts": ["root", "deploy"], "actions": ["connect", "upload"],
+                "start": now, "expiry": now + chrono::Duration::days(1),
+            }
+        })
+    }
+
+    /// Opens a Default ticket as `c` for `assets`; panics unless 201.
+    pub async fn open_default(&self, c: &Client, assets: &[uuid::Uuid]) -> Value {
+        let org = self.org_id("Default").await;
+        let (s, t) = self
+            .post(
+                c,
+                "/api/v1/tickets",
+                Self::apply_body(org, "Deploy the release", assets),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        t
+    }
+
+    /// POST `/api/v1/tickets/{id}/{action}` with `body`.
+    pub async fn act(&self, c: &Client, id: &Value, action: &str, body: Value) -> (u16, Value) {
+        let id = id.as_str().expect("ticket id");
+        self.post(c, &format!("/api/v1/tickets/{id}/{action}"), body)
+            .await
+    }
+
+    /// The event kinds of a ticket, oldest first (as `viewer` sees them).
+    pub async fn event_kinds(&self, viewer: &Client, id: &Value) -> Vec<String> {
+        let id = id.as_str().expect("ticket id");
+        let (s, ev) = self
+            .get(viewer, &format!("/api/v1/tickets/{id}/events"))
+            .await;
+        assert_eq!(s, 200, "{ev}");
+        ev.as_array()
+            .expect("events")
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+}
+
+/// The usernames of a ticket's assignees at `level` (1-based).
+pub fn assignees(t: &Value, level: usize) -> Vec<String> {
+    t["steps"][level - 1]["assignees"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no level {level}: {t}"))
+        .iter()
+        .map(|a| a["username"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// A list of strings out of a JSON array (e.g. `allowed_actions`).
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x.as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+impl TestApp {
+    /// POST a raw body as JSON (for malformed bodies); `None` sends no body at all.
+    pub async fn post_raw(&self, c: &Client, path: &str, body: Option<&str>) -> (u16, Value) {
+        let mut r = c.post(format!("{}{}", self.url, path));
+        if let Some(b) = body {
+            r = r
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let r = r.send().await.expect("post");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Moves the demo `Default` org's apply_asset flow to `flow` (JSON as stored).
+    pub async fn set_default_flow(&self, flow: Value) {
+        let org = self.org_id("Default").await;
+        let n = sqlx::query(
+            "UPDATE flows SET definition = $2 WHERE org_id = $1 AND ticket_type = 'apply_asset'",
+        )
+        .bind(org)
+        .bind(flow)
+        .execute(&self.pool)
+        .await
+        .expect("flow")
+        .rows_affected();
+        assert_eq!(n, 1, "the demo has a Default flow");
+    }
+
+    /// Makes `n` more users (`{prefix}1`..) with the demo password, members of Default.
+    pub async fn make_users(&self, prefix: &str, n: usize) -> Vec<uuid::Uuid> {
+        let org = self.org_id("Default").await;
+        let mut out = Vec::new();
+        for i in 1..=n {
+            let id = uuid::Uuid::new_v4();
+            sqlx::query(
+                "INSERT INTO users (id, username, display_name, email, password_hash, system_role)
+                 SELECT $1, $2, $2, '', password_hash, 'user' FROM users WHERE username = 'alice'",
+            )
+            .bind(id)
+            .bind(format!("{prefix}{i}"))
+            .execute(&self.pool)
+            .await
+            .expect("user");
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'org_user')",
+            )
+            .bind(org)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .expect("membership");
+            out.push(id);
+        }
+        out
+    }
+}

@@ -3,7 +3,12 @@
 
 mod auth;
 mod flows;
+mod grants;
 mod helpers;
 mod live;
+mod odd_inputs;
 mod openapi;
+mod pickers;
+mod races;
+mod tickets;
 mod tokens;

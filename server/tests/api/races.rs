@@ -1,0 +1,160 @@
+//! Many requests at the same moment: one outcome per level, one grant, distinct serials.
+
+use std::collections::{BTreeMap, HashSet};
+
+use futures::future::join_all;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+
+use crate::helpers::TestApp;
+
+/// Fires `per_client` approvals of `id` from each client at once; the statuses and bodies.
+async fn approve_all_at_once(
+    app: &TestApp,
+    clients: &[reqwest::Client],
+    per_client: usize,
+    id: &str,
+) -> Vec<(u16, Value)> {
+    let url = format!("{}/api/v1/tickets/{id}/approve", app.url);
+    let mut calls = Vec::new();
+    for c in clients {
+        for _ in 0..per_client {
+            let (c, url) = (c.clone(), url.clone());
+            calls.push(tokio::spawn(async move {
+                let r = c.post(url).json(&json!({})).send().await.expect("send");
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }));
+        }
+    }
+    join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
+fn by_status(results: &[(u16, Value)]) -> BTreeMap<u16, usize> {
+    let mut out = BTreeMap::new();
+    for (s, _) in results {
+        *out.entry(*s).or_default() += 1;
+    }
+    out
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_hundred_approvers_of_an_any_level_make_one_decision_and_one_grant(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let racers = app.make_users("racer", 5).await;
+    app.set_default_flow(json!({
+        "levels": [{"selector": {"users": racers, "super_admins": false, "org_admins": false}, "rule": "any"}],
+        "cc": [],
+    }))
+    .await;
+    let alice = app.signed_in("alice").await;
+    let t = app
+        .open_default(&alice, &[app.asset_id("web-01").await])
+        .await;
+    assert_eq!(t["steps"][0]["assignees"].as_array().unwrap().len(), 5);
+    let mut clients = Vec::new();
+    for i in 1..=5 {
+        clients.push(app.signed_in(&format!("racer{i}")).await);
+    }
+
+    let results = approve_all_at_once(&app, &clients, 20, t["id"].as_str().unwrap()).await;
+    assert_eq!(
+        by_status(&results),
+        BTreeMap::from([(200, 1), (409, 99)]),
+        "{results:?}"
+    );
+    for (s, body) in results.iter().filter(|(s, _)| *s == 409) {
+        assert_eq!(body["error"]["code"], "already_closed", "{s} {body}");
+        assert_eq!(body["error"]["details"]["state"], "approved", "{body}");
+    }
+    let winner = &results.iter().find(|(s, _)| *s == 200).unwrap().1;
+    assert_eq!(winner["state"], "approved");
+
+    let kinds = app.event_kinds(&alice, &t["id"]).await;
+    assert_eq!(kinds, ["opened", "approved"], "one approval recorded");
+    assert_eq!(app.count("SELECT count(*) FROM grants").await, 1);
+    let decided = app
+        .count("SELECT count(*) FROM ticket_assignees WHERE decision = 'approved'")
+        .await;
+    assert_eq!(decided, 1, "one assignee's decision");
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_hundred_approvals_of_level_one_advance_it_once(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let alice = app.signed_in("alice").await;
+    let t = app
+        .open_default(&alice, &[app.asset_id("web-01").await])
+        .await;
+    let mut bobs = Vec::new();
+    for _ in 0..4 {
+        bobs.push(app.signed_in("bob").await);
+    }
+
+    let results = approve_all_at_once(&app, &bobs, 25, t["id"].as_str().unwrap()).await;
+    assert_eq!(
+        by_status(&results),
+        BTreeMap::from([(200, 1), (409, 99)]),
+        "{results:?}"
+    );
+    for (_, body) in results.iter().filter(|(s, _)| *s == 409) {
+        assert_eq!(body["error"]["code"], "not_your_turn", "{body}");
+        assert_eq!(body["error"]["details"]["current_level"], 2, "{body}");
+    }
+    assert_eq!(
+        app.event_kinds(&alice, &t["id"]).await,
+        ["opened", "approved", "level_advanced"]
+    );
+    assert_eq!(app.count("SELECT count(*) FROM grants").await, 0);
+    let carol = app.signed_in("carol").await;
+    let (_, n) = app.get(&carol, "/api/v1/tickets/inbox-count").await;
+    assert_eq!(n["count"], 1);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn two_hundred_concurrent_opens_get_two_hundred_serials(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let alice = app.signed_in("alice").await;
+    let org = app.org_id("Default").await;
+    let web1 = app.asset_id("web-01").await;
+    let url = format!("{}/api/v1/tickets", app.url);
+    let calls = (0..200).map(|i| {
+        let (c, url) = (alice.clone(), url.clone());
+        let body = TestApp::apply_body(org, &format!("Concurrent {i}"), &[web1]);
+        tokio::spawn(async move {
+            let r = c.post(url).json(&body).send().await.expect("send");
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        })
+    });
+    let results: Vec<(u16, Value)> = join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert_eq!(
+        by_status(&results),
+        BTreeMap::from([(201, 200)]),
+        "{:?}",
+        results.iter().find(|(s, _)| *s != 201)
+    );
+    let serials: HashSet<String> = results
+        .iter()
+        .map(|(_, t)| t["serial"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(serials.len(), 200);
+    let mut counters: Vec<u32> = serials.iter().map(|s| s[8..].parse().unwrap()).collect();
+    counters.sort();
+    assert_eq!(
+        counters,
+        (1..=200).collect::<Vec<u32>>(),
+        "no gaps, no repeats"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM tickets").await, 200);
+    let (_, list) = app.get(&alice, "/api/v1/tickets?scope=mine").await;
+    assert_eq!(list["total"], 200);
+}
