@@ -120,6 +120,17 @@ mod server_side {
                 sqlx::Error::Database(db) if db.is_unique_violation() => {
                     AppError::conflict("already_exists", "That already exists.")
                 }
+                // NUL bytes and text Postgres cannot store, or too long for a column: the
+                // client's input, not our failure.
+                sqlx::Error::Database(db)
+                    if matches!(db.code().as_deref(), Some("22021" | "22P05" | "22001")) =>
+                {
+                    AppError::new(
+                        422,
+                        "invalid",
+                        "A value contains characters or a length that cannot be stored.",
+                    )
+                }
                 sqlx::Error::Database(db) if db.is_foreign_key_violation() => AppError::invalid(
                     db.constraint().unwrap_or("reference"),
                     "It refers to something that does not exist or is still in use.",

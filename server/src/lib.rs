@@ -10,6 +10,7 @@ pub mod local_pg;
 pub mod middleware;
 pub mod password;
 pub mod repo;
+pub mod security;
 pub mod services;
 pub mod session;
 pub mod tickets;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::request_context,
         ))
+        .layer(axum::middleware::from_fn(security::protect))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -251,6 +251,41 @@ struct SummaryRow {
     total: i64,
 }
 
+/// The SQL of a ticket list. Binds: $1 viewer, $2 orgs they oversee, $3 state, $4 type,
+/// $5 org, $6 search text, $7 its LIKE pattern, $8 limit, $9 offset. (Public for the bench,
+/// which prints its plans.)
+pub fn list_sql(scope: Scope, super_admin: bool) -> String {
+    let scope_sql = match scope {
+        Scope::Mine => "t.applicant_id = $1",
+        Scope::Assigned => "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND awaiting)",
+        Scope::Processed => {
+            "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND decided_at IS NOT NULL)"
+        }
+        Scope::Cc => "t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)",
+        Scope::All if super_admin => "true",
+        Scope::All => {
+            "(t.applicant_id = $1
+              OR t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1)
+              OR t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)
+              OR t.org_id = ANY($2))"
+        }
+    };
+    format!(
+        "SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
+                u.username, u.display_name, t.state, t.current_level,
+                jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at,
+                count(*) OVER () AS total
+         FROM tickets t JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
+         WHERE {scope_sql}
+           AND ($3::text IS NULL OR t.state = $3)
+           AND ($4::text IS NULL OR t.ticket_type = $4)
+           AND ($5::uuid IS NULL OR t.org_id = $5)
+           AND ($6::text IS NULL OR t.serial = $6 OR lower(t.title) LIKE $7)
+         ORDER BY t.created_at DESC, t.id
+         LIMIT $8 OFFSET $9"
+    )
+}
+
 /// Tickets of a list, newest first. Only tickets the viewer may see are ever returned.
 pub async fn list(
     db: impl PgExecutor<'_> + Copy,
@@ -259,21 +294,6 @@ pub async fn list(
 ) -> Result<Page<TicketSummary>, AppError> {
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
     let page = q.page.unwrap_or(1).max(1);
-    let scope_sql = match q.scope {
-        Scope::Mine => "t.applicant_id = $1",
-        Scope::Assigned => "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND awaiting)",
-        Scope::Processed => {
-            "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND decided_at IS NOT NULL)"
-        }
-        Scope::Cc => "t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)",
-        Scope::All if viewer.is_super_admin() => "true",
-        Scope::All => {
-            "(t.applicant_id = $1
-              OR t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1)
-              OR t.id IN (SELECT ticket_id FROM ticket_cc WHERE user_id = $1)
-              OR t.org_id = ANY($2))"
-        }
-    };
     let overseen: Vec<Uuid> = viewer
         .orgs
         .iter()
@@ -294,20 +314,7 @@ pub async fn list(
                 .replace('_', "\\_")
         )
     });
-    let sql = format!(
-        "SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
-                u.username, u.display_name, t.state, t.current_level,
-                jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at,
-                count(*) OVER () AS total
-         FROM tickets t JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
-         WHERE {scope_sql}
-           AND ($3::text IS NULL OR t.state = $3)
-           AND ($4::text IS NULL OR t.ticket_type = $4)
-           AND ($5::uuid IS NULL OR t.org_id = $5)
-           AND ($6::text IS NULL OR t.serial = $6 OR lower(t.title) LIKE $7)
-         ORDER BY t.created_at DESC, t.id
-         LIMIT $8 OFFSET $9"
-    );
+    let sql = list_sql(q.scope, viewer.is_super_admin());
     let query = |limit: i64, offset: i64| {
         sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(viewer.id)

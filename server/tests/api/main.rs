@@ -10,5 +10,6 @@ mod odd_inputs;
 mod openapi;
 mod pickers;
 mod races;
+mod security;
 mod tickets;
 mod tokens;

@@ -1,0 +1,537 @@
+//! `tollgate-bench`: Tollgate's performance figures, each next to its baseline in the same run
+//! (these machines are shared and noisy). Run through `scripts/bench.sh`, which builds the
+//! release first. Prints one table and writes `target/bench.json`.
+//!
+//! 1. full apply_asset lifecycles/s over HTTP, 16 clients, × 3 ÷ pgbench TPC-B tps (16 clients)
+//! 2. p50/p99 of the first page of "waiting for me", "my applications" and a title search at
+//!    1,000,000 tickets (query plans in target/bench-plans.txt)
+//! 3. decision latency: approve response → long poll return and → SSE event, p99
+//! 4. release WASM size (raw, gzip) and server-side rendering of a ticket page, p99
+//! 5. the server's peak RSS during figure 1
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use reqwest::Client;
+use serde_json::{json, Value};
+use tollgate_server::local_pg::LocalPg;
+
+const SEED: &str = include_str!("../../bench/seed.sql");
+const PG_PORT: u16 = 5549;
+const HTTP_PORT: u16 = 3300;
+const PASSWORD: &str = "bench-password";
+const CLIENTS: usize = 16;
+
+fn pct(samples: &mut [f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Server {
+    /// Peak resident memory so far (VmHWM), in MB.
+    fn peak_rss_mb(&self) -> f64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+async fn client(base: &str, user: &str) -> Result<Client> {
+    let c = Client::builder()
+        .cookie_store(true)
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let r = c
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("sign-in of {user}: {}", r.status());
+    }
+    Ok(c)
+}
+
+async fn post(c: &Client, url: String, body: Value) -> Result<Value> {
+    let r = c.post(&url).json(&body).send().await?;
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("POST {url}: {status} {v}");
+    }
+    Ok(v)
+}
+
+fn org_of(user: usize) -> usize {
+    (user % 3) + 1
+}
+
+fn uuid_of(key: &str) -> String {
+    // md5(key)::uuid, as the seed script makes its ids.
+    use md5::Digest as _;
+    let d: String = md5::Md5::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &d[0..8],
+        &d[8..12],
+        &d[12..16],
+        &d[16..20],
+        &d[20..32]
+    )
+}
+
+fn open_body(applicant: usize, n: usize) -> Value {
+    let asset = (applicant * 3 + n * 3) % 19998 + 1;
+    // An asset of the applicant's org: asset i belongs to org (i % 3) + 1.
+    let asset = asset - (asset % 3) + (org_of(applicant) - 1);
+    let asset = if asset == 0 { 3 } else { asset };
+    let now = chrono::Utc::now();
+    json!({
+        "type": "apply_asset",
+        "org_id": uuid_of(&format!("o{}", org_of(applicant))),
+        "title": format!("Bench lifecycle {n} on host-{asset}"),
+        "request": {
+            "permission_name": format!("bench-{applicant}-{n}"),
+            "assets": [uuid_of(&format!("a{asset}"))],
+            "accounts": ["root"], "actions": ["connect"],
+            "start": now, "expiry": now + chrono::Duration::days(1)
+        }
+    })
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let root = std::env::current_dir()?;
+    let seconds: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let mut report = serde_json::Map::new();
+    let mut rows: Vec<(String, String, String, bool)> = Vec::new();
+
+    // --- Postgres and the estate -------------------------------------------------------
+    let pg = LocalPg::new(&root.join(".data/pg-bench"), PG_PORT, true)?;
+    pg.ensure_started("postgres")?;
+    pg.recreate("tollgate_bench")?;
+    let url = pg.ensure_started("tollgate_bench")?;
+    let pool = tollgate_server::connect(&url, 4).await?;
+    tollgate_server::prepare(&pool).await?;
+    let hash = tollgate_server::password::hash_blocking(PASSWORD)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let started = Instant::now();
+    eprintln!("seeding 1,000,000 tickets …");
+    let script = SEED.replace(":password_hash", &format!("'{}'", hash.replace('\'', "''")));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(script))
+        .execute(&pool)
+        .await
+        .context("seeding")?;
+    let seed_secs = started.elapsed().as_secs_f64();
+    eprintln!("seeded in {seed_secs:.0} s");
+    report.insert("seed_seconds".into(), json!(seed_secs));
+
+    // --- the server (release) ------------------------------------------------------------
+    let exe = root.join("target/release/tollgate");
+    let server = Server(
+        Command::new(&exe)
+            .env("DATABASE_URL", &url)
+            .env("TOLLGATE_ADDR", format!("127.0.0.1:{HTTP_PORT}"))
+            .env("TOLLGATE_SITE_ROOT", root.join("target/site"))
+            .env("TOLLGATE_DEMO", "false")
+            .env("TOLLGATE_DB_POOL", "32")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?,
+    );
+    let base = format!("http://127.0.0.1:{HTTP_PORT}");
+    let probe = Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while probe
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        if Instant::now() > deadline {
+            bail!("the server did not come up");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // --- figure 2: lists at scale ---------------------------------------------------------
+    let approver = client(&base, "user5").await?; // level 2 of every org: ~50,000 waiting
+    let applicant = client(&base, "user11").await?;
+    let admin = client(&base, "user1").await?;
+    let mut fig2 = serde_json::Map::new();
+    for (name, c, path) in [
+        (
+            "waiting for me (user5, ~50k waiting)",
+            &approver,
+            "/api/v1/tickets?scope=assigned&per_page=20",
+        ),
+        (
+            "my applications (user11)",
+            &applicant,
+            "/api/v1/tickets?scope=mine&per_page=20",
+        ),
+        (
+            "title search 'host-4242' (super admin, all)",
+            &admin,
+            "/api/v1/tickets?scope=all&q=host-4242&per_page=20",
+        ),
+    ] {
+        let mut samples = Vec::new();
+        for i in 0..220 {
+            let t = Instant::now();
+            let r = c.get(format!("{base}{path}")).send().await?;
+            let ok = r.status().is_success();
+            let _ = r.bytes().await?;
+            if !ok {
+                bail!("{path} failed");
+            }
+            if i >= 20 {
+                samples.push(ms(t.elapsed()));
+            }
+        }
+        let (p50, p99) = (pct(&mut samples, 0.5), pct(&mut samples, 0.99));
+        fig2.insert(name.into(), json!({"p50_ms": p50, "p99_ms": p99}));
+        rows.push((
+            format!("2. {name}"),
+            format!("p50 {p50:.2} ms, p99 {p99:.2} ms"),
+            "p99 ≤ 5 ms".into(),
+            p99 <= 5.0,
+        ));
+    }
+    report.insert("lists".into(), Value::Object(fig2));
+    write_plans(&pool, &root.join("target/bench-plans.txt")).await?;
+
+    // --- figure 4b: server-side rendering of a ticket page -------------------------------
+    let ticket = uuid_of("t10"); // pending at level 2: user5 decides it
+    let mut samples = Vec::new();
+    for i in 0..220 {
+        let t = Instant::now();
+        let r = approver
+            .get(format!("{base}/tickets/{ticket}"))
+            .send()
+            .await?;
+        let ok = r.status().is_success();
+        let body = r.text().await?;
+        if !ok || !body.contains("Bench User") {
+            bail!("the ticket page did not render");
+        }
+        if i >= 20 {
+            samples.push(ms(t.elapsed()));
+        }
+    }
+    let ssr_p99 = pct(&mut samples, 0.99);
+    report.insert("ssr_ticket_page_p99_ms".into(), json!(ssr_p99));
+
+    // --- figure 1: lifecycles/s next to pgbench ---------------------------------------------
+    let mut approvers = Vec::new();
+    for org in 1..=3 {
+        approvers.push(client(&base, &format!("user{}", org + 1)).await?);
+    }
+    let approvers = Arc::new(approvers);
+    let level2 = Arc::new(approver.clone());
+    let done = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for k in 0..CLIENTS {
+        let user = 100 + k;
+        let c = client(&base, &format!("user{user}")).await?;
+        let (approvers, level2, done, base) = (
+            approvers.clone(),
+            level2.clone(),
+            done.clone(),
+            base.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while Instant::now() < stop_at {
+                n += 1;
+                let t = post(&c, format!("{base}/api/v1/tickets"), open_body(user, n)).await?;
+                let id = t["id"].as_str().context("no id")?.to_string();
+                post(
+                    &approvers[org_of(user) - 1],
+                    format!("{base}/api/v1/tickets/{id}/approve"),
+                    json!({}),
+                )
+                .await?;
+                let t = post(
+                    &level2,
+                    format!("{base}/api/v1/tickets/{id}/approve"),
+                    json!({}),
+                )
+                .await?;
+                if t["state"] != "approved" {
+                    bail!("lifecycle ended {}", t["state"]);
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    let t0 = Instant::now();
+    for t in tasks {
+        t.await??;
+    }
+    let lifecycles = done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+    let rss = server.peak_rss_mb();
+    let tps = pgbench(&pg, seconds)?;
+    let ratio = lifecycles * 3.0 / tps;
+    report.insert(
+        "lifecycles".into(),
+        json!({"per_second": lifecycles, "pgbench_tps": tps, "ratio": ratio, "clients": CLIENTS, "seconds": seconds}),
+    );
+    rows.insert(
+        0,
+        (
+            "1. lifecycles/s × 3 ÷ pgbench tps".into(),
+            format!("{lifecycles:.0}/s × 3 ÷ {tps:.0} = {ratio:.2}"),
+            "≥ 0.5".into(),
+            ratio >= 0.5,
+        ),
+    );
+
+    // --- figure 3: decision latency ---------------------------------------------------------
+    let (mut poll_lat, mut sse_lat) = (Vec::new(), Vec::new());
+    let waiter = client(&base, "user12").await?;
+    let l1 = &approvers[org_of(12) - 1];
+    let mut events = waiter.get(format!("{base}/api/v1/events")).send().await?;
+    for n in 0..60 {
+        let t = post(
+            &waiter,
+            format!("{base}/api/v1/tickets"),
+            open_body(12, 10_000 + n),
+        )
+        .await?;
+        let id = t["id"].as_str().context("no id")?.to_string();
+        post(l1, format!("{base}/api/v1/tickets/{id}/approve"), json!({})).await?;
+        let poll = {
+            let (w, u) = (
+                waiter.clone(),
+                format!("{base}/api/v1/tickets/{id}/decision?wait=30"),
+            );
+            tokio::spawn(async move {
+                let r = w.get(u).send().await?.json::<Value>().await?;
+                Ok::<_, anyhow::Error>((Instant::now(), r))
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        post(
+            &level2,
+            format!("{base}/api/v1/tickets/{id}/approve"),
+            json!({}),
+        )
+        .await?;
+        let answered = Instant::now();
+        let (returned, body) = poll.await??;
+        if body["state"] != "approved" {
+            bail!("the long poll said {body}");
+        }
+        poll_lat.push(ms(returned.saturating_duration_since(answered)));
+        // The SSE event of the final approval.
+        let mut buf = String::new();
+        let sse_deadline = Instant::now() + Duration::from_secs(5);
+        let arrived = loop {
+            if buf.contains(&id)
+                && buf.contains("\"approved\"")
+                && buf.contains("\"state\":\"approved\"")
+            {
+                break Instant::now();
+            }
+            if Instant::now() > sse_deadline {
+                bail!("no SSE event for {id}");
+            }
+            if let Ok(Some(chunk)) =
+                tokio::time::timeout(Duration::from_secs(5), events.chunk()).await?
+            {
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        };
+        sse_lat.push(ms(arrived.saturating_duration_since(answered)));
+    }
+    let (poll_p99, sse_p99) = (pct(&mut poll_lat, 0.99), pct(&mut sse_lat, 0.99));
+    report.insert(
+        "decision_latency".into(),
+        json!({"long_poll_p99_ms": poll_p99, "sse_p99_ms": sse_p99}),
+    );
+    rows.push((
+        "3. approve → long poll returns, p99".into(),
+        format!("{poll_p99:.2} ms"),
+        "≤ 50 ms".into(),
+        poll_p99 <= 50.0,
+    ));
+    rows.push((
+        "3. approve → SSE event arrives, p99".into(),
+        format!("{sse_p99:.2} ms"),
+        "≤ 50 ms".into(),
+        sse_p99 <= 50.0,
+    ));
+
+    // --- figure 4a: WASM size ------------------------------------------------------------------
+    let wasm = root.join("target/site/pkg/tollgate_bg.wasm");
+    let raw = std::fs::metadata(&wasm)
+        .with_context(|| format!("{}", wasm.display()))?
+        .len();
+    let gz = gzip_len(&wasm)?;
+    report.insert("wasm".into(), json!({"raw_bytes": raw, "gzip_bytes": gz}));
+    rows.push((
+        "4. release WASM (raw / gzip)".into(),
+        format!("{} KB / {} KB", raw / 1024, gz / 1024),
+        "gzip ≤ 400 KB".into(),
+        gz <= 400 * 1024,
+    ));
+    rows.push((
+        "4. SSR of a ticket page, p99".into(),
+        format!("{ssr_p99:.2} ms"),
+        "≤ 10 ms".into(),
+        ssr_p99 <= 10.0,
+    ));
+    report.insert("peak_rss_mb".into(), json!(rss));
+    rows.push((
+        "5. server peak RSS during figure 1".into(),
+        format!("{rss:.0} MB"),
+        "≤ 150 MB".into(),
+        rss <= 150.0,
+    ));
+
+    // --- the table ----------------------------------------------------------------------------
+    println!("\nTollgate benchmarks (release, 1,000,000 tickets, seeded in {seed_secs:.0} s)\n");
+    println!("{:<48} {:<34} target", "figure", "measured");
+    for (name, value, target, ok) in &rows {
+        println!(
+            "{name:<48} {value:<34} {target:<14} {}",
+            if *ok { "met" } else { "MISSED" }
+        );
+    }
+    report.insert(
+        "table".into(),
+        json!(rows
+            .iter()
+            .map(|(n, v, t, ok)| json!({"figure": n, "measured": v, "target": t, "met": ok}))
+            .collect::<Vec<_>>()),
+    );
+    let out = root.join("target/bench.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(report))?)?;
+    println!(
+        "\n(written to {}; query plans in target/bench-plans.txt)",
+        out.display()
+    );
+    drop(server);
+    pg.stop()?;
+    Ok(())
+}
+
+fn gzip_len(path: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .context("gzip")?;
+    Ok(out.stdout.len() as u64)
+}
+
+/// TPC-B-like pgbench with the same 16 clients on the same Postgres, in a database of its own.
+fn pgbench(pg: &LocalPg, seconds: u64) -> Result<f64> {
+    pg.recreate("pgbench_bench")?;
+    let url = pg.ensure_started("pgbench_bench")?;
+    let run = |args: &[&str]| -> Result<String> {
+        let out = Command::new("pgbench")
+            .args(args)
+            .arg(&url)
+            .output()
+            .context("pgbench (apt install postgresql-contrib)")?;
+        if !out.status.success() {
+            bail!("pgbench: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    run(&["-i", "-s", "16", "-q"])?;
+    let text = run(&[
+        "-c",
+        &CLIENTS.to_string(),
+        "-j",
+        "2",
+        "-T",
+        &seconds.to_string(),
+        "-n",
+    ])?;
+    text.lines()
+        .find(|l| l.starts_with("tps ="))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|n| n.parse::<f64>().ok())
+        .context("no tps in pgbench's output")
+}
+
+/// The plans of the list queries, as Postgres runs them at this scale.
+async fn write_plans(pool: &sqlx::PgPool, out: &PathBuf) -> Result<()> {
+    let mut text = String::new();
+    use tollgate_app::dto::Scope;
+    for (name, user, scope, q) in [
+        ("waiting for me (user5)", "u5", Scope::Assigned, None),
+        ("my applications (user11)", "u11", Scope::Mine, None),
+        (
+            "title search (super admin)",
+            "u1",
+            Scope::All,
+            Some("host-4242"),
+        ),
+    ] {
+        let sql = tollgate_server::repo::tickets::list_sql(scope, user == "u1");
+        let like = q.map(|s| format!("%{s}%"));
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN (ANALYZE, BUFFERS) {sql}"
+        )))
+        .bind(uuid::Uuid::parse_str(&uuid_of(user))?)
+        .bind(Vec::<uuid::Uuid>::new())
+        .bind(None::<String>)
+        .bind(None::<String>)
+        .bind(None::<uuid::Uuid>)
+        .bind(q)
+        .bind(like)
+        .bind(20i64)
+        .bind(0i64)
+        .fetch_all(pool)
+        .await?;
+        text.push_str(&format!("== {name}\n"));
+        for (line,) in rows {
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    std::fs::write(out, text)?;
+    Ok(())
+}
