@@ -93,14 +93,14 @@ SELECT s.id,
        '[]'::jsonb, '', s.created, s.created + interval '2 hours', s.created + interval '7 days'
 FROM t_seed s;
 
-INSERT INTO ticket_assignees (ticket_id, level, user_id, decision, decided_at, awaiting)
-SELECT s.id, 1, md5('u' || (s.org + 1))::uuid,
+INSERT INTO ticket_assignees (ticket_id, created_at, level, user_id, decision, decided_at, awaiting)
+SELECT s.id, s.created, 1, md5('u' || (s.org + 1))::uuid,
        CASE WHEN s.level = 2 OR s.state = 'approved' THEN 'approved' WHEN s.state = 'rejected' AND s.level = 1 THEN 'rejected' ELSE 'pending' END,
        CASE WHEN s.level = 2 OR s.state IN ('approved', 'rejected') THEN s.created + interval '1 hour' END,
        s.state = 'pending' AND s.level = 1
 FROM t_seed s
 UNION ALL
-SELECT s.id, 2, md5('u5')::uuid,
+SELECT s.id, s.created, 2, md5('u5')::uuid,
        CASE WHEN s.state = 'approved' THEN 'approved' ELSE 'pending' END,
        CASE WHEN s.state = 'approved' THEN s.created + interval '2 hours' END,
        s.state = 'pending' AND s.level = 2

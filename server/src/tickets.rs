@@ -517,10 +517,5 @@ pub async fn bulk(
 }
 
 pub async fn inbox_count(pool: &PgPool, viewer: &Viewer) -> Result<i64, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM ticket_assignees WHERE user_id = $1 AND awaiting")
-            .bind(viewer.id)
-            .fetch_one(pool)
-            .await?,
-    )
+    repo::inbox_count(pool, viewer.id).await
 }
