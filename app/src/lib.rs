@@ -77,3 +77,5 @@ pub fn hard_navigate(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+pub mod notifications;

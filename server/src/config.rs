@@ -50,6 +50,10 @@ pub struct Config {
     /// Password of the bootstrap super admin.
     #[arg(long, env = "TOLLGATE_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+
+    /// Seconds between two expiry sweeps (one instance does each sweep).
+    #[arg(long, env = "TOLLGATE_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
+    pub expiry_sweep_seconds: u64,
 }
 
 impl Config {
@@ -80,6 +84,7 @@ impl Config {
             db_pool: 8,
             admin_username: None,
             admin_password: None,
+            expiry_sweep_seconds: 30,
         }
     }
 }

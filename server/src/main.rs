@@ -140,6 +140,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("loaded the demo data");
     }
     let state = AppState::new(pool, config.clone());
+    // The outbox worker and the expiry sweep run on every instance (they share the work).
+    let _jobs = tollgate_server::jobs::Jobs::start(
+        state.pool.clone(),
+        std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
+    );
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     println!("\nTollgate is running at http://{addr}");
