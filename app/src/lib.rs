@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/grants") view=pages::grants::GrantsPage />
                     <Route path=path!("/flows") view=pages::flows::FlowsPage />
                     <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
+                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -79,3 +80,4 @@ pub fn hard_navigate(path: &str) {
 }
 
 pub mod notifications;
+pub mod live;

@@ -31,6 +31,19 @@ pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
     let version = RwSignal::new(0u32);
+    // Reload when a live event concerns this ticket (or after a reconnect: anything may have changed).
+    if let Some(live) = use_context::<crate::live::LiveTick>() {
+        Effect::new(move |seen: Option<u64>| {
+            let now = live.tick.get();
+            if seen.is_some_and(|s| s != now) {
+                let last = live.last.get_untracked();
+                if last.is_none() || last == id() {
+                    version.update(|v| *v += 1);
+                }
+            }
+            now
+        });
+    }
     let detail = Resource::new(
         move || (id(), version.get()),
         |(id, _)| async move {
