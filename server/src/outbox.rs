@@ -477,3 +477,72 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod notice_tests {
+    use super::notices;
+    use chrono::Utc;
+    use tollgate_core::{
+        Assignee, Decision, EventKind, LoginConfirmRequest, Rule, Step, StepState, Ticket,
+        TicketEvent, TicketRequest, TicketState, TicketType, UserRef,
+    };
+    use uuid::Uuid;
+
+    fn ticket(applicant: Uuid, l1: Uuid, l2: Uuid, cc: Uuid) -> Ticket {
+        let step = |level, user| Step {
+            level,
+            rule: Rule::Any,
+            state: StepState::Active,
+            assignees: vec![Assignee {
+                user_id: user,
+                username: format!("u{level}"),
+                decision: Decision::Pending,
+                decided_at: None,
+            }],
+        };
+        Ticket {
+            id: Uuid::new_v4(),
+            serial: "202611280001".into(),
+            ticket_type: TicketType::LoginConfirm,
+            title: "T".into(),
+            org_id: None,
+            applicant: UserRef::new(applicant, "alice".into()),
+            state: TicketState::Pending,
+            current_level: 1,
+            steps: vec![step(1, l1), step(2, l2)],
+            cc: vec![UserRef::new(cc, "cc".into())],
+            request: TicketRequest::LoginConfirm(LoginConfirmRequest {
+                ip: std::net::IpAddr::from([10, 0, 0, 1]),
+                city: None,
+                user_agent: "test".into(),
+                at: Utc::now(),
+            }),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn cc_hears_every_change_and_nobody_their_own() {
+        let [a, l1, l2, cc] = [(); 4].map(|_| Uuid::new_v4());
+        let t = ticket(a, l1, l2, cc);
+        let now = Utc::now();
+        let opened = notices(&t, &[TicketEvent::new(EventKind::Opened, Some(a), now, Some(1))]);
+        let who: Vec<(Uuid, &str)> = opened.iter().map(|n| (n.user_id, n.kind.as_str())).collect();
+        assert!(who.contains(&(l1, "awaiting")) && who.contains(&(cc, "opened")));
+        assert_eq!(who.len(), 2, "not level 2 yet, not the applicant");
+
+        let moved = notices(
+            &t,
+            &[
+                TicketEvent::new(EventKind::Approved, Some(l1), now, Some(1)),
+                TicketEvent::new(EventKind::LevelAdvanced, None, now, Some(2)),
+            ],
+        );
+        let kind = |u| moved.iter().find(|n| n.user_id == u).map(|n| n.kind.as_str());
+        assert_eq!(kind(l2), Some("awaiting"));
+        assert_eq!(kind(a), Some("level_advanced"));
+        assert_eq!(kind(cc), Some("level_advanced"));
+        assert_eq!(kind(l1), None, "the approver is not told of their own approval");
+    }
+}
