@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::repo::tickets as repo;
 
 /// The advisory lock key of the sweep ("tollgate expiry").
-const LOCK: i64 = 0x746f_6c6c_6578_7031;
+pub const LOCK: i64 = 0x746f_6c6c_6578_7031;
 
 /// Tickets expired in one round at most (the next round takes the rest).
 const BATCH: i64 = 500;

@@ -136,7 +136,8 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
 
     // Another instance holds the sweep: this one skips the round.
     let mut holder = pool.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock(0x746f6c6c65787031)")
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(tollgate_server::expiry::LOCK)
         .execute(&mut *holder)
         .await
         .unwrap();
@@ -153,7 +154,7 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
 
     let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{due}")).await;
     assert_eq!(t["state"], "expired");
-    assert_eq!(t["allowed_actions"], json!([]));
+    assert_eq!(t["allowed_actions"], json!(["view"]));
     let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{fresh}")).await;
     assert_eq!(t["state"], "pending");
     let (_, h) = app.get(&alice, &format!("/api/v1/tickets/{due}/events")).await;
