@@ -79,5 +79,5 @@ pub fn hard_navigate(path: &str) {
     let _ = path;
 }
 
-pub mod notifications;
 pub mod live;
+pub mod notifications;

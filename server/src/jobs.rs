@@ -16,10 +16,7 @@ impl Jobs {
     pub fn start(pool: PgPool, sweep_every: Duration) -> Jobs {
         let worker = Worker::new(pool.clone(), WorkerConfig::default());
         Jobs {
-            handles: vec![
-                worker.spawn(),
-                crate::expiry::spawn(pool, sweep_every),
-            ],
+            handles: vec![worker.spawn(), crate::expiry::spawn(pool, sweep_every)],
         }
     }
 

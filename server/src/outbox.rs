@@ -114,7 +114,10 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                     ),
                     &head,
                 );
-                let msg = format!("Level {} approved; now at level {level}", level.saturating_sub(1));
+                let msg = format!(
+                    "Level {} approved; now at level {level}",
+                    level.saturating_sub(1)
+                );
                 tell(&applicant, "level_advanced", msg.clone(), &head);
                 tell(&cc, "level_advanced", msg, &head);
             }
@@ -139,13 +142,23 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
             }
             EventKind::Withdrawn => {
                 let title = format!("{who} withdrew {}", after.title);
-                tell(&level_assignees(after, level), "withdrawn", title.clone(), &head);
+                tell(
+                    &level_assignees(after, level),
+                    "withdrawn",
+                    title.clone(),
+                    &head,
+                );
                 tell(&cc, "withdrawn", title, &head);
             }
             EventKind::Expired => {
                 let title = format!("Expired without a decision: {}", after.title);
                 tell(&applicant, "expired", title.clone(), &head);
-                tell(&level_assignees(after, level), "expired", title.clone(), &head);
+                tell(
+                    &level_assignees(after, level),
+                    "expired",
+                    title.clone(),
+                    &head,
+                );
                 tell(&cc, "expired", title, &head);
             }
             EventKind::Commented => {
@@ -506,11 +519,11 @@ mod notice_tests {
             ticket_type: TicketType::LoginConfirm,
             title: "T".into(),
             org_id: None,
-            applicant: UserRef::new(applicant, "alice".into()),
+            applicant: UserRef::new(applicant, "alice"),
             state: TicketState::Pending,
             current_level: 1,
             steps: vec![step(1, l1), step(2, l2)],
-            cc: vec![UserRef::new(cc, "cc".into())],
+            cc: vec![UserRef::new(cc, "cc")],
             request: TicketRequest::LoginConfirm(LoginConfirmRequest {
                 ip: std::net::IpAddr::from([10, 0, 0, 1]),
                 city: None,
@@ -527,8 +540,14 @@ mod notice_tests {
         let [a, l1, l2, cc] = [(); 4].map(|_| Uuid::new_v4());
         let t = ticket(a, l1, l2, cc);
         let now = Utc::now();
-        let opened = notices(&t, &[TicketEvent::new(EventKind::Opened, Some(a), now, Some(1))]);
-        let who: Vec<(Uuid, &str)> = opened.iter().map(|n| (n.user_id, n.kind.as_str())).collect();
+        let opened = notices(
+            &t,
+            &[TicketEvent::new(EventKind::Opened, Some(a), now, Some(1))],
+        );
+        let who: Vec<(Uuid, &str)> = opened
+            .iter()
+            .map(|n| (n.user_id, n.kind.as_str()))
+            .collect();
         assert!(who.contains(&(l1, "awaiting")) && who.contains(&(cc, "opened")));
         assert_eq!(who.len(), 2, "not level 2 yet, not the applicant");
 
@@ -539,10 +558,19 @@ mod notice_tests {
                 TicketEvent::new(EventKind::LevelAdvanced, None, now, Some(2)),
             ],
         );
-        let kind = |u| moved.iter().find(|n| n.user_id == u).map(|n| n.kind.as_str());
+        let kind = |u| {
+            moved
+                .iter()
+                .find(|n| n.user_id == u)
+                .map(|n| n.kind.as_str())
+        };
         assert_eq!(kind(l2), Some("awaiting"));
         assert_eq!(kind(a), Some("level_advanced"));
         assert_eq!(kind(cc), Some("level_advanced"));
-        assert_eq!(kind(l1), None, "the approver is not told of their own approval");
+        assert_eq!(
+            kind(l1),
+            None,
+            "the approver is not told of their own approval"
+        );
     }
 }

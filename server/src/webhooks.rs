@@ -80,10 +80,7 @@ fn check_secret(secret: &str) -> Result<String, AppError> {
 
 fn check_description(d: &str) -> Result<String, AppError> {
     if d.chars().count() > 500 {
-        return Err(AppError::invalid(
-            "description",
-            "at most 500 characters",
-        ));
+        return Err(AppError::invalid("description", "at most 500 characters"));
     }
     Ok(d.trim().to_string())
 }

@@ -106,11 +106,7 @@ fn NotificationRow(
 ) -> impl IntoView {
     let id = n.id;
     let unread = n.read_at.is_none();
-    let class = if unread {
-        "notif unread"
-    } else {
-        "notif"
-    };
+    let class = if unread { "notif unread" } else { "notif" };
     let icon = match n.kind.as_str() {
         "awaiting" => "⏳",
         "approved" | "level_advanced" => "✔",

@@ -58,7 +58,10 @@ pub fn routes() -> Router<AppState> {
             get(grants::get).merge(delete(grants::revoke)),
         )
         .route("/notifications", get(notifications::list))
-        .route("/notifications/unread-count", get(notifications::unread_count))
+        .route(
+            "/notifications/unread-count",
+            get(notifications::unread_count),
+        )
         .route("/notifications/read", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))

@@ -5,7 +5,7 @@ mod auth;
 mod flows;
 mod helpers;
 mod live;
+mod notifications;
 mod openapi;
 mod tokens;
-mod notifications;
 mod webhooks;

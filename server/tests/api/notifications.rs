@@ -62,14 +62,24 @@ async fn assignees_applicant_and_levels_are_told_and_can_mark_read(pool: PgPool)
         .post(&bob, &format!("/api/v1/tickets/{id}/approve"), json!({}))
         .await;
     assert_eq!(s, 200);
-    assert_eq!(kinds(&app.get(&carol, "/api/v1/notifications").await.1), ["awaiting"]);
-    assert_eq!(kinds(&app.get(&alice, "/api/v1/notifications").await.1), ["level_advanced"]);
+    assert_eq!(
+        kinds(&app.get(&carol, "/api/v1/notifications").await.1),
+        ["awaiting"]
+    );
+    assert_eq!(
+        kinds(&app.get(&alice, "/api/v1/notifications").await.1),
+        ["level_advanced"]
+    );
     assert_eq!(app.get(&bob, "/api/v1/notifications").await.1["total"], 1);
 
     // carol comments, then approves: alice is told of both, bob of the comment? No: bob's level
     // is done, only the current level's assignees hear of comments.
     let (s, _) = app
-        .post(&carol, &format!("/api/v1/tickets/{id}/comments"), json!({"body": "ok for a day"}))
+        .post(
+            &carol,
+            &format!("/api/v1/tickets/{id}/comments"),
+            json!({"body": "ok for a day"}),
+        )
         .await;
     assert_eq!(s, 201);
     let (s, _) = app
@@ -80,22 +90,35 @@ async fn assignees_applicant_and_levels_are_told_and_can_mark_read(pool: PgPool)
     assert_eq!(kinds(&a), ["approved", "commented", "level_advanced"]);
     assert_eq!(a["unread"], 3);
     assert_eq!(
-        app.get(&alice, "/api/v1/notifications/unread-count").await.1["unread"],
+        app.get(&alice, "/api/v1/notifications/unread-count")
+            .await
+            .1["unread"],
         3
     );
 
     // Mark one read, then the rest.
     let first = a["items"][0]["id"].as_str().unwrap().to_string();
     let (s, n) = app
-        .post(&alice, &format!("/api/v1/notifications/{first}/read"), json!({}))
+        .post(
+            &alice,
+            &format!("/api/v1/notifications/{first}/read"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 200);
     assert!(n["read_at"].is_string());
     let (_, a) = app.get(&alice, "/api/v1/notifications?unread=true").await;
-    assert_eq!((a["total"].as_i64(), a["unread"].as_i64()), (Some(2), Some(2)));
+    assert_eq!(
+        (a["total"].as_i64(), a["unread"].as_i64()),
+        (Some(2), Some(2))
+    );
     // Someone else's notification does not exist for bob.
     let (s, _) = app
-        .post(&bob, &format!("/api/v1/notifications/{first}/read"), json!({}))
+        .post(
+            &bob,
+            &format!("/api/v1/notifications/{first}/read"),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 404);
     let r = alice
@@ -106,16 +129,25 @@ async fn assignees_applicant_and_levels_are_told_and_can_mark_read(pool: PgPool)
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["marked"], 2);
     assert_eq!(
-        app.get(&alice, "/api/v1/notifications/unread-count").await.1["unread"],
+        app.get(&alice, "/api/v1/notifications/unread-count")
+            .await
+            .1["unread"],
         0
     );
 
     // Bad input is a 4xx, never a 500.
     assert_eq!(app.get(&alice, "/api/v1/notifications?page=0").await.0, 422);
-    assert_eq!(app.get(&alice, "/api/v1/notifications?per_page=1000").await.0, 422);
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications?per_page=1000")
+            .await
+            .0,
+        422
+    );
     assert_eq!(app.get(&alice, "/api/v1/notifications?page=x").await.0, 400);
     assert_eq!(
-        app.post(&alice, "/api/v1/notifications/nope/read", json!({})).await.0,
+        app.post(&alice, "/api/v1/notifications/nope/read", json!({}))
+            .await
+            .0,
         400
     );
     assert_eq!(app.get(&app.client(), "/api/v1/notifications").await.0, 401);
@@ -149,25 +181,39 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
         .send()
         .await
         .unwrap();
-    assert_eq!(tollgate_server::expiry::sweep(&pool).await.unwrap(), Some(1));
-    assert_eq!(tollgate_server::expiry::sweep(&pool).await.unwrap(), Some(0));
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(0)
+    );
 
     let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{due}")).await;
     assert_eq!(t["state"], "expired");
     assert_eq!(t["allowed_actions"], json!(["view"]));
     let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{fresh}")).await;
     assert_eq!(t["state"], "pending");
-    let (_, h) = app.get(&alice, &format!("/api/v1/tickets/{due}/events")).await;
+    let (_, h) = app
+        .get(&alice, &format!("/api/v1/tickets/{due}/events"))
+        .await;
     let last = h.as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["kind"], "expired");
     // Everyone concerned is told: the applicant and the waiting assignee.
-    assert_eq!(kinds(&app.get(&alice, "/api/v1/notifications").await.1), ["expired"]);
+    assert_eq!(
+        kinds(&app.get(&alice, "/api/v1/notifications").await.1),
+        ["expired"]
+    );
     assert_eq!(
         kinds(&app.get(&bob, "/api/v1/notifications").await.1),
         ["expired", "awaiting", "awaiting"]
     );
     // The inbox no longer counts it, and the live stream said so.
-    assert_eq!(app.get(&bob, "/api/v1/tickets/inbox-count").await.1, json!({"count": 1}));
+    assert_eq!(
+        app.get(&bob, "/api/v1/tickets/inbox-count").await.1,
+        json!({"count": 1})
+    );
     let chunk = tokio::time::timeout(std::time::Duration::from_secs(2), events.chunk())
         .await
         .expect("an SSE event within 2 s")

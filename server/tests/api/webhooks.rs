@@ -40,7 +40,10 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
             .unwrap_or("")
             .to_string()
     };
-    let expected = format!("sha256={}", sign(r.secret.lock().unwrap().as_bytes(), &body));
+    let expected = format!(
+        "sha256={}",
+        sign(r.secret.lock().unwrap().as_bytes(), &body)
+    );
     let index = {
         let mut got = r.got.lock().unwrap();
         got.push(Received {
@@ -95,7 +98,11 @@ fn quick() -> WorkerConfig {
 async fn add_webhook(app: &TestApp, r: &Receiver, url: &str) -> Value {
     let admin = app.signed_in("admin").await;
     let (s, w) = app
-        .post(&admin, "/api/v1/webhooks", json!({"url": url, "description": "test"}))
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": url, "description": "test"}),
+        )
         .await;
     assert_eq!(s, 201, "{w}");
     *r.secret.lock().unwrap() = w["secret"].as_str().unwrap().to_string();
@@ -116,7 +123,9 @@ async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
     let bob = app.signed_in("bob").await;
     assert_eq!(app.get(&bob, "/api/v1/webhooks").await.0, 403);
     assert_eq!(
-        app.post(&bob, "/api/v1/webhooks", json!({"url": "http://x.test/h"})).await.0,
+        app.post(&bob, "/api/v1/webhooks", json!({"url": "http://x.test/h"}))
+            .await
+            .0,
         403
     );
     let (s, e) = app
@@ -124,11 +133,19 @@ async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
         .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("url")));
     let (s, e) = app
-        .post(&admin, "/api/v1/webhooks", json!({"url": "http://x.test/h", "secret": "short"}))
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "http://x.test/h", "secret": "short"}),
+        )
         .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("secret")));
     let (s, w) = app
-        .post(&admin, "/api/v1/webhooks", json!({"url": "https://hooks.example.com/t", "secret": "0123456789abcdef0123"}))
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/t", "secret": "0123456789abcdef0123"}),
+        )
         .await;
     assert_eq!(s, 201);
     assert_eq!(w["secret"], "0123456789abcdef0123");
@@ -136,7 +153,10 @@ async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
     let (s, list) = app.get(&admin, "/api/v1/webhooks").await;
     assert_eq!(s, 200);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert!(list[0].get("secret").is_none(), "the secret is never listed");
+    assert!(
+        list[0].get("secret").is_none(),
+        "the secret is never listed"
+    );
     let r = admin
         .patch(format!("{}/api/v1/webhooks/{id}", app.url))
         .json(&json!({"active": false}))
@@ -145,8 +165,18 @@ async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["active"], false);
-    assert_eq!(app.delete_json(&admin, &format!("/api/v1/webhooks/{id}")).await.0, 204);
-    assert_eq!(app.delete_json(&admin, &format!("/api/v1/webhooks/{id}")).await.0, 404);
+    assert_eq!(
+        app.delete_json(&admin, &format!("/api/v1/webhooks/{id}"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        app.delete_json(&admin, &format!("/api/v1/webhooks/{id}"))
+            .await
+            .0,
+        404
+    );
     assert_eq!(app.get(&admin, "/api/v1/webhooks/not-a-uuid").await.0, 400);
 }
 
@@ -175,7 +205,10 @@ async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
     let got = r.got.lock().unwrap().clone();
     assert_eq!(got.len(), 3, "two failures and a success");
     assert!(got.iter().all(|g| g.signature_ok), "{got:?}");
-    assert!(got.iter().all(|g| g.delivery == got[0].delivery), "one message, one delivery id");
+    assert!(
+        got.iter().all(|g| g.delivery == got[0].delivery),
+        "one message, one delivery id"
+    );
     assert_eq!(got[0].event, "opened");
     assert_eq!(got[0].body["ticket"]["id"], id);
     assert_eq!(got[0].body["ticket"]["state"], "pending");
@@ -196,9 +229,7 @@ async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
-async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(
-    pool: PgPool,
-) {
+async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(pool: PgPool) {
     let app = TestApp::spawn(pool.clone(), true).await;
     // The third request hangs: the worker is killed while it waits for the answer.
     let r = receiver(0, Some(2));
@@ -208,7 +239,11 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_fl
     let id = open_default(&app, &alice, "Five events").await;
     for i in 0..4 {
         let (s, _) = app
-            .post(&alice, &format!("/api/v1/tickets/{id}/comments"), json!({"body": format!("note {i}")}))
+            .post(
+                &alice,
+                &format!("/api/v1/tickets/{id}/comments"),
+                json!({"body": format!("note {i}")}),
+            )
             .await;
         assert_eq!(s, 201);
     }
@@ -223,7 +258,10 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_fl
     let task = tokio::spawn(async move { a.run_once().await });
     let started = std::time::Instant::now();
     while r.got.lock().unwrap().len() < 3 {
-        assert!(started.elapsed() < Duration::from_secs(5), "worker A got stuck early");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "worker A got stuck early"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     task.abort();
