@@ -182,3 +182,8 @@ pub async fn mark_notification_read(
 pub async fn mark_all_notifications_read() -> Result<i64, AppError> {
     notes!(|b, v| b.mark_all_notifications_read(&v, None))
 }
+
+#[server(prefix = "/sfn", endpoint = "notifications/read_ticket", input = Json)]
+pub async fn mark_ticket_notifications_read(ticket: Uuid) -> Result<i64, AppError> {
+    notes!(|b, v| b.mark_all_notifications_read(&v, Some(ticket)))
+}

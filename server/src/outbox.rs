@@ -100,7 +100,7 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                     &level_assignees(after, level),
                     "awaiting",
                     format!("{who} asks for your approval: {}", after.title),
-                    &head,
+                    &after.serial,
                 );
                 tell(&cc, "opened", format!("{who} opened {head}"), "");
             }
@@ -127,8 +127,8 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                 } else {
                     format!("{who} approved level {level}")
                 };
-                tell(&applicant, "approved", title.clone(), &head);
-                tell(&cc, "approved", title, &head);
+                tell(&applicant, "approved", title.clone(), &after.serial);
+                tell(&cc, "approved", title, &after.serial);
             }
             EventKind::Rejected => {
                 let title = format!("{who} rejected {}", after.title);

@@ -107,12 +107,12 @@ fn NotificationRow(
     let id = n.id;
     let unread = n.read_at.is_none();
     let class = if unread { "notif unread" } else { "notif" };
+    // Plain glyphs every font has (emoji are missing on many servers' browsers).
     let icon = match n.kind.as_str() {
-        "awaiting" => "⏳",
-        "approved" | "level_advanced" => "✔",
-        "rejected" => "✖",
-        "commented" => "💬",
-        "expired" => "⌛",
+        "awaiting" => "!",
+        "approved" | "level_advanced" => "✓",
+        "rejected" => "✕",
+        "commented" => "…",
         _ => "•",
     };
     view! {
