@@ -15,10 +15,23 @@ CREATE TABLE notifications (
     body       text NOT NULL DEFAULT '',
     link       text NOT NULL DEFAULT '',
     created_at timestamptz NOT NULL DEFAULT now(),
-    read_at    timestamptz
+    read_at    timestamptz,
+    -- For `awaiting`: the level whose decision is asked (the one-time links are bound to it).
+    level      smallint,
+    -- The same message by email, when SMTP is configured: the address when it was written
+    -- (NULL: no email), and the delivery state, claimed with SKIP LOCKED and a lease like the
+    -- outbox. The notification id is the Message-ID, so a resend after a crash is recognisable.
+    mail_to         text,
+    mail_attempts   integer NOT NULL DEFAULT 0,
+    mail_visible_at timestamptz NOT NULL DEFAULT now(),
+    mailed_at       timestamptz,
+    mail_failed_at  timestamptz,
+    mail_error      text
 );
 CREATE INDEX notifications_user ON notifications (user_id, created_at DESC);
 CREATE INDEX notifications_unread ON notifications (user_id) WHERE read_at IS NULL;
+CREATE INDEX notifications_mail_due ON notifications (mail_visible_at)
+    WHERE mail_to IS NOT NULL AND mailed_at IS NULL AND mail_failed_at IS NULL;
 
 -- Receivers of a signed JSON POST per ticket event.
 CREATE TABLE webhooks (

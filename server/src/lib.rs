@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(favicon))
         .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
+        .route("/mail/{token}", get(mail::show).post(mail::act))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -176,6 +177,7 @@ pub async fn ensure_admin(pool: &PgPool, username: &str, password: &str) -> anyh
 
 pub mod expiry;
 pub mod jobs;
+pub mod mail;
 pub mod notifications;
 pub mod outbox;
 pub mod webhooks;

@@ -145,6 +145,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.pool.clone(),
         std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
     );
+    if let Some(smtp) = &config.smtp_url {
+        let mailer = tollgate_server::mail::Mailer::new(
+            state.pool.clone(),
+            tollgate_server::outbox::WorkerConfig::default(),
+            smtp,
+            &config.mail_from,
+            &config.public_url(),
+        )
+        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+        let _mail = mailer.spawn();
+        tracing::info!(%smtp, "email notifications on");
+    }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     println!("\nTollgate is running at http://{addr}");

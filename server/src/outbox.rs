@@ -34,6 +34,8 @@ pub struct Notice {
     pub kind: String,
     pub title: String,
     pub body: String,
+    /// For `awaiting`: the level the decision is asked for.
+    pub level: Option<u8>,
 }
 
 fn name_of(t: &Ticket, user: Option<Uuid>) -> String {
@@ -88,6 +90,7 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                         kind: kind.to_string(),
                         title: title.clone(),
                         body: body.to_string(),
+                        level: (kind == "awaiting").then_some(level),
                     },
                 );
             }
@@ -212,8 +215,10 @@ pub async fn enqueue(
     let now = Utc::now();
     for n in notices(after, events) {
         sqlx::query(
-            "INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
+                level, mail_to, mail_visible_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
+                 (SELECT nullif(trim(email), '') FROM users WHERE id = $2 AND active), $8",
         )
         .bind(Uuid::new_v4())
         .bind(n.user_id)
@@ -223,6 +228,7 @@ pub async fn enqueue(
         .bind(&n.body)
         .bind(format!("/tickets/{}", after.id))
         .bind(now)
+        .bind(n.level.map(i16::from))
         .execute(&mut *db)
         .await?;
     }

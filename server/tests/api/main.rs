@@ -5,6 +5,7 @@ mod auth;
 mod flows;
 mod helpers;
 mod live;
+mod mail;
 mod notifications;
 mod openapi;
 mod tokens;
