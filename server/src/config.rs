@@ -60,7 +60,11 @@ pub struct Config {
     pub smtp_url: Option<String>,
 
     /// The From address of Tollgate's email.
-    #[arg(long, env = "TOLLGATE_MAIL_FROM", default_value = "Tollgate <tollgate@localhost>")]
+    #[arg(
+        long,
+        env = "TOLLGATE_MAIL_FROM",
+        default_value = "Tollgate <tollgate@localhost>"
+    )]
     pub mail_from: String,
 }
 

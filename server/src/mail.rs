@@ -58,8 +58,7 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16), String> {
     let (host, port) = match rest.rsplit_once(':') {
         Some((h, p)) => (
             h.to_string(),
-            p.parse::<u16>()
-                .map_err(|_| format!("{url:?}: bad port"))?,
+            p.parse::<u16>().map_err(|_| format!("{url:?}: bad port"))?,
         ),
         None => (rest.to_string(), 25),
     };
@@ -142,7 +141,13 @@ impl Mailer {
     }
 
     /// Makes a one-time link for `action`.
-    async fn link(&self, d: &Due, ticket: Uuid, level: i16, action: &str) -> Result<String, AppError> {
+    async fn link(
+        &self,
+        d: &Due,
+        ticket: Uuid,
+        level: i16,
+        action: &str,
+    ) -> Result<String, AppError> {
         let mut b = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut b);
         let token: String = b.iter().map(|x| format!("{x:02x}")).collect();
@@ -450,7 +455,11 @@ pub async fn act(
     .execute(&s.pool)
     .await?;
     if spent.rows_affected() == 0 {
-        return Ok(page(StatusCode::GONE, "Link already used", "<p>Each email link works once.</p>"));
+        return Ok(page(
+            StatusCode::GONE,
+            "Link already used",
+            "<p>Each email link works once.</p>",
+        ));
     }
     let comment = Some("(from the email link)".to_string());
     let done = if l.action == "approve" {

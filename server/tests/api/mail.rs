@@ -28,7 +28,9 @@ async fn smtp_sink() -> (String, Arc<Mutex<Vec<Mail>>>) {
     let store = got.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((sock, _)) = listener.accept().await else { return };
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
             let store = store.clone();
             tokio::spawn(async move {
                 let (r, mut w) = sock.into_split();
@@ -115,8 +117,14 @@ async fn post_link(c: &reqwest::Client, url: &str) -> (u16, String) {
 async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     let app = TestApp::spawn(pool.clone(), true).await;
     let (smtp, got) = smtp_sink().await;
-    let mailer = Mailer::new(pool.clone(), quick(), &smtp, "Tollgate <tollgate@example.com>", &app.url)
-        .unwrap();
+    let mailer = Mailer::new(
+        pool.clone(),
+        quick(),
+        &smtp,
+        "Tollgate <tollgate@example.com>",
+        &app.url,
+    )
+    .unwrap();
     let alice = app.signed_in("alice").await;
     let bob = app.signed_in("bob").await;
     let anonymous = app.client();
@@ -136,7 +144,10 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     // Without direct approval, the link asks for sign-in (and keeps where it was going).
     let r = anonymous.get(&approve).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert!(r.headers()["location"].to_str().unwrap().starts_with("/login?next=%2Fmail%2F"));
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next=%2Fmail%2F"));
     assert_eq!(post_link(&anonymous, &approve).await.0, 303);
     // Someone else signed in may not use it.
     assert_eq!(post_link(&alice, &approve).await.0, 403);
@@ -149,11 +160,19 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     let (s, page) = post_link(&bob, &approve).await;
     assert_eq!(s, 200, "{page}");
     let (_, t1) = app.get(&bob, &format!("/api/v1/tickets/{one}")).await;
-    assert_eq!((t1["state"].as_str(), t1["current_level"].as_i64()), (Some("pending"), Some(2)));
+    assert_eq!(
+        (t1["state"].as_str(), t1["current_level"].as_i64()),
+        (Some("pending"), Some(2))
+    );
     // Single use: again, or its sibling reject link, is refused.
     assert_eq!(post_link(&bob, &approve).await.0, 410);
     assert_eq!(post_link(&bob, &reject).await.0, 410);
-    assert_eq!(post_link(&bob, &format!("{}/mail/nonsense", app.url)).await.0, 404);
+    assert_eq!(
+        post_link(&bob, &format!("{}/mail/nonsense", app.url))
+            .await
+            .0,
+        404
+    );
 
     // Level 2 (carol) and the applicant hear of it; bob hears of a second ticket.
     let two = open_default(&app, &alice, "Mail two").await;
@@ -181,7 +200,11 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     assert_eq!(post_link(&carol, &link(&carol_one, "Approve")).await.0, 410);
 
     // With direct approval switched on, carol's link for ticket two acts without sign-in.
-    assert_eq!(mailer.run_once().await.unwrap(), 2, "carol and alice about ticket two");
+    assert_eq!(
+        mailer.run_once().await.unwrap(),
+        2,
+        "carol and alice about ticket two"
+    );
     let mails = got.lock().unwrap().clone();
     let carol_two = mail_for(&mails, "carol@tollgate.example", "Mail two").clone();
     sqlx::query("INSERT INTO settings (key, value) VALUES ('direct_email_approval', 'true')")
@@ -192,7 +215,11 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     assert_eq!(s, 200, "{page}");
     let (_, t2) = app.get(&alice, &format!("/api/v1/tickets/{two}")).await;
     assert_eq!(t2["state"], "rejected");
-    assert_eq!(mailer.run_once().await.unwrap(), 1, "alice hears of the rejection");
+    assert_eq!(
+        mailer.run_once().await.unwrap(),
+        1,
+        "alice hears of the rejection"
+    );
     let mails = got.lock().unwrap().clone();
     let last = mails.last().unwrap();
     assert_eq!(last.to, ["alice@tollgate.example"]);
@@ -206,16 +233,23 @@ async fn an_unreachable_smtp_server_is_recorded_and_retried_later(pool: PgPool) 
     let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = probe.local_addr().unwrap();
     drop(probe);
-    let mailer = Mailer::new(pool.clone(), quick(), &format!("smtp://{addr}"), "tollgate@example.com", &app.url)
-        .unwrap();
+    let mailer = Mailer::new(
+        pool.clone(),
+        quick(),
+        &format!("smtp://{addr}"),
+        "tollgate@example.com",
+        &app.url,
+    )
+    .unwrap();
     let alice = app.signed_in("alice").await;
     open_default(&app, &alice, "Retry me").await;
     assert_eq!(mailer.run_once().await.unwrap(), 0);
-    let (attempts, err): (i32, Option<String>) =
-        sqlx::query_as("SELECT mail_attempts, mail_error FROM notifications WHERE mail_to IS NOT NULL")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (attempts, err): (i32, Option<String>) = sqlx::query_as(
+        "SELECT mail_attempts, mail_error FROM notifications WHERE mail_to IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(attempts, 1);
     assert!(err.unwrap().contains("SMTP"));
     // Scheduled again after the backoff, not given up.
