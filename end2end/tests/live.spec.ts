@@ -29,15 +29,20 @@ test('bob sees his Approvals badge and bell change without a reload when alice a
   await bob.page.getByTestId('read-all').click();
   await expect(bob.page.getByTestId('notif-badge')).toHaveCount(0);
 
-  // alice's open ticket page follows bob's rejection live.
+  // alice's open ticket page follows what happens to it, live: bob's comment, her own
+  // withdrawal made elsewhere (through the API). Nothing here decides for bob, so the other
+  // specs' "processed by me" lists stay as they expect.
   const t = await openTicket(alice.page, { title: 'Live ticket page', assets: ['web-01'] });
   await alice.page.goto(`/tickets/${t.id}`);
   await waitForHydration(alice.page);
   await expect(alice.page.locator('.badge.pending')).toBeVisible();
-  const r = await bob.page.request.post(`/api/v1/tickets/${t.id}/reject`, { data: { comment: 'no' } });
-  expect(r.status()).toBe(200);
-  await expect(alice.page.locator('.badge.rejected')).toBeVisible({ timeout: 5_000 });
+  const c = await bob.page.request.post(`/api/v1/tickets/${t.id}/comments`, { data: { body: 'Which logs do you need?' } });
+  expect(c.status()).toBe(201);
+  await expect(alice.page.getByTestId('thread')).toContainText('Which logs do you need?', { timeout: 5_000 });
   await expect(alice.page.getByTestId('notif-badge')).toHaveText(/[1-9]/);
+  const w = await alice.page.request.post(`/api/v1/tickets/${t.id}/close`, { data: {} });
+  expect(w.status()).toBe(200);
+  await expect(alice.page.locator('.badge.closed')).toBeVisible({ timeout: 5_000 });
 
   await alice.context.close();
   await bob.context.close();
