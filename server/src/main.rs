@@ -189,5 +189,6 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tollgate_server::live::begin_shutdown();
     tracing::info!("shutting down");
 }
