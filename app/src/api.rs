@@ -142,3 +142,48 @@ pub async fn preview_flow(
 ) -> Result<Vec<PreviewLevel>, AppError> {
     call!(|b, v| b.preview_flow(&v, &scope, &ticket_type, Some(flow), applicant))
 }
+
+#[cfg(feature = "ssr")]
+macro_rules! notes {
+    (|$b:ident, $v:ident| $body:expr) => {{
+        use crate::backend::*;
+        with_status(
+            async {
+                let $v = require_viewer()?;
+                let $b = notifications_backend()?;
+                $body.await
+            }
+            .await,
+        )
+    }};
+}
+
+#[server(prefix = "/sfn", endpoint = "notifications/list", input = Json)]
+pub async fn list_notifications(
+    unread_only: bool,
+    page: u32,
+) -> Result<crate::notifications::NotificationList, AppError> {
+    notes!(|b, v| b.notifications(&v, unread_only, page, 30))
+}
+
+#[server(prefix = "/sfn", endpoint = "notifications/unread", input = Json)]
+pub async fn unread_notifications() -> Result<i64, AppError> {
+    notes!(|b, v| b.unread_notifications(&v))
+}
+
+#[server(prefix = "/sfn", endpoint = "notifications/read", input = Json)]
+pub async fn mark_notification_read(
+    id: Uuid,
+) -> Result<crate::notifications::NotificationDto, AppError> {
+    notes!(|b, v| b.mark_notification_read(&v, id))
+}
+
+#[server(prefix = "/sfn", endpoint = "notifications/read_all", input = Json)]
+pub async fn mark_all_notifications_read() -> Result<i64, AppError> {
+    notes!(|b, v| b.mark_all_notifications_read(&v, None))
+}
+
+#[server(prefix = "/sfn", endpoint = "notifications/read_ticket", input = Json)]
+pub async fn mark_ticket_notifications_read(ticket: Uuid) -> Result<i64, AppError> {
+    notes!(|b, v| b.mark_all_notifications_read(&v, Some(ticket)))
+}

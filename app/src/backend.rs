@@ -217,3 +217,41 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// In-app notifications (SPEC §7), a trait of its own so the main one stays as it was.
+#[async_trait]
+pub trait Notifications: Send + Sync + 'static {
+    /// The viewer's notifications, newest first.
+    async fn notifications(
+        &self,
+        viewer: &Viewer,
+        unread_only: bool,
+        page: u32,
+        per_page: u32,
+    ) -> Result<crate::notifications::NotificationList, AppError>;
+    /// How many are unread.
+    async fn unread_notifications(&self, viewer: &Viewer) -> Result<i64, AppError>;
+    /// Marks one read (404 unless it is the viewer's).
+    async fn mark_notification_read(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<crate::notifications::NotificationDto, AppError>;
+    /// Marks all read (or all of one ticket's); returns how many.
+    async fn mark_all_notifications_read(
+        &self,
+        viewer: &Viewer,
+        ticket: Option<Uuid>,
+    ) -> Result<i64, AppError>;
+}
+
+/// The notifications handle the server puts into the Leptos context.
+#[derive(Clone)]
+pub struct NotificationsHandle(pub Arc<dyn Notifications>);
+
+/// The notifications service of this request.
+pub fn notifications_backend() -> Result<Arc<dyn Notifications>, AppError> {
+    use_context::<NotificationsHandle>()
+        .map(|h| h.0)
+        .ok_or_else(AppError::internal)
+}

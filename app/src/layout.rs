@@ -19,12 +19,27 @@ pub fn Layout() -> impl IntoView {
     let me: ViewerResource = Resource::new(|| (), |_| current_user());
     provide_context(me);
     let location = leptos_router::hooks::use_location();
-    // Counted anew on every navigation, so the badge follows decisions made on other pages.
+    let live = crate::live::LiveTick::new();
+    provide_context(live);
+    // Counted anew on every navigation and every live event, so the badge follows decisions
+    // made on other pages, in other tabs and by other people.
     let count = Resource::new(
-        move || location.pathname.get(),
+        move || (location.pathname.get(), live.tick.get()),
         |_| crate::api::inbox_count(),
     );
     provide_context(InboxCount(count));
+    let unread = Resource::new(
+        move || (location.pathname.get(), live.tick.get()),
+        |_| crate::api::unread_notifications(),
+    );
+    provide_context(UnreadNotifications(unread));
+    // One stream per page load (an Effect runs in the browser only).
+    Effect::new(move |started: Option<()>| {
+        if started.is_none() {
+            #[cfg(feature = "hydrate")]
+            crate::live::connect(live);
+        }
+    });
     let sign_out = ServerAction::<SignOut>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = sign_out.value().get() {
@@ -69,6 +84,23 @@ pub fn Layout() -> impl IntoView {
                     </Transition>
                 </nav>
                 <div class="who">
+                    <a class="bell" href="/notifications" title="Notifications" aria-label="Notifications">
+                        <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+                            <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
+                            <path d="M13.7 21a2 2 0 0 1-3.4 0" />
+                        </svg>
+                        <Transition fallback=|| ()>
+                            {move || {
+                                unread
+                                    .get()
+                                    .and_then(|r| r.ok())
+                                    .filter(|n| *n > 0)
+                                    .map(|n| view! {
+                                        <span class="count-badge bell-badge" data-testid="notif-badge" aria-label=format!("{n} unread")>{if n > 99 { "99+".to_string() } else { n.to_string() }}</span>
+                                    })
+                            }}
+                        </Transition>
+                    </a>
                     <Transition fallback=|| ()>
                         {move || {
                             me.get()
@@ -123,3 +155,7 @@ pub fn initials(name: &str) -> String {
         .flat_map(char::to_uppercase)
         .collect()
 }
+
+/// Unread notifications of the viewer (the bell); the notifications page refetches it.
+#[derive(Clone, Copy)]
+pub struct UnreadNotifications(pub Resource<Result<i64, AppError>>);

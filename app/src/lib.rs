@@ -85,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/grants") view=pages::grants::GrantsPage />
                     <Route path=path!("/flows") view=pages::flows::FlowsPage />
                     <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
+                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage />
                 </ParentRoute>
             </Routes>
         </Router>
@@ -100,3 +101,6 @@ pub fn hard_navigate(path: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
 }
+
+pub mod live;
+pub mod notifications;

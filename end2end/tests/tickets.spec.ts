@@ -2,6 +2,8 @@ import { test, expect } from '@playwright/test';
 import { as, openTicket, waitForHydration } from './helpers';
 
 test('alice applies, bob narrows and approves, carol approves, alice holds the grant', async ({ browser }) => {
+  // Three people sign in and hydrate several pages: close to 30 s on a loaded 2-core machine.
+  test.slow();
   // alice fills in the form in the browser.
   const alice = await as(browser, 'alice');
   await alice.page.getByRole('link', { name: 'My applications' }).click();

@@ -50,6 +50,22 @@ pub struct Config {
     /// Password of the bootstrap super admin.
     #[arg(long, env = "TOLLGATE_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+
+    /// Seconds between two expiry sweeps (one instance does each sweep).
+    #[arg(long, env = "TOLLGATE_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
+    pub expiry_sweep_seconds: u64,
+
+    /// SMTP server for email notifications, `smtp://host:port` (plain, no TLS). Unset: no email.
+    #[arg(long, env = "TOLLGATE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// The From address of Tollgate's email.
+    #[arg(
+        long,
+        env = "TOLLGATE_MAIL_FROM",
+        default_value = "Tollgate <tollgate@localhost>"
+    )]
+    pub mail_from: String,
 }
 
 impl Config {
@@ -80,6 +96,9 @@ impl Config {
             db_pool: 8,
             admin_username: None,
             admin_password: None,
+            expiry_sweep_seconds: 30,
+            smtp_url: None,
+            mail_from: "Tollgate <tollgate@localhost>".into(),
         }
     }
 }

@@ -101,6 +101,9 @@ pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let backend = BackendHandle(state.services.clone() as Arc<dyn Backend>);
+    let notes = tollgate_app::backend::NotificationsHandle(
+        state.services.clone() as Arc<dyn tollgate_app::backend::Notifications>
+    );
     let leptos_options = state.leptos.clone();
     let pkg = ServeDir::new(state.config.site_root.join("pkg"));
     Router::new()
@@ -109,10 +112,14 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(favicon))
         .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
+        .route("/mail/{token}", get(mail::show).post(mail::act))
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                provide_context(notes.clone());
+            },
             move || shell(leptos_options.clone()),
         )
         .nest_service("/pkg", pkg)
@@ -169,3 +176,10 @@ pub async fn ensure_admin(pool: &PgPool, username: &str, password: &str) -> anyh
     .map_err(|e| anyhow::anyhow!(e.message))?;
     Ok(true)
 }
+
+pub mod expiry;
+pub mod jobs;
+pub mod mail;
+pub mod notifications;
+pub mod outbox;
+pub mod webhooks;

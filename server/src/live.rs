@@ -102,3 +102,19 @@ impl Live {
         self.tx.subscribe()
     }
 }
+
+/// Set once the server begins to shut down: open event streams end then, so a graceful
+/// shutdown does not wait forever for browsers that keep their `EventSource` open.
+static SHUTDOWN: std::sync::LazyLock<tokio::sync::watch::Sender<bool>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::channel(false).0);
+
+/// Ends every event stream of this process.
+pub fn begin_shutdown() {
+    SHUTDOWN.send_replace(true);
+}
+
+/// Completes when [`begin_shutdown`] was called.
+pub async fn shutdown_started() {
+    let mut rx = SHUTDOWN.subscribe();
+    let _ = rx.wait_for(|down| *down).await;
+}

@@ -140,6 +140,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!("loaded the demo data");
     }
     let state = AppState::new(pool, config.clone());
+    // The outbox worker and the expiry sweep run on every instance (they share the work).
+    let _jobs = tollgate_server::jobs::Jobs::start(
+        state.pool.clone(),
+        std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
+    );
+    if let Some(smtp) = &config.smtp_url {
+        let mailer = tollgate_server::mail::Mailer::new(
+            state.pool.clone(),
+            tollgate_server::outbox::WorkerConfig::default(),
+            smtp,
+            &config.mail_from,
+            &config.public_url(),
+        )
+        .map_err(|e| anyhow::anyhow!("email: {e}"))?;
+        let _mail = mailer.spawn();
+        tracing::info!(%smtp, "email notifications on");
+    }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     println!("\nTollgate is running at http://{addr}");
@@ -172,5 +189,6 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tollgate_server::live::begin_shutdown();
     tracing::info!("shutting down");
 }

@@ -22,6 +22,8 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path.starts_with("/sfn/")
+        // One-time email links decide themselves whether to ask for sign-in.
+        || path.starts_with("/mail/")
 }
 
 pub async fn request_context(

@@ -277,3 +277,36 @@ impl Backend for Services {
         crate::flows::preview(&self.pool, viewer, scope, ticket_type, flow, applicant).await
     }
 }
+
+#[async_trait]
+impl tollgate_app::backend::Notifications for Services {
+    async fn notifications(
+        &self,
+        viewer: &Viewer,
+        unread_only: bool,
+        page: u32,
+        per_page: u32,
+    ) -> Result<tollgate_app::notifications::NotificationList, AppError> {
+        crate::notifications::list(&self.pool, viewer.id, unread_only, page, per_page).await
+    }
+
+    async fn unread_notifications(&self, viewer: &Viewer) -> Result<i64, AppError> {
+        crate::notifications::unread(&self.pool, viewer.id).await
+    }
+
+    async fn mark_notification_read(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<tollgate_app::notifications::NotificationDto, AppError> {
+        crate::notifications::mark_read(&self.pool, viewer.id, id).await
+    }
+
+    async fn mark_all_notifications_read(
+        &self,
+        viewer: &Viewer,
+        ticket: Option<Uuid>,
+    ) -> Result<i64, AppError> {
+        crate::notifications::mark_all_read(&self.pool, viewer.id, ticket).await
+    }
+}

@@ -230,6 +230,7 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
     repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
+    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     live_notify(&mut tx, &ticket, "opened").await?;
     let out = dto(&mut tx, &ticket, viewer, &comment, expires_at).await?;
     tx.commit().await?;
@@ -272,6 +273,7 @@ async fn change(
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
     repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
+    crate::outbox::enqueue(&mut tx, &after, &events).await?;
     // What the person did (approved, rejected, …), not what followed from it.
     let kind = events
         .iter()
@@ -358,6 +360,7 @@ pub async fn add_comment(
         .execute(&mut *tx)
         .await?;
     repo::insert_events(&mut tx, id, &events).await?;
+    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     live_notify(&mut tx, &ticket, "commented").await?;
     tx.commit().await?;
     Ok(CommentDto {

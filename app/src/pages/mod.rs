@@ -24,3 +24,5 @@ pub fn NotFound() -> impl IntoView {
         </div>
     }
 }
+
+pub mod notifications;

@@ -31,6 +31,38 @@ pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<Uuid>().ok());
     let version = RwSignal::new(0u32);
+    // Looking at a ticket reads what the bell said about it (once per ticket shown).
+    let bell = use_context::<crate::layout::UnreadNotifications>();
+    Effect::new(move |seen: Option<Option<Uuid>>| {
+        let now = id();
+        if seen.flatten() != now {
+            if let Some(t) = now {
+                leptos::task::spawn_local(async move {
+                    if let Ok(n) = crate::api::mark_ticket_notifications_read(t).await {
+                        if n > 0 {
+                            if let Some(b) = bell {
+                                b.0.refetch();
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        now
+    });
+    // Reload when a live event concerns this ticket (or after a reconnect: anything may have changed).
+    if let Some(live) = use_context::<crate::live::LiveTick>() {
+        Effect::new(move |seen: Option<u64>| {
+            let now = live.tick.get();
+            if seen.is_some_and(|s| s != now) {
+                let last = live.last.get_untracked();
+                if last.is_none() || last == id() {
+                    version.update(|v| *v += 1);
+                }
+            }
+            now
+        });
+    }
     let detail = Resource::new(
         move || (id(), version.get()),
         |(id, _)| async move {

@@ -172,7 +172,10 @@ fn TicketTable(
 pub fn MyApplications() -> impl IntoView {
     let query = use_query_map();
     let params = move || query_from(&query.read(), Scope::Mine);
-    let tickets = Resource::new(params, list_tickets);
+    let tickets = Resource::new(
+        move || (params(), crate::live::LiveTick::get()),
+        |(q, _)| list_tickets(q),
+    );
     view! {
         <Title text="My applications" />
         <div class="page-head">
@@ -226,8 +229,8 @@ pub fn Inbox() -> impl IntoView {
         async move { bulk_tickets(input).await }
     });
     let tickets = Resource::new(
-        move || (params(), bulk.version().get()),
-        |(q, _)| list_tickets(q),
+        move || (params(), bulk.version().get(), crate::live::LiveTick::get()),
+        |(q, _, _)| list_tickets(q),
     );
     let counter = use_context::<crate::layout::InboxCount>();
     Effect::new(move |_| {

@@ -136,5 +136,7 @@ pub async fn events(
         // The client missed some: tell it to refresh what it shows.
         Err(_) => Some(Ok(Event::default().event("resync").data("{}"))),
     });
+    // Ends when the server shuts down (browsers reconnect to another instance or the new one).
+    let stream = futures::StreamExt::take_until(stream, crate::live::shutdown_started());
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }

@@ -7,9 +7,11 @@ pub mod extract;
 pub mod flows;
 pub mod grants;
 pub mod live;
+pub mod notifications;
 pub mod openapi;
 pub mod tickets;
 pub mod tokens;
+pub mod webhooks;
 
 use axum::routing::{delete, get, post};
 use axum::Router;
@@ -54,6 +56,20 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/grants/{id}",
             get(grants::get).merge(delete(grants::revoke)),
+        )
+        .route("/notifications", get(notifications::list))
+        .route(
+            "/notifications/unread-count",
+            get(notifications::unread_count),
+        )
+        .route("/notifications/read", post(notifications::read_all))
+        .route("/notifications/{id}/read", post(notifications::read_one))
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
         )
         .fallback(|| async { AppError::not_found("API endpoint") })
 }

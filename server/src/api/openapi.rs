@@ -130,6 +130,15 @@ impl Modify for OptionalBodies {
         super::grants::check,
         super::grants::get,
         super::grants::revoke,
+        super::notifications::list,
+        super::notifications::unread_count,
+        super::notifications::read_one,
+        super::notifications::read_all,
+        super::webhooks::list,
+        super::webhooks::create,
+        super::webhooks::get,
+        super::webhooks::update,
+        super::webhooks::delete,
     ),
     components(schemas(
         ApiErrorBody,
@@ -145,6 +154,8 @@ impl Modify for OptionalBodies {
         (name = "directory", description = "Orgs, nodes, assets, accounts and users, for pickers"),
         (name = "grants", description = "Access granted by approved tickets"),
         (name = "flows", description = "Approval flows"),
+        (name = "notifications", description = "In-app notifications of the caller"),
+        (name = "webhooks", description = "Signed event POSTs to other systems (super admins)"),
     )
 )]
 pub struct ApiDoc;

@@ -1,0 +1,77 @@
+//! Expiry: pending tickets past their `expires_at` become `expired` (core's rule), and
+//! everyone concerned is told (in-app notifications, webhooks, live updates).
+//!
+//! Every instance runs the sweep, but a transaction-scoped advisory lock lets exactly one of
+//! them do each round; the others skip it. Tickets are also locked row by row (`SKIP LOCKED`),
+//! so an approval racing the sweep either wins or waits, never both.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::PgPool;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use crate::repo::tickets as repo;
+
+/// The advisory lock key of the sweep ("tollgate expiry").
+pub const LOCK: i64 = 0x746f_6c6c_6578_7031;
+
+/// Tickets expired in one round at most (the next round takes the rest).
+const BATCH: i64 = 500;
+
+/// Expires what is due. Returns how many tickets expired, or `None` when another instance
+/// holds the sweep.
+pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
+    let mut tx = pool.begin().await?;
+    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(LOCK)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !mine {
+        return Ok(None);
+    }
+    let now = Utc::now();
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT id FROM tickets WHERE state = 'pending' AND expires_at <= $1
+         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut done = 0;
+    for id in ids {
+        let Some(row) = repo::get(&mut *tx, id).await? else {
+            continue;
+        };
+        let ticket = row.to_core()?;
+        // core measures the time to live from the opening; ours is stored as a deadline.
+        let ttl = row.expires_at - row.created_at;
+        let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
+            continue;
+        };
+        repo::update(&mut tx, &t.ticket).await?;
+        repo::insert_events(&mut tx, id, &t.events).await?;
+        crate::outbox::enqueue(&mut tx, &t.ticket, &t.events).await?;
+        crate::tickets::live_notify(&mut tx, &t.ticket, "expired").await?;
+        done += 1;
+    }
+    tx.commit().await?;
+    if done > 0 {
+        tracing::info!(count = done, "tickets expired");
+    }
+    Ok(Some(done))
+}
+
+/// Sweeps every `every` until the task is dropped.
+pub fn spawn(pool: PgPool, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = sweep(&pool).await {
+                tracing::warn!(error = %e.message, "expiry sweep failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}

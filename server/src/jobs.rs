@@ -1,0 +1,28 @@
+//! Background jobs every instance runs: the outbox worker and the expiry sweep. Both are safe
+//! to run on many instances at once (SKIP LOCKED claims, an advisory lock per sweep).
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::outbox::{Worker, WorkerConfig};
+
+/// The running jobs; dropping this does not stop them, [`Jobs::stop`] does.
+pub struct Jobs {
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn start(pool: PgPool, sweep_every: Duration) -> Jobs {
+        let worker = Worker::new(pool.clone(), WorkerConfig::default());
+        Jobs {
+            handles: vec![worker.spawn(), crate::expiry::spawn(pool, sweep_every)],
+        }
+    }
+
+    pub fn stop(self) {
+        for h in self.handles {
+            h.abort();
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Email through a real SMTP conversation (a sink on loopback, written here with tokio): the
+//! right recipients, and the one-time approve/reject links: sign-in, single use, one hour,
+//! refused once the level moved on, and direct approval when the setting is on.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::PgPool;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tollgate_server::mail::Mailer;
+use tollgate_server::outbox::WorkerConfig;
+
+use crate::helpers::TestApp;
+use crate::notifications::open_default;
+
+#[derive(Debug, Clone)]
+struct Mail {
+    to: Vec<String>,
+    data: String,
+}
+
+/// A minimal SMTP server that keeps what it is sent.
+async fn smtp_sink() -> (String, Arc<Mutex<Vec<Mail>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let store = got.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((sock, _)) = listener.accept().await else {
+                return;
+            };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut r = BufReader::new(r);
+                w.write_all(b"220 sink ESMTP\r\n").await.unwrap();
+                let mut to = Vec::new();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let cmd = line.to_ascii_uppercase();
+                    let reply: &[u8] = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        b"250 sink\r\n"
+                    } else if cmd.starts_with("RCPT TO:") {
+                        to.push(line[8..].trim().trim_matches(['<', '>']).to_string());
+                        b"250 OK\r\n"
+                    } else if cmd.starts_with("DATA") {
+                        w.write_all(b"354 go on\r\n").await.unwrap();
+                        let mut data = String::new();
+                        loop {
+                            line.clear();
+                            r.read_line(&mut line).await.unwrap();
+                            if line == ".\r\n" {
+                                break;
+                            }
+                            data.push_str(&line);
+                        }
+                        store.lock().unwrap().push(Mail {
+                            to: std::mem::take(&mut to),
+                            data,
+                        });
+                        b"250 queued\r\n"
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 OK\r\n"
+                    };
+                    w.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+/// The text of a quoted-printable mail, soft line breaks undone.
+fn text(m: &Mail) -> String {
+    m.data.replace("=\r\n", "").replace("=3D", "=")
+}
+
+fn link(m: &Mail, label: &str) -> String {
+    let t = text(m);
+    let start = t.find(&format!("{label}: ")).expect("a link") + label.len() + 2;
+    t[start..].split_whitespace().next().unwrap().to_string()
+}
+
+fn mail_for<'a>(mails: &'a [Mail], to: &str, subject_has: &str) -> &'a Mail {
+    mails
+        .iter()
+        .find(|m| m.to == [to.to_string()] && text(m).contains(subject_has))
+        .unwrap_or_else(|| panic!("no mail to {to} about {subject_has}: {mails:#?}"))
+}
+
+fn quick() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(5),
+        backoff: Duration::from_millis(100),
+        max_attempts: 3,
+        batch: 50,
+        poll: Duration::from_millis(50),
+        timeout: Duration::from_secs(5),
+    }
+}
+
+async fn post_link(c: &reqwest::Client, url: &str) -> (u16, String) {
+    let r = c.post(url).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let (smtp, got) = smtp_sink().await;
+    let mailer = Mailer::new(
+        pool.clone(),
+        quick(),
+        &smtp,
+        "Tollgate <tollgate@example.com>",
+        &app.url,
+    )
+    .unwrap();
+    let alice = app.signed_in("alice").await;
+    let bob = app.signed_in("bob").await;
+    let anonymous = app.client();
+
+    let one = open_default(&app, &alice, "Mail one").await;
+    assert_eq!(mailer.run_once().await.unwrap(), 1, "bob, level 1");
+    assert_eq!(mailer.run_once().await.unwrap(), 0, "sent once");
+    let mails = got.lock().unwrap().clone();
+    let m = mail_for(&mails, "bob@tollgate.example", "Mail one");
+    let t = text(m);
+    assert!(t.contains("Content-Type: text/plain") && t.contains("Content-Type: text/html"));
+    assert!(t.contains(&format!("{}/tickets/{one}", app.url)));
+    let approve = link(m, "Approve");
+    let reject = link(m, "Reject");
+    assert!(approve.starts_with(&format!("{}/mail/", app.url)));
+
+    // Without direct approval, the link asks for sign-in (and keeps where it was going).
+    let r = anonymous.get(&approve).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/login?next=%2Fmail%2F"));
+    assert_eq!(post_link(&anonymous, &approve).await.0, 303);
+    // Someone else signed in may not use it.
+    assert_eq!(post_link(&alice, &approve).await.0, 403);
+    // bob sees what it does (a GET never acts), then approves.
+    let r = bob.get(&approve).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Approve"));
+    let (_, t1) = app.get(&bob, &format!("/api/v1/tickets/{one}")).await;
+    assert_eq!(t1["current_level"], 1);
+    let (s, page) = post_link(&bob, &approve).await;
+    assert_eq!(s, 200, "{page}");
+    let (_, t1) = app.get(&bob, &format!("/api/v1/tickets/{one}")).await;
+    assert_eq!(
+        (t1["state"].as_str(), t1["current_level"].as_i64()),
+        (Some("pending"), Some(2))
+    );
+    // Single use: again, or its sibling reject link, is refused.
+    assert_eq!(post_link(&bob, &approve).await.0, 410);
+    assert_eq!(post_link(&bob, &reject).await.0, 410);
+    assert_eq!(
+        post_link(&bob, &format!("{}/mail/nonsense", app.url))
+            .await
+            .0,
+        404
+    );
+
+    // Level 2 (carol) and the applicant hear of it; bob hears of a second ticket.
+    let two = open_default(&app, &alice, "Mail two").await;
+    assert_eq!(mailer.run_once().await.unwrap(), 3);
+    let mails = got.lock().unwrap().clone();
+    let carol_one = mail_for(&mails, "carol@tollgate.example", "Mail one").clone();
+    mail_for(&mails, "alice@tollgate.example", "Level 1 approved");
+    let bob_two = mail_for(&mails, "bob@tollgate.example", "Mail two").clone();
+
+    // A link for a level that has moved on is refused.
+    let (s, _) = app
+        .post(&bob, &format!("/api/v1/tickets/{two}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, page) = post_link(&bob, &link(&bob_two, "Approve")).await;
+    assert_eq!(s, 409, "{page}");
+
+    // A link older than an hour is refused.
+    sqlx::query("UPDATE email_links SET expires_at = now() - interval '1 second' WHERE ticket_id = $1::uuid")
+        .bind(&one)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let carol = app.signed_in("carol").await;
+    assert_eq!(post_link(&carol, &link(&carol_one, "Approve")).await.0, 410);
+
+    // With direct approval switched on, carol's link for ticket two acts without sign-in.
+    assert_eq!(
+        mailer.run_once().await.unwrap(),
+        2,
+        "carol and alice about ticket two"
+    );
+    let mails = got.lock().unwrap().clone();
+    let carol_two = mail_for(&mails, "carol@tollgate.example", "Mail two").clone();
+    sqlx::query("INSERT INTO settings (key, value) VALUES ('direct_email_approval', 'true')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (s, page) = post_link(&anonymous, &link(&carol_two, "Reject")).await;
+    assert_eq!(s, 200, "{page}");
+    let (_, t2) = app.get(&alice, &format!("/api/v1/tickets/{two}")).await;
+    assert_eq!(t2["state"], "rejected");
+    assert_eq!(
+        mailer.run_once().await.unwrap(),
+        1,
+        "alice hears of the rejection"
+    );
+    let mails = got.lock().unwrap().clone();
+    let last = mails.last().unwrap();
+    assert_eq!(last.to, ["alice@tollgate.example"]);
+    assert!(text(last).contains("rejected"));
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_unreachable_smtp_server_is_recorded_and_retried_later(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    // Nobody listens here at first.
+    let probe = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = probe.local_addr().unwrap();
+    drop(probe);
+    let mailer = Mailer::new(
+        pool.clone(),
+        quick(),
+        &format!("smtp://{addr}"),
+        "tollgate@example.com",
+        &app.url,
+    )
+    .unwrap();
+    let alice = app.signed_in("alice").await;
+    open_default(&app, &alice, "Retry me").await;
+    assert_eq!(mailer.run_once().await.unwrap(), 0);
+    let (attempts, err): (i32, Option<String>) = sqlx::query_as(
+        "SELECT mail_attempts, mail_error FROM notifications WHERE mail_to IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 1);
+    assert!(err.unwrap().contains("SMTP"));
+    // Scheduled again after the backoff, not given up.
+    let later: bool = sqlx::query_scalar(
+        "SELECT mail_visible_at > now() AND mailed_at IS NULL AND mail_failed_at IS NULL
+         FROM notifications WHERE mail_to IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(later);
+}

@@ -1,0 +1,224 @@
+//! In-app notifications (who is told what, unread count, mark read) and the expiry sweep.
+
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+
+pub async fn open_default(app: &TestApp, c: &reqwest::Client, title: &str) -> String {
+    let pool = &app.pool;
+    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE name = 'Default'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let asset: Uuid = sqlx::query_scalar("SELECT id FROM assets WHERE name = 'web-01'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let (s, t) = app
+        .post(
+            c,
+            "/api/v1/tickets",
+            json!({"type": "apply_asset", "org_id": org, "title": title, "request": {
+                "permission_name": "p", "assets": [asset], "accounts": ["root"], "actions": ["connect"],
+                "start": now, "expiry": now + chrono::Duration::days(1)}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t["id"].as_str().unwrap().to_string()
+}
+
+fn kinds(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn assignees_applicant_and_levels_are_told_and_can_mark_read(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let alice = app.signed_in("alice").await;
+    let bob = app.signed_in("bob").await;
+    let carol = app.signed_in("carol").await;
+    let id = open_default(&app, &alice, "Need web-01").await;
+
+    // Opened: level 1 (bob) is told; the applicant is not told of her own act; carol (level 2) not yet.
+    let (s, b) = app.get(&bob, "/api/v1/notifications").await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(kinds(&b), ["awaiting"]);
+    assert_eq!(b["unread"], 1);
+    assert_eq!(b["items"][0]["link"], format!("/tickets/{id}"));
+    assert!(b["items"][0]["title"].as_str().unwrap().contains("alice"));
+    assert_eq!(app.get(&alice, "/api/v1/notifications").await.1["total"], 0);
+    assert_eq!(app.get(&carol, "/api/v1/notifications").await.1["total"], 0);
+
+    // bob approves level 1: carol's turn; alice hears the ticket moved on.
+    let (s, _) = app
+        .post(&bob, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        kinds(&app.get(&carol, "/api/v1/notifications").await.1),
+        ["awaiting"]
+    );
+    assert_eq!(
+        kinds(&app.get(&alice, "/api/v1/notifications").await.1),
+        ["level_advanced"]
+    );
+    assert_eq!(app.get(&bob, "/api/v1/notifications").await.1["total"], 1);
+
+    // carol comments, then approves: alice is told of both, bob of the comment? No: bob's level
+    // is done, only the current level's assignees hear of comments.
+    let (s, _) = app
+        .post(
+            &carol,
+            &format!("/api/v1/tickets/{id}/comments"),
+            json!({"body": "ok for a day"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = app
+        .post(&carol, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, a) = app.get(&alice, "/api/v1/notifications").await;
+    assert_eq!(kinds(&a), ["approved", "commented", "level_advanced"]);
+    assert_eq!(a["unread"], 3);
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications/unread-count")
+            .await
+            .1["unread"],
+        3
+    );
+
+    // Mark one read, then the rest.
+    let first = a["items"][0]["id"].as_str().unwrap().to_string();
+    let (s, n) = app
+        .post(
+            &alice,
+            &format!("/api/v1/notifications/{first}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(n["read_at"].is_string());
+    let (_, a) = app.get(&alice, "/api/v1/notifications?unread=true").await;
+    assert_eq!(
+        (a["total"].as_i64(), a["unread"].as_i64()),
+        (Some(2), Some(2))
+    );
+    // Someone else's notification does not exist for bob.
+    let (s, _) = app
+        .post(
+            &bob,
+            &format!("/api/v1/notifications/{first}/read"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let r = alice
+        .post(format!("{}/api/v1/notifications/read", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["marked"], 2);
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications/unread-count")
+            .await
+            .1["unread"],
+        0
+    );
+
+    // Bad input is a 4xx, never a 500.
+    assert_eq!(app.get(&alice, "/api/v1/notifications?page=0").await.0, 422);
+    assert_eq!(
+        app.get(&alice, "/api/v1/notifications?per_page=1000")
+            .await
+            .0,
+        422
+    );
+    assert_eq!(app.get(&alice, "/api/v1/notifications?page=x").await.0, 400);
+    assert_eq!(
+        app.post(&alice, "/api/v1/notifications/nope/read", json!({}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(app.get(&app.client(), "/api/v1/notifications").await.0, 401);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let alice = app.signed_in("alice").await;
+    let bob = app.signed_in("bob").await;
+    let due = open_default(&app, &alice, "Old").await;
+    let fresh = open_default(&app, &alice, "New").await;
+    sqlx::query("UPDATE tickets SET expires_at = now() - interval '1 second' WHERE id = $1::uuid")
+        .bind(&due)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    // Another instance holds the sweep: this one skips the round.
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(tollgate_server::expiry::LOCK)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    assert_eq!(tollgate_server::expiry::sweep(&pool).await.unwrap(), None);
+    holder.rollback().await.unwrap();
+
+    let mut events = bob
+        .get(format!("{}/api/v1/events", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(0)
+    );
+
+    let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{due}")).await;
+    assert_eq!(t["state"], "expired");
+    assert_eq!(t["allowed_actions"], json!(["view"]));
+    let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{fresh}")).await;
+    assert_eq!(t["state"], "pending");
+    let (_, h) = app
+        .get(&alice, &format!("/api/v1/tickets/{due}/events"))
+        .await;
+    let last = h.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "expired");
+    // Everyone concerned is told: the applicant and the waiting assignee.
+    assert_eq!(
+        kinds(&app.get(&alice, "/api/v1/notifications").await.1),
+        ["expired"]
+    );
+    assert_eq!(
+        kinds(&app.get(&bob, "/api/v1/notifications").await.1),
+        ["expired", "awaiting", "awaiting"]
+    );
+    // The inbox no longer counts it, and the live stream said so.
+    assert_eq!(
+        app.get(&bob, "/api/v1/tickets/inbox-count").await.1,
+        json!({"count": 1})
+    );
+    let chunk = tokio::time::timeout(std::time::Duration::from_secs(2), events.chunk())
+        .await
+        .expect("an SSE event within 2 s")
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&chunk);
+    assert!(text.contains("expired") && text.contains(&due), "{text}");
+}

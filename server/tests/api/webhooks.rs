@@ -1,0 +1,295 @@
+//! Webhooks: the admin API, signed deliveries, retries with backoff, and no message lost or
+//! sent twice (by its delivery id) when a worker dies mid-batch.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tollgate_server::outbox::{sign, Worker, WorkerConfig};
+
+use crate::helpers::TestApp;
+use crate::notifications::open_default;
+
+#[derive(Clone, Debug)]
+struct Received {
+    delivery: String,
+    event: String,
+    signature_ok: bool,
+    body: Value,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    secret: Arc<Mutex<String>>,
+    got: Arc<Mutex<Vec<Received>>>,
+    /// Answer 500 to this many requests first.
+    fail_first: Arc<Mutex<usize>>,
+    /// Hang (after recording) on the request with this index.
+    hang_on: Option<usize>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let expected = format!(
+        "sha256={}",
+        sign(r.secret.lock().unwrap().as_bytes(), &body)
+    );
+    let index = {
+        let mut got = r.got.lock().unwrap();
+        got.push(Received {
+            delivery: h("x-tollgate-delivery"),
+            event: h("x-tollgate-event"),
+            signature_ok: h("x-tollgate-signature") == expected,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        });
+        got.len() - 1
+    };
+    if r.hang_on == Some(index) {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+    let mut fail = r.fail_first.lock().unwrap();
+    if *fail > 0 {
+        *fail -= 1;
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    StatusCode::NO_CONTENT
+}
+
+async fn spawn_receiver(r: Receiver) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let router = axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(r);
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    url
+}
+
+fn receiver(fail_first: usize, hang_on: Option<usize>) -> Receiver {
+    Receiver {
+        secret: Arc::new(Mutex::new(String::new())),
+        got: Arc::new(Mutex::new(vec![])),
+        fail_first: Arc::new(Mutex::new(fail_first)),
+        hang_on,
+    }
+}
+
+fn quick() -> WorkerConfig {
+    WorkerConfig {
+        lease: Duration::from_secs(1),
+        backoff: Duration::from_millis(100),
+        max_attempts: 5,
+        batch: 20,
+        poll: Duration::from_millis(50),
+        timeout: Duration::from_secs(10),
+    }
+}
+
+async fn add_webhook(app: &TestApp, r: &Receiver, url: &str) -> Value {
+    let admin = app.signed_in("admin").await;
+    let (s, w) = app
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": url, "description": "test"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    *r.secret.lock().unwrap() = w["secret"].as_str().unwrap().to_string();
+    w
+}
+
+async fn undelivered(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE delivered_at IS NULL")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let bob = app.signed_in("bob").await;
+    assert_eq!(app.get(&bob, "/api/v1/webhooks").await.0, 403);
+    assert_eq!(
+        app.post(&bob, "/api/v1/webhooks", json!({"url": "http://x.test/h"}))
+            .await
+            .0,
+        403
+    );
+    let (s, e) = app
+        .post(&admin, "/api/v1/webhooks", json!({"url": "ftp://x"}))
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("url")));
+    let (s, e) = app
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "http://x.test/h", "secret": "short"}),
+        )
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("secret")));
+    let (s, w) = app
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/t", "secret": "0123456789abcdef0123"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    assert_eq!(w["secret"], "0123456789abcdef0123");
+    let id = w["id"].as_str().unwrap();
+    let (s, list) = app.get(&admin, "/api/v1/webhooks").await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(
+        list[0].get("secret").is_none(),
+        "the secret is never listed"
+    );
+    let r = admin
+        .patch(format!("{}/api/v1/webhooks/{id}", app.url))
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["active"], false);
+    assert_eq!(
+        app.delete_json(&admin, &format!("/api/v1/webhooks/{id}"))
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        app.delete_json(&admin, &format!("/api/v1/webhooks/{id}"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(app.get(&admin, "/api/v1/webhooks/not-a-uuid").await.0, 400);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let r = receiver(2, None);
+    let url = spawn_receiver(r.clone()).await;
+    add_webhook(&app, &r, &url).await;
+    let alice = app.signed_in("alice").await;
+    let id = open_default(&app, &alice, "Hooked").await;
+
+    let worker = Worker::new(pool.clone(), quick());
+    // Attempt 1 fails (500), is scheduled 100 ms later; attempt 2 fails, 200 ms; attempt 3 succeeds.
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(worker.run_once().await.unwrap(), 0, "not due yet: backoff");
+    let started = std::time::Instant::now();
+    let mut delivered = 0;
+    while delivered == 0 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        delivered = worker.run_once().await.unwrap();
+    }
+    assert_eq!(delivered, 1);
+    assert_eq!(undelivered(&pool).await, 0);
+
+    let got = r.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3, "two failures and a success");
+    assert!(got.iter().all(|g| g.signature_ok), "{got:?}");
+    assert!(
+        got.iter().all(|g| g.delivery == got[0].delivery),
+        "one message, one delivery id"
+    );
+    assert_eq!(got[0].event, "opened");
+    assert_eq!(got[0].body["ticket"]["id"], id);
+    assert_eq!(got[0].body["ticket"]["state"], "pending");
+    assert_eq!(got[0].body["delivery_id"], got[0].delivery);
+    let (attempts, at, _): (i32, Option<chrono::DateTime<chrono::Utc>>, Option<String>) =
+        tollgate_server::outbox::status(&pool, got[0].delivery.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!((attempts, at.is_some()), (3, true));
+
+    // A tampered body would not verify.
+    let secret = r.secret.lock().unwrap().clone();
+    assert_ne!(
+        sign(secret.as_bytes(), b"{}"),
+        sign(secret.as_bytes(), b"{ }")
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    // The third request hangs: the worker is killed while it waits for the answer.
+    let r = receiver(0, Some(2));
+    let url = spawn_receiver(r.clone()).await;
+    add_webhook(&app, &r, &url).await;
+    let alice = app.signed_in("alice").await;
+    let id = open_default(&app, &alice, "Five events").await;
+    for i in 0..4 {
+        let (s, _) = app
+            .post(
+                &alice,
+                &format!("/api/v1/tickets/{id}/comments"),
+                json!({"body": format!("note {i}")}),
+            )
+            .await;
+        assert_eq!(s, 201);
+    }
+    let all: Vec<String> = sqlx::query_scalar("SELECT id::text FROM outbox ORDER BY created_at")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 5);
+
+    // Worker A claims all five, delivers two, hangs on the third, and dies.
+    let a = Worker::new(pool.clone(), quick());
+    let task = tokio::spawn(async move { a.run_once().await });
+    let started = std::time::Instant::now();
+    while r.got.lock().unwrap().len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "worker A got stuck early"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    assert_eq!(undelivered(&pool).await, 3);
+
+    // Worker B cannot take them while A's lease lasts, then takes exactly the three.
+    let b = Worker::new(pool.clone(), quick());
+    assert_eq!(b.run_once().await.unwrap(), 0, "leased rows are invisible");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(b.run_once().await.unwrap(), 3);
+    assert_eq!(undelivered(&pool).await, 0);
+
+    let got = r.got.lock().unwrap().clone();
+    assert!(got.iter().all(|g| g.signature_ok));
+    let mut ids: Vec<String> = got.iter().map(|g| g.delivery.clone()).collect();
+    // Only the in-flight one arrived twice, with the same delivery id...
+    assert_eq!(got.len(), 6);
+    let in_flight = got[2].delivery.clone();
+    assert_eq!(
+        ids.iter().filter(|d| **d == in_flight).count(),
+        2,
+        "{ids:?}"
+    );
+    // ...so, deduplicated by that key, every message arrived exactly once.
+    ids.sort();
+    ids.dedup();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(ids, expected);
+}
