@@ -14,6 +14,9 @@ pub mod services;
 pub mod session;
 pub mod tickets;
 pub mod tokens;
+pub mod acls;
+pub mod gateway;
+pub mod service_tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
