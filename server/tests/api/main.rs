@@ -7,3 +7,5 @@ mod helpers;
 mod live;
 mod openapi;
 mod tokens;
+mod acls;
+mod gateway;
