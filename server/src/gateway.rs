@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use tollgate_app::AppError;
 use tollgate_core::{
-    AclAction, AclDecision, AssetAccess, CommandConfirmRequest, CommandText, LoginAssetConfirmRequest,
-    NewTicket, RuleError, Ticket, TicketRequest, TicketState, Transition, UserRef,
+    AclAction, AclDecision, AssetAccess, CommandConfirmRequest, CommandText,
+    LoginAssetConfirmRequest, NewTicket, RuleError, Ticket, TicketRequest, TicketState, Transition,
+    UserRef,
 };
 use uuid::Uuid;
 
@@ -94,17 +95,24 @@ async fn resolve(
         return Err(AppError::invalid("user", "Give the user's id or username."));
     }
     let u: Option<(Uuid, String, bool)> = match user.parse::<Uuid>() {
-        Ok(id) => sqlx::query_as("SELECT id, username, active FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *db)
-            .await?,
-        Err(_) => sqlx::query_as("SELECT id, username, active FROM users WHERE username = $1")
-            .bind(user)
-            .fetch_optional(&mut *db)
-            .await?,
+        Ok(id) => {
+            sqlx::query_as("SELECT id, username, active FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *db)
+                .await?
+        }
+        Err(_) => {
+            sqlx::query_as("SELECT id, username, active FROM users WHERE username = $1")
+                .bind(user)
+                .fetch_optional(&mut *db)
+                .await?
+        }
     };
     let Some((user_id, username, user_active)) = u else {
-        return Err(AppError::invalid("user", format!("there is no user {user:?}")));
+        return Err(AppError::invalid(
+            "user",
+            format!("there is no user {user:?}"),
+        ));
     };
 
     let asset = asset.trim();
@@ -136,7 +144,12 @@ async fn resolve(
     };
     let (asset_id, asset_name, asset_org) = match rows.as_slice() {
         [one] => one.clone(),
-        [] => return Err(AppError::invalid("asset", format!("there is no asset {asset:?}"))),
+        [] => {
+            return Err(AppError::invalid(
+                "asset",
+                format!("there is no asset {asset:?}"),
+            ))
+        }
         _ => {
             return Err(AppError::invalid(
                 "org",
@@ -199,9 +212,11 @@ async fn answer(
     };
     drop(db);
     let out = match d.action {
-        AclAction::Accept if d.rule_id.is_none() => {
-            plain(AclAction::Accept, None, format!("No rule holds this {what}."))
-        }
+        AclAction::Accept if d.rule_id.is_none() => plain(
+            AclAction::Accept,
+            None,
+            format!("No rule holds this {what}."),
+        ),
         AclAction::Accept => plain(
             AclAction::Accept,
             d.rule_id,
@@ -256,11 +271,13 @@ async fn answer(
             let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
             repo::insert(&mut tx, &ticket, "", expires_at).await?;
             repo::insert_events(&mut tx, ticket.id, &events).await?;
-            sqlx::query("INSERT INTO gateway_tickets (ticket_id, service_token_id) VALUES ($1, $2)")
-                .bind(ticket.id)
-                .bind(gw.token_id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO gateway_tickets (ticket_id, service_token_id) VALUES ($1, $2)",
+            )
+            .bind(ticket.id)
+            .bind(gw.token_id)
+            .execute(&mut *tx)
+            .await?;
             crate::tickets::live_notify(&mut tx, &ticket, "opened").await?;
             tx.commit().await?;
             tracing::info!(serial = %ticket.serial, gateway = %gw.name, user = %s.username, "confirm ticket opened");
@@ -308,15 +325,25 @@ pub async fn ask_login_asset(
     drop(db);
     let d = tollgate_core::decide_login_asset(&rules, &access(&s));
     let title = format!("Connect to {} as {}", s.asset_name, s.account);
-    let account = tollgate_core::AccountName::parse(&s.account).map_err(|e| AppError::invalid(&e.field, e.reason))?;
+    let account = tollgate_core::AccountName::parse(&s.account)
+        .map_err(|e| AppError::invalid(&e.field, e.reason))?;
     let (user_id, asset_id) = (s.user_id, s.asset_id);
-    answer(pool, public_url, gw, &s, d, "connection", title, move |_| {
-        TicketRequest::LoginAssetConfirm(LoginAssetConfirmRequest {
-            user_id,
-            asset_id,
-            account,
-        })
-    })
+    answer(
+        pool,
+        public_url,
+        gw,
+        &s,
+        d,
+        "connection",
+        title,
+        move |_| {
+            TicketRequest::LoginAssetConfirm(LoginAssetConfirmRequest {
+                user_id,
+                asset_id,
+                account,
+            })
+        },
+    )
     .await
 }
 
@@ -327,7 +354,8 @@ pub async fn ask_command(
     gw: &Gateway,
     q: CommandQuestion,
 ) -> Result<GatewayDecision, AppError> {
-    let command = CommandText::parse(&q.command).map_err(|e| AppError::invalid(&e.field, e.reason))?;
+    let command =
+        CommandText::parse(&q.command).map_err(|e| AppError::invalid(&e.field, e.reason))?;
     let mut db = pool.acquire().await?;
     let s = resolve(&mut db, &q.user, &q.asset, q.org.as_deref(), &q.account).await?;
     if !s.user_active {
@@ -342,21 +370,34 @@ pub async fn ask_command(
     } else {
         ""
     };
-    let title = format!("Run `{short}{ellipsis}` on {} as {}", s.asset_name, s.account)
-        .replace(['\n', '\r'], " ");
-    let account = tollgate_core::AccountName::parse(&s.account).map_err(|e| AppError::invalid(&e.field, e.reason))?;
+    let title = format!(
+        "Run `{short}{ellipsis}` on {} as {}",
+        s.asset_name, s.account
+    )
+    .replace(['\n', '\r'], " ");
+    let account = tollgate_core::AccountName::parse(&s.account)
+        .map_err(|e| AppError::invalid(&e.field, e.reason))?;
     let (user_id, asset_id) = (s.user_id, s.asset_id);
     let session_id = q.session_id.unwrap_or_else(Uuid::new_v4);
-    answer(pool, public_url, gw, &s, d, "command", title, move |acl_id| {
-        TicketRequest::CommandConfirm(CommandConfirmRequest {
-            user_id,
-            asset_id,
-            account,
-            command,
-            session_id,
-            acl_id,
-        })
-    })
+    answer(
+        pool,
+        public_url,
+        gw,
+        &s,
+        d,
+        "command",
+        title,
+        move |acl_id| {
+            TicketRequest::CommandConfirm(CommandConfirmRequest {
+                user_id,
+                asset_id,
+                account,
+                command,
+                session_id,
+                acl_id,
+            })
+        },
+    )
     .await
 }
 
@@ -423,7 +464,9 @@ pub async fn withdraw(
         let status = e.http_status();
         let err = AppError::from(e);
         if status == 409 {
-            err.with_details(serde_json::json!({"state": t.state, "current_level": t.current_level}))
+            err.with_details(
+                serde_json::json!({"state": t.state, "current_level": t.current_level}),
+            )
         } else {
             err
         }
@@ -431,7 +474,8 @@ pub async fn withdraw(
     repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
     crate::tickets::live_notify(&mut tx, &after, "closed").await?;
-    let out = crate::tickets::dto(&mut tx, &after, &applicant, &row.comment, row.expires_at).await?;
+    let out =
+        crate::tickets::dto(&mut tx, &after, &applicant, &row.comment, row.expires_at).await?;
     tx.commit().await?;
     Ok(out)
 }

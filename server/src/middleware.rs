@@ -48,7 +48,10 @@ pub async fn request_context(
         // Another scheme (Basic, …) is not ours: the cookie decides.
         Some(Ok(v)) => tokens::bearer(v).map(str::to_string),
     };
-    if let Some(token) = bearer.as_deref().filter(|t| t.starts_with(service_tokens::PREFIX)) {
+    if let Some(token) = bearer
+        .as_deref()
+        .filter(|t| t.starts_with(service_tokens::PREFIX))
+    {
         // A gateway's service token: a principal of its own, never a user.
         return match service_tokens::gateway(&state.pool, token).await {
             Ok(Some(gateway)) => {

@@ -31,7 +31,12 @@ pub struct AclQuery {
     org: Option<Uuid>,
 }
 
-async fn list(s: AppState, v: tollgate_app::model::Viewer, kind: AclKind, q: AclQuery) -> Result<Json<AclList>, AppError> {
+async fn list(
+    s: AppState,
+    v: tollgate_app::model::Viewer,
+    kind: AclKind,
+    q: AclQuery,
+) -> Result<Json<AclList>, AppError> {
     let items = acls::list(&s.pool, &v, kind, q.org).await?;
     Ok(Json(AclList {
         total: items.len(),
@@ -193,7 +198,13 @@ macro_rules! acl_routes {
     };
 }
 
-acl_routes!(login, AclKind::Login, "/api/v1/acls/login", "/api/v1/acls/login/{id}", "login ACLs");
+acl_routes!(
+    login,
+    AclKind::Login,
+    "/api/v1/acls/login",
+    "/api/v1/acls/login/{id}",
+    "login ACLs"
+);
 acl_routes!(
     login_asset,
     AclKind::LoginAsset,

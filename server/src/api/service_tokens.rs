@@ -30,7 +30,9 @@ fn super_admin(v: &tollgate_app::model::Viewer) -> Result<(), AppError> {
     if v.is_super_admin() {
         Ok(())
     } else {
-        Err(AppError::forbidden("Only super admins manage service tokens."))
+        Err(AppError::forbidden(
+            "Only super admins manage service tokens.",
+        ))
     }
 }
 

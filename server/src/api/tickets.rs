@@ -187,7 +187,13 @@ pub async fn close(
         }
         // A gateway withdraws a ticket it opened, for its user.
         super::gateway::Principal::Gateway(g) => Ok(Json(
-            crate::gateway::withdraw(&s.pool, &g, id, or_default(body).comment.unwrap_or_default()).await?,
+            crate::gateway::withdraw(
+                &s.pool,
+                &g,
+                id,
+                or_default(body).comment.unwrap_or_default(),
+            )
+            .await?,
         )),
     }
 }

@@ -3,8 +3,8 @@
 //!
 //! It asks `POST /api/v1/gateway/command` (or, with no command, `/gateway/login-asset` and then
 //! starts the user's shell), prints the ticket's URL while a review is pending, long-polls the
-//! decision, and runs the command (`sh -c`) when it is accepted. Ctrl-C while waiting withdraws
-//! the ticket.
+//! decision, and runs the command (`sh -c`) when it is accepted. Ctrl-C (or a hang-up or
+//! SIGTERM) while waiting withdraws the ticket.
 //!
 //! Exit codes: the command's own when it ran (the process *becomes* the command);
 //! 10 refused (rejected by a rule or a reviewer); 11 closed, withdrawn or expired;
@@ -92,11 +92,9 @@ enum CallError {
 
 impl Client {
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, CallError> {
-        let res = req
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| CallError::Unreachable(format!("cannot reach Tollgate at {}: {e}", self.base)))?;
+        let res = req.bearer_auth(&self.token).send().await.map_err(|e| {
+            CallError::Unreachable(format!("cannot reach Tollgate at {}: {e}", self.base))
+        })?;
         let status = res.status().as_u16();
         let body: Value = res.json().await.unwrap_or(Value::Null);
         if (200..300).contains(&status) {
@@ -119,7 +117,8 @@ impl Client {
     }
 
     async fn get(&self, path: &str) -> Result<Value, CallError> {
-        self.call(self.http.get(format!("{}{path}", self.base))).await
+        self.call(self.http.get(format!("{}{path}", self.base)))
+            .await
     }
 }
 
@@ -135,13 +134,33 @@ fn call_failed(e: CallError) -> ExitCode {
 fn run(command: Option<&str>) -> ExitCode {
     use std::os::unix::process::CommandExt;
     let err = match command {
-        Some(c) => std::process::Command::new("/bin/sh").arg("-c").arg(c).exec(),
+        Some(c) => std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(c)
+            .exec(),
         None => {
             let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
             std::process::Command::new(&shell).arg("-l").exec()
         }
     };
     fail(USAGE, format!("cannot start the command: {err}"))
+}
+
+/// Resolves on SIGHUP or SIGTERM (never, if they cannot be watched).
+async fn hangup() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::hangup()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut h), Ok(mut t)) => {
+            tokio::select! {
+                _ = h.recv() => {}
+                _ = t.recv() => {}
+            }
+        }
+        _ => std::future::pending().await,
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -164,7 +183,10 @@ async fn main() -> ExitCode {
         return fail(USAGE, "cannot tell the account: set --account or $USER");
     };
     let Some(asset) = args.asset.or_else(hostname) else {
-        return fail(USAGE, "cannot tell the asset: set --asset or TOLLGATE_ASSET");
+        return fail(
+            USAGE,
+            "cannot tell the asset: set --asset or TOLLGATE_ASSET",
+        );
     };
     let command = if args.command.is_empty() {
         std::env::var("SSH_ORIGINAL_COMMAND")
@@ -219,10 +241,18 @@ async fn main() -> ExitCode {
         }
         Some("reject") => return fail(REFUSED, format!("refused: {reason}")),
         Some("review") => {}
-        _ => return fail(UNREACHABLE, "Tollgate gave an answer this client does not know"),
+        _ => {
+            return fail(
+                UNREACHABLE,
+                "Tollgate gave an answer this client does not know",
+            )
+        }
     }
     let Some(ticket) = answer["ticket_id"].as_str().map(str::to_string) else {
-        return fail(UNREACHABLE, "Tollgate asked for a review but named no ticket");
+        return fail(
+            UNREACHABLE,
+            "Tollgate asked for a review but named no ticket",
+        );
     };
     let url = answer["ticket_url"].as_str().unwrap_or("");
     eprintln!("tollgate: {reason}");
@@ -283,6 +313,11 @@ async fn main() -> ExitCode {
         },
         _ = tokio::signal::ctrl_c() => {
             withdraw("Withdrawn: the user pressed Ctrl-C.").await;
+            fail(CLOSED, "withdrawn")
+        }
+        // The SSH connection went away (SIGHUP) or the process is told to stop (SIGTERM).
+        _ = hangup() => {
+            withdraw("Withdrawn: the session ended.").await;
             fail(CLOSED, "withdrawn")
         }
         _ = timeout => {

@@ -76,7 +76,10 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
         .collect();
     assert_eq!(assignees, ["carol"], "alice never reviews her own command");
     assert_eq!(t["request"]["command"], "rm -rf /srv/old");
-    assert_eq!(t["request"]["session_id"], "6b0f8a36-5f44-4c7c-9a57-1b4b0a1f0d11");
+    assert_eq!(
+        t["request"]["session_id"],
+        "6b0f8a36-5f44-4c7c-9a57-1b4b0a1f0d11"
+    );
 
     // A connection as root is held too (login_asset_confirm).
     let (_, d) = ask(
@@ -88,7 +91,10 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
     .await;
     assert_eq!(d["decision"], "review", "{d}");
     let (_, t) = app
-        .get(&carol, &format!("/api/v1/tickets/{}", d["ticket_id"].as_str().unwrap()))
+        .get(
+            &carol,
+            &format!("/api/v1/tickets/{}", d["ticket_id"].as_str().unwrap()),
+        )
         .await;
     assert_eq!(t["type"], "login_asset_confirm");
     assert_eq!(t["steps"][0]["assignees"].as_array().unwrap().len(), 2);
@@ -97,7 +103,13 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
     let other = service_token(&app).await;
     let (s, _) = gw_get(&app, &other, &format!("/api/v1/tickets/{id}/decision")).await;
     assert_eq!(s, 404);
-    let (s, _) = ask(&app, &other, &format!("/api/v1/tickets/{id}/close"), json!({})).await;
+    let (s, _) = ask(
+        &app,
+        &other,
+        &format!("/api/v1/tickets/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 404);
 }
 
@@ -138,9 +150,15 @@ async fn the_gateway_long_poll_returns_within_200ms_of_an_approval(pool: PgPool)
     assert_eq!(s, 200, "{t}");
     let approved_at = Instant::now();
     let (heard_at, d) = waiter.await.unwrap();
-    assert_eq!((d["state"].as_str(), d["decided"].as_bool()), (Some("approved"), Some(true)));
+    assert_eq!(
+        (d["state"].as_str(), d["decided"].as_bool()),
+        (Some("approved"), Some(true))
+    );
     let lag = heard_at.saturating_duration_since(approved_at);
-    assert!(lag < Duration::from_millis(200), "heard {lag:?} after the approval");
+    assert!(
+        lag < Duration::from_millis(200),
+        "heard {lag:?} after the approval"
+    );
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
@@ -156,12 +174,32 @@ async fn the_gateway_withdraws_its_ticket(pool: PgPool) {
     )
     .await;
     let id = d["ticket_id"].as_str().unwrap().to_string();
-    let (s, t) = ask(&app, &token, &format!("/api/v1/tickets/{id}/close"), json!({})).await;
+    let (s, t) = ask(
+        &app,
+        &token,
+        &format!("/api/v1/tickets/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!((s, t["state"].as_str()), (200, Some("closed")), "{t}");
-    let (s, _) = ask(&app, &token, &format!("/api/v1/tickets/{id}/close"), json!({})).await;
+    let (s, _) = ask(
+        &app,
+        &token,
+        &format!("/api/v1/tickets/{id}/close"),
+        json!({}),
+    )
+    .await;
     assert_eq!(s, 409, "a closed ticket stays closed");
-    let (_, p) = gw_get(&app, &token, &format!("/api/v1/tickets/{id}/decision?wait=5")).await;
-    assert_eq!((p["state"].as_str(), p["decided"].as_bool()), (Some("closed"), Some(true)));
+    let (_, p) = gw_get(
+        &app,
+        &token,
+        &format!("/api/v1/tickets/{id}/decision?wait=5"),
+    )
+    .await;
+    assert_eq!(
+        (p["state"].as_str(), p["decided"].as_bool()),
+        (Some("closed"), Some(true))
+    );
     // The reviewer cannot approve it any more.
     let carol = app.signed_in("carol").await;
     let (s, _) = app
@@ -182,7 +220,9 @@ async fn the_gateway_withdraws_its_ticket(pool: PgPool) {
     assert_eq!(s, 401);
     // Only super admins manage service tokens.
     let bob = app.signed_in("bob").await;
-    let (s, _) = app.post(&bob, "/api/v1/service-tokens", json!({"name": "x"})).await;
+    let (s, _) = app
+        .post(&bob, "/api/v1/service-tokens", json!({"name": "x"}))
+        .await;
     assert_eq!(s, 403);
 }
 
@@ -197,7 +237,9 @@ async fn grants_check_with_a_service_token_agrees_with_grants(pool: PgPool) {
     let web02 = asset(&pool, "web-02").await;
     let alice_id = user(&pool, "alice").await;
     let check = |asset: uuid::Uuid, account: &str, action: &str| {
-        format!("/api/v1/grants/check?user={alice_id}&asset={asset}&account={account}&action={action}")
+        format!(
+            "/api/v1/grants/check?user={alice_id}&asset={asset}&account={account}&action={action}"
+        )
     };
     let (s, c) = gw_get(&app, &token, &check(web01, "root", "connect")).await;
     assert_eq!((s, c["allowed"].as_bool()), (200, Some(false)), "{c}");
@@ -224,8 +266,15 @@ async fn grants_check_with_a_service_token_agrees_with_grants(pool: PgPool) {
     }
 
     let (_, c) = gw_get(&app, &token, &check(web01, "root", "connect")).await;
-    assert_eq!((c["allowed"].as_bool(), c["grant_id"].as_str()), (Some(true), Some(id)));
-    for (a, acc, act) in [(web02, "root", "connect"), (web01, "deploy", "connect"), (web01, "root", "upload")] {
+    assert_eq!(
+        (c["allowed"].as_bool(), c["grant_id"].as_str()),
+        (Some(true), Some(id))
+    );
+    for (a, acc, act) in [
+        (web02, "root", "connect"),
+        (web01, "deploy", "connect"),
+        (web01, "root", "upload"),
+    ] {
         let (_, c) = gw_get(&app, &token, &check(a, acc, act)).await;
         assert_eq!(c["allowed"], false, "{acc} {act}");
     }
@@ -245,7 +294,9 @@ async fn grants_check_with_a_service_token_agrees_with_grants(pool: PgPool) {
     let (_, c) = gw_get(&app, &token, &check(web01, "root", "connect")).await;
     assert_eq!(c["allowed"], true);
     // Revoked: refused.
-    let (s, _) = app.delete_json(&admin, &format!("/api/v1/grants/{id}")).await;
+    let (s, _) = app
+        .delete_json(&admin, &format!("/api/v1/grants/{id}"))
+        .await;
     assert!(s == 200 || s == 204, "{s}");
     let (_, c) = gw_get(&app, &token, &check(web01, "root", "connect")).await;
     assert_eq!(c["allowed"], false);
@@ -312,7 +363,12 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
     std::fs::remove_file(&file).unwrap();
 
     // The command's own exit code passes through (no rule matches `exit`).
-    let out = gate(&app, &token, "alice", &["exit 7"]).spawn().unwrap().wait_with_output().await.unwrap();
+    let out = gate(&app, &token, "alice", &["exit 7"])
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(7));
     // SSH_ORIGINAL_COMMAND is used when no command is given.
     let out = gate(&app, &token, "alice", &[])
@@ -322,11 +378,19 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
         .wait_with_output()
         .await
         .unwrap();
-    assert_eq!((out.status.code(), out.stdout.as_slice()), (Some(0), &b"ok"[..]));
+    assert_eq!(
+        (out.status.code(), out.stdout.as_slice()),
+        (Some(0), &b"ok"[..])
+    );
 
     // Reject: never runs, exit 10 with the reason.
     let reject = format!("shutdown -h now; echo ran > {}", file.display());
-    let out = gate(&app, &token, "alice", &[&reject]).spawn().unwrap().wait_with_output().await.unwrap();
+    let out = gate(&app, &token, "alice", &[&reject])
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(10));
     assert!(String::from_utf8_lossy(&out.stderr).contains("never shutdown"));
     assert!(!file.exists());
@@ -347,7 +411,11 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
     .await
     .unwrap();
     let (s, _) = app
-        .post(&carol, &format!("/api/v1/tickets/{id}/reject"), json!({"comment": "not now"}))
+        .post(
+            &carol,
+            &format!("/api/v1/tickets/{id}/reject"),
+            json!({"comment": "not now"}),
+        )
         .await;
     assert_eq!(s, 200);
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
@@ -364,7 +432,12 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
         .wait_with_output()
         .await
         .unwrap();
-    assert_eq!(out.status.code(), Some(11), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(11),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let open: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets WHERE state = 'pending'")
         .fetch_one(&pool)
         .await
@@ -381,7 +454,12 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(12));
-    let out = gate(&app, "tgs_bogus", "alice", &["ls"]).spawn().unwrap().wait_with_output().await.unwrap();
+    let out = gate(&app, "tgs_bogus", "alice", &["ls"])
+        .spawn()
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(12));
     let out = gate(&app, &token, "alice", &["ls"])
         .env("TOLLGATE_URL", "http://127.0.0.1:9")
