@@ -595,7 +595,8 @@ pub async fn create(
     input: AclInput,
 ) -> Result<AclDto, AppError> {
     let org = if kind.is_global() { None } else { input.org_id };
-    if !may_edit(viewer, kind, org) && !(org.is_none() && !kind.is_global()) {
+    // Refuse early when the org is known and not the viewer's; a missing org is a 422 below.
+    if !may_edit(viewer, kind, org) && (org.is_some() || kind.is_global()) {
         return Err(refuse_edit(kind));
     }
     let mut tx = pool.begin().await?;

@@ -195,6 +195,7 @@ fn plain(decision: AclAction, acl_id: Option<Uuid>, reason: String) -> GatewayDe
 }
 
 /// Turns core's decision into the answer, opening the confirm ticket for `review`.
+#[allow(clippy::too_many_arguments)]
 async fn answer(
     pool: &PgPool,
     public_url: &str,
