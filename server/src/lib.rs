@@ -1,16 +1,19 @@
 //! Tollgate's server: configuration, the private Postgres, migrations, sessions, the REST
 //! API, the pages (Leptos SSR) and the use-cases behind both.
 
+pub mod acls;
 pub mod api;
 pub mod config;
 pub mod demo;
 pub mod flows;
+pub mod gateway;
 pub mod live;
 pub mod local_pg;
 pub mod middleware;
 pub mod password;
 pub mod repo;
 pub mod security;
+pub mod service_tokens;
 pub mod services;
 pub mod session;
 pub mod tickets;

@@ -11,7 +11,7 @@ use tollgate_app::backend::{ClientInfo, SessionToken};
 use tollgate_app::model::safe_next;
 use tollgate_app::AppError;
 
-use crate::{session, tokens, AppState};
+use crate::{service_tokens, session, tokens, AppState};
 
 /// Paths anyone may load without signing in.
 fn is_public(path: &str) -> bool {
@@ -50,6 +50,20 @@ pub async fn request_context(
         // Another scheme (Basic, …) is not ours: the cookie decides.
         Some(Ok(v)) => tokens::bearer(v).map(str::to_string),
     };
+    if let Some(token) = bearer
+        .as_deref()
+        .filter(|t| t.starts_with(service_tokens::PREFIX))
+    {
+        // A gateway's service token: a principal of its own, never a user.
+        return match service_tokens::gateway(&state.pool, token).await {
+            Ok(Some(gateway)) => {
+                req.extensions_mut().insert(gateway);
+                next.run(req).await
+            }
+            Ok(None) => invalid_token(),
+            Err(e) => e.into_response(),
+        };
+    }
     if let Some(token) = bearer {
         return match tokens::viewer(&state.pool, &token).await {
             Ok(Some((token_id, viewer))) => {

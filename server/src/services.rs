@@ -62,6 +62,8 @@ impl Backend for Services {
             return Err(wrong());
         }
         let user = user.ok_or_else(wrong)?;
+        // Login ACLs (SPEC §6): refused sign-ins get no session.
+        crate::acls::check_login(&self.pool, user.id, &user.username, client.ip).await?;
         let token =
             session::create(&self.pool, user.id, self.config.session_hours, &client).await?;
         let viewer = repo::users::viewer(&self.pool, user.id)

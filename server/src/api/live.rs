@@ -60,7 +60,7 @@ pub struct Decision {
 )]
 pub async fn decision(
     State(s): State<AppState>,
-    Caller(v): Caller,
+    p: super::gateway::Principal,
     Id(id): Id,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Json<Decision>, AppError> {
@@ -75,13 +75,22 @@ pub async fn decision(
     let mut rx = s.live.subscribe();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
     loop {
-        let t = s.services.ticket_detail(&v, id).await?.ticket;
+        // A gateway waits on the tickets it opened; a user on those they may see.
+        let (serial, state, current_level) = match &p {
+            super::gateway::Principal::User(v) => {
+                let t = s.services.ticket_detail(v, id).await?.ticket;
+                (t.serial, t.state, t.current_level)
+            }
+            super::gateway::Principal::Gateway(g) => {
+                crate::gateway::ticket_state(&s.pool, g, id).await?
+            }
+        };
         let answer = Decision {
             id,
-            serial: t.serial,
-            state: t.state,
-            decided: !t.state.is_open(),
-            current_level: t.current_level,
+            serial,
+            state,
+            decided: !state.is_open(),
+            current_level,
         };
         if answer.decided || tokio::time::Instant::now() >= deadline {
             return Ok(Json(answer));

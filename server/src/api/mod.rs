@@ -1,14 +1,17 @@
 //! The REST API under `/api/v1` (SPEC §8). Handlers parse, call a use-case, and answer JSON;
 //! every failure is an [`AppError`] with the right status.
 
+pub mod acls;
 pub mod auth;
 pub mod directory;
 pub mod extract;
 pub mod flows;
+pub mod gateway;
 pub mod grants;
 pub mod live;
 pub mod notifications;
 pub mod openapi;
+pub mod service_tokens;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
@@ -71,5 +74,45 @@ pub fn routes() -> Router<AppState> {
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route(
+            "/acls/login",
+            get(acls::login::list).post(acls::login::create),
+        )
+        .route(
+            "/acls/login/{id}",
+            get(acls::login::get)
+                .patch(acls::login::patch)
+                .put(acls::login::put)
+                .delete(acls::login::delete),
+        )
+        .route(
+            "/acls/login-asset",
+            get(acls::login_asset::list).post(acls::login_asset::create),
+        )
+        .route(
+            "/acls/login-asset/{id}",
+            get(acls::login_asset::get)
+                .patch(acls::login_asset::patch)
+                .put(acls::login_asset::put)
+                .delete(acls::login_asset::delete),
+        )
+        .route(
+            "/acls/command-filter",
+            get(acls::command_filter::list).post(acls::command_filter::create),
+        )
+        .route(
+            "/acls/command-filter/{id}",
+            get(acls::command_filter::get)
+                .patch(acls::command_filter::patch)
+                .put(acls::command_filter::put)
+                .delete(acls::command_filter::delete),
+        )
+        .route(
+            "/service-tokens",
+            get(service_tokens::list).post(service_tokens::create),
+        )
+        .route("/service-tokens/{id}", delete(service_tokens::revoke))
+        .route("/gateway/login-asset", post(gateway::login_asset))
+        .route("/gateway/command", post(gateway::command))
         .fallback(|| async { AppError::not_found("API endpoint") })
 }

@@ -177,11 +177,25 @@ pub async fn reject(
 )]
 pub async fn close(
     State(s): State<AppState>,
-    Caller(v): Caller,
+    p: super::gateway::Principal,
     Id(id): Id,
     body: OptionalJson<CommentOnly>,
 ) -> Result<Json<TicketDto>, AppError> {
-    Ok(Json(s.services.close(&v, id, or_default(body)).await?))
+    match p {
+        super::gateway::Principal::User(v) => {
+            Ok(Json(s.services.close(&v, id, or_default(body)).await?))
+        }
+        // A gateway withdraws a ticket it opened, for its user.
+        super::gateway::Principal::Gateway(g) => Ok(Json(
+            crate::gateway::withdraw(
+                &s.pool,
+                &g,
+                id,
+                or_default(body).comment.unwrap_or_default(),
+            )
+            .await?,
+        )),
+    }
 }
 
 /// The ticket's thread, oldest first.

@@ -1,8 +1,10 @@
 //! HTTP tests of the REST API against a real Postgres (one fresh database per test, made by
 //! `#[sqlx::test]`) and a real server on a random port.
 
+mod acls;
 mod auth;
 mod flows;
+mod gateway;
 mod grants;
 mod helpers;
 mod live;
