@@ -13,6 +13,7 @@ pub mod layout;
 pub mod model;
 pub mod pages;
 pub mod picker;
+pub mod admin_dto;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

@@ -1,6 +1,7 @@
 //! Tollgate's server: configuration, the private Postgres, migrations, sessions, the REST
 //! API, the pages (Leptos SSR) and the use-cases behind both.
 
+pub mod admin;
 pub mod api;
 pub mod config;
 pub mod demo;
