@@ -67,6 +67,7 @@ pub fn Layout() -> impl IntoView {
                                 .map(|_| view! { <A href="/flows">"Flows"</A> })
                         }}
                     </Transition>
+                    <A href="/admin">"Admin"</A>
                 </nav>
                 <div class="who">
                     <Transition fallback=|| ()>

@@ -14,6 +14,7 @@ pub mod model;
 pub mod pages;
 pub mod picker;
 pub mod admin_dto;
+pub mod rest;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/grants") view=pages::grants::GrantsPage />
                     <Route path=path!("/flows") view=pages::flows::FlowsPage />
                     <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
+                    <Route path=path!("/admin") view=pages::admin::AdminPage />
                 </ParentRoute>
             </Routes>
         </Router>
