@@ -2,6 +2,7 @@
 //! `frontend`. Server functions parse, call the [`backend::Backend`] the server provides,
 //! and map the result; no SQL lives here.
 
+pub mod admin_dto;
 pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -13,7 +14,6 @@ pub mod layout;
 pub mod model;
 pub mod pages;
 pub mod picker;
-pub mod admin_dto;
 pub mod rest;
 
 use leptos::prelude::*;

@@ -69,7 +69,7 @@ test('an import of a small CSV shows its report, and a bad one names the row', a
 
 test('a revoked grant disappears from grants/check', async ({ browser }) => {
   const alice = await as(browser, 'alice');
-  const t = await openTicket(alice.page, { title: `Grant to revoke ${Date.now()}`, assets: ['web-02'] });
+  const t = await openTicket(alice.page, { title: `Grant to revoke ${Date.now()}`, assets: ['stage-01'] });
   const bob = await as(browser, 'bob');
   expect((await bob.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
   const carol = await as(browser, 'carol');
@@ -77,12 +77,23 @@ test('a revoked grant disappears from grants/check', async ({ browser }) => {
   const asset = t.assets[0].id;
   const check = `/api/v1/grants/check?user=${t.applicant.id}&asset=${asset}&account=root&action=connect`;
   const admin = await as(browser, 'admin');
-  expect((await (await admin.page.request.get(check)).json()).allowed).toBe(true);
+  const before = await (await admin.page.request.get(check)).json();
+  expect(before.allowed).toBe(true);
+  expect(before.grant_id).toBe(t.id);
 
   await admin.page.goto('/grants');
   await waitForHydration(admin.page);
   const row = admin.page.locator(`tr[data-grant="${t.id}"]`);
   await row.getByRole('button', { name: 'Revoke' }).click();
   await expect(row).toContainText('revoked');
-  expect((await (await admin.page.request.get(check)).json()).allowed).toBe(false);
+  // The filters: by status and by search.
+  await admin.page.getByLabel('Status').selectOption('active');
+  await expect(row).toHaveCount(0);
+  await admin.page.getByLabel('Status').selectOption('revoked');
+  await expect(row).toBeVisible();
+  await admin.page.getByLabel('Search grants').fill('no such person');
+  await expect(row).toHaveCount(0);
+  // Other tests may have left alice another live grant for the same asset: this one is gone.
+  const after = await (await admin.page.request.get(check)).json();
+  expect(after.grant_id).not.toBe(t.id);
 });

@@ -25,8 +25,21 @@ const TABS: &[(&str, &str)] = &[
 ];
 
 const PLATFORMS: &[&str] = &[
-    "linux", "unix", "windows", "macos", "mysql", "mariadb", "postgresql", "oracle",
-    "sqlserver", "mongodb", "redis", "clickhouse", "kubernetes", "website", "other",
+    "linux",
+    "unix",
+    "windows",
+    "macos",
+    "mysql",
+    "mariadb",
+    "postgresql",
+    "oracle",
+    "sqlserver",
+    "mongodb",
+    "redis",
+    "clickhouse",
+    "kubernetes",
+    "website",
+    "other",
 ];
 
 const ORG_ROLES: &[(&str, &str)] = &[
@@ -94,7 +107,12 @@ fn loading() -> impl IntoView {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let query = use_query_map();
-    let tab = move || query.read().get("tab").unwrap_or_else(|| "orgs".to_string());
+    let tab = move || {
+        query
+            .read()
+            .get("tab")
+            .unwrap_or_else(|| "orgs".to_string())
+    };
     view! {
         <Title text="Administration" />
         <div class="page-head">
@@ -141,7 +159,9 @@ fn OrgsTab() -> impl IntoView {
         let n = name.get_untracked();
         out.run(
             format!("Org {n} created."),
-            async move { rest::send_json::<OrgDetail>("POST", "/api/v1/orgs", &json!({"name": n})).await },
+            async move {
+                rest::send_json::<OrgDetail>("POST", "/api/v1/orgs", &json!({"name": n})).await
+            },
             move |_| name.set(String::new()),
         );
     };
@@ -227,9 +247,18 @@ fn Members(org: Uuid, out: Outcome) -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (u, r) = (user.get_untracked(), role.get_untracked());
-        out.run("Membership saved.".into(), async move {
-            rest::send_json::<Page<MemberDto>>("PUT", &format!("/api/v1/orgs/{org}/members"), &json!({"user_id": u, "role": r})).await
-        }, |_| {});
+        out.run(
+            "Membership saved.".into(),
+            async move {
+                rest::send_json::<Page<MemberDto>>(
+                    "PUT",
+                    &format!("/api/v1/orgs/{org}/members"),
+                    &json!({"user_id": u, "role": r}),
+                )
+                .await
+            },
+            |_| {},
+        );
     };
     view! {
         <div class="card" data-testid="members">
@@ -310,14 +339,16 @@ fn PeopleTab() -> impl IntoView {
         if !o.is_empty() {
             body["orgs"] = json!([{"org_id": o, "role": org_role.get_untracked()}]);
         }
-        out.run(format!("User {u} created."), async move {
-            rest::send_json::<UserDetail>("POST", "/api/v1/users", &body).await
-        }, move |_| {
-            username.set(String::new());
-            display.set(String::new());
-            email.set(String::new());
-            password.set(String::new());
-        });
+        out.run(
+            format!("User {u} created."),
+            async move { rest::send_json::<UserDetail>("POST", "/api/v1/users", &body).await },
+            move |_| {
+                username.set(String::new());
+                display.set(String::new());
+                email.set(String::new());
+                password.set(String::new());
+            },
+        );
     };
     view! {
         {out.view()}
@@ -431,7 +462,12 @@ fn AssetsTab() -> impl IntoView {
         let o = org.get();
         async move {
             if o.is_empty() {
-                return Ok(Page { items: vec![], total: 0, page: 1, per_page: 1 });
+                return Ok(Page {
+                    items: vec![],
+                    total: 0,
+                    page: 1,
+                    per_page: 1,
+                });
             }
             rest::get::<Page<NodeDto>>(&format!("/api/v1/nodes?org={o}")).await
         }
@@ -446,7 +482,12 @@ fn AssetsTab() -> impl IntoView {
         let (o, q, n, p) = (org.get(), q.get(), node_filter.get(), platform_filter.get());
         async move {
             if o.is_empty() {
-                return Ok(Page { items: vec![], total: 0, page: 1, per_page: 1 });
+                return Ok(Page {
+                    items: vec![],
+                    total: 0,
+                    page: 1,
+                    per_page: 1,
+                });
             }
             let mut url = format!("/api/v1/assets?org={o}&q={}", enc(&q));
             if !n.is_empty() {
@@ -459,25 +500,43 @@ fn AssetsTab() -> impl IntoView {
         }
     });
     let node_options = move || {
-        nodes.get().and_then(|r| r.ok()).map(|p| p.items).unwrap_or_default()
+        nodes
+            .get()
+            .and_then(|r| r.ok())
+            .map(|p| p.items)
+            .unwrap_or_default()
     };
     // New node / move node.
     let (node_name, node_parent) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let add_node = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (o, n, p) = (org.get_untracked(), node_name.get_untracked(), node_parent.get_untracked());
+        let (o, n, p) = (
+            org.get_untracked(),
+            node_name.get_untracked(),
+            node_parent.get_untracked(),
+        );
         let mut body = json!({"org_id": o, "name": n});
         if !p.is_empty() {
             body["parent_id"] = json!(p);
         }
-        out.run(format!("Node {n} created."), async move {
-            rest::send_json::<NodeDto>("POST", "/api/v1/nodes", &body).await
-        }, move |_| node_name.set(String::new()));
+        out.run(
+            format!("Node {n} created."),
+            async move { rest::send_json::<NodeDto>("POST", "/api/v1/nodes", &body).await },
+            move |_| node_name.set(String::new()),
+        );
     };
-    let (edit_node, edit_name, edit_parent) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (edit_node, edit_name, edit_parent) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let save_node = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, n, p) = (edit_node.get_untracked(), edit_name.get_untracked(), edit_parent.get_untracked());
+        let (id, n, p) = (
+            edit_node.get_untracked(),
+            edit_name.get_untracked(),
+            edit_parent.get_untracked(),
+        );
         let mut body = json!({});
         if !n.trim().is_empty() {
             body["name"] = json!(n);
@@ -485,9 +544,13 @@ fn AssetsTab() -> impl IntoView {
         if !p.is_empty() {
             body["parent_id"] = json!(p);
         }
-        out.run("Node saved.".into(), async move {
-            rest::send_json::<NodeDto>("PATCH", &format!("/api/v1/nodes/{id}"), &body).await
-        }, move |_| edit_name.set(String::new()));
+        out.run(
+            "Node saved.".into(),
+            async move {
+                rest::send_json::<NodeDto>("PATCH", &format!("/api/v1/nodes/{id}"), &body).await
+            },
+            move |_| edit_name.set(String::new()),
+        );
     };
     // New asset.
     let (a_name, a_addr, a_plat, a_node) = (
@@ -499,15 +562,20 @@ fn AssetsTab() -> impl IntoView {
     let add_asset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = a_name.get_untracked();
-        let nodes: Vec<String> = Some(a_node.get_untracked()).filter(|s| !s.is_empty()).into_iter().collect();
+        let nodes: Vec<String> = Some(a_node.get_untracked())
+            .filter(|s| !s.is_empty())
+            .into_iter()
+            .collect();
         let body = json!({"org_id": org.get_untracked(), "name": n, "address": a_addr.get_untracked(),
             "platform": a_plat.get_untracked(), "nodes": nodes});
-        out.run(format!("Asset {n} created."), async move {
-            rest::send_json::<AssetDto>("POST", "/api/v1/assets", &body).await
-        }, move |_| {
-            a_name.set(String::new());
-            a_addr.set(String::new());
-        });
+        out.run(
+            format!("Asset {n} created."),
+            async move { rest::send_json::<AssetDto>("POST", "/api/v1/assets", &body).await },
+            move |_| {
+                a_name.set(String::new());
+                a_addr.set(String::new());
+            },
+        );
     };
     let open_asset = RwSignal::new(None::<AssetDto>);
     view! {
@@ -665,17 +733,18 @@ fn Accounts(asset: AssetDto, out: Outcome) -> impl IntoView {
         async move { rest::get::<Page<AccountDto>>(&format!("/api/v1/accounts?assets={id}")).await }
     });
     let (name, username) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let add = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let n = name.get_untracked();
-        let body = json!({"asset_id": id, "name": n, "username": username.get_untracked()});
-        out.run(format!("Account {n} added."), async move {
+    let add =
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let n = name.get_untracked();
+            let body = json!({"asset_id": id, "name": n, "username": username.get_untracked()});
+            out.run(format!("Account {n} added."), async move {
             rest::send_json::<AccountDto>("POST", "/api/v1/accounts", &body).await
         }, move |_| {
             name.set(String::new());
             username.set(String::new());
         });
-    };
+        };
     view! {
         <div class="card" data-testid="accounts">
             <div class="card-head"><h3>{format!("Accounts of {}", asset.name)}</h3></div>
@@ -734,18 +803,34 @@ fn ImportTab() -> impl IntoView {
     let submit = move |dry: bool| {
         let body = text.get_untracked();
         let o = org.get_untracked();
-        let ct = if body.trim_start().starts_with(['{', '[']) { "application/json" } else { "text/csv" };
+        let ct = if body.trim_start().starts_with(['{', '[']) {
+            "application/json"
+        } else {
+            "text/csv"
+        };
         report.set(None);
         out.run(
-            if dry { "Checked: nothing was written.".into() } else { "Imported.".into() },
+            if dry {
+                "Checked: nothing was written.".into()
+            } else {
+                "Imported.".into()
+            },
             async move {
-                rest::call::<ImportReport>("POST", &format!("/api/v1/import?org={o}&dry_run={dry}"), Some((body, ct))).await
+                rest::call::<ImportReport>(
+                    "POST",
+                    &format!("/api/v1/import?org={o}&dry_run={dry}"),
+                    Some((body, ct)),
+                )
+                .await
             },
             move |r| report.set(Some(r)),
         );
     };
     let refused = move || {
-        out.err.get().and_then(|e| e.details).and_then(|d| serde_json::from_value::<ImportReport>(d).ok())
+        out.err
+            .get()
+            .and_then(|e| e.details)
+            .and_then(|d| serde_json::from_value::<ImportReport>(d).ok())
     };
     view! {
         {out.view()}
@@ -803,7 +888,10 @@ fn ImportTab() -> impl IntoView {
 #[component]
 fn SettingsTab() -> impl IntoView {
     let out = Outcome::new();
-    let current = LocalResource::new(move || async move { rest::get::<SettingsDto>("/api/v1/settings").await });
+    let current =
+        LocalResource::new(
+            move || async move { rest::get::<SettingsDto>("/api/v1/settings").await },
+        );
     let period = RwSignal::new(String::new());
     let ttl: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let direct = RwSignal::new(false);
@@ -817,19 +905,20 @@ fn SettingsTab() -> impl IntoView {
             direct.set(s.direct_email_approval);
         }
     });
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let num = |s: RwSignal<String>| s.get_untracked().trim().parse::<i64>().unwrap_or(0);
-        let body = json!({
-            "default_period_days": num(period),
-            "ttl_minutes": {"apply_asset": num(ttl[0]), "login_confirm": num(ttl[1]),
-                            "login_asset_confirm": num(ttl[2]), "command_confirm": num(ttl[3])},
-            "direct_email_approval": direct.get_untracked(),
-        });
-        out.run("Settings saved.".into(), async move {
+    let save =
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let num = |s: RwSignal<String>| s.get_untracked().trim().parse::<i64>().unwrap_or(0);
+            let body = json!({
+                "default_period_days": num(period),
+                "ttl_minutes": {"apply_asset": num(ttl[0]), "login_confirm": num(ttl[1]),
+                                "login_asset_confirm": num(ttl[2]), "command_confirm": num(ttl[3])},
+                "direct_email_approval": direct.get_untracked(),
+            });
+            out.run("Settings saved.".into(), async move {
             rest::send_json::<SettingsDto>("PATCH", "/api/v1/settings", &body).await
         }, |_| {});
-    };
+        };
     let labels = [
         ("ttl-apply", "Asset requests"),
         ("ttl-login", "Sign-in reviews"),
@@ -858,6 +947,28 @@ fn SettingsTab() -> impl IntoView {
             </div>
             <div class="card-foot"><button class="btn btn-primary" type="submit">"Save settings"</button></div>
         </form>
+        <AuditExport />
+    }
+}
+
+/// Download of tickets and their events as CSV for a date range (super admins, org admins
+/// and auditors; the server narrows to what the caller oversees).
+#[component]
+fn AuditExport() -> impl IntoView {
+    let today = chrono::Utc::now().date_naive();
+    let from = RwSignal::new((today - chrono::Duration::days(30)).to_string());
+    let to = RwSignal::new(today.to_string());
+    view! {
+        <div class="card form-card" data-testid="audit">
+            <div class="card-head"><h2>"Audit export"</h2><span class="muted small">"Tickets opened in the range, one line per event."</span></div>
+            <div class="card-body row">
+                <div class="field"><label for="audit-from">"From"</label><input id="audit-from" type="date" bind:value=from /></div>
+                <div class="field"><label for="audit-to">"To (included)"</label><input id="audit-to" type="date" bind:value=to /></div>
+                <div class="field"><label>" "</label>
+                    <a class="btn" download="tollgate-tickets.csv"
+                        href=move || format!("/api/v1/audit/tickets.csv?from={}&to={}", from.get(), to.get())>"Download CSV"</a></div>
+            </div>
+        </div>
     }
 }
 

@@ -165,10 +165,12 @@ pub async fn delete_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppE
 // ---- assets ----
 
 async fn asset_org(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, AppError> {
-    Ok(sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 pub async fn get_asset(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<AssetDto, AppError> {
@@ -242,7 +244,11 @@ pub async fn patch_asset(
 ) -> Result<AssetDto, AppError> {
     let before = get_asset(pool, v, id).await?;
     require_admin(v, before.org_id)?;
-    let n = body.name.as_deref().map(|s| name("name", s, 128)).transpose()?;
+    let n = body
+        .name
+        .as_deref()
+        .map(|s| name("name", s, 128))
+        .transpose()?;
     let addr = body
         .address
         .as_deref()

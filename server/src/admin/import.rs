@@ -14,7 +14,9 @@ use super::{account_name, address, login, name, node_name, platform, require_adm
 use crate::repo::directory as dir;
 
 pub const MAX_ROWS: usize = 10_000;
-const COLUMNS: &[&str] = &["path", "asset", "address", "platform", "account", "username"];
+const COLUMNS: &[&str] = &[
+    "path", "asset", "address", "platform", "account", "username",
+];
 
 /// Parses CSV text with a header row (columns in any order, names as in [`ImportRow`]).
 /// Quoted fields may hold commas, quotes (`""`) and line breaks.
@@ -55,7 +57,10 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>, AppError> {
         }
     }
     if quoted {
-        return Err(AppError::invalid("body", "The CSV ends inside a quoted field."));
+        return Err(AppError::invalid(
+            "body",
+            "The CSV ends inside a quoted field.",
+        ));
     }
     if any {
         record.push(field);
@@ -215,7 +220,11 @@ pub async fn run(
         // Check every value of the row before writing anything of it.
         let mut segments = Vec::new();
         if let Some(p) = some(&row.path) {
-            let parts: Vec<&str> = p.split('/').map(str::trim).filter(|s| !s.is_empty()).collect();
+            let parts: Vec<&str> = p
+                .split('/')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
             let parts = match parts.first() {
                 Some(first) if first.eq_ignore_ascii_case(&root_name) => parts[1..].to_vec(),
                 _ => parts,
@@ -239,7 +248,10 @@ pub async fn run(
                 continue;
             }
         };
-        let account = match some(&row.account).map(|s| account_name("account", s)).transpose() {
+        let account = match some(&row.account)
+            .map(|s| account_name("account", s))
+            .transpose()
+        {
             Ok(a) => a,
             Err(e) => {
                 refuse!("account", e.message);
@@ -251,24 +263,36 @@ pub async fn run(
             continue;
         }
         if asset_name.is_none() && segments.is_empty() {
-            refuse!("path", "The row names no node path, asset or account.".into());
+            refuse!(
+                "path",
+                "The row names no node path, asset or account.".into()
+            );
             continue;
         }
-        let addr = match some(&row.address).map(|s| address("address", s)).transpose() {
+        let addr = match some(&row.address)
+            .map(|s| address("address", s))
+            .transpose()
+        {
             Ok(a) => a,
             Err(e) => {
                 refuse!("address", e.message);
                 continue;
             }
         };
-        let plat = match some(&row.platform).map(|s| platform("platform", s)).transpose() {
+        let plat = match some(&row.platform)
+            .map(|s| platform("platform", s))
+            .transpose()
+        {
             Ok(p) => p,
             Err(e) => {
                 refuse!("platform", e.message);
                 continue;
             }
         };
-        let user = match some(&row.username).map(|s| login("username", s)).transpose() {
+        let user = match some(&row.username)
+            .map(|s| login("username", s))
+            .transpose()
+        {
             Ok(u) => u,
             Err(e) => {
                 refuse!("username", e.message);
@@ -337,7 +361,9 @@ pub async fn run(
         let Some(a) = asset_name else { continue };
         let asset_id = match assets.get(&a.to_lowercase()) {
             Some(have) => {
-                if !report.existing.contains(&have.name) && !report.created_assets.contains(&have.name) {
+                if !report.existing.contains(&have.name)
+                    && !report.created_assets.contains(&have.name)
+                {
                     report.existing.push(have.name.clone());
                 }
                 have.id

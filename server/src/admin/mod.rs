@@ -58,7 +58,10 @@ pub fn require_super(viewer: &Viewer) -> Result<(), AppError> {
 pub fn name(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(AppError::invalid(field, format!("The {field} is required.")));
+        return Err(AppError::invalid(
+            field,
+            format!("The {field} is required."),
+        ));
     }
     if s.chars().count() > max {
         return Err(AppError::invalid(
@@ -79,7 +82,10 @@ pub fn name(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
 pub fn node_name(raw: &str) -> Result<String, AppError> {
     let s = name("name", raw, 128)?;
     if s.contains('/') {
-        return Err(AppError::invalid("name", "A node name cannot contain \"/\"."));
+        return Err(AppError::invalid(
+            "name",
+            "A node name cannot contain \"/\".",
+        ));
     }
     Ok(s)
 }

@@ -64,7 +64,10 @@ pub async fn create_org(pool: &PgPool, v: &Viewer, body: NewOrg) -> Result<OrgDe
     require_super(v)?;
     let org_name = name("name", &body.name, 128)?;
     if org_name.contains('/') {
-        return Err(AppError::invalid("name", "An org name cannot contain \"/\"."));
+        return Err(AppError::invalid(
+            "name",
+            "An org name cannot contain \"/\".",
+        ));
     }
     let mut tx = pool.begin().await?;
     let id = crate::repo::directory::insert_org(&mut *tx, &org_name)
@@ -86,7 +89,10 @@ pub async fn patch_org(
     if let Some(raw) = body.name {
         let new_name = name("name", &raw, 128)?;
         if new_name.contains('/') {
-            return Err(AppError::invalid("name", "An org name cannot contain \"/\"."));
+            return Err(AppError::invalid(
+                "name",
+                "An org name cannot contain \"/\".",
+            ));
         }
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE orgs SET name = $2 WHERE id = $1")
@@ -302,7 +308,9 @@ pub async fn list_users(
         .map(|s| {
             format!(
                 "%{}%",
-                s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+                s.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
             )
         });
     let rows: Vec<UserRow> = sqlx::query_as(
@@ -343,8 +351,7 @@ pub async fn get_user(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<UserDetail,
 fn username(raw: &str) -> Result<String, AppError> {
     let s = raw.trim();
     let ok = (1..=64).contains(&s.len())
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'));
     if ok {
         Ok(s.to_string())
@@ -388,8 +395,8 @@ fn password(raw: &str) -> Result<String, AppError> {
 pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<UserDetail, AppError> {
     let role = body.system_role.unwrap_or(SystemRole::User);
     if !v.is_super_admin() {
-        let admins_all = !body.orgs.is_empty()
-            && body.orgs.iter().all(|m| super::may_admin(v, m.org_id));
+        let admins_all =
+            !body.orgs.is_empty() && body.orgs.iter().all(|m| super::may_admin(v, m.org_id));
         if role == SystemRole::SuperAdmin || !admins_all {
             return Err(AppError::forbidden(
                 "Only super admins create users, or org admins create members of their orgs.",
@@ -446,10 +453,12 @@ pub async fn end_sessions(db: &mut sqlx::PgConnection, user: Uuid) -> Result<(),
         .bind(user)
         .execute(&mut *db)
         .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
-        .bind(user)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user)
+    .execute(&mut *db)
+    .await?;
     Ok(())
 }
 
@@ -465,7 +474,9 @@ pub async fn patch_user(
     let own = id == v.id;
     if !v.is_super_admin() {
         if !own {
-            return Err(AppError::forbidden("Only super admins change other people."));
+            return Err(AppError::forbidden(
+                "Only super admins change other people.",
+            ));
         }
         if body.system_role.is_some() || body.active.is_some() {
             return Err(AppError::forbidden(
@@ -474,7 +485,10 @@ pub async fn patch_user(
         }
     }
     if own && body.active == Some(false) {
-        return Err(AppError::invalid("active", "You cannot deactivate yourself."));
+        return Err(AppError::invalid(
+            "active",
+            "You cannot deactivate yourself.",
+        ));
     }
     if own && body.system_role == Some(SystemRole::User) && v.is_super_admin() {
         return Err(AppError::invalid(

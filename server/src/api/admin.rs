@@ -20,7 +20,10 @@ use crate::AppState;
 
 fn two_ids(p: (String, String)) -> Result<(Uuid, Uuid), AppError> {
     let bad = || AppError::new(400, "bad_id", "An id in the path is not a valid UUID.");
-    Ok((p.0.parse().map_err(|_| bad())?, p.1.parse().map_err(|_| bad())?))
+    Ok((
+        p.0.parse().map_err(|_| bad())?,
+        p.1.parse().map_err(|_| bad())?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -60,7 +63,12 @@ pub struct AuditQuery {
 
 fn page<T>(items: Vec<T>) -> Page<T> {
     let n = items.len();
-    Page { items, total: n as i64, page: 1, per_page: n.max(1) as u32 }
+    Page {
+        items,
+        total: n as i64,
+        page: 1,
+        per_page: n.max(1) as u32,
+    }
 }
 
 /// Orgs with counts: every org for super admins, else the caller's.
@@ -105,7 +113,10 @@ pub async fn create_org(
     Caller(v): Caller,
     ApiJson(b): ApiJson<NewOrg>,
 ) -> Result<(StatusCode, Json<OrgDetail>), AppError> {
-    Ok((StatusCode::CREATED, Json(admin::people::create_org(&s.pool, &v, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admin::people::create_org(&s.pool, &v, b).await?),
+    ))
 }
 
 /// One org: its members and super admins.
@@ -235,7 +246,9 @@ pub async fn put_member(
     Id(id): Id,
     ApiJson(b): ApiJson<PutMember>,
 ) -> Result<Json<Page<MemberDto>>, AppError> {
-    Ok(Json(page(admin::people::put_member(&s.pool, &v, id, b).await?)))
+    Ok(Json(page(
+        admin::people::put_member(&s.pool, &v, id, b).await?,
+    )))
 }
 
 /// Remove a member. Super admins and the org's admins.
@@ -285,7 +298,9 @@ pub async fn admin_list_users(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<Json<Page<UserDetail>>, AppError> {
-    Ok(Json(page(admin::people::list_users(&s.pool, &v, q.q, q.org).await?)))
+    Ok(Json(page(
+        admin::people::list_users(&s.pool, &v, q.q, q.org).await?,
+    )))
 }
 
 /// Create a user. Super admins; org admins for members of their orgs.
@@ -311,7 +326,10 @@ pub async fn create_user(
     Caller(v): Caller,
     ApiJson(b): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserDetail>), AppError> {
-    Ok((StatusCode::CREATED, Json(admin::people::create_user(&s.pool, &v, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admin::people::create_user(&s.pool, &v, b).await?),
+    ))
 }
 
 /// One user: themselves, super admins, admins and auditors of their orgs.
@@ -414,7 +432,10 @@ pub async fn create_node(
     Caller(v): Caller,
     ApiJson(b): ApiJson<NewNode>,
 ) -> Result<(StatusCode, Json<NodeDto>), AppError> {
-    Ok((StatusCode::CREATED, Json(admin::estate::create_node(&s.pool, &v, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admin::estate::create_node(&s.pool, &v, b).await?),
+    ))
 }
 
 /// One node.
@@ -518,7 +539,10 @@ pub async fn create_asset(
     Caller(v): Caller,
     ApiJson(b): ApiJson<NewAsset>,
 ) -> Result<(StatusCode, Json<AssetDto>), AppError> {
-    Ok((StatusCode::CREATED, Json(admin::estate::create_asset(&s.pool, &v, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admin::estate::create_asset(&s.pool, &v, b).await?),
+    ))
 }
 
 /// One asset.
@@ -622,7 +646,10 @@ pub async fn create_account(
     Caller(v): Caller,
     ApiJson(b): ApiJson<NewAccount>,
 ) -> Result<(StatusCode, Json<AccountDto>), AppError> {
-    Ok((StatusCode::CREATED, Json(admin::estate::create_account(&s.pool, &v, b).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(admin::estate::create_account(&s.pool, &v, b).await?),
+    ))
 }
 
 /// One account.
@@ -673,7 +700,9 @@ pub async fn patch_account(
     Id(id): Id,
     ApiJson(b): ApiJson<AccountPatch>,
 ) -> Result<Json<AccountDto>, AppError> {
-    Ok(Json(admin::estate::patch_account(&s.pool, &v, id, b).await?))
+    Ok(Json(
+        admin::estate::patch_account(&s.pool, &v, id, b).await?,
+    ))
 }
 
 /// Delete an account.
@@ -805,7 +834,12 @@ pub async fn import_estate(
             Err(_) => {
                 // Say which row is wrong: parse row by row.
                 let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-                let rows = v.get("rows").unwrap_or(&v).as_array().cloned().unwrap_or_default();
+                let rows = v
+                    .get("rows")
+                    .unwrap_or(&v)
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 for (i, r) in rows.into_iter().enumerate() {
                     if let Err(e) = serde_json::from_value::<ImportRow>(r) {
                         return Err(AppError::invalid(
@@ -859,7 +893,8 @@ pub async fn audit_tickets_csv(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let csv = admin::audit::tickets_csv(&s.pool, &v, q.from.as_deref(), q.to.as_deref(), q.org).await?;
+    let csv =
+        admin::audit::tickets_csv(&s.pool, &v, q.from.as_deref(), q.to.as_deref(), q.org).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

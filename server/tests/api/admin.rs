@@ -81,18 +81,29 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
         let (s, _) = app.post(c, "/api/v1/orgs", json!({"name": "Ops"})).await;
         assert_eq!(s, 403);
     }
-    let (s, e) = app.post(&admin, "/api/v1/orgs", json!({"name": "  "})).await;
+    let (s, e) = app
+        .post(&admin, "/api/v1/orgs", json!({"name": "  "}))
+        .await;
     assert_eq!((s, field(&e)), (422, "name"), "{e}");
-    let (s, e) = app.post(&admin, "/api/v1/orgs", json!({"name": "a/b"})).await;
+    let (s, e) = app
+        .post(&admin, "/api/v1/orgs", json!({"name": "a/b"}))
+        .await;
     assert_eq!((s, field(&e)), (422, "name"), "{e}");
     let (s, e) = app.post(&admin, "/api/v1/orgs", json!({"nme": "x"})).await;
     assert_eq!(s, 422, "{e}");
-    let (s, e) = app.post(&admin, "/api/v1/orgs", json!({"name": "default"})).await;
+    let (s, e) = app
+        .post(&admin, "/api/v1/orgs", json!({"name": "default"}))
+        .await;
     assert_eq!((s, field(&e)), (409, "name"), "{e}");
-    let (s, ops) = app.post(&admin, "/api/v1/orgs", json!({"name": "Ops"})).await;
+    let (s, ops) = app
+        .post(&admin, "/api/v1/orgs", json!({"name": "Ops"}))
+        .await;
     assert_eq!(s, 201, "{ops}");
     let ops_id = ops["id"].as_str().unwrap().to_string();
-    assert!(ops["root_node_id"].is_string(), "a root node comes with the org");
+    assert!(
+        ops["root_node_id"].is_string(),
+        "a root node comes with the org"
+    );
 
     // Read: members and super admins; others do not see it.
     let (s, _) = app.get(&admin, &format!("/api/v1/orgs/{ops_id}")).await;
@@ -103,51 +114,128 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
     assert_eq!(s, 400);
     let (s, list) = app.get(&alice, "/api/v1/admin/orgs").await;
     assert_eq!(s, 200);
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "alice: Default only");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "alice: Default only"
+    );
 
     // Rename: super admins and the org's admins; members 403; outsiders 404.
-    let (s, _) = patch(&app, &alice, &format!("/api/v1/orgs/{default}"), json!({"name": "D2"})).await;
+    let (s, _) = patch(
+        &app,
+        &alice,
+        &format!("/api/v1/orgs/{default}"),
+        json!({"name": "D2"}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, _) = patch(&app, &carol, &format!("/api/v1/orgs/{default}"), json!({"name": "D2"})).await;
+    let (s, _) = patch(
+        &app,
+        &carol,
+        &format!("/api/v1/orgs/{default}"),
+        json!({"name": "D2"}),
+    )
+    .await;
     assert_eq!(s, 404);
-    let (s, o) = patch(&app, &bob, &format!("/api/v1/orgs/{default}"), json!({"name": "Default HQ"})).await;
+    let (s, o) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}"),
+        json!({"name": "Default HQ"}),
+    )
+    .await;
     assert_eq!((s, o["name"].as_str()), (200, Some("Default HQ")), "{o}");
     let (_, nodes) = app.get(&bob, &format!("/api/v1/nodes?org={default}")).await;
-    assert!(nodes["items"][0]["path"].as_str().unwrap().starts_with("/Default HQ"));
+    assert!(nodes["items"][0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("/Default HQ"));
 
     // Members: admins and auditors read; admins change; plain members may not.
     let dave = user(&pool, "dave").await;
-    let (s, _) = app.get(&alice, &format!("/api/v1/orgs/{default}/members")).await;
+    let (s, _) = app
+        .get(&alice, &format!("/api/v1/orgs/{default}/members"))
+        .await;
     assert_eq!(s, 403);
-    let (s, m) = app.get(&bob, &format!("/api/v1/orgs/{default}/members")).await;
+    let (s, m) = app
+        .get(&bob, &format!("/api/v1/orgs/{default}/members"))
+        .await;
     assert_eq!(s, 200, "{m}");
-    let (s, _) = put(&app, &alice, &format!("/api/v1/orgs/{default}/members"), json!({"user_id": dave, "role": "org_auditor"})).await;
+    let (s, _) = put(
+        &app,
+        &alice,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": dave, "role": "org_auditor"}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, e) = put(&app, &bob, &format!("/api/v1/orgs/{default}/members"), json!({"user_id": dave, "role": "boss"})).await;
+    let (s, e) = put(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": dave, "role": "boss"}),
+    )
+    .await;
     assert_eq!(s, 422, "{e}");
-    let (s, e) = put(&app, &bob, &format!("/api/v1/orgs/{default}/members"), json!({"user_id": Uuid::new_v4(), "role": "org_user"})).await;
+    let (s, e) = put(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": Uuid::new_v4(), "role": "org_user"}),
+    )
+    .await;
     assert_eq!((s, field(&e)), (422, "user_id"), "{e}");
-    let (s, m) = put(&app, &bob, &format!("/api/v1/orgs/{default}/members"), json!({"user_id": dave, "role": "org_auditor"})).await;
+    let (s, m) = put(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": dave, "role": "org_auditor"}),
+    )
+    .await;
     assert_eq!(s, 200, "{m}");
     // dave, now an auditor of Default, reads its members and the audit but changes nothing.
     let dave_c = app.signed_in("dave").await;
-    let (s, _) = app.get(&dave_c, &format!("/api/v1/orgs/{default}/members")).await;
+    let (s, _) = app
+        .get(&dave_c, &format!("/api/v1/orgs/{default}/members"))
+        .await;
     assert_eq!(s, 200);
-    let (s, _) = app.post(&dave_c, "/api/v1/nodes", json!({"org_id": default, "name": "x"})).await;
+    let (s, _) = app
+        .post(
+            &dave_c,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "x"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}"))
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}"))
+        .await;
     assert_eq!(s, 404);
 
     // Delete: super admins only, and only an empty org.
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/orgs/{default}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/orgs/{default}"))
+        .await;
     assert_eq!(s, 403);
-    let (s, e) = app.delete_json(&admin, &format!("/api/v1/orgs/{default}")).await;
+    let (s, e) = app
+        .delete_json(&admin, &format!("/api/v1/orgs/{default}"))
+        .await;
     assert_eq!(s, 409, "{e}");
-    let (s, _) = app.post(&admin, "/api/v1/nodes", json!({"org_id": ops_id, "name": "prod"})).await;
+    let (s, _) = app
+        .post(
+            &admin,
+            "/api/v1/nodes",
+            json!({"org_id": ops_id, "name": "prod"}),
+        )
+        .await;
     assert_eq!(s, 201);
-    let (s, _) = app.delete_json(&admin, &format!("/api/v1/orgs/{ops_id}")).await;
+    let (s, _) = app
+        .delete_json(&admin, &format!("/api/v1/orgs/{ops_id}"))
+        .await;
     assert_eq!(s, 204);
     let (s, _) = app.get(&admin, &format!("/api/v1/orgs/{ops_id}")).await;
     assert_eq!(s, 404);
@@ -177,10 +265,19 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
     let (s, _) = app.post(&bob, "/api/v1/users", su).await;
     assert_eq!(s, 403, "an org admin cannot make a super admin");
     for (body, f) in [
-        (json!({"username": "bad name", "password": "long enough pw"}), "username"),
+        (
+            json!({"username": "bad name", "password": "long enough pw"}),
+            "username",
+        ),
         (json!({"username": "ok", "password": "short"}), "password"),
-        (json!({"username": "ok", "password": "long enough pw", "email": "nope"}), "email"),
-        (json!({"username": "alice", "password": "long enough pw"}), "username"),
+        (
+            json!({"username": "ok", "password": "long enough pw", "email": "nope"}),
+            "email",
+        ),
+        (
+            json!({"username": "alice", "password": "long enough pw"}),
+            "username",
+        ),
     ] {
         let (s, e) = app.post(&admin, "/api/v1/users", body).await;
         assert!(s == 422 || s == 409, "{s} {e}");
@@ -199,39 +296,99 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
     assert_eq!(s, 200);
     let (s, list) = app.get(&alice, "/api/v1/admin/users").await;
     assert_eq!(s, 200);
-    assert_eq!(list["items"].as_array().unwrap().len(), 1, "alice sees only herself");
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "alice sees only herself"
+    );
     let (_, list) = app.get(&admin, "/api/v1/admin/users?q=ERI").await;
     assert_eq!(list["items"][0]["username"], "erin");
 
     // Change: oneself (name, email, password), super admins everything.
     let alice_id = user(&pool, "alice").await;
-    let (s, a) = patch(&app, &alice, &format!("/api/v1/users/{alice_id}"), json!({"display_name": "Alice A."})).await;
+    let (s, a) = patch(
+        &app,
+        &alice,
+        &format!("/api/v1/users/{alice_id}"),
+        json!({"display_name": "Alice A."}),
+    )
+    .await;
     assert_eq!((s, a["display_name"].as_str()), (200, Some("Alice A.")));
-    let (s, _) = patch(&app, &alice, &format!("/api/v1/users/{alice_id}"), json!({"system_role": "super_admin"})).await;
+    let (s, _) = patch(
+        &app,
+        &alice,
+        &format!("/api/v1/users/{alice_id}"),
+        json!({"system_role": "super_admin"}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, _) = patch(&app, &bob, &format!("/api/v1/users/{erin_id}"), json!({"display_name": "E"})).await;
+    let (s, _) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/users/{erin_id}"),
+        json!({"display_name": "E"}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, e) = patch(&app, &admin, &format!("/api/v1/users/{erin_id}"), json!({"display_name": ""})).await;
+    let (s, e) = patch(
+        &app,
+        &admin,
+        &format!("/api/v1/users/{erin_id}"),
+        json!({"display_name": ""}),
+    )
+    .await;
     assert_eq!((s, field(&e)), (422, "display_name"));
     let admin_id = user(&pool, "admin").await;
-    let (s, e) = patch(&app, &admin, &format!("/api/v1/users/{admin_id}"), json!({"active": false})).await;
-    assert_eq!((s, field(&e)), (422, "active"), "no one deactivates themselves");
-    let (s, _) = patch(&app, &admin, &format!("/api/v1/users/{erin_id}"), json!({"password": "a new password"})).await;
+    let (s, e) = patch(
+        &app,
+        &admin,
+        &format!("/api/v1/users/{admin_id}"),
+        json!({"active": false}),
+    )
+    .await;
+    assert_eq!(
+        (s, field(&e)),
+        (422, "active"),
+        "no one deactivates themselves"
+    );
+    let (s, _) = patch(
+        &app,
+        &admin,
+        &format!("/api/v1/users/{erin_id}"),
+        json!({"password": "a new password"}),
+    )
+    .await;
     assert_eq!(s, 200);
     let c = app.client();
-    let (s, _) = app.post(&c, "/api/v1/auth/login", json!({"username": "erin", "password": "a new password"})).await;
+    let (s, _) = app
+        .post(
+            &c,
+            "/api/v1/auth/login",
+            json!({"username": "erin", "password": "a new password"}),
+        )
+        .await;
     assert_eq!(s, 200, "the reset password works");
     let (s, _) = app.get(&c, "/api/v1/me").await;
     assert_eq!(s, 200);
 
     // Deactivate: their session ends at once.
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/users/{erin_id}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/users/{erin_id}"))
+        .await;
     assert_eq!(s, 403, "only super admins deactivate");
-    let (s, u) = app.delete_json(&admin, &format!("/api/v1/users/{erin_id}")).await;
+    let (s, u) = app
+        .delete_json(&admin, &format!("/api/v1/users/{erin_id}"))
+        .await;
     assert_eq!((s, u["active"].as_bool()), (200, Some(false)), "{u}");
     let (s, _) = app.get(&c, "/api/v1/me").await;
     assert_eq!(s, 401, "a deactivated user's session ends at once");
-    let (s, _) = app.post(&c, "/api/v1/auth/login", json!({"username": "erin", "password": "a new password"})).await;
+    let (s, _) = app
+        .post(
+            &c,
+            "/api/v1/auth/login",
+            json!({"username": "erin", "password": "a new password"}),
+        )
+        .await;
     assert_eq!(s, 401);
 }
 
@@ -260,7 +417,9 @@ async fn a_deactivated_approver_drops_out_of_assignee_resolution(pool: PgPool) {
     assert_eq!(s, 201, "{t}");
     assert!(names(&t).contains(&"bob".to_string()), "{t}");
     let bob_id = user(&pool, "bob").await;
-    let (s, _) = app.delete_json(&admin, &format!("/api/v1/users/{bob_id}")).await;
+    let (s, _) = app
+        .delete_json(&admin, &format!("/api/v1/users/{bob_id}"))
+        .await;
     assert_eq!(s, 200);
     let (s, t) = app.post(&dave, "/api/v1/tickets", open()).await;
     assert_eq!(s, 201, "{t}");
@@ -279,35 +438,108 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
     let default = org(&pool, "Default").await;
 
     // Nodes.
-    let (s, _) = app.post(&alice, "/api/v1/nodes", json!({"org_id": default, "name": "ops"})).await;
+    let (s, _) = app
+        .post(
+            &alice,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "ops"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = app.post(&carol, "/api/v1/nodes", json!({"org_id": default, "name": "ops"})).await;
+    let (s, _) = app
+        .post(
+            &carol,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "ops"}),
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, e) = app.post(&bob, "/api/v1/nodes", json!({"org_id": default, "name": "a/b"})).await;
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "a/b"}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "name"));
-    let (s, e) = app.post(&bob, "/api/v1/nodes", json!({"org_id": default, "name": "x", "parent_id": Uuid::new_v4()})).await;
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "x", "parent_id": Uuid::new_v4()}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "parent_id"));
-    let (s, ops) = app.post(&bob, "/api/v1/nodes", json!({"org_id": default, "name": "ops"})).await;
-    assert_eq!((s, ops["path"].as_str()), (201, Some("/Default/ops")), "{ops}");
+    let (s, ops) = app
+        .post(
+            &bob,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "ops"}),
+        )
+        .await;
+    assert_eq!(
+        (s, ops["path"].as_str()),
+        (201, Some("/Default/ops")),
+        "{ops}"
+    );
     let ops_id = ops["id"].as_str().unwrap();
-    let (s, e) = app.post(&bob, "/api/v1/nodes", json!({"org_id": default, "name": "OPS"})).await;
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/nodes",
+            json!({"org_id": default, "name": "OPS"}),
+        )
+        .await;
     assert_eq!(s, 409, "{e}");
-    let (s, sub) = app.post(&bob, "/api/v1/nodes", json!({"org_id": default, "parent_id": ops_id, "name": "sub"})).await;
+    let (s, sub) = app
+        .post(
+            &bob,
+            "/api/v1/nodes",
+            json!({"org_id": default, "parent_id": ops_id, "name": "sub"}),
+        )
+        .await;
     assert_eq!(s, 201);
     let sub_id = sub["id"].as_str().unwrap();
-    let (s, e) = patch(&app, &bob, &format!("/api/v1/nodes/{ops_id}"), json!({"parent_id": sub_id})).await;
+    let (s, e) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/nodes/{ops_id}"),
+        json!({"parent_id": sub_id}),
+    )
+    .await;
     assert_eq!((s, field(&e)), (422, "parent_id"), "no cycles: {e}");
     let prod = id_of(&pool, "SELECT id FROM nodes WHERE name = $1", "prod").await;
-    let (s, n) = patch(&app, &bob, &format!("/api/v1/nodes/{sub_id}"), json!({"parent_id": prod, "name": "moved"})).await;
-    assert_eq!((s, n["path"].as_str()), (200, Some("/Default/prod/moved")), "{n}");
-    let (s, _) = patch(&app, &alice, &format!("/api/v1/nodes/{sub_id}"), json!({"name": "z"})).await;
+    let (s, n) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/nodes/{sub_id}"),
+        json!({"parent_id": prod, "name": "moved"}),
+    )
+    .await;
+    assert_eq!(
+        (s, n["path"].as_str()),
+        (200, Some("/Default/prod/moved")),
+        "{n}"
+    );
+    let (s, _) = patch(
+        &app,
+        &alice,
+        &format!("/api/v1/nodes/{sub_id}"),
+        json!({"name": "z"}),
+    )
+    .await;
     assert_eq!(s, 403);
 
     // Assets, with two accounts.
     let new_asset = json!({"org_id": default, "name": "app-01", "address": "10.9.0.1", "platform": "linux", "nodes": [ops_id]});
     let (s, _) = app.post(&alice, "/api/v1/assets", new_asset.clone()).await;
     assert_eq!(s, 403);
-    for (k, v) in [("platform", json!("beos")), ("address", json!("a b")), ("name", json!("")), ("nodes", json!([Uuid::new_v4()]))] {
+    for (k, v) in [
+        ("platform", json!("beos")),
+        ("address", json!("a b")),
+        ("name", json!("")),
+        ("nodes", json!([Uuid::new_v4()])),
+    ] {
         let mut b = new_asset.clone();
         b[k] = v;
         let (s, e) = app.post(&bob, "/api/v1/assets", b).await;
@@ -318,48 +550,125 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
     let asset_id = a["id"].as_str().unwrap().to_string();
     let (s, _) = app.post(&bob, "/api/v1/assets", new_asset.clone()).await;
     assert_eq!(s, 409);
-    let (s, e) = app.post(&bob, "/api/v1/accounts", json!({"asset_id": asset_id, "name": "@ALL"})).await;
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/accounts",
+            json!({"asset_id": asset_id, "name": "@ALL"}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "name"));
-    let (s, _) = app.post(&alice, "/api/v1/accounts", json!({"asset_id": asset_id, "name": "root"})).await;
+    let (s, _) = app
+        .post(
+            &alice,
+            "/api/v1/accounts",
+            json!({"asset_id": asset_id, "name": "root"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, root) = app.post(&bob, "/api/v1/accounts", json!({"asset_id": asset_id, "name": "root"})).await;
-    assert_eq!((s, root["username"].as_str()), (201, Some("root")), "{root}");
-    let (s, _) = app.post(&bob, "/api/v1/accounts", json!({"asset_id": asset_id, "name": "deploy", "username": "deployer"})).await;
+    let (s, root) = app
+        .post(
+            &bob,
+            "/api/v1/accounts",
+            json!({"asset_id": asset_id, "name": "root"}),
+        )
+        .await;
+    assert_eq!(
+        (s, root["username"].as_str()),
+        (201, Some("root")),
+        "{root}"
+    );
+    let (s, _) = app
+        .post(
+            &bob,
+            "/api/v1/accounts",
+            json!({"asset_id": asset_id, "name": "deploy", "username": "deployer"}),
+        )
+        .await;
     assert_eq!(s, 201);
-    let (_, accs) = app.get(&alice, &format!("/api/v1/accounts?assets={asset_id}")).await;
+    let (_, accs) = app
+        .get(&alice, &format!("/api/v1/accounts?assets={asset_id}"))
+        .await;
     assert_eq!(accs["items"].as_array().unwrap().len(), 2);
     let root_id = root["id"].as_str().unwrap();
-    let (s, r) = patch(&app, &bob, &format!("/api/v1/accounts/{root_id}"), json!({"username": "toor"})).await;
+    let (s, r) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/accounts/{root_id}"),
+        json!({"username": "toor"}),
+    )
+    .await;
     assert_eq!((s, r["username"].as_str()), (200, Some("toor")));
-    let (s, _) = app.get(&carol, &format!("/api/v1/accounts/{root_id}")).await;
+    let (s, _) = app
+        .get(&carol, &format!("/api/v1/accounts/{root_id}"))
+        .await;
     assert_eq!(s, 404);
 
     // Search and filters: by name, node and platform.
-    let (_, found) = app.get(&alice, &format!("/api/v1/assets?org={default}&q=app")).await;
+    let (_, found) = app
+        .get(&alice, &format!("/api/v1/assets?org={default}&q=app"))
+        .await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
-    let (_, found) = app.get(&alice, &format!("/api/v1/assets?org={default}&node={ops_id}")).await;
+    let (_, found) = app
+        .get(
+            &alice,
+            &format!("/api/v1/assets?org={default}&node={ops_id}"),
+        )
+        .await;
     assert_eq!(found["items"][0]["name"], "app-01");
-    let (_, found) = app.get(&alice, &format!("/api/v1/assets?org={default}&platform=mysql")).await;
-    assert!(found["items"].as_array().unwrap().iter().all(|a| a["platform"] == "mysql"));
+    let (_, found) = app
+        .get(
+            &alice,
+            &format!("/api/v1/assets?org={default}&platform=mysql"),
+        )
+        .await;
+    assert!(found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["platform"] == "mysql"));
     assert!(!found["items"].as_array().unwrap().is_empty());
 
     // Edit and place; delete only empty nodes.
-    let (s, a) = patch(&app, &bob, &format!("/api/v1/assets/{asset_id}"), json!({"address": "10.9.0.2", "nodes": [prod]})).await;
+    let (s, a) = patch(
+        &app,
+        &bob,
+        &format!("/api/v1/assets/{asset_id}"),
+        json!({"address": "10.9.0.2", "nodes": [prod]}),
+    )
+    .await;
     assert_eq!((s, a["address"].as_str()), (200, Some("10.9.0.2")), "{a}");
-    let (s, e) = app.delete_json(&bob, &format!("/api/v1/nodes/{prod}")).await;
+    let (s, e) = app
+        .delete_json(&bob, &format!("/api/v1/nodes/{prod}"))
+        .await;
     assert_eq!(s, 409, "{e}");
-    let (s, _) = app.delete_json(&alice, &format!("/api/v1/assets/{asset_id}")).await;
+    let (s, _) = app
+        .delete_json(&alice, &format!("/api/v1/assets/{asset_id}"))
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/accounts/{root_id}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/accounts/{root_id}"))
+        .await;
     assert_eq!(s, 204);
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/assets/{asset_id}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/assets/{asset_id}"))
+        .await;
     assert_eq!(s, 204);
     let (s, _) = app.get(&bob, &format!("/api/v1/assets/{asset_id}")).await;
     assert_eq!(s, 404);
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/nodes/{ops_id}")).await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/nodes/{ops_id}"))
+        .await;
     assert_eq!(s, 204);
-    let root_node = id_of(&pool, "SELECT id FROM nodes WHERE name = $1 AND parent_id IS NULL", "Default").await;
-    let (s, _) = app.delete_json(&bob, &format!("/api/v1/nodes/{root_node}")).await;
+    let root_node = id_of(
+        &pool,
+        "SELECT id FROM nodes WHERE name = $1 AND parent_id IS NULL",
+        "Default",
+    )
+    .await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/nodes/{root_node}"))
+        .await;
     assert_eq!(s, 409, "the root stays");
 }
 
@@ -386,7 +695,10 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_the_row(pool: PgPo
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["error"]["code"], "import_refused");
     assert_eq!(field(&e), "rows[3].platform", "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("Row 3"), "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("Row 3"),
+        "{e}"
+    );
     assert_eq!(e["error"]["details"]["refused"][0]["row"], 3);
     assert_eq!(counts(&pool).await, before, "nothing half-imported");
 
@@ -396,7 +708,10 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_the_row(pool: PgPo
     assert_eq!(s, 403);
     let (s, r) = csv(&app, &bob, &url, &good).await;
     assert_eq!(s, 200, "{r}");
-    assert_eq!(r["created_nodes"], json!(["/Default/dc1", "/Default/dc1/web", "/Default/dc1/db"]));
+    assert_eq!(
+        r["created_nodes"],
+        json!(["/Default/dc1", "/Default/dc1/web", "/Default/dc1/db"])
+    );
     assert_eq!(r["created_assets"], json!(["imp-web-1", "imp-db-1"]));
     assert_eq!(r["created_accounts"].as_array().unwrap().len(), 3);
     let after = counts(&pool).await;
@@ -409,7 +724,13 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_the_row(pool: PgPo
     ]});
     let (s, e) = app.post(&bob, &url, rows).await;
     assert_eq!((s, field(&e)), (422, "rows[2].username"), "{e}");
-    let (s, r) = app.post(&bob, &url, json!([{"path": "/Default/dc1/web", "asset": "imp-web-1", "account": "root"}])).await;
+    let (s, r) = app
+        .post(
+            &bob,
+            &url,
+            json!([{"path": "/Default/dc1/web", "asset": "imp-web-1", "account": "root"}]),
+        )
+        .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["created_assets"], json!([]));
     assert_eq!(r["existing"], json!(["imp-web-1", "imp-web-1/root"]));
@@ -418,7 +739,9 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_the_row(pool: PgPo
     // Shapes: an unknown column, a wrong JSON field, an empty file, another content type.
     let (s, e) = csv(&app, &bob, &url, "path,colour\n/x,red\n").await;
     assert_eq!((s, field(&e)), (422, "body"), "{e}");
-    let (s, e) = app.post(&bob, &url, json!({"rows": [{"path": "/a"}, {"pth": "/b"}]})).await;
+    let (s, e) = app
+        .post(&bob, &url, json!({"rows": [{"path": "/a"}, {"pth": "/b"}]}))
+        .await;
     assert_eq!((s, field(&e)), (422, "rows[2]"), "{e}");
     let (s, _) = app.post(&bob, &url, json!({"rows": []})).await;
     assert_eq!(s, 422);
@@ -444,11 +767,26 @@ async fn settings_are_read_by_all_changed_by_super_admins_and_used(pool: PgPool)
     );
     let (s, st) = app.get(&dave, "/api/v1/settings").await;
     assert_eq!(s, 200);
-    assert_eq!(st, json!({"default_period_days": 7, "direct_email_approval": false,
-        "ttl_minutes": {"apply_asset": 10080, "login_confirm": 10, "login_asset_confirm": 10080, "command_confirm": 10080}}));
-    let (s, _) = patch(&app, &bob, "/api/v1/settings", json!({"default_period_days": 3})).await;
+    assert_eq!(
+        st,
+        json!({"default_period_days": 7, "direct_email_approval": false,
+        "ttl_minutes": {"apply_asset": 10080, "login_confirm": 10, "login_asset_confirm": 10080, "command_confirm": 10080}})
+    );
+    let (s, _) = patch(
+        &app,
+        &bob,
+        "/api/v1/settings",
+        json!({"default_period_days": 3}),
+    )
+    .await;
     assert_eq!(s, 403);
-    let (s, e) = patch(&app, &admin, "/api/v1/settings", json!({"default_period_days": 0})).await;
+    let (s, e) = patch(
+        &app,
+        &admin,
+        "/api/v1/settings",
+        json!({"default_period_days": 0}),
+    )
+    .await;
     assert_eq!((s, field(&e)), (422, "default_period_days"));
     let (s, e) = patch(&app, &admin, "/api/v1/settings", json!({"ttl_minutes": {"apply_asset": 60, "login_confirm": 0, "login_asset_confirm": 5, "command_confirm": 5}})).await;
     assert_eq!((s, field(&e)), (422, "ttl_minutes.login_confirm"));
@@ -461,16 +799,24 @@ async fn settings_are_read_by_all_changed_by_super_admins_and_used(pool: PgPool)
     let default = org(&pool, "Default").await;
     let asset = id_of(&pool, "SELECT id FROM assets WHERE name = $1", "web-01").await;
     let now = chrono::Utc::now();
-    let (s, t) = app.post(&dave, "/api/v1/tickets", json!({"type": "apply_asset", "org_id": default, "title": "t", "request": {
+    let (s, t) = app
+        .post(
+            &dave,
+            "/api/v1/tickets",
+            json!({"type": "apply_asset", "org_id": default, "title": "t", "request": {
         "permission_name": "p", "assets": [asset], "accounts": ["root"], "actions": ["connect"],
-        "start": now, "expiry": now + chrono::Duration::days(1)}})).await;
+        "start": now, "expiry": now + chrono::Duration::days(1)}}),
+        )
+        .await;
     assert_eq!(s, 201, "{t}");
     let id: Uuid = t["id"].as_str().unwrap().parse().unwrap();
-    let ttl: f64 = sqlx::query_scalar("SELECT extract(epoch FROM expires_at - created_at)::float8 FROM tickets WHERE id = $1")
-        .bind(id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let ttl: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM expires_at - created_at)::float8 FROM tickets WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert!((ttl - 3600.0).abs() < 5.0, "{ttl}");
 }
 
@@ -497,18 +843,29 @@ async fn the_audit_export_per_role(pool: PgPool) {
         async move {
             let r = c.get(url).send().await.unwrap();
             let s = r.status().as_u16();
-            let ct = r.headers().get("content-type").map(|h| h.to_str().unwrap().to_string()).unwrap_or_default();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|h| h.to_str().unwrap().to_string())
+                .unwrap_or_default();
             (s, ct, r.text().await.unwrap())
         }
     };
     let today = now.date_naive();
-    let range = format!("/api/v1/audit/tickets.csv?from={}&to={}", today - chrono::Duration::days(1), today);
+    let range = format!(
+        "/api/v1/audit/tickets.csv?from={}&to={}",
+        today - chrono::Duration::days(1),
+        today
+    );
     let (s, ct, body) = get_text(admin.clone(), range.clone()).await;
     assert_eq!(s, 200, "{body}");
     assert!(ct.starts_with("text/csv"));
     assert!(body.starts_with("serial,ticket_id,type,title,org,applicant,state,created_at,event_at,event,actor,level,comment,diff"));
     assert!(body.contains(&serial), "{body}");
-    assert!(body.contains("\"'=cmd|calc, \"\"quoted\"\"\""), "quoted and defused: {body}");
+    assert!(
+        body.contains("\"'=cmd|calc, \"\"quoted\"\"\""),
+        "quoted and defused: {body}"
+    );
     // bob administers Default only: Research's ticket is not his to export.
     let (s, _, body) = get_text(bob.clone(), range.clone()).await;
     assert_eq!(s, 200);
@@ -517,9 +874,20 @@ async fn the_audit_export_per_role(pool: PgPool) {
     assert_eq!(s, 404);
     let (s, _, _) = get_text(alice.clone(), range.clone()).await;
     assert_eq!(s, 403, "plain members do not export");
-    let (s, _, body) = get_text(admin.clone(), "/api/v1/audit/tickets.csv?from=yesterday".into()).await;
+    let (s, _, body) = get_text(
+        admin.clone(),
+        "/api/v1/audit/tickets.csv?from=yesterday".into(),
+    )
+    .await;
     assert_eq!(s, 422, "{body}");
     assert!(body.contains("\"from\""));
-    let (s, _, _) = get_text(admin.clone(), format!("/api/v1/audit/tickets.csv?from={today}&to={}", today - chrono::Duration::days(2))).await;
+    let (s, _, _) = get_text(
+        admin.clone(),
+        format!(
+            "/api/v1/audit/tickets.csv?from={today}&to={}",
+            today - chrono::Duration::days(2)
+        ),
+    )
+    .await;
     assert_eq!(s, 422);
 }
