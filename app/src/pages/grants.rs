@@ -30,9 +30,9 @@ pub fn GrantsPage() -> impl IntoView {
                     g.ticket_serial.as_str(),
                 ]
                 .iter()
-                .any(|x| x.to_lowercase().contains(&q))
-                || g.assets.iter().any(|a| a.name.to_lowercase().contains(&q))
-                || g.accounts.iter().any(|a| a.to_lowercase().contains(&q)))
+                .any(|x| x.to_lowercase().contains(q))
+                || g.assets.iter().any(|a| a.name.to_lowercase().contains(q))
+                || g.accounts.iter().any(|a| a.to_lowercase().contains(q)))
     };
     let me = expect_context::<ViewerResource>();
     let may_revoke = move |org: uuid::Uuid| {
