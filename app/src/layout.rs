@@ -82,6 +82,7 @@ pub fn Layout() -> impl IntoView {
                                 .map(|_| view! { <A href="/flows">"Flows"</A> })
                         }}
                     </Transition>
+                    <A href="/admin">"Admin"</A>
                 </nav>
                 <div class="who">
                     <a class="bell" href="/notifications" title="Notifications" aria-label="Notifications">

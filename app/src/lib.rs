@@ -2,6 +2,7 @@
 //! `frontend`. Server functions parse, call the [`backend::Backend`] the server provides,
 //! and map the result; no SQL lives here.
 
+pub mod admin_dto;
 pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -13,6 +14,7 @@ pub mod layout;
 pub mod model;
 pub mod pages;
 pub mod picker;
+pub mod rest;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
@@ -86,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/flows") view=pages::flows::FlowsPage />
                     <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage />
+                    <Route path=path!("/admin") view=pages::admin::AdminPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -2,6 +2,7 @@
 //! API, the pages (Leptos SSR) and the use-cases behind both.
 
 pub mod acls;
+pub mod admin;
 pub mod api;
 pub mod config;
 pub mod demo;

@@ -225,7 +225,11 @@ impl Backend for Services {
     }
 
     async fn default_period_days(&self) -> i64 {
-        tollgate_core::request::DEFAULT_APPLY_PERIOD_DAYS
+        // The admin's setting (issue 8); the rulebook's default if it cannot be read.
+        crate::admin::settings::get(&self.pool)
+            .await
+            .map(|s| s.default_period_days)
+            .unwrap_or(tollgate_core::request::DEFAULT_APPLY_PERIOD_DAYS)
     }
 
     async fn search_users(

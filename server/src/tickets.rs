@@ -227,7 +227,8 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
         now,
     )
     .map_err(AppError::from)?;
-    let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
+    // The time to live per type is a setting (issue 8).
+    let expires_at = now + crate::admin::settings::ttl(&mut *tx, ticket.ticket_type).await?;
     repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;

@@ -14,6 +14,26 @@ pub fn GrantsPage() -> impl IntoView {
         async move { revoke_grant(id).await }
     });
     let grants = Resource::new(move || revoke.version().get(), |_| list_grants(false, 1));
+    // Filters over the loaded grants: status, org, and a search of person, permission,
+    // assets and accounts.
+    let status = RwSignal::new(String::new());
+    let org_filter = RwSignal::new(String::new());
+    let q = RwSignal::new(String::new());
+    let keep = move |g: &crate::dto::GrantDto, s: &str, o: &str, q: &str| {
+        (s.is_empty() || g.status == s)
+            && (o.is_empty() || g.org_name == o)
+            && (q.is_empty()
+                || [
+                    g.user.username.as_str(),
+                    g.user.display_name.as_str(),
+                    g.permission_name.as_str(),
+                    g.ticket_serial.as_str(),
+                ]
+                .iter()
+                .any(|x| x.to_lowercase().contains(q))
+                || g.assets.iter().any(|a| a.name.to_lowercase().contains(q))
+                || g.accounts.iter().any(|a| a.to_lowercase().contains(q)))
+    };
     let me = expect_context::<ViewerResource>();
     let may_revoke = move |org: uuid::Uuid| {
         me.get().and_then(|r| r.ok().flatten()).is_some_and(|v| {
@@ -33,8 +53,34 @@ pub fn GrantsPage() -> impl IntoView {
         </div>
         {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorBox error=e /> })}
         <div class="card">
+            <div class="card-head">
+                <div class="filters" data-testid="grant-filters">
+                    <input type="search" placeholder="Person, permission, asset, account or serial" bind:value=q aria-label="Search grants" />
+                    <select bind:value=status aria-label="Status">
+                        <option value="">"Any status"</option>
+                        <option value="active">"Active"</option>
+                        <option value="scheduled">"Scheduled"</option>
+                        <option value="expired">"Expired"</option>
+                        <option value="revoked">"Revoked"</option>
+                    </select>
+                    <select bind:value=org_filter aria-label="Org">
+                        <option value="">"Any org"</option>
+                        <Transition fallback=|| ()>
+                        {move || grants.get().and_then(|r| r.ok()).map(|p| {
+                                let mut names: Vec<String> = p.items.iter().map(|g| g.org_name.clone()).collect();
+                                names.sort();
+                                names.dedup();
+                                names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()
+                            })}
+                        </Transition>
+                    </select>
+                </div>
+            </div>
             <Transition fallback=|| view! { <p class="loading">"Loading"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    // Read the filters here, outside the async block, so a change re-renders.
+                    let (s, o, qq) = (status.get(), org_filter.get(), q.get().to_lowercase());
+                    Suspend::new(async move {
                     match grants.await {
                         Ok(page) if page.items.is_empty() => view! {
                             <Empty title="No grants" hint="An approved request becomes a grant here." />
@@ -46,7 +92,7 @@ pub fn GrantsPage() -> impl IntoView {
                                     <th>"Accounts"</th><th>"Actions"</th><th>"Valid until"</th><th>"Status"</th><th></th>
                                 </tr></thead>
                                 <tbody>
-                                    {page.items.into_iter().map(|g| {
+                                    {page.items.into_iter().filter(|g| keep(g, &s, &o, &qq)).map(|g| {
                                         let id = g.id;
                                         let org = g.org_id;
                                         let live = g.status == "active" || g.status == "scheduled";
@@ -73,7 +119,7 @@ pub fn GrantsPage() -> impl IntoView {
                         }.into_any(),
                         Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
                     }
-                })}
+                })}}
             </Transition>
         </div>
     }

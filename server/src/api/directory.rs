@@ -51,6 +51,9 @@ pub struct OrgQuery {
     /// Only assets under this node.
     #[serde(default)]
     node: Option<Uuid>,
+    /// Only assets of this platform (e.g. `linux`).
+    #[serde(default)]
+    platform: Option<String>,
 }
 
 /// The node tree of an org.
@@ -96,7 +99,11 @@ pub async fn assets(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> Result<Json<Page<AssetDto>>, AppError> {
-    Ok(Json(list(s.services.assets(&v, q.org, q.q, q.node).await?)))
+    let items = s.services.assets(&v, q.org, q.q, q.node).await?;
+    Ok(Json(list(crate::admin::estate::filter_platform(
+        items,
+        q.platform.as_deref(),
+    ))))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -2,6 +2,7 @@
 //! every failure is an [`AppError`] with the right status.
 
 pub mod acls;
+pub mod admin;
 pub mod auth;
 pub mod directory;
 pub mod extract;
@@ -114,5 +115,54 @@ pub fn routes() -> Router<AppState> {
         .route("/service-tokens/{id}", delete(service_tokens::revoke))
         .route("/gateway/login-asset", post(gateway::login_asset))
         .route("/gateway/command", post(gateway::command))
+        // Administration (issue 8).
+        .route("/admin/orgs", get(admin::admin_list_orgs))
+        .route("/admin/users", get(admin::admin_list_users))
+        .route("/orgs", post(admin::create_org))
+        .route(
+            "/orgs/{id}",
+            get(admin::get_org)
+                .patch(admin::patch_org)
+                .delete(admin::delete_org),
+        )
+        .route(
+            "/orgs/{id}/members",
+            get(admin::list_members).put(admin::put_member),
+        )
+        .route("/orgs/{id}/members/{user_id}", delete(admin::remove_member))
+        .route("/users", post(admin::create_user))
+        .route(
+            "/users/{id}",
+            get(admin::get_user)
+                .patch(admin::patch_user)
+                .delete(admin::deactivate_user),
+        )
+        .route("/nodes", post(admin::create_node))
+        .route(
+            "/nodes/{id}",
+            get(admin::get_node)
+                .patch(admin::patch_node)
+                .delete(admin::delete_node),
+        )
+        .route("/assets", post(admin::create_asset))
+        .route(
+            "/assets/{id}",
+            get(admin::get_asset)
+                .patch(admin::patch_asset)
+                .delete(admin::delete_asset),
+        )
+        .route("/accounts", post(admin::create_account))
+        .route(
+            "/accounts/{id}",
+            get(admin::get_account)
+                .patch(admin::patch_account)
+                .delete(admin::delete_account),
+        )
+        .route("/import", post(admin::import_estate))
+        .route(
+            "/settings",
+            get(admin::get_settings).patch(admin::patch_settings),
+        )
+        .route("/audit/tickets.csv", get(admin::audit_tickets_csv))
         .fallback(|| async { AppError::not_found("API endpoint") })
 }

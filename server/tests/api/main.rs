@@ -2,6 +2,7 @@
 //! `#[sqlx::test]`) and a real server on a random port.
 
 mod acls;
+mod admin;
 mod auth;
 mod flows;
 mod gateway;
