@@ -291,18 +291,7 @@ pub async fn search_users(pool: &PgPool, q: Option<String>) -> Result<Vec<Person
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            format!(
-                "%{}%",
-                s.chars()
-                    .take(100)
-                    .collect::<String>()
-                    .to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+        .map(|s| crate::repo::contains_pattern(&s.chars().take(100).collect::<String>()));
     let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
         "SELECT id, username, display_name FROM users
          WHERE active AND ($1::text IS NULL OR lower(username) LIKE $1 OR lower(display_name) LIKE $1)

@@ -305,14 +305,7 @@ pub async fn list_users(
     let like = q
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            format!(
-                "%{}%",
-                s.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+        .map(|s| crate::repo::contains_pattern(&s));
     let rows: Vec<UserRow> = sqlx::query_as(
         "SELECT id, username, display_name, email, system_role, active, created_at FROM users u
          WHERE ($1 OR u.id = $2 OR u.id IN (SELECT user_id FROM memberships WHERE org_id = ANY($3)))

@@ -304,15 +304,7 @@ pub async fn assets(
     node: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<AssetDto>, AppError> {
-    let like = q.map(|s| {
-        format!(
-            "%{}%",
-            s.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let like = q.map(super::contains_pattern);
     let rows: Vec<(Uuid, String, String, String, Vec<Uuid>)> = sqlx::query_as(
         "WITH RECURSIVE under AS (
             SELECT id FROM nodes WHERE id = $3 AND org_id = $1

@@ -331,15 +331,7 @@ pub async fn list(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(200).collect::<String>());
-    let like = search.as_ref().map(|s| {
-        format!(
-            "%{}%",
-            s.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let like = search.as_deref().map(super::contains_pattern);
     let sql = list_sql(q.scope, viewer.is_super_admin());
     let query = |limit: i64, offset: i64| {
         sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
