@@ -2,22 +2,79 @@
 
 use leptos::prelude::*;
 
+use crate::dto::PendingSignIn;
 use crate::error::AppError;
 use crate::model::Viewer;
 
-/// Signs in and returns where to go next (a path on this site).
+/// Signs in and returns where to go next (a path on this site): the page asked for, or the
+/// waiting page when a login ACL holds the sign-in for review.
 #[server(prefix = "/sfn", endpoint = "sign_in")]
 pub async fn sign_in(username: String, password: String, next: String) -> Result<String, AppError> {
     use crate::backend::*;
     with_status(
         async {
-            let signed_in = backend()?
+            let next = crate::model::safe_next(&next);
+            match backend()?
                 .sign_in(username.trim(), &password, client_info())
-                .await?;
-            set_response_header(http::header::SET_COOKIE, &signed_in.set_cookie)?;
-            Ok(crate::model::safe_next(&next))
+                .await?
+            {
+                SignInOutcome::SignedIn(signed_in) => {
+                    set_response_header(http::header::SET_COOKIE, &signed_in.set_cookie)?;
+                    Ok(next)
+                }
+                SignInOutcome::Held(held) => {
+                    set_response_header(http::header::SET_COOKIE, &held.set_cookie)?;
+                    Ok(format!(
+                        "/login/wait?next={}",
+                        crate::components::enc(&next)
+                    ))
+                }
+            }
         }
         .await,
+    )
+}
+
+/// Where this browser's held sign-in stands, waiting up to `wait` seconds (at most 60) for a
+/// reviewer; the answer that sees the approval also signs the browser in.
+#[server(prefix = "/sfn", endpoint = "sign_in_status")]
+pub async fn sign_in_status(wait: u64) -> Result<PendingSignIn, AppError> {
+    use crate::backend::*;
+    with_status(
+        async {
+            let token = request_cookie(PENDING_COOKIE).ok_or_else(no_pending)?;
+            let out = backend()?
+                .pending_sign_in(&token, wait.min(60), client_info())
+                .await?;
+            for c in &out.set_cookies {
+                set_response_header(http::header::SET_COOKIE, c)?;
+            }
+            Ok(out.pending)
+        }
+        .await,
+    )
+}
+
+/// Gives up waiting: the held sign-in's ticket is withdrawn.
+#[server(prefix = "/sfn", endpoint = "withdraw_sign_in")]
+pub async fn withdraw_sign_in() -> Result<(), AppError> {
+    use crate::backend::*;
+    with_status(
+        async {
+            let token = request_cookie(PENDING_COOKIE).ok_or_else(no_pending)?;
+            let clear = backend()?.withdraw_sign_in(&token).await?;
+            set_response_header(http::header::SET_COOKIE, &clear)
+        }
+        .await,
+    )
+}
+
+/// The answer when no sign-in waits in this browser.
+pub fn no_pending() -> AppError {
+    AppError::new(
+        404,
+        "no_pending_sign_in",
+        "No sign-in is waiting for approval here. Sign in again.",
     )
 }
 

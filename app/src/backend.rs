@@ -32,16 +32,53 @@ pub struct SignedIn {
     pub set_cookie: String,
 }
 
+/// What a sign-in with the right password leads to.
+pub enum SignInOutcome {
+    /// A session is open.
+    SignedIn(SignedIn),
+    /// A login ACL holds it for review: the browser waits with a pending-sign-in cookie.
+    Held(HeldSignIn),
+}
+
+/// A sign-in waiting for a reviewer.
+pub struct HeldSignIn {
+    pub pending: crate::dto::PendingSignIn,
+    /// Sets the pending-sign-in cookie.
+    pub set_cookie: String,
+}
+
+/// Where a held sign-in stands, and the cookies to set with the answer (the session once it
+/// is approved, and the pending cookie cleared once it is over).
+pub struct PendingOutcome {
+    pub pending: crate::dto::PendingSignIn,
+    pub set_cookies: Vec<String>,
+}
+
+/// The name of the pending-sign-in cookie.
+pub const PENDING_COOKIE: &str = "tollgate_pending";
+
 /// Everything the pages ask of the server.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    /// Checks the password and opens a fresh session (a new id each time).
+    /// Checks the password and the login ACLs, and opens a fresh session (a new id each time)
+    /// or holds the sign-in for review.
     async fn sign_in(
         &self,
         username: &str,
         password: &str,
         client: ClientInfo,
-    ) -> Result<SignedIn, AppError>;
+    ) -> Result<SignInOutcome, AppError>;
+    /// Where the held sign-in of `token` stands, waiting up to `wait_secs` for a decision;
+    /// once approved, the same call opens the session (once). 404 for an unknown token.
+    async fn pending_sign_in(
+        &self,
+        token: &str,
+        wait_secs: u64,
+        client: ClientInfo,
+    ) -> Result<PendingOutcome, AppError>;
+    /// Withdraws the held sign-in of `token` (the person left the waiting page); returns the
+    /// `Set-Cookie` value that clears the pending cookie. Nothing to withdraw is not an error.
+    async fn withdraw_sign_in(&self, token: &str) -> Result<String, AppError>;
     /// Ends the session everywhere; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError>;
 
@@ -189,6 +226,21 @@ pub fn client_info() -> ClientInfo {
     parts()
         .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
         .unwrap_or_default()
+}
+
+/// A cookie of this request, by name.
+pub fn request_cookie(name: &str) -> Option<String> {
+    let parts = parts()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// The session token this request carried.

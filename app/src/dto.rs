@@ -343,3 +343,31 @@ pub struct PreviewLevel {
     pub level: u8,
     pub users: Vec<Person>,
 }
+
+/// A sign-in held for a reviewer (SPEC §6): what the waiting page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingSignIn {
+    /// The login_confirm ticket.
+    pub ticket_id: Uuid,
+    pub serial: String,
+    /// Who is signing in.
+    pub username: String,
+    /// `pending`, `approved`, `rejected`, `closed` or `expired`.
+    pub state: TicketState,
+    /// True once a decision is made (or the wait ended).
+    pub decided: bool,
+    /// True when this answer signed the browser in (`Set-Cookie` carries the session).
+    pub signed_in: bool,
+    /// The login ACL that asked for the review.
+    pub rule: String,
+    /// Who may approve it.
+    pub reviewers: Vec<String>,
+    /// Where the sign-in comes from.
+    pub ip: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    /// When the ticket expires unless someone decides.
+    pub expires_at: DateTime<Utc>,
+    /// Why it ended, in words (who decided, their comment).
+    pub reason: Option<String>,
+}

@@ -79,7 +79,7 @@ pub fn Layout() -> impl IntoView {
                                     v.is_super_admin()
                                         || v.orgs.iter().any(|m| m.role == tollgate_core::OrgRole::OrgAdmin)
                                 })
-                                .map(|_| view! { <A href="/flows">"Flows"</A> })
+                                .map(|_| view! { <A href="/flows">"Flows"</A> <A href="/acls">"Rules"</A> })
                         }}
                     </Transition>
                     <A href="/admin">"Admin"</A>

@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <pages::NotFound /> }>
                 <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/login/wait") view=pages::login::LoginWaitPage />
                 <ParentRoute path=path!("") view=layout::Layout>
                     <Route path=path!("") view=pages::tickets::MyApplications />
                     <Route path=path!("/tickets") view=pages::tickets::MyApplications />
@@ -89,6 +90,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
                     <Route path=path!("/notifications") view=pages::notifications::NotificationsPage />
                     <Route path=path!("/admin") view=pages::admin::AdminPage />
+                    <Route path=path!("/acls") view=pages::acls::AclsPage />
                 </ParentRoute>
             </Routes>
         </Router>

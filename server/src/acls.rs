@@ -736,20 +736,27 @@ pub async fn name_of(db: &mut PgConnection, id: Uuid) -> Result<String, AppError
     )
 }
 
+/// What the login ACLs say of a sign-in whose password was right.
+pub enum LoginCheck {
+    /// Let it through.
+    Accept,
+    /// Hold it for these reviewers (the rule's, minus the person signing in).
+    Review { rule: String, reviewers: Vec<Uuid> },
+}
+
 /// Applies the login ACLs to a sign-in whose password was right (core's `decide_login`; the
-/// reviewers of a review rule are not held by it). `accept` → Ok. `reject` → 403 naming the
-/// rule. `review` → 403 as well for now: the held sign-in (a login_confirm ticket and a waiting
-/// page) is not built yet, and letting the sign-in through would ignore the rule.
+/// reviewers of a review rule are not held by it). `accept`/`warning` → Accept, `reject` →
+/// 403 naming the rule, `review` → Review (the caller holds the sign-in).
 pub async fn check_login(
     pool: &PgPool,
     user_id: Uuid,
     username: &str,
     ip: Option<std::net::IpAddr>,
-) -> Result<(), AppError> {
+) -> Result<LoginCheck, AppError> {
     let mut db = pool.acquire().await?;
     let rules = login_rules(&mut db).await?;
     if rules.is_empty() {
-        return Ok(());
+        return Ok(LoginCheck::Accept);
     }
     let attempt = tollgate_core::LoginAttempt {
         user_id,
@@ -761,10 +768,10 @@ pub async fn check_login(
     let d = tollgate_core::decide_login(&rules, &attempt);
     let name = match d.rule_id {
         Some(id) => name_of(&mut db, id).await?,
-        None => return Ok(()),
+        None => return Ok(LoginCheck::Accept),
     };
     match d.action {
-        AclAction::Accept | AclAction::Warning => Ok(()),
+        AclAction::Accept | AclAction::Warning => Ok(LoginCheck::Accept),
         AclAction::Reject => {
             tracing::info!(user = %username, rule = %name, "sign-in refused by a login ACL");
             Err(AppError::new(
@@ -773,16 +780,9 @@ pub async fn check_login(
                 format!("Signing in from here is not allowed (rule {name:?})."),
             ))
         }
-        AclAction::Review => {
-            tracing::info!(user = %username, rule = %name, "sign-in needs review; refused");
-            Err(AppError::new(
-                403,
-                "login_review_required",
-                format!(
-                    "This sign-in needs a reviewer's approval (rule {name:?}), which this \
-                     server cannot hold yet; ask an administrator."
-                ),
-            ))
-        }
+        AclAction::Review => Ok(LoginCheck::Review {
+            rule: name,
+            reviewers: d.reviewers,
+        }),
     }
 }

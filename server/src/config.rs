@@ -59,6 +59,11 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_SMTP_URL")]
     pub smtp_url: Option<String>,
 
+    /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses, CIDRs or
+    /// ranges, e.g. `127.0.0.1,10.0.0.0/8`). Unset: the client is the connection's peer.
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", value_parser = parse_proxies)]
+    pub trusted_proxies: Option<tollgate_core::IpList>,
+
     /// The From address of Tollgate's email.
     #[arg(
         long,
@@ -66,6 +71,10 @@ pub struct Config {
         default_value = "Tollgate <tollgate@localhost>"
     )]
     pub mail_from: String,
+}
+
+fn parse_proxies(text: &str) -> Result<tollgate_core::IpList, String> {
+    tollgate_core::IpList::parse_text(text).map_err(|e| e.reason)
 }
 
 impl Config {
@@ -98,6 +107,7 @@ impl Config {
             admin_password: None,
             expiry_sweep_seconds: 30,
             smtp_url: None,
+            trusted_proxies: None,
             mail_from: "Tollgate <tollgate@localhost>".into(),
         }
     }

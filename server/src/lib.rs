@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod flows;
 pub mod gateway;
+pub mod held;
 pub mod live;
 pub mod local_pg;
 pub mod middleware;
@@ -70,9 +71,10 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        let live = live::Live::start(pool.clone());
         AppState {
-            services: Arc::new(Services::new(pool.clone(), config.clone())),
-            live: live::Live::start(pool.clone()),
+            services: Arc::new(Services::new(pool.clone(), config.clone(), live.clone())),
+            live,
             pool,
             config,
             leptos,

@@ -13,9 +13,39 @@ use tollgate_app::AppError;
 
 use crate::{service_tokens, session, tokens, AppState};
 
+/// The client's address: the connection's peer, or — only when the peer is a trusted proxy —
+/// the right-most address of `X-Forwarded-For` that is not itself a trusted proxy (addresses
+/// further left were written by the client and prove nothing). An unreadable entry stops the
+/// walk at the last address known good.
+pub fn client_ip<'a>(
+    peer: Option<std::net::IpAddr>,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: Option<&tollgate_core::IpList>,
+) -> Option<std::net::IpAddr> {
+    let (Some(peer), Some(trusted)) = (peer, trusted) else {
+        return peer;
+    };
+    if !trusted.matches(peer) {
+        return Some(peer);
+    }
+    let hops: Vec<&str> = forwarded_for.flat_map(|v| v.split(',')).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.trim().parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.matches(ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
 /// Paths anyone may load without signing in.
 fn is_public(path: &str) -> bool {
     path == "/login"
+        || path == "/login/wait"
         || path == "/healthz"
         || path == "/metrics"
         || path.starts_with("/favicon")
@@ -31,10 +61,18 @@ pub async fn request_context(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    let ip = client_ip(
+        peer,
+        req.headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        state.config.trusted_proxies.as_ref(),
+    );
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)
@@ -161,5 +199,58 @@ mod tests {
         );
         assert_eq!(urldecode("%zz"), "%zz");
         assert_eq!(urldecode("%4"), "%4");
+    }
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+    use tollgate_core::IpList;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let trusted = IpList::parse_text("127.0.0.1, 10.0.0.0/8").unwrap();
+        // No proxies configured: the header is ignored.
+        assert_eq!(
+            client_ip(Some(ip("127.0.0.1")), ["203.0.113.9"].into_iter(), None),
+            Some(ip("127.0.0.1"))
+        );
+        // An untrusted peer cannot claim another address.
+        assert_eq!(
+            client_ip(
+                Some(ip("198.51.100.7")),
+                ["203.0.113.9"].into_iter(),
+                Some(&trusted)
+            ),
+            Some(ip("198.51.100.7"))
+        );
+        // Behind a trusted proxy: the right-most untrusted hop; a forged left part is ignored.
+        assert_eq!(
+            client_ip(
+                Some(ip("127.0.0.1")),
+                ["1.2.3.4, 203.0.113.9", "10.1.1.1"].into_iter(),
+                Some(&trusted)
+            ),
+            Some(ip("203.0.113.9"))
+        );
+        // Garbage stops the walk at the last good address.
+        assert_eq!(
+            client_ip(
+                Some(ip("127.0.0.1")),
+                ["nonsense, 10.2.2.2"].into_iter(),
+                Some(&trusted)
+            ),
+            Some(ip("10.2.2.2"))
+        );
+        // No header: the proxy itself.
+        assert_eq!(
+            client_ip(Some(ip("127.0.0.1")), std::iter::empty(), Some(&trusted)),
+            Some(ip("127.0.0.1"))
+        );
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use tollgate_app::backend::{Backend, ClientInfo, SignedIn};
+use tollgate_app::backend::{Backend, ClientInfo, PendingOutcome, SignInOutcome, SignedIn};
 use tollgate_app::dto::*;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
@@ -17,11 +17,13 @@ use crate::{password, repo, session, tickets};
 pub struct Services {
     pub pool: PgPool,
     pub config: Arc<Config>,
+    /// What this instance hears of changes made on any instance (for the held sign-in).
+    pub live: crate::live::Live,
 }
 
 impl Services {
-    pub fn new(pool: PgPool, config: Arc<Config>) -> Self {
-        Services { pool, config }
+    pub fn new(pool: PgPool, config: Arc<Config>, live: crate::live::Live) -> Self {
+        Services { pool, config, live }
     }
 
     /// 404 unless the viewer may look at the org's estate (members, super admins, and
@@ -42,7 +44,7 @@ impl Backend for Services {
         username: &str,
         password: &str,
         client: ClientInfo,
-    ) -> Result<SignedIn, AppError> {
+    ) -> Result<SignInOutcome, AppError> {
         let wrong = || AppError::new(401, "invalid_credentials", "Wrong username or password.");
         if username.is_empty()
             || password.is_empty()
@@ -62,22 +64,63 @@ impl Backend for Services {
             return Err(wrong());
         }
         let user = user.ok_or_else(wrong)?;
-        // Login ACLs (SPEC §6): refused sign-ins get no session.
-        crate::acls::check_login(&self.pool, user.id, &user.username, client.ip).await?;
+        // Login ACLs (SPEC §6): refused sign-ins get no session; held ones wait for a reviewer.
+        let secure = self.config.secure_cookies();
+        if let crate::acls::LoginCheck::Review { rule, reviewers } =
+            crate::acls::check_login(&self.pool, user.id, &user.username, client.ip).await?
+        {
+            let hold = crate::held::Hold {
+                user_id: user.id,
+                username: &user.username,
+                client: &client,
+                rule_name: &rule,
+                reviewers: &reviewers,
+            };
+            return match crate::held::hold(&self.pool, hold, secure).await? {
+                Some(held) => Ok(SignInOutcome::Held(held)),
+                None => Err(AppError::new(
+                    403,
+                    "login_review_unavailable",
+                    format!(
+                        "This sign-in needs a reviewer's approval (rule {rule:?}), but none of \
+                         its reviewers is active. Ask an administrator."
+                    ),
+                )),
+            };
+        }
         let token =
             session::create(&self.pool, user.id, self.config.session_hours, &client).await?;
         let viewer = repo::users::viewer(&self.pool, user.id)
             .await?
             .ok_or_else(wrong)?;
         tracing::info!(user = %viewer.username, "signed in");
-        Ok(SignedIn {
+        Ok(SignInOutcome::SignedIn(SignedIn {
             viewer,
-            set_cookie: session::cookie(
-                &token,
-                self.config.session_hours,
-                self.config.secure_cookies(),
-            ),
-        })
+            set_cookie: session::cookie(&token, self.config.session_hours, secure),
+        }))
+    }
+
+    async fn pending_sign_in(
+        &self,
+        token: &str,
+        wait_secs: u64,
+        client: ClientInfo,
+    ) -> Result<PendingOutcome, AppError> {
+        crate::held::pending(
+            &self.pool,
+            &self.live,
+            token,
+            std::time::Duration::from_secs(wait_secs.min(60)),
+            &client,
+            self.config.session_hours,
+            self.config.secure_cookies(),
+        )
+        .await
+    }
+
+    async fn withdraw_sign_in(&self, token: &str) -> Result<String, AppError> {
+        crate::held::withdraw(&self.pool, token).await?;
+        Ok(crate::held::clear_cookie(self.config.secure_cookies()))
     }
 
     async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError> {

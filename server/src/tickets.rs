@@ -114,9 +114,19 @@ pub async fn dto(
             display_name: r.username.clone(),
         })
     };
-    let (nodes, assets) = match t.request.as_apply_asset() {
-        Some(r) => dir::labels(&mut *db, t.org_id, &r.nodes, &r.assets).await?,
-        None => (vec![], vec![]),
+    let (nodes, assets) = match &t.request {
+        TicketRequest::ApplyAsset(r) => {
+            dir::labels(&mut *db, t.org_id, &r.nodes, &r.assets).await?
+        }
+        // A gateway's connection or command: the asset by name.
+        TicketRequest::LoginAssetConfirm(tollgate_core::LoginAssetConfirmRequest {
+            asset_id,
+            ..
+        })
+        | TicketRequest::CommandConfirm(tollgate_core::CommandConfirmRequest {
+            asset_id, ..
+        }) => dir::labels(&mut *db, t.org_id, &[], &[*asset_id]).await?,
+        TicketRequest::LoginConfirm(_) => (vec![], vec![]),
     };
     let org_name = match t.org_id {
         Some(o) => dir::org_name(&mut *db, o).await?,

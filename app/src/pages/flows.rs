@@ -147,7 +147,7 @@ pub fn FlowEditorPage() -> impl IntoView {
 
 /// Adds people by searching for them; shows the chosen ones as chips.
 #[component]
-fn PeoplePicker(
+pub(crate) fn PeoplePicker(
     chosen: Signal<Vec<Person>>,
     on_add: Callback<Person>,
     on_remove: Callback<Uuid>,

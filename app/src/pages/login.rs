@@ -72,3 +72,163 @@ pub fn LoginPage() -> impl IntoView {
         </div>
     }
 }
+
+/// The held sign-in: waits for a reviewer and goes on the moment they decide (a long poll
+/// that the server answers when any instance commits the decision). Leaving the page
+/// withdraws the request.
+#[component]
+pub fn LoginWaitPage() -> impl IntoView {
+    use crate::auth::{sign_in_status, withdraw_sign_in};
+    use crate::dto::PendingSignIn;
+    use crate::error::AppError;
+
+    let query = use_query_map();
+    let next = move || crate::model::safe_next(&query.read().get("next").unwrap_or_default());
+    // What the server knew when it rendered the page; then what the long poll learns.
+    let initial = Resource::new(|| (), |_| sign_in_status(0));
+    let latest = RwSignal::new(None::<Result<PendingSignIn, AppError>>);
+    let current = move || latest.get().or_else(|| initial.get());
+    let leaving_on_purpose = RwSignal::new(false);
+
+    // Leaving the page (closing the tab, going elsewhere) withdraws the request; the beacon
+    // outlives the page. Not once the outcome is known.
+    let _leave = window_event_listener(leptos::ev::pagehide, move |_| {
+        let over = leaving_on_purpose.get_untracked()
+            || matches!(latest.get_untracked(), Some(Ok(ref p)) if p.decided)
+            || matches!(latest.get_untracked(), Some(Err(_)));
+        if !over {
+            #[cfg(feature = "hydrate")]
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().send_beacon("/api/v1/auth/pending/withdraw");
+            }
+        }
+    });
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            loop {
+                match sign_in_status(25).await {
+                    Ok(p) if p.signed_in => {
+                        leaving_on_purpose.set(true);
+                        latest.set(Some(Ok(p)));
+                        crate::hard_navigate(&next());
+                        return;
+                    }
+                    Ok(p) => {
+                        let decided = p.decided;
+                        latest.set(Some(Ok(p)));
+                        if decided {
+                            return;
+                        }
+                    }
+                    Err(e) if e.status == 404 || e.status == 401 || e.status == 403 => {
+                        latest.set(Some(Err(e)));
+                        return;
+                    }
+                    // The server restarted or the network blinked: ask again shortly.
+                    Err(_) => gloo_net_sleep(2000).await,
+                }
+            }
+        });
+    });
+
+    #[cfg(not(feature = "hydrate"))]
+    let _ = next;
+
+    let cancel = Action::new(move |_: &()| async move {
+        leaving_on_purpose.set(true);
+        let _ = withdraw_sign_in().await;
+        crate::hard_navigate("/login");
+    });
+
+    view! {
+        <Title text="Waiting for approval" />
+        <div class="auth-page">
+            <div class="auth-card wait-card" data-testid="login-wait">
+                <div class="auth-brand">
+                    <Logo />
+                    <span>"Tollgate"</span>
+                </div>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || current().map(|r| match r {
+                        Err(e) => view! {
+                            <h1>"No sign-in is waiting"</h1>
+                            <p class="form-error" role="alert" data-testid="wait-error">{e.message}</p>
+                            <a class="btn btn-primary btn-block" href="/login">"Back to sign in"</a>
+                        }.into_any(),
+                        Ok(p) => wait_view(p, cancel).into_any(),
+                    })}
+                </Suspense>
+            </div>
+        </div>
+    }
+}
+
+fn wait_view(p: crate::dto::PendingSignIn, cancel: Action<(), ()>) -> impl IntoView {
+    use tollgate_core::TicketState;
+    let reviewers = if p.reviewers.is_empty() {
+        "a reviewer".to_string()
+    } else {
+        p.reviewers.join(", ")
+    };
+    let state = p.state.as_str();
+    let head = match p.state {
+        TicketState::Pending => "Waiting for approval",
+        TicketState::Approved => "Approved",
+        _ => "Sign-in refused",
+    };
+    let pending = p.state == TicketState::Pending;
+    let approved = p.state == TicketState::Approved;
+    view! {
+        <h1 data-testid="wait-state" data-state=state>{head}</h1>
+        {pending.then(|| view! {
+            <div class="wait-pulse" aria-hidden="true"><span></span></div>
+            <p class="muted">
+                "Your sign-in as " <strong>{p.username.clone()}</strong>
+                " needs a reviewer's approval (rule " <strong>{p.rule.clone()}</strong>
+                "). This page goes on by itself the moment someone decides."
+            </p>
+            <dl class="wait-facts">
+                <dt>"Request"</dt><dd data-testid="wait-serial">{p.serial.clone()}</dd>
+                <dt>"Asked"</dt><dd>{reviewers.clone()}</dd>
+                <dt>"From"</dt><dd>{p.ip.clone().unwrap_or_else(|| "unknown address".into())}</dd>
+                <dt>"Expires"</dt><dd>{crate::components::fmt_time(p.expires_at)}</dd>
+            </dl>
+            <p class="muted small">"Leaving this page withdraws the request."</p>
+            <button
+                class="btn btn-block"
+                data-testid="wait-cancel"
+                on:click=move |_| { cancel.dispatch(()); }
+                disabled=move || cancel.pending().get()
+            >
+                "Cancel sign-in"
+            </button>
+        })}
+        {approved.then(|| view! {
+            <p class="form-ok" role="status" data-testid="wait-reason">
+                {p.reason.clone().unwrap_or_default()} " Signing you in…"
+            </p>
+        })}
+        {(!pending && !approved).then(|| view! {
+            <p class="form-error" role="alert" data-testid="wait-reason">
+                {p.reason.clone().unwrap_or_default()}
+            </p>
+            <p class="muted small">"Request " {p.serial.clone()}</p>
+            <a class="btn btn-primary btn-block" href="/login">"Back to sign in"</a>
+        })}
+    }
+}
+
+/// Waits `ms` milliseconds in the browser.
+#[cfg(feature = "hydrate")]
+async fn gloo_net_sleep(ms: u32) {
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    set_timeout(
+        move || {
+            let _ = tx.send(());
+        },
+        std::time::Duration::from_millis(ms as u64),
+    );
+    let _ = rx.await;
+}

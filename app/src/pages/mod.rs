@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod acls;
 pub mod admin;
 pub mod flows;
 pub mod grants;

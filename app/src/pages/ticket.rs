@@ -189,18 +189,46 @@ fn RequestCard(ticket: TicketDto) -> impl IntoView {
                 <dd>{fmt_time(r.window.start())}" → "{fmt_time(r.window.expiry())}</dd>
             </dl>
         }.into_any(),
-        other => {
-            let json = serde_json::to_value(other).unwrap_or_default();
-            let rows: Vec<(String, String)> = json
-                .as_object()
-                .map(|m| m.iter().filter(|(k, _)| *k != "type").map(|(k, v)| (k.clone(), plain(v))).collect())
-                .unwrap_or_default();
-            view! {
-                <dl class="facts" data-testid="request">
-                    {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd class="mono">{v}</dd> }).collect_view()}
-                </dl>
-            }.into_any()
-        }
+        TicketRequest::LoginConfirm(r) => view! {
+            <dl class="facts" data-testid="login-request">
+                <dt>"Who"</dt>
+                <dd>{person_label(&ticket.applicant)}</dd>
+                <dt>"Signing in to"</dt>
+                <dd>"Tollgate"</dd>
+                <dt>"From"</dt>
+                <dd class="mono">{r.ip.to_string()}{r.city.clone().map(|c| format!(" ({c})"))}</dd>
+                <dt>"Browser"</dt>
+                <dd class="small">{if r.user_agent.is_empty() { "unknown".to_string() } else { r.user_agent.clone() }}</dd>
+                <dt>"When"</dt>
+                <dd>{fmt_time(r.at)}</dd>
+            </dl>
+        }.into_any(),
+        TicketRequest::LoginAssetConfirm(r) => view! {
+            <dl class="facts" data-testid="connection-request">
+                <dt>"Who"</dt>
+                <dd>{person_label(&ticket.applicant)}</dd>
+                <dt>"Asset"</dt>
+                <dd>{asset_label(&ticket, r.asset_id)}</dd>
+                <dt>"Account"</dt>
+                <dd class="mono">{r.account.as_str().to_string()}</dd>
+                <dt>"Asked"</dt>
+                <dd>{fmt_time(ticket.created_at)}</dd>
+            </dl>
+        }.into_any(),
+        TicketRequest::CommandConfirm(r) => view! {
+            <dl class="facts" data-testid="command-request">
+                <dt>"Who"</dt>
+                <dd>{person_label(&ticket.applicant)}</dd>
+                <dt>"Asset"</dt>
+                <dd>{asset_label(&ticket, r.asset_id)}</dd>
+                <dt>"Account"</dt>
+                <dd class="mono">{r.account.as_str().to_string()}</dd>
+                <dt>"Command"</dt>
+                <dd><pre class="command" data-testid="request-command">{r.command.as_str().to_string()}</pre></dd>
+                <dt>"Asked"</dt>
+                <dd>{fmt_time(ticket.created_at)}</dd>
+            </dl>
+        }.into_any(),
     };
     view! {
         <div class="card">
@@ -208,6 +236,24 @@ fn RequestCard(ticket: TicketDto) -> impl IntoView {
             <div class="card-body">{body}</div>
         </div>
     }
+}
+
+/// "Dave Lister (dave)".
+fn person_label(p: &Person) -> String {
+    if p.display_name.is_empty() || p.display_name == p.username {
+        p.username.clone()
+    } else {
+        format!("{} ({})", p.display_name, p.username)
+    }
+}
+
+/// The name of an asset the ticket names (the server resolved it), else its short id.
+fn asset_label(t: &TicketDto, id: Uuid) -> String {
+    t.assets
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| a.name.clone())
+        .unwrap_or_else(|| format!("asset {}", &id.to_string()[..8]))
 }
 
 /// A JSON value in words.

@@ -1,15 +1,16 @@
 //! `/api/v1/auth/*` and `/api/v1/me`.
 
 use axum::extract::{Extension, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tollgate_app::backend::{Backend, ClientInfo, SessionToken};
+use tollgate_app::backend::{Backend, ClientInfo, SessionToken, SignInOutcome, PENDING_COOKIE};
+use tollgate_app::dto::PendingSignIn;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 
-use super::extract::{ApiJson, Caller};
+use super::extract::{ApiJson, ApiQuery, Caller};
 use super::openapi::ApiErrorBody;
 use crate::AppState;
 
@@ -33,8 +34,10 @@ pub struct SignedIn {
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
+        (status = 202, description = "Held for review by a login ACL: a login_confirm ticket is open and `Set-Cookie` carries the pending-sign-in token; follow it with `GET /api/v1/auth/pending`", body = PendingSignIn),
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "Wrong username or password", body = ApiErrorBody),
+        (status = 403, description = "A login ACL refuses this sign-in", body = ApiErrorBody),
         (status = 422, description = "Wrong shape", body = ApiErrorBody),
     ),
     security(())
@@ -44,17 +47,111 @@ pub async fn login(
     Extension(client): Extension<ClientInfo>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, AppError> {
-    let signed = state
+    let outcome = state
         .services
         .sign_in(body.username.trim(), &body.password, client)
         .await?;
-    Ok((
-        [(header::SET_COOKIE, signed.set_cookie)],
-        Json(SignedIn {
-            user: signed.viewer,
-        }),
-    )
-        .into_response())
+    Ok(match outcome {
+        SignInOutcome::SignedIn(signed) => (
+            [(header::SET_COOKIE, signed.set_cookie)],
+            Json(SignedIn {
+                user: signed.viewer,
+            }),
+        )
+            .into_response(),
+        SignInOutcome::Held(held) => (
+            StatusCode::ACCEPTED,
+            [(header::SET_COOKIE, held.set_cookie)],
+            Json(held.pending),
+        )
+            .into_response(),
+    })
+}
+
+/// The pending-sign-in token of a request.
+fn pending_token(headers: &HeaderMap) -> Result<String, AppError> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == PENDING_COOKIE)
+        .map(|(_, v)| v.to_string())
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            AppError::new(
+                404,
+                "no_pending_sign_in",
+                "No sign-in is waiting for approval here. Sign in again.",
+            )
+        })
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PendingQuery {
+    /// Seconds to wait for a decision (0–60; default 0 = answer at once).
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+/// Where the held sign-in of this browser stands (the pending-sign-in cookie). Waits up to
+/// `wait` seconds and answers the moment a reviewer decides; once approved, this answer opens
+/// the session (`Set-Cookie`), exactly once.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/pending",
+    tag = "auth",
+    params(PendingQuery),
+    responses(
+        (status = 200, description = "Where it stands; `signed_in` is true when this answer carries the session cookie", body = PendingSignIn),
+        (status = 422, description = "A bad wait (more than 60 seconds)", body = ApiErrorBody),
+        (status = 404, description = "No held sign-in for this cookie (never held, already used, or its time is over)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn pending(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<PendingQuery>,
+) -> Result<Response, AppError> {
+    let wait = q.wait.unwrap_or(0);
+    if wait > super::live::MAX_WAIT_SECONDS {
+        return Err(AppError::invalid(
+            "wait",
+            format!("wait at most {} seconds", super::live::MAX_WAIT_SECONDS),
+        ));
+    }
+    let token = pending_token(&headers)?;
+    let out = state.services.pending_sign_in(&token, wait, client).await?;
+    let mut response = Json(out.pending).into_response();
+    for c in out.set_cookies {
+        if let Ok(v) = header::HeaderValue::from_str(&c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Withdraws the held sign-in of this browser (its login_confirm ticket is closed) and forgets
+/// the cookie. The waiting page calls it with `navigator.sendBeacon` when it is left.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/pending/withdraw",
+    tag = "auth",
+    responses((status = 204, description = "Withdrawn (also when nothing was waiting)")),
+    security(())
+)]
+pub async fn withdraw_pending(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let clear = match pending_token(&headers) {
+        Ok(token) => state.services.withdraw_sign_in(&token).await?,
+        Err(_) => crate::held::clear_cookie(state.config.secure_cookies()),
+    };
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
 /// Sign out: ends the session everywhere and clears the cookie.

@@ -53,6 +53,7 @@ pub struct Decision {
     responses(
         (status = 200, description = "The decision, or `pending` at the timeout", body = Decision),
         (status = 400, description = "A bad id or wait", body = ApiErrorBody),
+        (status = 422, description = "A wait of more than 60 seconds", body = ApiErrorBody),
         (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown ticket, or not visible", body = ApiErrorBody),
     ),

@@ -99,6 +99,8 @@ impl Modify for OptionalBodies {
     paths(
         super::auth::login,
         super::auth::logout,
+        super::auth::pending,
+        super::auth::withdraw_pending,
         super::auth::me,
         super::tokens::create,
         super::tokens::list,

@@ -415,7 +415,12 @@ pub async fn labels(
     let Some(org) = org else {
         return Ok((vec![], vec![]));
     };
-    let tree = nodes(&mut *db, org).await?;
+    // The whole tree only when nodes are named (their paths come from it).
+    let tree = if node_ids.is_empty() {
+        vec![]
+    } else {
+        nodes(&mut *db, org).await?
+    };
     let nodes = node_ids
         .iter()
         .map(|id| Named {

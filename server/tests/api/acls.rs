@@ -407,12 +407,14 @@ async fn login_acls_refuse_sign_ins_but_not_their_reviewers(pool: PgPool) {
     // A review rule does not hold its own reviewer.
     let (s, _, _) = login("carol").await;
     assert_eq!(s, 200);
-    // Everyone else is held (refused until held sign-ins exist), with no session.
+    // Everyone else is held for carol: 202, a pending sign-in (tests/api/held.rs), no session.
     let (s, cookie, e) = login("alice").await;
     assert_eq!(
-        (s, cookie, e["error"]["code"].as_str()),
-        (403, false, Some("login_review_required"))
+        (s, cookie, e["state"].as_str()),
+        (202, true, Some("pending")),
+        "{e}"
     );
+    assert_eq!(e["reviewers"], json!(["Carol Danvers"]));
     // Switching the rules off lets them in.
     let (_, list) = app.get(&admin, "/api/v1/acls/login").await;
     for r in list["items"].as_array().unwrap() {

@@ -80,6 +80,8 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
         t["request"]["session_id"],
         "6b0f8a36-5f44-4c7c-9a57-1b4b0a1f0d11"
     );
+    // The page shows the asset by name.
+    assert_eq!(t["assets"][0]["name"], "web-01", "{t}");
 
     // A connection as root is held too (login_asset_confirm).
     let (_, d) = ask(
@@ -97,6 +99,7 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
         )
         .await;
     assert_eq!(t["type"], "login_asset_confirm");
+    assert_eq!(t["assets"][0]["name"], "web-02", "{t}");
     assert_eq!(t["steps"][0]["assignees"].as_array().unwrap().len(), 2);
 
     // Another gateway cannot see or withdraw this one's tickets.

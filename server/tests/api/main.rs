@@ -7,6 +7,7 @@ mod auth;
 mod flows;
 mod gateway;
 mod grants;
+mod held;
 mod helpers;
 mod live;
 mod mail;
