@@ -272,6 +272,8 @@ async fn answer(
             let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
             repo::insert(&mut tx, &ticket, "", expires_at).await?;
             repo::insert_events(&mut tx, ticket.id, &events).await?;
+            // The reviewers are told (in-app, email, webhooks) like for any ticket.
+            crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
             sqlx::query(
                 "INSERT INTO gateway_tickets (ticket_id, service_token_id) VALUES ($1, $2)",
             )
@@ -474,6 +476,7 @@ pub async fn withdraw(
     })?;
     repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
+    crate::outbox::enqueue(&mut tx, &after, &events).await?;
     crate::tickets::live_notify(&mut tx, &after, "closed").await?;
     let out =
         crate::tickets::dto(&mut tx, &after, &applicant, &row.comment, row.expires_at).await?;

@@ -82,6 +82,16 @@ async fn review_opens_a_ticket_for_the_rules_reviewers_minus_the_user(pool: PgPo
     );
     // The page shows the asset by name.
     assert_eq!(t["assets"][0]["name"], "web-01", "{t}");
+    // carol is told, like for any ticket waiting for her.
+    let (_, n) = app.get(&carol, "/api/v1/notifications").await;
+    assert!(
+        n["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["ticket_id"].as_str() == Some(id.as_str())),
+        "{n}"
+    );
 
     // A connection as root is held too (login_asset_confirm).
     let (_, d) = ask(
