@@ -26,7 +26,12 @@ impl TestApp {
 
     /// Another instance over the same database (as after a restart, or a second node).
     pub async fn spawn_again(pool: PgPool) -> TestApp {
-        let state = AppState::new(pool.clone(), Config::for_tests("postgres://unused"));
+        Self::spawn_with(pool, Config::for_tests("postgres://unused")).await
+    }
+
+    /// An instance with its own configuration (the database must be prepared).
+    pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
+        let state = AppState::new(pool.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

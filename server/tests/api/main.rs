@@ -16,6 +16,7 @@ mod odd_inputs;
 mod openapi;
 mod pickers;
 mod races;
+mod secrets;
 mod security;
 mod tickets;
 mod tokens;
