@@ -415,20 +415,33 @@ pub async fn labels(
     let Some(org) = org else {
         return Ok((vec![], vec![]));
     };
-    // The whole tree only when nodes are named (their paths come from it).
-    let tree = if node_ids.is_empty() {
+    // Each named node's path, walking up from it (not the whole tree with its counts).
+    let paths: Vec<(Uuid, String)> = if node_ids.is_empty() {
         vec![]
     } else {
-        nodes(&mut *db, org).await?
+        sqlx::query_as(
+            "WITH RECURSIVE up AS (
+                SELECT id AS start, parent_id, name AS path FROM nodes
+                WHERE id = ANY($1) AND org_id = $2
+                UNION ALL
+                SELECT up.start, n.parent_id, n.name || '/' || up.path
+                FROM nodes n JOIN up ON n.id = up.parent_id
+             )
+             SELECT start, '/' || path FROM up WHERE parent_id IS NULL",
+        )
+        .bind(node_ids)
+        .bind(org)
+        .fetch_all(&mut *db)
+        .await?
     };
     let nodes = node_ids
         .iter()
         .map(|id| Named {
             id: *id,
-            name: tree
+            name: paths
                 .iter()
-                .find(|n| n.id == *id)
-                .map(|n| n.path.clone())
+                .find(|(n, _)| n == id)
+                .map(|(_, p)| p.clone())
                 .unwrap_or_else(|| "(deleted node)".into()),
         })
         .collect();
