@@ -3,6 +3,7 @@
 
 mod acls;
 mod admin;
+mod audit;
 mod auth;
 mod flows;
 mod gateway;
