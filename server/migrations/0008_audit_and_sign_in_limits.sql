@@ -1,4 +1,4 @@
--- Issue 10: the history cannot be rewritten.
+-- Issue 10: the history cannot be rewritten, and sign-in guessing is limited.
 
 -- ---- Append-only history ----
 -- `ticket_events` and `ticket_comments` only ever get INSERTs. Any UPDATE, DELETE or
@@ -29,3 +29,17 @@ CREATE TRIGGER ticket_comments_append_only
 CREATE TRIGGER ticket_comments_no_truncate
     BEFORE TRUNCATE ON ticket_comments
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_history_change();
+
+-- ---- Sign-in rate limiting ----
+-- One row per failed sign-in (wrong password, unknown or inactive user). Kept in Postgres so
+-- that every instance sees the same counts. Rows older than the window are swept by the
+-- sign-in code itself (ratelimit.rs).
+CREATE TABLE sign_in_failures (
+    id       bigserial PRIMARY KEY,
+    username text NOT NULL,          -- lower-cased, as typed (also for unknown users)
+    ip       text,
+    at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sign_in_failures_username ON sign_in_failures (username, at);
+CREATE INDEX sign_in_failures_ip ON sign_in_failures (ip, at) WHERE ip IS NOT NULL;
+CREATE INDEX sign_in_failures_at ON sign_in_failures (at);

@@ -36,6 +36,8 @@ pub struct SignedIn {
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "Wrong username or password", body = ApiErrorBody),
         (status = 422, description = "Wrong shape", body = ApiErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this username or address (`too_many_attempts`); `Retry-After` gives the seconds to wait", body = ApiErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a sign-in is tried again"))),
     ),
     security(())
 )]

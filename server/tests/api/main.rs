@@ -16,6 +16,7 @@ mod odd_inputs;
 mod openapi;
 mod pickers;
 mod races;
+mod ratelimit;
 mod security;
 mod tickets;
 mod tokens;
