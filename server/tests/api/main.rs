@@ -11,6 +11,7 @@ mod grants;
 mod helpers;
 mod live;
 mod mail;
+mod matrix;
 mod notifications;
 mod odd_inputs;
 mod openapi;
