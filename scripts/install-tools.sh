@@ -35,6 +35,17 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
+# Schemathesis (scripts/schemathesis.sh), pinned, in a venv of its own under .data.
+if [ "$for_tests" = yes ]; then
+  st_version=4.32.5
+  st_venv=.data/venv-schemathesis
+  if ! "$st_venv/bin/schemathesis" --version 2>/dev/null | grep -qF "$st_version"; then
+    echo "install-tools: pip install schemathesis $st_version into $st_venv (about 30 seconds)"
+    python3 -m venv "$st_venv"
+    "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version"
+  fi
+fi
+
 # Node packages: the Playwright test runner (driving Debian's chromium, no browser download)
 # and binaryen's wasm-opt (Debian's binaryen 108 breaks hydration of release builds).
 if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check and test: formatting, clippy (server and browser feature sets), core for wasm32,
-# the Rust tests against a private Postgres, and the browser tests in headless chromium.
+# the Rust tests against a private Postgres, schemathesis against the API, and the browser tests
+# in headless chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -32,6 +33,9 @@ cargo check -p tollgate-core --target wasm32-unknown-unknown
 
 step "Rust tests"
 cargo test -p tollgate-core -p tollgate-app -p tollgate-server
+
+step "schemathesis against /api/openapi.json"
+scripts/schemathesis.sh
 
 step "browser tests"
 export E2E_DATABASE_URL=$("${pg[@]}" --database tollgate_e2e --fresh)

@@ -151,10 +151,24 @@ mod server_side {
             if let Some(field) = &self.field {
                 error["field"] = field.clone().into();
             }
+            // A 429 that knows when to come back says so in the standard header too.
+            let retry_after = self
+                .details
+                .as_ref()
+                .and_then(|d| d.get("retry_after_seconds"))
+                .and_then(|s| s.as_u64())
+                .filter(|_| self.status == 429);
             if let Some(d) = self.details {
                 error["details"] = d;
             }
-            (status, axum::Json(serde_json::json!({ "error": error }))).into_response()
+            let mut response =
+                (status, axum::Json(serde_json::json!({ "error": error }))).into_response();
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            response
         }
     }
 }

@@ -39,6 +39,18 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
 
+    /// Failed sign-ins of one username within the window before sign-in answers 429.
+    #[arg(long, env = "TOLLGATE_SIGN_IN_MAX_PER_USER", default_value_t = 10)]
+    pub sign_in_max_per_user: i64,
+
+    /// Failed sign-ins from one client IP within the window before sign-in answers 429.
+    #[arg(long, env = "TOLLGATE_SIGN_IN_MAX_PER_IP", default_value_t = 50)]
+    pub sign_in_max_per_ip: i64,
+
+    /// Seconds a failed sign-in counts against its username and IP.
+    #[arg(long, env = "TOLLGATE_SIGN_IN_WINDOW_SECONDS", default_value_t = 900)]
+    pub sign_in_window_seconds: i64,
+
     /// Largest number of database connections of this instance.
     #[arg(long, env = "TOLLGATE_DB_POOL", default_value_t = 16)]
     pub db_pool: u32,
@@ -102,6 +114,9 @@ impl Config {
             site_root: "target/site".into(),
             demo: Some(false),
             session_hours: 12,
+            sign_in_max_per_user: 10,
+            sign_in_max_per_ip: 50,
+            sign_in_window_seconds: 900,
             db_pool: 8,
             admin_username: None,
             admin_password: None,

@@ -13,6 +13,7 @@ pub mod live;
 pub mod local_pg;
 pub mod middleware;
 pub mod password;
+pub mod ratelimit;
 pub mod repo;
 pub mod security;
 pub mod service_tokens;

@@ -45,6 +45,8 @@ impl Backend for Services {
         password: &str,
         client: ClientInfo,
     ) -> Result<SignInOutcome, AppError> {
+        // Too many failures for this username or IP: refused before any hashing.
+        crate::ratelimit::check(&self.pool, &self.config, username, client.ip).await?;
         let wrong = || AppError::new(401, "invalid_credentials", "Wrong username or password.");
         if username.is_empty()
             || password.is_empty()
@@ -61,6 +63,7 @@ impl Backend for Services {
             .filter(|u| u.active)
             .and_then(|u| u.password_hash.clone());
         if !password::verify(password.to_string(), stored).await {
+            crate::ratelimit::failed(&self.pool, &self.config, username, client.ip).await?;
             return Err(wrong());
         }
         let user = user.ok_or_else(wrong)?;

@@ -824,7 +824,7 @@ pub async fn import_estate(
         }
         let body: Body = match serde_json::from_slice(&bytes) {
             Ok(b) => b,
-            Err(e) if e.is_syntax() || e.is_eof() => {
+            Err(e) if (e.is_syntax() || e.is_eof()) && !super::extract::is_json(&bytes) => {
                 return Err(AppError::new(
                     400,
                     "malformed_json",

@@ -39,6 +39,8 @@ pub struct SignedIn {
         (status = 401, description = "Wrong username or password", body = ApiErrorBody),
         (status = 403, description = "A login ACL refuses this sign-in", body = ApiErrorBody),
         (status = 422, description = "Wrong shape", body = ApiErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this username or address (`too_many_attempts`); `Retry-After` gives the seconds to wait", body = ApiErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a sign-in is tried again"))),
     ),
     security(())
 )]
@@ -105,6 +107,7 @@ pub struct PendingQuery {
     params(PendingQuery),
     responses(
         (status = 200, description = "Where it stands; `signed_in` is true when this answer carries the session cookie", body = PendingSignIn),
+        (status = 400, description = "A wait that is not a whole number", body = ApiErrorBody),
         (status = 422, description = "A bad wait (more than 60 seconds)", body = ApiErrorBody),
         (status = 404, description = "No held sign-in for this cookie (never held, already used, or its time is over)", body = ApiErrorBody),
     ),

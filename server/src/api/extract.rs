@@ -24,14 +24,24 @@ where
         if has_json_nul(&bytes) {
             return Err(nul_refused());
         }
+        let body = bytes.clone();
         let mut req = Request::new(axum::body::Body::from(bytes));
         *req.headers_mut() = headers;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(
+            // serde calls some shape errors syntax errors (`{}` where an enum is expected).
+            Err(JsonRejection::JsonSyntaxError(e)) if !is_json(&body) => Err(AppError::new(
                 400,
                 "malformed_json",
                 format!("The body is not valid JSON: {}", e.body_text()),
+            )),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(AppError::new(
+                422,
+                "invalid",
+                format!(
+                    "The body does not have the expected shape: {}",
+                    e.body_text()
+                ),
             )),
             Err(JsonRejection::JsonDataError(e)) => Err(AppError::new(
                 422,
@@ -132,7 +142,7 @@ where
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match from_whole_slice(&mut de) {
             Ok(v) => Ok(OptionalJson(v)),
-            Err(e) if e.is_syntax() || e.is_eof() => Err(AppError::new(
+            Err(e) if (e.is_syntax() || e.is_eof()) && !is_json(&bytes) => Err(AppError::new(
                 400,
                 "malformed_json",
                 format!("The body is not valid JSON: {e}"),
@@ -144,6 +154,11 @@ where
             )),
         }
     }
+}
+
+/// Whether `bytes` are one well-formed JSON value (whatever its shape).
+pub(crate) fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
 }
 
 fn from_whole_slice<T: DeserializeOwned>(

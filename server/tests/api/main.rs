@@ -3,7 +3,9 @@
 
 mod acls;
 mod admin;
+mod audit;
 mod auth;
+mod faults;
 mod flows;
 mod gateway;
 mod grants;
@@ -11,11 +13,13 @@ mod held;
 mod helpers;
 mod live;
 mod mail;
+mod matrix;
 mod notifications;
 mod odd_inputs;
 mod openapi;
 mod pickers;
 mod races;
+mod ratelimit;
 mod secrets;
 mod security;
 mod tickets;
