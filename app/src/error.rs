@@ -112,7 +112,21 @@ mod server_side {
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
             match &e {
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::Io(_)
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::WorkerCrashed => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    AppError::unavailable()
+                }
+                // Postgres going away under a running query: shutting down (57P01/57P02),
+                // starting up (57P03), or the connection broken (class 08).
+                sqlx::Error::Database(db)
+                    if db.code().is_some_and(|c| {
+                        matches!(c.as_ref(), "57P01" | "57P02" | "57P03") || c.starts_with("08")
+                    }) =>
+                {
                     tracing::warn!(error = %e, "database unavailable");
                     AppError::unavailable()
                 }
