@@ -124,7 +124,7 @@ test('bob bulk-rejects two tickets from his inbox', async ({ browser }) => {
   await expect(bob.page.getByTestId('ticket-table')).toContainText('Bulk one');
   await expect(bob.page.getByTestId('ticket-table').locator('.badge.rejected')).toHaveCount(2);
 
-  await dave.page.goto('/tickets?state=rejected');
+  await dave.page.goto('/tickets?state=rejected&q=Bulk');
   await expect(dave.page.getByTestId('ticket-table').locator('tbody tr')).toHaveCount(2);
   await dave.context.close();
   await bob.context.close();
