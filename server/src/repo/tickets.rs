@@ -118,18 +118,6 @@ pub async fn insert(
     comment: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    insert_row(db, t, comment, expires_at).await?;
-    write_assignees(db, t).await
-}
-
-/// Writes a newly opened ticket without its assignee mirror ([`write_assignees`] must follow
-/// in the same transaction; hot paths call it last, see `tickets::open`).
-pub async fn insert_row(
-    db: &mut PgConnection,
-    t: &Ticket,
-    comment: &str,
-    expires_at: DateTime<Utc>,
-) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state, current_level,
            request, steps, cc, comment, created_at, updated_at, expires_at)
@@ -161,18 +149,11 @@ pub async fn insert_row(
         .execute(&mut *db)
         .await?;
     }
-    Ok(())
+    write_assignees(db, t).await
 }
 
 /// Writes a ticket back after a transition.
 pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
-    update_row(db, t).await?;
-    write_assignees(db, t).await
-}
-
-/// Writes a ticket back without its assignee mirror ([`write_assignees`] must follow in the
-/// same transaction).
-pub async fn update_row(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
          WHERE id = $1",
@@ -185,14 +166,12 @@ pub async fn update_row(db: &mut PgConnection, t: &Ticket) -> Result<(), AppErro
     .bind(t.updated_at)
     .execute(&mut *db)
     .await?;
-    Ok(())
+    write_assignees(db, t).await
 }
 
 /// Mirrors the steps into `ticket_assignees`, with `awaiting` set exactly for the
-/// undecided assignees of the current level of a pending ticket. Its triggers move the
-/// assignees' inbox counters: rows every ticket of an approver touches, locked until commit,
-/// so busy paths write this last.
-pub async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
+/// undecided assignees of the current level of a pending ticket.
+async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
     sqlx::query("DELETE FROM ticket_assignees WHERE ticket_id = $1")
         .bind(t.id)
         .execute(&mut *db)
