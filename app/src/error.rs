@@ -130,6 +130,18 @@ mod server_side {
                     tracing::warn!(error = %e, "database unavailable");
                     AppError::unavailable()
                 }
+                // Two transactions waited for each other (or a serializable one lost): nothing
+                // was written; the client may simply try again.
+                sqlx::Error::Database(db)
+                    if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+                {
+                    tracing::warn!(error = %e, "transaction aborted by a conflict");
+                    AppError::new(
+                        503,
+                        "busy",
+                        "Another change got in the way and nothing was saved; try again.",
+                    )
+                }
                 sqlx::Error::RowNotFound => AppError::not_found("Record"),
                 sqlx::Error::Database(db) if db.is_unique_violation() => {
                     AppError::conflict("already_exists", "That already exists.")
