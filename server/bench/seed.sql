@@ -117,6 +117,11 @@ SELECT s.id,
        1, s.created + interval '1 hour'
 FROM t_seed s WHERE s.state <> 'pending' OR s.level = 2;
 
+-- The per-user inbox counters (kept by the application for every change it makes).
+INSERT INTO inbox_counts (user_id, waiting)
+SELECT user_id, count(*) FROM ticket_assignees WHERE awaiting GROUP BY user_id
+ON CONFLICT (user_id) DO UPDATE SET waiting = EXCLUDED.waiting;
+
 INSERT INTO grants (id, org_id, user_id, permission_name, nodes, assets, accounts, actions, valid_from, valid_until)
 SELECT s.id, md5('o' || s.org)::uuid, md5('u' || s.applicant)::uuid, 'bench-' || s.i, '{}',
        ARRAY[md5('a' || s.asset)::uuid], ARRAY['root'], ARRAY['connect'], s.created, s.created + interval '7 days'

@@ -1,14 +1,15 @@
 //! Expiry: pending tickets past their `expires_at` become `expired` (core's rule), and
 //! everyone concerned is told (in-app notifications, webhooks, live updates).
 //!
-//! Every instance runs the sweep, but a transaction-scoped advisory lock lets exactly one of
-//! them do each round; the others skip it. Tickets are also locked row by row (`SKIP LOCKED`),
-//! so an approval racing the sweep either wins or waits, never both.
+//! Every instance runs the sweep, but an advisory lock lets exactly one of them do each round;
+//! the others skip it. Each ticket expires in a transaction of its own that locks its row, so
+//! an approval racing the sweep either wins or waits, never both, and a round of hundreds of
+//! tickets never holds many approvers' inbox counters at once.
 
 use std::time::Duration;
 
 use chrono::Utc;
-use sqlx::PgPool;
+use sqlx::{Connection, PgConnection, PgPool};
 use tollgate_app::AppError;
 use uuid::Uuid;
 
@@ -23,45 +24,62 @@ const BATCH: i64 = 500;
 /// Expires what is due. Returns how many tickets expired, or `None` when another instance
 /// holds the sweep.
 pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
-    let mut tx = pool.begin().await?;
-    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+    let mut conn = pool.acquire().await?;
+    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
         .bind(LOCK)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
     if !mine {
         return Ok(None);
     }
+    let done = expire_due(&mut conn).await;
+    let unlocked: Result<bool, _> = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK)
+        .fetch_one(&mut *conn)
+        .await;
+    if !matches!(unlocked, Ok(true)) {
+        // Ending the session is what releases the lock then.
+        let _ = conn.close().await;
+    }
+    let done = done?;
+    if done > 0 {
+        tracing::info!(count = done, "tickets expired");
+    }
+    Ok(Some(done))
+}
+
+async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
     let now = Utc::now();
-    let ids: Vec<Uuid> = sqlx::query_scalar(
+    let due: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM tickets WHERE state = 'pending' AND expires_at <= $1
-         ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+         ORDER BY expires_at LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     let mut done = 0;
-    for id in ids {
-        let Some(row) = repo::get(&mut *tx, id).await? else {
+    for id in due {
+        let mut tx = conn.begin().await?;
+        let Some(row) = repo::get_for_update(&mut tx, id).await? else {
             continue;
         };
         let ticket = row.to_core()?;
         // core measures the time to live from the opening; ours is stored as a deadline.
         let ttl = row.expires_at - row.created_at;
+        // Decided meanwhile: nothing to do.
         let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
             continue;
         };
-        repo::update(&mut tx, &t.ticket).await?;
+        let inbox = repo::update(&mut tx, &t.ticket).await?;
         repo::insert_events(&mut tx, id, &t.events).await?;
         crate::outbox::enqueue(&mut tx, &t.ticket, &t.events).await?;
         crate::tickets::live_notify(&mut tx, &t.ticket, "expired").await?;
+        inbox.apply(&mut tx).await?;
+        tx.commit().await?;
         done += 1;
     }
-    tx.commit().await?;
-    if done > 0 {
-        tracing::info!(count = done, "tickets expired");
-    }
-    Ok(Some(done))
+    Ok(done)
 }
 
 /// Sweeps every `every` until the task is dropped.

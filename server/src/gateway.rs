@@ -270,7 +270,7 @@ async fn answer(
                 Err(e) => return Err(AppError::from(e)),
             };
             let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
-            repo::insert(&mut tx, &ticket, "", expires_at).await?;
+            let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
             repo::insert_events(&mut tx, ticket.id, &events).await?;
             // The reviewers are told (in-app, email, webhooks) like for any ticket.
             crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
@@ -282,6 +282,7 @@ async fn answer(
             .execute(&mut *tx)
             .await?;
             crate::tickets::live_notify(&mut tx, &ticket, "opened").await?;
+            inbox.apply(&mut tx).await?;
             tx.commit().await?;
             tracing::info!(serial = %ticket.serial, gateway = %gw.name, user = %s.username, "confirm ticket opened");
             GatewayDecision {
@@ -474,12 +475,13 @@ pub async fn withdraw(
             err
         }
     })?;
-    repo::update(&mut tx, &after).await?;
+    let inbox = repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &after, &events).await?;
     crate::tickets::live_notify(&mut tx, &after, "closed").await?;
     let out =
         crate::tickets::dto(&mut tx, &after, &applicant, &row.comment, row.expires_at).await?;
+    inbox.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -109,7 +109,7 @@ pub async fn hold(
         Err(e) => return Err(AppError::from(e)),
     };
     let expires_at = now + tollgate_core::default_ttl(TicketType::LoginConfirm);
-    repo::insert(&mut tx, &ticket, "", expires_at).await?;
+    let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     crate::tickets::live_notify(&mut tx, &ticket, "opened").await?;
@@ -128,6 +128,7 @@ pub async fn hold(
     .bind(h.client.user_agent.as_deref())
     .execute(&mut *tx)
     .await?;
+    inbox.apply(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(user = %h.username, serial = %ticket.serial, rule = %h.rule_name, "sign-in held for review");
     let pending = read(pool, &token)
@@ -381,10 +382,11 @@ pub async fn withdraw(pool: &PgPool, token: &str) -> Result<(), AppError> {
     ) else {
         return Ok(());
     };
-    repo::update(&mut tx, &ticket).await?;
+    let inbox = repo::update(&mut tx, &ticket).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     crate::tickets::live_notify(&mut tx, &ticket, "closed").await?;
+    inbox.apply(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(serial = %ticket.serial, "held sign-in withdrawn");
     Ok(())

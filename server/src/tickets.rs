@@ -210,9 +210,6 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     let flow = dir::effective_flow(&mut *db, Some(body.org_id), "apply_asset")
         .await?
         .unwrap_or_else(tollgate_core::Flow::default_apply_asset);
-    drop(db);
-
-    let mut tx = pool.begin().await?;
     let mut named: Vec<Uuid> = flow
         .levels
         .iter()
@@ -220,13 +217,13 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
         .collect();
     named.extend(flow.cc.iter().copied());
     named.push(viewer.id);
-    let directory = dir::directory_for(&mut tx, Some(body.org_id), &named).await?;
+    let directory = dir::directory_for(&mut db, Some(body.org_id), &named).await?;
     let now = Utc::now();
-    let serial = repo::next_serial(&mut tx, now.date_naive()).await?;
-    let Transition { ticket, events } = tollgate_core::open(
+    let Transition { mut ticket, events } = tollgate_core::open(
         NewTicket {
             id: Uuid::new_v4(),
-            serial,
+            // Numbered below, once core has accepted it.
+            serial: String::new(),
             title: body.title.clone(),
             org_id: Some(body.org_id),
             applicant: UserRef::new(viewer.id, viewer.username.clone()),
@@ -238,12 +235,22 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     )
     .map_err(AppError::from)?;
     // The time to live per type is a setting (issue 8).
-    let expires_at = now + crate::admin::settings::ttl(&mut *tx, ticket.ticket_type).await?;
-    repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
+    let expires_at = now + crate::admin::settings::ttl(&mut *db, ticket.ticket_type).await?;
+    // The day's counter row is where every opening meets: the number is taken in a statement
+    // of its own (committed at once) rather than holding the row until the ticket's
+    // transaction ends, so openings do not queue behind each other. A failure after this
+    // leaves a gap in the day's numbers, never a duplicate.
+    ticket.serial = repo::next_serial(&mut db, now.date_naive()).await?;
+    drop(db);
+
+    let mut tx = pool.begin().await?;
+    let inbox = repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     live_notify(&mut tx, &ticket, "opened").await?;
     let out = dto(&mut tx, &ticket, viewer, &comment, expires_at).await?;
+    // Last: the approvers' counters are shared by all their tickets.
+    inbox.apply(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(serial = %ticket.serial, applicant = %viewer.username, "ticket opened");
     Ok(out)
@@ -282,7 +289,7 @@ async fn change(
         ticket: after,
         events,
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
-    repo::update(&mut tx, &after).await?;
+    let inbox = repo::update(&mut tx, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &after, &events).await?;
     // What the person did (approved, rejected, …), not what followed from it.
@@ -298,6 +305,8 @@ async fn change(
         }
     }
     let out = dto(&mut tx, &after, viewer, &row.comment, row.expires_at).await?;
+    // Last: the assignees' counters are shared by all their tickets.
+    inbox.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(out)
 }

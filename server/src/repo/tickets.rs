@@ -117,7 +117,7 @@ pub async fn insert(
     t: &Ticket,
     comment: &str,
     expires_at: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<InboxDelta, AppError> {
     sqlx::query(
         "INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state, current_level,
            request, steps, cc, comment, created_at, updated_at, expires_at)
@@ -149,11 +149,11 @@ pub async fn insert(
         .execute(&mut *db)
         .await?;
     }
-    write_assignees(db, t).await
+    write_assignees(db, t, false).await
 }
 
 /// Writes a ticket back after a transition.
-pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
+pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<InboxDelta, AppError> {
     sqlx::query(
         "UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
          WHERE id = $1",
@@ -166,16 +166,74 @@ pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
     .bind(t.updated_at)
     .execute(&mut *db)
     .await?;
-    write_assignees(db, t).await
+    write_assignees(db, t, true).await
+}
+
+/// How a change moves the people's "waiting for me" counters (`inbox_counts`): +1 for each
+/// ticket that now waits for someone, −1 for each that no longer does.
+///
+/// The counters are rows every ticket of an approver shares, so they are written once per
+/// transaction, as its last statement ([`InboxDelta::apply`]): one upsert in user order, so
+/// concurrent changes take them in the same order (no deadlock) and hold them only for the
+/// commit.
+#[derive(Debug, Default)]
+#[must_use = "apply the inbox counters before the commit"]
+pub struct InboxDelta(std::collections::BTreeMap<Uuid, i32>);
+
+impl InboxDelta {
+    fn add(&mut self, user: Uuid, by: i32) {
+        *self.0.entry(user).or_default() += by;
+    }
+
+    /// Adds another change of the same transaction.
+    pub fn merge(mut self, other: InboxDelta) -> InboxDelta {
+        for (user, by) in other.0 {
+            self.add(user, by);
+        }
+        self
+    }
+
+    /// Writes the counters: call it last, right before the commit.
+    pub async fn apply(self, db: &mut PgConnection) -> Result<(), AppError> {
+        let (users, by): (Vec<Uuid>, Vec<i32>) =
+            self.0.into_iter().filter(|(_, d)| *d != 0).unzip();
+        if users.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO inbox_counts (user_id, waiting)
+             SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(user_id, waiting) ORDER BY user_id
+             ON CONFLICT (user_id) DO UPDATE SET waiting = inbox_counts.waiting + EXCLUDED.waiting",
+        )
+        .bind(users)
+        .bind(by)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Mirrors the steps into `ticket_assignees`, with `awaiting` set exactly for the
-/// undecided assignees of the current level of a pending ticket.
-async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM ticket_assignees WHERE ticket_id = $1")
+/// undecided assignees of the current level of a pending ticket, and tells how the inbox
+/// counters move (`replace`: the ticket had rows before).
+async fn write_assignees(
+    db: &mut PgConnection,
+    t: &Ticket,
+    replace: bool,
+) -> Result<InboxDelta, AppError> {
+    let mut delta = InboxDelta::default();
+    if replace {
+        let before: Vec<Uuid> = sqlx::query_scalar(
+            "WITH gone AS (DELETE FROM ticket_assignees WHERE ticket_id = $1 RETURNING user_id, awaiting)
+             SELECT user_id FROM gone WHERE awaiting",
+        )
         .bind(t.id)
-        .execute(&mut *db)
+        .fetch_all(&mut *db)
         .await?;
+        for u in before {
+            delta.add(u, -1);
+        }
+    }
     let mut levels = Vec::new();
     let mut users = Vec::new();
     let mut decisions = Vec::new();
@@ -187,11 +245,13 @@ async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppErr
             users.push(a.user_id);
             decisions.push(a.decision.as_str().to_string());
             decided.push(a.decided_at);
-            awaiting.push(
-                t.state == TicketState::Pending
-                    && step.level == t.current_level
-                    && a.decision == Decision::Pending,
-            );
+            let waits = t.state == TicketState::Pending
+                && step.level == t.current_level
+                && a.decision == Decision::Pending;
+            if waits {
+                delta.add(a.user_id, 1);
+            }
+            awaiting.push(waits);
         }
     }
     sqlx::query(
@@ -207,7 +267,7 @@ async fn write_assignees(db: &mut PgConnection, t: &Ticket) -> Result<(), AppErr
     .bind(t.created_at)
     .execute(&mut *db)
     .await?;
-    Ok(())
+    Ok(delta)
 }
 
 /// Appends events to the ticket's history.

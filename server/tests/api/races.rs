@@ -158,3 +158,85 @@ async fn two_hundred_concurrent_opens_get_two_hundred_serials(pool: PgPool) {
     let (_, list) = app.get(&alice, "/api/v1/tickets?scope=mine").await;
     assert_eq!(list["total"], 200);
 }
+
+/// Approvals whose approvers cross (Default asks bob then carol, Research carol then bob), all
+/// at once: each moves one person's inbox counter down and the other's up. Written in two
+/// phases, as the triggers of migration 0006 did, these deadlocked; now every approval goes
+/// through and the counters agree with the tickets.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn crossing_approvals_all_go_through_and_the_inbox_counters_stay_true(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let (bob_id, carol_id) = (app.user_id("bob").await, app.user_id("carol").await);
+    let research = app.org_id("Research").await;
+    sqlx::query(
+        "INSERT INTO flows (id, org_id, ticket_type, definition) VALUES (gen_random_uuid(), $1, 'apply_asset', $2)
+         ON CONFLICT (org_id, ticket_type) DO UPDATE SET definition = EXCLUDED.definition",
+    )
+    .bind(research)
+    .bind(json!({"levels": [
+        {"selector": {"users": [carol_id], "super_admins": false, "org_admins": false}, "rule": "any"},
+        {"selector": {"users": [bob_id], "super_admins": false, "org_admins": false}, "rule": "any"}],
+        "cc": []}))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let dave = app.signed_in("dave").await;
+    let (web1, gpu1) = (app.asset_id("web-01").await, app.asset_id("gpu-01").await);
+    let default = app.org_id("Default").await;
+    const N: usize = 40;
+    let mut ids = Vec::new();
+    for i in 0..N {
+        for (org, asset) in [(default, web1), (research, gpu1)] {
+            let (s, t) = app
+                .post(
+                    &dave,
+                    "/api/v1/tickets",
+                    TestApp::apply_body(org, &format!("Crossing {i}"), &[asset]),
+                )
+                .await;
+            assert_eq!(s, 201, "{t}");
+            ids.push((org == default, t["id"].as_str().unwrap().to_string()));
+        }
+    }
+    let (bob, carol) = (app.signed_in("bob").await, app.signed_in("carol").await);
+    let calls = ids.iter().map(|(in_default, id)| {
+        let c = if *in_default {
+            bob.clone()
+        } else {
+            carol.clone()
+        };
+        let url = format!("{}/api/v1/tickets/{id}/approve", app.url);
+        tokio::spawn(async move {
+            let r = c.post(url).json(&json!({})).send().await.expect("send");
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        })
+    });
+    let results: Vec<(u16, Value)> = join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect();
+    assert_eq!(
+        by_status(&results),
+        BTreeMap::from([(200, 2 * N)]),
+        "{results:?}"
+    );
+
+    // Each now waits at level 2 for the other.
+    for c in [&bob, &carol] {
+        let (_, n) = app.get(c, "/api/v1/tickets/inbox-count").await;
+        assert_eq!(n["count"], N, "{n}");
+    }
+    let drift = app
+        .count(
+            "SELECT count(*) FROM users u
+             LEFT JOIN inbox_counts c ON c.user_id = u.id
+             WHERE COALESCE(c.waiting, 0) <> (SELECT count(*) FROM ticket_assignees a WHERE a.user_id = u.id AND a.awaiting)",
+        )
+        .await;
+    assert_eq!(
+        drift, 0,
+        "every counter equals the tickets waiting for its person"
+    );
+}
