@@ -166,6 +166,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tollgate_server::demo::PASSWORD
         );
     }
+    // Pages stream in several small writes: without TCP_NODELAY the second one waits for the
+    // browser's delayed ACK (≈40 ms on Linux), which the bench saw as a 48 ms p99 render.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -213,44 +213,57 @@ pub async fn enqueue(
     events: &[TicketEvent],
 ) -> Result<(), AppError> {
     let now = Utc::now();
-    for n in notices(after, events) {
+    // One statement for all the in-app messages, one for all the webhook rows.
+    let notices = notices(after, events);
+    if !notices.is_empty() {
         sqlx::query(
             "INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
                 level, mail_to, mail_visible_at)
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
-                 (SELECT nullif(trim(email), '') FROM users WHERE id = $2 AND active), $8",
+             SELECT n.id, n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
+                 (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
+             FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::smallint[])
+                  AS n(id, user_id, kind, title, body, level)",
         )
-        .bind(Uuid::new_v4())
-        .bind(n.user_id)
         .bind(after.id)
-        .bind(&n.kind)
-        .bind(&n.title)
-        .bind(&n.body)
         .bind(format!("/tickets/{}", after.id))
         .bind(now)
-        .bind(n.level.map(i16::from))
+        .bind(notices.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>())
+        .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
+        .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
+        .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
+        .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
+        .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
         .execute(&mut *db)
         .await?;
     }
     let hooks: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM webhooks WHERE active")
         .fetch_all(&mut *db)
         .await?;
+    if hooks.is_empty() || events.is_empty() {
+        return Ok(());
+    }
+    let (mut ids, mut hook_ids, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
     for hook in hooks {
         for e in events {
             let id = Uuid::new_v4();
-            sqlx::query(
-                "INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
-                 VALUES ($1, 'webhook', $2, $3, $4, $5, $5)",
-            )
-            .bind(id)
-            .bind(hook)
-            .bind(after.id)
-            .bind(webhook_payload(id, after, e))
-            .bind(now)
-            .execute(&mut *db)
-            .await?;
+            ids.push(id);
+            hook_ids.push(hook);
+            payloads.push(webhook_payload(id, after, e));
         }
     }
+    sqlx::query(
+        "INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
+         SELECT o.id, 'webhook', o.hook, $1, o.payload, $2, $2
+         FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[]) WITH ORDINALITY AS o(id, hook, payload, n)
+         ORDER BY o.n",
+    )
+    .bind(after.id)
+    .bind(now)
+    .bind(ids)
+    .bind(hook_ids)
+    .bind(payloads)
+    .execute(&mut *db)
+    .await?;
     Ok(())
 }
 

@@ -49,17 +49,7 @@ pub async fn create(
 
 /// The active user behind a live session token.
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppError> {
-    let user_id: Option<Uuid> = sqlx::query_scalar(
-        "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND u.active",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?;
-    match user_id {
-        Some(id) => crate::repo::users::viewer(pool, id).await,
-        None => Ok(None),
-    }
+    crate::repo::users::viewer_of_session(pool, &digest(token)).await
 }
 
 pub async fn delete(pool: &PgPool, token: &str) -> Result<(), AppError> {

@@ -153,9 +153,13 @@ pub async fn directory_for(
     named: &[Uuid],
 ) -> Result<Directory, AppError> {
     let rows: Vec<(Uuid, String, bool, String)> = sqlx::query_as(
-        "SELECT id, username, active, system_role FROM users
-         WHERE id = ANY($1) OR system_role = 'super_admin'
-            OR id IN (SELECT user_id FROM memberships WHERE org_id = $2 AND role = 'org_admin')",
+        "SELECT id, username, active, system_role FROM users WHERE id = ANY($1)
+         UNION
+         SELECT id, username, active, system_role FROM users WHERE system_role = 'super_admin'
+         UNION
+         SELECT u.id, u.username, u.active, u.system_role
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $2 AND m.role = 'org_admin'",
     )
     .bind(named)
     .bind(org)

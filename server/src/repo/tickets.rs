@@ -270,27 +270,35 @@ async fn write_assignees(
     Ok(delta)
 }
 
-/// Appends events to the ticket's history.
+/// Appends events to the ticket's history, in their order, in one statement.
 pub async fn insert_events(
     db: &mut PgConnection,
     ticket: Uuid,
     events: &[TicketEvent],
 ) -> Result<(), AppError> {
-    for e in events {
-        sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(ticket)
-        .bind(e.kind.as_str())
-        .bind(e.actor)
-        .bind(e.level.map(|l| l as i16))
-        .bind(&e.comment)
-        .bind(e.diff.as_ref().map(json).transpose()?)
-        .bind(e.at)
-        .execute(&mut *db)
-        .await?;
+    if events.is_empty() {
+        return Ok(());
     }
+    let mut diffs = Vec::with_capacity(events.len());
+    for e in events {
+        diffs.push(e.diff.as_ref().map(json).transpose()?);
+    }
+    sqlx::query(
+        "INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
+         SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
+         FROM unnest($2::text[], $3::uuid[], $4::smallint[], $5::text[], $6::jsonb[], $7::timestamptz[])
+              WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
+         ORDER BY e.n",
+    )
+    .bind(ticket)
+    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.actor).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.level.map(i16::from)).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.comment.clone()).collect::<Vec<_>>())
+    .bind(diffs)
+    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
+    .execute(&mut *db)
+    .await?;
     Ok(())
 }
 
@@ -312,10 +320,50 @@ struct SummaryRow {
     total: i64,
 }
 
+/// How a list's search text is matched (besides an exact serial).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Search {
+    None,
+    /// Every word of the text is a word of the title, the last one as a prefix (so a search
+    /// typed letter by letter finds as it goes); read off a word index. For text made of ASCII
+    /// letters and digits split by anything else: `host-42` finds "Debug host-4242".
+    Words,
+    /// The text anywhere in the title (trigram index): for text in other scripts (which has no
+    /// spaces to split at) and for punctuation alone (`%`).
+    Substring,
+}
+
+impl Search {
+    /// The mode for `text`, and what binds to `$7`: a tsquery of the words, or a LIKE pattern.
+    pub fn of(text: Option<&str>) -> (Search, Option<String>) {
+        let Some(text) = text else {
+            return (Search::None, None);
+        };
+        let words: Vec<String> = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        if text.is_ascii() && !words.is_empty() {
+            // Only [a-z0-9] reach the tsquery: no operator can be smuggled in.
+            let mut q = words.join(" & ");
+            q.push_str(":*");
+            (Search::Words, Some(q))
+        } else {
+            (Search::Substring, Some(super::contains_pattern(text)))
+        }
+    }
+}
+
+/// The words of a title as the word index holds them (migration 0010).
+const TITLE_WORDS: &str =
+    "to_tsvector('simple', lower(regexp_replace(t.title, '[^a-zA-Z0-9]+', ' ', 'g')))";
+
 /// The SQL of a ticket list. Binds: $1 viewer, $2 orgs they oversee, $3 state, $4 type,
-/// $5 org, $6 search text, $7 its LIKE pattern, $8 limit, $9 offset. (Public for the bench,
-/// which prints its plans.)
-pub fn list_sql(scope: Scope, super_admin: bool) -> String {
+/// $5 org, $6 search text, $7 its tsquery or LIKE pattern (see [`Search::of`]), $8 limit,
+/// $9 offset. The page of ids is found first (with the total), then only its rows are joined
+/// to their names. (Public for the bench, which prints its plans.)
+pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
     let scope_sql = match scope {
         Scope::Mine => "t.applicant_id = $1",
         Scope::Assigned => "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND awaiting)",
@@ -331,25 +379,36 @@ pub fn list_sql(scope: Scope, super_admin: bool) -> String {
               OR t.org_id = ANY($2))"
         }
     };
+    let search_sql = match search {
+        Search::None => "($6::text IS NULL AND $7::text IS NULL)".to_string(),
+        Search::Words => {
+            format!("(t.serial = $6 OR {TITLE_WORDS} @@ to_tsquery('simple', $7))")
+        }
+        Search::Substring => "(t.serial = $6 OR lower(t.title) LIKE $7)".to_string(),
+    };
     format!(
-        "SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
+        "WITH hits AS (
+           SELECT t.id, t.created_at, count(*) OVER () AS total
+           FROM tickets t
+           WHERE {scope_sql}
+             AND ($3::text IS NULL OR t.state = $3)
+             AND ($4::text IS NULL OR t.ticket_type = $4)
+             AND ($5::uuid IS NULL OR t.org_id = $5)
+             AND {search_sql}
+           ORDER BY t.created_at DESC, t.id
+           LIMIT $8 OFFSET $9)
+         SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
                 u.username, u.display_name, t.state, t.current_level,
-                jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at,
-                count(*) OVER () AS total
-         FROM tickets t JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
-         WHERE {scope_sql}
-           AND ($3::text IS NULL OR t.state = $3)
-           AND ($4::text IS NULL OR t.ticket_type = $4)
-           AND ($5::uuid IS NULL OR t.org_id = $5)
-           AND ($6::text IS NULL OR t.serial = $6 OR lower(t.title) LIKE $7)
-         ORDER BY t.created_at DESC, t.id
-         LIMIT $8 OFFSET $9"
+                jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at, h.total
+         FROM hits h JOIN tickets t ON t.id = h.id
+         JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
+         ORDER BY h.created_at DESC, h.id"
     )
 }
 
 /// The first pages of "waiting for me" without filters: read off the inbox index, counted by
 /// the per-user counter (migration 0006), so a busy approver's inbox stays fast.
-const INBOX_SQL: &str =
+pub const INBOX_SQL: &str =
     "SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
         u.username, u.display_name, t.state, t.current_level,
         jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at,
@@ -391,8 +450,8 @@ pub async fn list(
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(|s| s.chars().take(200).collect::<String>());
-    let like = search.as_deref().map(super::contains_pattern);
-    let sql = list_sql(q.scope, viewer.is_super_admin());
+    let (mode, pattern) = Search::of(search.as_deref());
+    let sql = list_sql(q.scope, viewer.is_super_admin(), mode);
     let query = |limit: i64, offset: i64| {
         sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(viewer.id)
@@ -401,7 +460,7 @@ pub async fn list(
             .bind(q.ticket_type.map(|t| t.as_str()))
             .bind(q.org)
             .bind(&search)
-            .bind(&like)
+            .bind(&pattern)
             .bind(limit)
             .bind(offset)
     };

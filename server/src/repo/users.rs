@@ -60,32 +60,68 @@ pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<UserRow
 
 /// The signed-in view of a user, with their orgs.
 pub async fn viewer(pool: &PgPool, id: Uuid) -> Result<Option<Viewer>, AppError> {
-    let Some(u) = sqlx::query_as::<_, UserRow>(
-        "SELECT id, username, display_name, email, password_hash, system_role, active
-         FROM users WHERE id = $1 AND active",
+    viewer_where(pool, "u.id = $1", id).await
+}
+
+/// The signed-in view of the active user behind a live session (by its token's digest), in
+/// one query: every request of a browser asks it.
+pub async fn viewer_of_session(
+    pool: &PgPool,
+    token_hash: &[u8],
+) -> Result<Option<Viewer>, AppError> {
+    viewer_where(
+        pool,
+        "u.id = (SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > now())",
+        token_hash,
     )
-    .bind(id)
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct ViewerRow {
+    id: Uuid,
+    username: String,
+    display_name: String,
+    email: String,
+    system_role: String,
+    org_ids: Vec<Uuid>,
+    org_names: Vec<String>,
+    roles: Vec<String>,
+}
+
+async fn viewer_where<'a, T>(pool: &PgPool, cond: &str, bind: T) -> Result<Option<Viewer>, AppError>
+where
+    T: 'a + Send + sqlx::Encode<'a, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    let Some(u) = sqlx::query_as::<_, ViewerRow>(sqlx::AssertSqlSafe(format!(
+        "SELECT u.id, u.username, u.display_name, u.email, u.system_role,
+                COALESCE(array_agg(o.id ORDER BY o.name) FILTER (WHERE o.id IS NOT NULL), '{{}}') AS org_ids,
+                COALESCE(array_agg(o.name ORDER BY o.name) FILTER (WHERE o.id IS NOT NULL), '{{}}') AS org_names,
+                COALESCE(array_agg(m.role ORDER BY o.name) FILTER (WHERE o.id IS NOT NULL), '{{}}') AS roles
+         FROM users u
+         LEFT JOIN memberships m ON m.user_id = u.id
+         LEFT JOIN orgs o ON o.id = m.org_id
+         WHERE {cond} AND u.active
+         GROUP BY u.id"
+    )))
+    .bind(bind)
     .fetch_optional(pool)
     .await?
     else {
         return Ok(None);
     };
-    let orgs: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
-         WHERE m.user_id = $1 ORDER BY o.name",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await?;
     Ok(Some(Viewer {
         id: u.id,
         username: u.username,
         display_name: u.display_name,
         email: u.email,
         system_role: parse_system_role(&u.system_role),
-        orgs: orgs
+        orgs: u
+            .org_ids
             .into_iter()
-            .map(|(org_id, org_name, role)| Membership {
+            .zip(u.org_names)
+            .zip(u.roles)
+            .map(|((org_id, org_name), role)| Membership {
                 org_id,
                 org_name,
                 role: parse_org_role(&role),

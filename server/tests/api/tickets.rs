@@ -927,3 +927,63 @@ async fn bulk_decisions_answer_for_each_ticket(pool: PgPool) {
     assert_eq!(s, 422, "{e}");
     assert_eq!(e["error"]["field"], "ids");
 }
+
+/// Search matches words (the last one as a prefix, so a search typed letter by letter finds as
+/// it goes), an exact serial, or — for text in other scripts and punctuation — a substring.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn search_finds_words_prefixes_serials_and_other_scripts(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let alice = app.signed_in("alice").await;
+    let default = app.org_id("Default").await;
+    let web1 = app.asset_id("web-01").await;
+    let mut serials = Vec::new();
+    for title in [
+        "Deploy to host-4242",
+        "Rotate keys on HOST-42",
+        "数据库迁移 prod-db",
+        "Patch web-01 (100%)",
+    ] {
+        let (s, t) = app
+            .post(&alice, OPEN, TestApp::apply_body(default, title, &[web1]))
+            .await;
+        assert_eq!(s, 201, "{t}");
+        serials.push(t["serial"].as_str().unwrap().to_string());
+    }
+    let found = |q: &str| {
+        let q = q.to_string();
+        let (app, alice) = (&app, &alice);
+        async move {
+            let url = reqwest::Url::parse_with_params("http://x/", [("scope", "mine"), ("q", &q)])
+                .unwrap();
+            titles(app, alice, url.query().unwrap()).await.1
+        }
+    };
+    assert_eq!(found("host-4242").await, ["Deploy to host-4242"]);
+    assert_eq!(found("4242").await, ["Deploy to host-4242"]);
+    assert_eq!(
+        found("host-42").await,
+        ["Rotate keys on HOST-42", "Deploy to host-4242"],
+        "the last word is a prefix, case does not matter"
+    );
+    assert_eq!(
+        found("keys host").await,
+        ["Rotate keys on HOST-42"],
+        "any order"
+    );
+    assert_eq!(found("dep").await, ["Deploy to host-4242"]);
+    assert!(found("eploy").await.is_empty(), "words, not parts of words");
+    assert!(
+        found("host 99").await.is_empty(),
+        "every word must be there"
+    );
+    assert_eq!(
+        found("数据").await,
+        ["数据库迁移 prod-db"],
+        "other scripts: substring"
+    );
+    assert_eq!(found("(100%)").await, ["Patch web-01 (100%)"]);
+    assert_eq!(found("100%").await, ["Patch web-01 (100%)"]);
+    assert!(found("%").await.len() == 1, "% is text, not a wildcard");
+    assert_eq!(found(&serials[2]).await, ["数据库迁移 prod-db"]);
+    assert!(found("& | ! :*").await.is_empty(), "operators are text");
+}
