@@ -400,8 +400,7 @@ pub async fn unknown_accounts(
 ) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT x FROM unnest($2::text[]) x WHERE x <> '@ALL' AND NOT EXISTS (
-            SELECT 1 FROM accounts ac JOIN assets a ON a.id = ac.asset_id
-            WHERE a.org_id = $1 AND lower(ac.name) = lower(x))",
+            SELECT 1 FROM accounts ac WHERE ac.org_id = $1 AND lower(ac.name) = lower(x))",
     )
     .bind(org)
     .bind(names)
