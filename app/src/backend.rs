@@ -230,9 +230,13 @@ pub fn client_info() -> ClientInfo {
 
 /// A cookie of this request, by name.
 pub fn request_cookie(name: &str) -> Option<String> {
-    let parts = parts()?;
-    parts
-        .headers
+    cookie(&parts()?.headers, name)
+}
+
+/// The value of cookie `name` among a request's `Cookie` headers (empty counts as absent).
+/// Every reader of a cookie, page or API, goes through here.
+pub fn cookie(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

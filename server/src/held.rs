@@ -9,7 +9,6 @@
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use tokio::sync::broadcast::error::RecvError;
 use tollgate_app::backend::{ClientInfo, HeldSignIn, PendingOutcome, PENDING_COOKIE};
 use tollgate_app::dto::PendingSignIn;
 use tollgate_app::AppError;
@@ -148,13 +147,7 @@ struct Row {
     usable_until: DateTime<Utc>,
 }
 
-fn not_found() -> AppError {
-    AppError::new(
-        404,
-        "no_pending_sign_in",
-        "No sign-in is waiting for approval here. Sign in again.",
-    )
-}
+use tollgate_app::auth::no_pending as not_found;
 
 /// Reads where the pending sign-in of `token` stands (no waiting, no side effects).
 async fn read(pool: &PgPool, token: &str) -> Result<Option<Row>, AppError> {
@@ -302,17 +295,7 @@ pub async fn pending(
                     .to_std()
                     .unwrap_or_default(),
         );
-        let _ = tokio::time::timeout_at(until, async {
-            loop {
-                match rx.recv().await {
-                    Ok(e) if e.ticket_id == id => return,
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => return,
-                    Err(RecvError::Closed) => std::future::pending::<()>().await,
-                }
-            }
-        })
-        .await;
+        crate::live::wait_for_ticket(&mut rx, id, until).await;
     };
     let mut pending = row.pending;
     let mut set_cookies = Vec::new();

@@ -118,3 +118,25 @@ pub async fn shutdown_started() {
     let mut rx = SHUTDOWN.subscribe();
     let _ = rx.wait_for(|down| *down).await;
 }
+
+/// Waits until `rx` hears of a change to ticket `id` (true) or `until` passes (false). A
+/// receiver that fell behind and missed events answers true too: the caller looks again.
+pub async fn wait_for_ticket(
+    rx: &mut broadcast::Receiver<LiveEvent>,
+    id: uuid::Uuid,
+    until: tokio::time::Instant,
+) -> bool {
+    use broadcast::error::RecvError;
+    tokio::time::timeout_at(until, async {
+        loop {
+            match rx.recv().await {
+                Ok(e) if e.ticket_id == id => return,
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => return,
+                Err(RecvError::Closed) => std::future::pending::<()>().await,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}

@@ -114,12 +114,7 @@ pub async fn request_context(
         };
     }
 
-    let token = req
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(session::token_from_cookie_header);
+    let token = tollgate_app::backend::cookie(req.headers(), session::COOKIE);
     let mut signed_in = false;
     if let Some(token) = token {
         match session::viewer(&state.pool, &token).await {

@@ -77,28 +77,30 @@ pub fn clear_cookie(secure: bool) -> String {
     )
 }
 
-/// The session token in a `Cookie` header, if any.
-pub fn token_from_cookie_header(header: &str) -> Option<String> {
-    header
-        .split(';')
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn finds_the_session_cookie_among_others() {
+        let read = |values: &[&str]| {
+            let mut h = axum::http::HeaderMap::new();
+            for v in values {
+                h.append(axum::http::header::COOKIE, v.parse().unwrap());
+            }
+            tollgate_app::backend::cookie(&h, COOKIE)
+        };
         assert_eq!(
-            token_from_cookie_header("a=1; tollgate_session=abc; b=2").as_deref(),
+            read(&["a=1; tollgate_session=abc; b=2"]).as_deref(),
             Some("abc")
         );
-        assert_eq!(token_from_cookie_header("a=1"), None);
-        assert_eq!(token_from_cookie_header("tollgate_session="), None);
+        assert_eq!(
+            read(&["a=1", "tollgate_session=xyz"]).as_deref(),
+            Some("xyz")
+        );
+        assert_eq!(read(&["a=1"]), None);
+        assert_eq!(read(&["tollgate_session="]), None);
+        assert_eq!(read(&["my_tollgate_session=abc"]), None);
     }
 
     #[test]

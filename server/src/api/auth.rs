@@ -72,22 +72,8 @@ pub async fn login(
 
 /// The pending-sign-in token of a request.
 fn pending_token(headers: &HeaderMap) -> Result<String, AppError> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == PENDING_COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| {
-            AppError::new(
-                404,
-                "no_pending_sign_in",
-                "No sign-in is waiting for approval here. Sign in again.",
-            )
-        })
+    tollgate_app::backend::cookie(headers, PENDING_COOKIE)
+        .ok_or_else(tollgate_app::auth::no_pending)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

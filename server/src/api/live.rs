@@ -9,7 +9,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 use tollgate_app::backend::Backend;
@@ -96,19 +95,7 @@ pub async fn decision(
         if answer.decided || tokio::time::Instant::now() >= deadline {
             return Ok(Json(answer));
         }
-        let heard = tokio::time::timeout_at(deadline, async {
-            loop {
-                match rx.recv().await {
-                    Ok(e) if e.ticket_id == id => return,
-                    Ok(_) => continue,
-                    // Missed some: look again.
-                    Err(RecvError::Lagged(_)) => return,
-                    Err(RecvError::Closed) => std::future::pending::<()>().await,
-                }
-            }
-        })
-        .await;
-        if heard.is_err() {
+        if !crate::live::wait_for_ticket(&mut rx, id, deadline).await {
             return Ok(Json(answer));
         }
     }
