@@ -12,20 +12,37 @@ release=no
 site=target/site/pkg
 mkdir -p "$site"
 
+# The pages of app/src/routes.rs are split out of the main WASM (fetched when first shown):
+# the linker keeps relocations for wasm-split-cli, which writes the main module, one module
+# per lazy page and the chunks they share, and the loader __wasm_split.js.
+profile=()
+out=debug
 if [ "$release" = yes ]; then
-  cargo build -p tollgate-frontend --lib --target wasm32-unknown-unknown --profile wasm-release
-  wasm=target/wasm32-unknown-unknown/wasm-release/tollgate_frontend.wasm
-else
-  cargo build -p tollgate-frontend --lib --target wasm32-unknown-unknown
-  wasm=target/wasm32-unknown-unknown/debug/tollgate_frontend.wasm
+  profile=(--profile wasm-release)
+  out=wasm-release
 fi
-wasm-bindgen --target web --no-typescript --out-dir "$site" --out-name tollgate "$wasm"
+cargo rustc -p tollgate-frontend --lib --target wasm32-unknown-unknown "${profile[@]}" \
+  -- -Clink-args=--emit-relocs
+wasm=target/wasm32-unknown-unknown/$out/tollgate_frontend.wasm
+split=target/wasm-split
+rm -rf "$split" && mkdir -p "$split"
+wasm-split-cli "$wasm" "$split" --target web --out-name tollgate
+rm -f "$site"/*.wasm "$site"/__wasm_split*.js
+wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$site" --out-name tollgate \
+  "$split/tollgate.wasm"
+for f in "$split"/__wasm_split*.js "$split"/split_*.wasm "$split"/chunk_*.wasm; do
+  [ -e "$f" ] && cp "$f" "$site/"
+done
 if [ "$release" = yes ]; then
-  end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-sign-ext --enable-mutable-globals \
-    "$site/tollgate_bg.wasm" -o "$site/tollgate_bg.wasm"
+  for f in "$site"/*.wasm; do
+    end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-sign-ext --enable-mutable-globals --enable-reference-types "$f" -o "$f"
+  done
 fi
 cat style/*.css > "$site/tollgate.css"
+# A gzip copy next to each file: the server sends it to browsers that accept gzip.
+rm -f "$site"/*.gz
+gzip -9 -k -f "$site"/*.wasm "$site"/*.js "$site"/*.css
 
 if [ "$release" = yes ]; then
   cargo build -p tollgate-server --release

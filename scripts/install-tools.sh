@@ -35,6 +35,13 @@ if ! wasm-bindgen --version 2>/dev/null | grep -qF "$wb_version"; then
   cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
+# wasm-split-cli splits the pages loaded on demand out of the main WASM (scripts/build.sh).
+# 0.2.4 is the first that understands wasm-bindgen ≥ 0.2.128's imports (about 2 minutes).
+if ! wasm-split-cli --help >/dev/null 2>&1; then
+  echo "install-tools: cargo install wasm_split_cli_support 0.2.4 (about 2 minutes)"
+  cargo install --locked wasm_split_cli_support --version 0.2.4 --features build-binary
+fi
+
 # Schemathesis (scripts/schemathesis.sh), pinned, in a venv of its own under .data.
 if [ "$for_tests" = yes ]; then
   st_version=4.32.5

@@ -15,12 +15,13 @@ pub mod model;
 pub mod pages;
 pub mod picker;
 pub mod rest;
+pub mod routes;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 pub use error::AppError;
@@ -82,15 +83,15 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::Layout>
                     <Route path=path!("") view=pages::tickets::MyApplications />
                     <Route path=path!("/tickets") view=pages::tickets::MyApplications />
-                    <Route path=path!("/tickets/new") view=pages::new_request::NewRequest />
-                    <Route path=path!("/tickets/:id") view=pages::ticket::TicketPage />
+                    <Route path=path!("/tickets/new") view={Lazy::<routes::NewRequestRoute>::new()} />
+                    <Route path=path!("/tickets/:id") view={Lazy::<routes::TicketRoute>::new()} />
                     <Route path=path!("/inbox") view=pages::tickets::Inbox />
-                    <Route path=path!("/grants") view=pages::grants::GrantsPage />
-                    <Route path=path!("/flows") view=pages::flows::FlowsPage />
-                    <Route path=path!("/flows/:scope/:type") view=pages::flows::FlowEditorPage />
-                    <Route path=path!("/notifications") view=pages::notifications::NotificationsPage />
-                    <Route path=path!("/admin") view=pages::admin::AdminPage />
-                    <Route path=path!("/acls") view=pages::acls::AclsPage />
+                    <Route path=path!("/grants") view={Lazy::<routes::GrantsRoute>::new()} />
+                    <Route path=path!("/flows") view={Lazy::<routes::FlowsRoute>::new()} />
+                    <Route path=path!("/flows/:scope/:type") view={Lazy::<routes::FlowEditorRoute>::new()} />
+                    <Route path=path!("/notifications") view={Lazy::<routes::NotificationsRoute>::new()} />
+                    <Route path=path!("/admin") view={Lazy::<routes::AdminRoute>::new()} />
+                    <Route path=path!("/acls") view={Lazy::<routes::AclsRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -112,7 +112,9 @@ pub fn router(state: AppState) -> Router {
         state.services.clone() as Arc<dyn tollgate_app::backend::Notifications>
     );
     let leptos_options = state.leptos.clone();
-    let pkg = ServeDir::new(state.config.site_root.join("pkg"));
+    // The build writes a gzip copy of every file (scripts/build.sh): sent to browsers that
+    // accept it, with no compression work per request.
+    let pkg = ServeDir::new(state.config.site_root.join("pkg")).precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/favicon.svg", get(favicon))
