@@ -49,6 +49,7 @@ enum Cmd {
 
 #[tokio::main]
 async fn main() {
+    tollgate_server::password::return_large_blocks_to_the_system();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
