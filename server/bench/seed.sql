@@ -90,7 +90,11 @@ SELECT s.id,
                'assignees', jsonb_build_array(jsonb_build_object('user_id', md5('u5')::uuid, 'username', 'user5',
                    'decision', CASE WHEN s.state = 'approved' THEN 'approved' ELSE 'pending' END,
                    'decided_at', CASE WHEN s.state = 'approved' THEN to_jsonb(s.created + interval '2 hours') ELSE 'null'::jsonb END)))),
-       '[]'::jsonb, '', s.created, s.created + interval '2 hours', s.created + interval '7 days'
+       '[]'::jsonb, '', s.created, s.created + interval '2 hours',
+       -- Pending tickets are not yet due (the expiry sweep would otherwise work through them
+       -- while the figures are measured).
+       CASE WHEN s.state = 'pending' THEN now() + interval '7 days' - (s.i % 1000) * interval '1 minute'
+            ELSE s.created + interval '7 days' END
 FROM t_seed s;
 
 INSERT INTO ticket_assignees (ticket_id, created_at, level, user_id, decision, decided_at, awaiting)

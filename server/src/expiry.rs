@@ -71,7 +71,7 @@ async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
         let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
             continue;
         };
-        let inbox = repo::update(&mut tx, &t.ticket).await?;
+        let inbox = repo::update(&mut tx, &ticket, &t.ticket).await?;
         repo::insert_events(&mut tx, id, &t.events).await?;
         crate::outbox::enqueue(&mut tx, &t.ticket, &t.events).await?;
         crate::tickets::live_notify(&mut tx, &t.ticket, "expired").await?;

@@ -475,7 +475,7 @@ pub async fn withdraw(
             err
         }
     })?;
-    let inbox = repo::update(&mut tx, &after).await?;
+    let inbox = repo::update(&mut tx, &t, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &after, &events).await?;
     crate::tickets::live_notify(&mut tx, &after, "closed").await?;

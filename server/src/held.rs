@@ -365,7 +365,7 @@ pub async fn withdraw(pool: &PgPool, token: &str) -> Result<(), AppError> {
     ) else {
         return Ok(());
     };
-    let inbox = repo::update(&mut tx, &ticket).await?;
+    let inbox = repo::update(&mut tx, &t, &ticket).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
     crate::tickets::live_notify(&mut tx, &ticket, "closed").await?;

@@ -289,7 +289,7 @@ async fn change(
         ticket: after,
         events,
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
-    let inbox = repo::update(&mut tx, &after).await?;
+    let inbox = repo::update(&mut tx, &ticket, &after).await?;
     repo::insert_events(&mut tx, after.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &after, &events).await?;
     // What the person did (approved, rejected, …), not what followed from it.

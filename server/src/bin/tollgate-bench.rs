@@ -9,7 +9,7 @@
 //! 4. release WASM size (raw, gzip) and server-side rendering of a ticket page, p99
 //! 5. the server's peak RSS during figure 1
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -234,7 +234,7 @@ async fn main() -> Result<()> {
         ),
     ] {
         let mut samples = Vec::new();
-        for i in 0..220 {
+        for i in 0..1020 {
             let t = Instant::now();
             let r = c.get(format!("{base}{path}")).send().await?;
             let ok = r.status().is_success();
@@ -422,18 +422,53 @@ async fn main() -> Result<()> {
         sse_p99 <= 50.0,
     ));
 
-    // --- figure 4a: WASM size ------------------------------------------------------------------
-    let wasm = root.join("target/site/pkg/tollgate_bg.wasm");
-    let raw = std::fs::metadata(&wasm)
-        .with_context(|| format!("{}", wasm.display()))?
+    // --- figure 4a: what a first load downloads ----------------------------------------------
+    // Over HTTP, gzip accepted, as a browser: the JS glue, the main WASM, and for a page that
+    // is loaded on demand (app/src/routes.rs) its module and the chunks it needs.
+    let pkg = root.join("target/site/pkg");
+    let raw = std::fs::metadata(pkg.join("tollgate_bg.wasm"))
+        .context("target/site/pkg/tollgate_bg.wasm")?
         .len();
-    let gz = gzip_len(&wasm)?;
-    report.insert("wasm".into(), json!({"raw_bytes": raw, "gzip_bytes": gz}));
+    let main_files = ["tollgate.js", "tollgate_bg.wasm", "tollgate.css"];
+    let mut main_wire = 0;
+    for f in main_files {
+        main_wire += wire_bytes(&probe, &base, f).await?;
+    }
+    let split_js = std::fs::read_to_string(pkg.join("__wasm_split.js")).unwrap_or_default();
+    let mut pages = serde_json::Map::new();
+    let (mut worst_name, mut worst) = ("the lists and sign-in".to_string(), main_wire);
+    for (module, deps) in split_modules(&split_js) {
+        let mut bytes = main_wire + wire_bytes(&probe, &base, "__wasm_split.js").await?;
+        bytes += wire_bytes(&probe, &base, &module).await?;
+        for d in &deps {
+            bytes += wire_bytes(&probe, &base, d).await?;
+        }
+        let page = module
+            .trim_start_matches("split___")
+            .split("_route_view")
+            .next()
+            .unwrap_or(&module)
+            .to_string();
+        pages.insert(page.clone(), json!(bytes));
+        if bytes > worst {
+            (worst_name, worst) = (page, bytes);
+        }
+    }
+    report.insert(
+        "first_load".into(),
+        json!({"main_wasm_raw_bytes": raw, "main_on_the_wire": main_wire, "pages_on_the_wire": pages}),
+    );
     rows.push((
-        "4. release WASM (raw / gzip)".into(),
-        format!("{} KB / {} KB", raw / 1024, gz / 1024),
-        "gzip ≤ 400 KB".into(),
-        gz <= 400 * 1024,
+        "4. first load, gzip: lists / sign-in".into(),
+        format!("{} KB (main WASM {} KB raw)", main_wire / 1024, raw / 1024),
+        "≤ 400 KB".into(),
+        main_wire <= 400 * 1024,
+    ));
+    rows.push((
+        format!("4. first load, gzip: heaviest page ({worst_name})"),
+        format!("{} KB", worst / 1024),
+        "≤ 400 KB".into(),
+        worst <= 400 * 1024,
     ));
     rows.push((
         "4. SSR of a ticket page, p99".into(),
@@ -476,13 +511,54 @@ async fn main() -> Result<()> {
     Ok(())
 }
 
-fn gzip_len(path: &Path) -> Result<u64> {
-    let out = Command::new("gzip")
-        .args(["-9", "-c"])
-        .arg(path)
-        .output()
-        .context("gzip")?;
-    Ok(out.stdout.len() as u64)
+/// The bytes a browser receives for `/pkg/{file}` (gzip accepted); fails unless gzip is
+/// what the server sent.
+async fn wire_bytes(c: &Client, base: &str, file: &str) -> Result<u64> {
+    let r = c
+        .get(format!("{base}/pkg/{file}"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("/pkg/{file}: {}", r.status());
+    }
+    if r.headers()
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+        != Some("gzip")
+    {
+        bail!("/pkg/{file} was not served gzip-compressed");
+    }
+    Ok(r.bytes().await?.len() as u64)
+}
+
+/// The modules of the pages loaded on demand, each with the chunks it needs, read from the
+/// loader wasm-split-cli wrote (`makeLoad(fetch "./X.wasm" …, [__chunk_N, …])`).
+fn split_modules(js: &str) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for block in js.split("makeLoad(").skip(1) {
+        let Some(file) = block
+            .split("new URL(\"./")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        if !file.starts_with("split_") {
+            continue;
+        }
+        let deps = block
+            .rsplit_once(", [")
+            .map(|(_, d)| d.split(']').next().unwrap_or(""))
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter_map(|d| d.strip_prefix("__"))
+            .map(|d| format!("{d}.wasm"))
+            .collect();
+        out.push((file.to_string(), deps));
+    }
+    out
 }
 
 /// TPC-B-like pgbench with the same 16 clients on the same Postgres, in a database of its own.

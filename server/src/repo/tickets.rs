@@ -152,8 +152,14 @@ pub async fn insert(
     write_assignees(db, t, false).await
 }
 
-/// Writes a ticket back after a transition.
-pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<InboxDelta, AppError> {
+/// Writes a ticket back after a transition from `before` (as loaded, under its row lock).
+/// The assignee mirror is updated where it changed: the assignees of a ticket are fixed when
+/// it opens, so a decision touches one or two rows, not all of them.
+pub async fn update(
+    db: &mut PgConnection,
+    before: &Ticket,
+    t: &Ticket,
+) -> Result<InboxDelta, AppError> {
     sqlx::query(
         "UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
          WHERE id = $1",
@@ -166,7 +172,70 @@ pub async fn update(db: &mut PgConnection, t: &Ticket) -> Result<InboxDelta, App
     .bind(t.updated_at)
     .execute(&mut *db)
     .await?;
-    write_assignees(db, t, true).await
+    let (old, new) = (mirror(before), mirror(t));
+    if old.len() != new.len() || old.iter().zip(&new).any(|(o, n)| (o.0, o.1) != (n.0, n.1)) {
+        // Not the same people (never happens today): write the mirror afresh.
+        return write_assignees(db, t, true).await;
+    }
+    let mut delta = InboxDelta::default();
+    for row in &old {
+        if row.4 {
+            delta.add(row.1, -1);
+        }
+    }
+    for row in &new {
+        if row.4 {
+            delta.add(row.1, 1);
+        }
+    }
+    let changed: Vec<&MirrorRow> = new
+        .iter()
+        .zip(&old)
+        .filter(|(n, o)| n != o)
+        .map(|(n, _)| n)
+        .collect();
+    if !changed.is_empty() {
+        sqlx::query(
+            "UPDATE ticket_assignees a
+             SET decision = c.decision, decided_at = c.decided_at, awaiting = c.awaiting
+             FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::timestamptz[], $6::bool[])
+                  AS c(level, user_id, decision, decided_at, awaiting)
+             WHERE a.ticket_id = $1 AND a.level = c.level AND a.user_id = c.user_id",
+        )
+        .bind(t.id)
+        .bind(changed.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.1).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.2).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.3).collect::<Vec<_>>())
+        .bind(changed.iter().map(|r| r.4).collect::<Vec<_>>())
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(delta)
+}
+
+/// One row of the assignee mirror: level, user, decision, decided at, awaiting.
+type MirrorRow = (i16, Uuid, &'static str, Option<DateTime<Utc>>, bool);
+
+/// The mirror rows of `t`, in step and assignee order; `awaiting` is set exactly for the
+/// undecided assignees of the current level of a pending ticket.
+fn mirror(t: &Ticket) -> Vec<MirrorRow> {
+    t.steps
+        .iter()
+        .flat_map(|step| {
+            step.assignees.iter().map(move |a| {
+                (
+                    step.level as i16,
+                    a.user_id,
+                    a.decision.as_str(),
+                    a.decided_at,
+                    t.state == TicketState::Pending
+                        && step.level == t.current_level
+                        && a.decision == Decision::Pending,
+                )
+            })
+        })
+        .collect()
 }
 
 /// How a change moves the people's "waiting for me" counters (`inbox_counts`): +1 for each
@@ -234,26 +303,15 @@ async fn write_assignees(
             delta.add(u, -1);
         }
     }
-    let mut levels = Vec::new();
-    let mut users = Vec::new();
-    let mut decisions = Vec::new();
-    let mut decided = Vec::new();
-    let mut awaiting = Vec::new();
-    for step in &t.steps {
-        for a in &step.assignees {
-            levels.push(step.level as i16);
-            users.push(a.user_id);
-            decisions.push(a.decision.as_str().to_string());
-            decided.push(a.decided_at);
-            let waits = t.state == TicketState::Pending
-                && step.level == t.current_level
-                && a.decision == Decision::Pending;
-            if waits {
-                delta.add(a.user_id, 1);
-            }
-            awaiting.push(waits);
-        }
+    let rows = mirror(t);
+    for r in rows.iter().filter(|r| r.4) {
+        delta.add(r.1, 1);
     }
+    let levels: Vec<i16> = rows.iter().map(|r| r.0).collect();
+    let users: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
+    let decisions: Vec<&str> = rows.iter().map(|r| r.2).collect();
+    let decided: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.3).collect();
+    let awaiting: Vec<bool> = rows.iter().map(|r| r.4).collect();
     sqlx::query(
         "INSERT INTO ticket_assignees (ticket_id, created_at, level, user_id, decision, decided_at, awaiting)
          SELECT $1, $7, * FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::timestamptz[], $6::bool[])",
