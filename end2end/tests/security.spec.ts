@@ -21,6 +21,7 @@ test('the app loads gzip-compressed, and a page loaded on demand fetches only it
     if (r.url().endsWith('.wasm')) wasm.push({ url: r.url(), encoding: r.headers()['content-encoding'] ?? '' });
   });
   await signIn(page, 'alice');
+  wasm.length = 0;
   await page.goto('/tickets');
   await page.waitForFunction(() => document.body.dataset.hydrated === 'true');
   // The lists need only the main module.

@@ -213,54 +213,40 @@ pub async fn enqueue(
     events: &[TicketEvent],
 ) -> Result<(), AppError> {
     let now = Utc::now();
-    // One statement for all the in-app messages, one for all the webhook rows.
     let notices = notices(after, events);
-    if !notices.is_empty() {
-        sqlx::query(
-            "INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
-                level, mail_to, mail_visible_at)
-             SELECT n.id, n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
-                 (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
-             FROM unnest($4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::text[], $9::smallint[])
-                  AS n(id, user_id, kind, title, body, level)",
-        )
-        .bind(after.id)
-        .bind(format!("/tickets/{}", after.id))
-        .bind(now)
-        .bind(notices.iter().map(|_| Uuid::new_v4()).collect::<Vec<_>>())
-        .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
-        .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
-        .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
-        .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
-        .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
-        .execute(&mut *db)
-        .await?;
-    }
-    let hooks: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM webhooks WHERE active")
-        .fetch_all(&mut *db)
-        .await?;
-    if hooks.is_empty() || events.is_empty() {
+    if notices.is_empty() && events.is_empty() {
         return Ok(());
     }
-    let (mut ids, mut hook_ids, mut payloads) = (Vec::new(), Vec::new(), Vec::new());
-    for hook in hooks {
-        for e in events {
-            let id = Uuid::new_v4();
-            ids.push(id);
-            hook_ids.push(hook);
-            payloads.push(webhook_payload(id, after, e));
-        }
-    }
+    // One statement: the in-app messages, and one outbox row per event and active webhook
+    // (its delivery id, also in the payload, made by Postgres).
+    let payloads: Vec<serde_json::Value> = events
+        .iter()
+        .map(|e| webhook_payload(Uuid::nil(), after, e))
+        .collect();
     sqlx::query(
-        "INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
-         SELECT o.id, 'webhook', o.hook, $1, o.payload, $2, $2
-         FROM unnest($3::uuid[], $4::uuid[], $5::jsonb[]) WITH ORDINALITY AS o(id, hook, payload, n)
-         ORDER BY o.n",
+        "WITH messages AS (
+            INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
+                level, mail_to, mail_visible_at)
+            SELECT gen_random_uuid(), n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
+                (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
+            FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::smallint[])
+                 AS n(user_id, kind, title, body, level)
+         )
+         INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
+         SELECT d.id, 'webhook', d.hook, $1, jsonb_set(d.payload, '{delivery_id}', to_jsonb(d.id)), $3, $3
+         FROM (SELECT gen_random_uuid() AS id, w.id AS hook, e.payload, e.n
+               FROM webhooks w CROSS JOIN unnest($9::jsonb[]) WITH ORDINALITY AS e(payload, n)
+               WHERE w.active OFFSET 0) d
+         ORDER BY d.hook, d.n",
     )
     .bind(after.id)
+    .bind(format!("/tickets/{}", after.id))
     .bind(now)
-    .bind(ids)
-    .bind(hook_ids)
+    .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
+    .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
+    .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
+    .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
+    .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
     .bind(payloads)
     .execute(&mut *db)
     .await?;
