@@ -8,6 +8,22 @@ use sqlx::PgPool;
 
 use crate::helpers::TestApp;
 
+/// Sends every `(client, url, body)` POST at once; the statuses and bodies, in order.
+async fn post_all_at_once(calls: Vec<(reqwest::Client, String, Value)>) -> Vec<(u16, Value)> {
+    let calls = calls.into_iter().map(|(c, url, body)| {
+        tokio::spawn(async move {
+            let r = c.post(url).json(&body).send().await.expect("send");
+            let s = r.status().as_u16();
+            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+        })
+    });
+    join_all(calls)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
 /// Fires `per_client` approvals of `id` from each client at once; the statuses and bodies.
 async fn approve_all_at_once(
     app: &TestApp,
@@ -19,19 +35,10 @@ async fn approve_all_at_once(
     let mut calls = Vec::new();
     for c in clients {
         for _ in 0..per_client {
-            let (c, url) = (c.clone(), url.clone());
-            calls.push(tokio::spawn(async move {
-                let r = c.post(url).json(&json!({})).send().await.expect("send");
-                let s = r.status().as_u16();
-                (s, r.json::<Value>().await.unwrap_or(Value::Null))
-            }));
+            calls.push((c.clone(), url.clone(), json!({})));
         }
     }
-    join_all(calls)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect()
+    post_all_at_once(calls).await
 }
 
 fn by_status(results: &[(u16, Value)]) -> BTreeMap<u16, usize> {
@@ -122,20 +129,13 @@ async fn two_hundred_concurrent_opens_get_two_hundred_serials(pool: PgPool) {
     let org = app.org_id("Default").await;
     let web1 = app.asset_id("web-01").await;
     let url = format!("{}/api/v1/tickets", app.url);
-    let calls = (0..200).map(|i| {
-        let (c, url) = (alice.clone(), url.clone());
-        let body = TestApp::apply_body(org, &format!("Concurrent {i}"), &[web1]);
-        tokio::spawn(async move {
-            let r = c.post(url).json(&body).send().await.expect("send");
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+    let calls = (0..200)
+        .map(|i| {
+            let body = TestApp::apply_body(org, &format!("Concurrent {i}"), &[web1]);
+            (alice.clone(), url.clone(), body)
         })
-    });
-    let results: Vec<(u16, Value)> = join_all(calls)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
         .collect();
+    let results = post_all_at_once(calls).await;
     assert_eq!(
         by_status(&results),
         BTreeMap::from([(201, 200)]),
@@ -199,24 +199,15 @@ async fn crossing_approvals_all_go_through_and_the_inbox_counters_stay_true(pool
         }
     }
     let (bob, carol) = (app.signed_in("bob").await, app.signed_in("carol").await);
-    let calls = ids.iter().map(|(in_default, id)| {
-        let c = if *in_default {
-            bob.clone()
-        } else {
-            carol.clone()
-        };
-        let url = format!("{}/api/v1/tickets/{id}/approve", app.url);
-        tokio::spawn(async move {
-            let r = c.post(url).json(&json!({})).send().await.expect("send");
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap_or(Value::Null))
+    let calls = ids
+        .iter()
+        .map(|(in_default, id)| {
+            let c = if *in_default { &bob } else { &carol };
+            let url = format!("{}/api/v1/tickets/{id}/approve", app.url);
+            (c.clone(), url, json!({}))
         })
-    });
-    let results: Vec<(u16, Value)> = join_all(calls)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
         .collect();
+    let results = post_all_at_once(calls).await;
     assert_eq!(
         by_status(&results),
         BTreeMap::from([(200, 2 * N)]),
