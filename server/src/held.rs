@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use tollgate_app::auth::no_pending;
 use tollgate_app::backend::{ClientInfo, HeldSignIn, PendingOutcome, PENDING_COOKIE};
 use tollgate_app::dto::PendingSignIn;
 use tollgate_app::AppError;
@@ -147,8 +148,6 @@ struct Row {
     usable_until: DateTime<Utc>,
 }
 
-use tollgate_app::auth::no_pending as not_found;
-
 /// Reads where the pending sign-in of `token` stands (no waiting, no side effects).
 async fn read(pool: &PgPool, token: &str) -> Result<Option<Row>, AppError> {
     #[allow(clippy::type_complexity)]
@@ -280,9 +279,9 @@ pub async fn pending(
     let mut rx = live.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
     let row = loop {
-        let row = read(pool, token).await?.ok_or_else(not_found)?;
+        let row = read(pool, token).await?.ok_or_else(no_pending)?;
         if row.consumed {
-            return Err(not_found());
+            return Err(no_pending());
         }
         if row.pending.decided || tokio::time::Instant::now() >= deadline {
             break row;
@@ -316,7 +315,7 @@ pub async fn pending(
             .unwrap_or(false);
         if !claimed || !active || Utc::now() > row.usable_until {
             set_cookies.push(clear_cookie(secure));
-            return Err(not_found());
+            return Err(no_pending());
         }
         let session = session::create(pool, row.user_id, session_hours, client).await?;
         set_cookies.push(session::cookie(&session, session_hours, secure));

@@ -178,23 +178,10 @@ pub async fn update(
         return write_assignees(db, t, true).await;
     }
     let mut delta = InboxDelta::default();
-    for row in &old {
-        if row.4 {
-            delta.add(row.1, -1);
-        }
-    }
-    for row in &new {
-        if row.4 {
-            delta.add(row.1, 1);
-        }
-    }
-    let changed: Vec<&MirrorRow> = new
-        .iter()
-        .zip(&old)
-        .filter(|(n, o)| n != o)
-        .map(|(n, _)| n)
-        .collect();
-    if !changed.is_empty() {
+    delta.count_waiting(&old, -1);
+    delta.count_waiting(&new, 1);
+    let changed = columns(new.iter().zip(&old).filter(|(n, o)| n != o).map(|(n, _)| n));
+    if !changed.0.is_empty() {
         sqlx::query(
             "UPDATE ticket_assignees a
              SET decision = c.decision, decided_at = c.decided_at, awaiting = c.awaiting
@@ -203,11 +190,11 @@ pub async fn update(
              WHERE a.ticket_id = $1 AND a.level = c.level AND a.user_id = c.user_id",
         )
         .bind(t.id)
-        .bind(changed.iter().map(|r| r.0).collect::<Vec<_>>())
-        .bind(changed.iter().map(|r| r.1).collect::<Vec<_>>())
-        .bind(changed.iter().map(|r| r.2).collect::<Vec<_>>())
-        .bind(changed.iter().map(|r| r.3).collect::<Vec<_>>())
-        .bind(changed.iter().map(|r| r.4).collect::<Vec<_>>())
+        .bind(changed.0)
+        .bind(changed.1)
+        .bind(changed.2)
+        .bind(changed.3)
+        .bind(changed.4)
         .execute(&mut *db)
         .await?;
     }
@@ -216,6 +203,27 @@ pub async fn update(
 
 /// One row of the assignee mirror: level, user, decision, decided at, awaiting.
 type MirrorRow = (i16, Uuid, &'static str, Option<DateTime<Utc>>, bool);
+
+/// Mirror rows as the column arrays the `unnest(…)` statements bind.
+type MirrorColumns = (
+    Vec<i16>,
+    Vec<Uuid>,
+    Vec<&'static str>,
+    Vec<Option<DateTime<Utc>>>,
+    Vec<bool>,
+);
+
+fn columns<'a>(rows: impl Iterator<Item = &'a MirrorRow>) -> MirrorColumns {
+    let mut c = MirrorColumns::default();
+    for r in rows {
+        c.0.push(r.0);
+        c.1.push(r.1);
+        c.2.push(r.2);
+        c.3.push(r.3);
+        c.4.push(r.4);
+    }
+    c
+}
 
 /// The mirror rows of `t`, in step and assignee order; `awaiting` is set exactly for the
 /// undecided assignees of the current level of a pending ticket.
@@ -254,12 +262,11 @@ impl InboxDelta {
         *self.0.entry(user).or_default() += by;
     }
 
-    /// Adds another change of the same transaction.
-    pub fn merge(mut self, other: InboxDelta) -> InboxDelta {
-        for (user, by) in other.0 {
-            self.add(user, by);
+    /// Moves the counter of each person `rows` wait for by `by`.
+    fn count_waiting(&mut self, rows: &[MirrorRow], by: i32) {
+        for r in rows.iter().filter(|r| r.4) {
+            self.add(r.1, by);
         }
-        self
     }
 
     /// Writes the counters: call it last, right before the commit.
@@ -304,14 +311,8 @@ async fn write_assignees(
         }
     }
     let rows = mirror(t);
-    for r in rows.iter().filter(|r| r.4) {
-        delta.add(r.1, 1);
-    }
-    let levels: Vec<i16> = rows.iter().map(|r| r.0).collect();
-    let users: Vec<Uuid> = rows.iter().map(|r| r.1).collect();
-    let decisions: Vec<&str> = rows.iter().map(|r| r.2).collect();
-    let decided: Vec<Option<DateTime<Utc>>> = rows.iter().map(|r| r.3).collect();
-    let awaiting: Vec<bool> = rows.iter().map(|r| r.4).collect();
+    delta.count_waiting(&rows, 1);
+    let (levels, users, decisions, decided, awaiting) = columns(rows.iter());
     sqlx::query(
         "INSERT INTO ticket_assignees (ticket_id, created_at, level, user_id, decision, decided_at, awaiting)
          SELECT $1, $7, * FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::timestamptz[], $6::bool[])",
