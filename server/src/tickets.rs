@@ -8,8 +8,8 @@ use tollgate_app::dto::*;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use tollgate_core::{
-    allowed_actions, can_view, Actor, ApplyAssetEdits, ApplyAssetRequest, FieldErrors, NewTicket,
-    RuleError, Ticket, TicketRequest, TicketState, TicketType, Transition, UserRef,
+    allowed_actions, can_view, Actor, ApplyAssetEdits, FieldErrors, NewTicket, RuleError, Ticket,
+    TicketRequest, TicketState, TicketType, Transition, UserRef,
 };
 use uuid::Uuid;
 
@@ -52,43 +52,51 @@ pub async fn live_notify(db: &mut PgConnection, t: &Ticket, kind: &str) -> Resul
     .await
 }
 
-/// Checks that an apply_asset request only names things of its org.
-async fn check_references(
+/// The first thing a request names that its org does not have, as a field error.
+fn bad_reference(c: &dir::RequestContext) -> Result<(), AppError> {
+    if let Some(b) = c.foreign_nodes.first() {
+        return Err(AppError::invalid(
+            "nodes",
+            format!("{b} is not a node of this org"),
+        ));
+    }
+    if let Some(b) = c.foreign_assets.first() {
+        return Err(AppError::invalid(
+            "assets",
+            format!("{b} is not an asset of this org"),
+        ));
+    }
+    if let Some(b) = c.unknown_accounts.first() {
+        return Err(AppError::invalid(
+            "accounts",
+            format!("no asset of this org has an account named {b:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads what checking an apply_asset request of `org` needs (one statement).
+async fn request_context(
     db: &mut PgConnection,
     org: Uuid,
     nodes: Option<&[Uuid]>,
     assets: Option<&[Uuid]>,
     accounts: Option<&[String]>,
-) -> Result<(), AppError> {
-    if let Some(nodes) = nodes {
-        let bad = dir::foreign_nodes(&mut *db, org, nodes).await?;
-        if let Some(b) = bad.first() {
-            return Err(AppError::invalid(
-                "nodes",
-                format!("{b} is not a node of this org"),
-            ));
-        }
-    }
-    if let Some(assets) = assets {
-        let bad = dir::foreign_assets(&mut *db, org, assets).await?;
-        if let Some(b) = bad.first() {
-            return Err(AppError::invalid(
-                "assets",
-                format!("{b} is not an asset of this org"),
-            ));
-        }
-    }
-    if let Some(accounts) = accounts {
-        let names: Vec<String> = accounts.iter().map(|a| a.trim().to_string()).collect();
-        let bad = dir::unknown_accounts(&mut *db, org, &names).await?;
-        if let Some(b) = bad.first() {
-            return Err(AppError::invalid(
-                "accounts",
-                format!("no asset of this org has an account named {b:?}"),
-            ));
-        }
-    }
-    Ok(())
+) -> Result<dir::RequestContext, AppError> {
+    let names: Vec<String> = accounts
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a.trim().to_string())
+        .collect();
+    dir::request_context(
+        db,
+        org,
+        TicketType::ApplyAsset.as_str(),
+        nodes.unwrap_or_default(),
+        assets.unwrap_or_default(),
+        &names,
+    )
+    .await
 }
 
 /// The ticket as `viewer` may see it.
@@ -106,18 +114,8 @@ pub async fn dto(
             .flat_map(|s| s.assignees.iter().map(|a| a.user_id)),
     );
     ids.extend(t.cc.iter().map(|c| c.id));
-    let people = dir::people(&mut *db, &ids).await?;
-    let person = |r: &UserRef| {
-        people.get(&r.id).cloned().unwrap_or(Person {
-            id: r.id,
-            username: r.username.clone(),
-            display_name: r.username.clone(),
-        })
-    };
-    let (nodes, assets) = match &t.request {
-        TicketRequest::ApplyAsset(r) => {
-            dir::labels(&mut *db, t.org_id, &r.nodes, &r.assets).await?
-        }
+    let (node_ids, asset_ids): (&[Uuid], Vec<Uuid>) = match &t.request {
+        TicketRequest::ApplyAsset(r) => (&r.nodes, r.assets.clone()),
         // A gateway's connection or command: the asset by name.
         TicketRequest::LoginAssetConfirm(tollgate_core::LoginAssetConfirmRequest {
             asset_id,
@@ -125,12 +123,21 @@ pub async fn dto(
         })
         | TicketRequest::CommandConfirm(tollgate_core::CommandConfirmRequest {
             asset_id, ..
-        }) => dir::labels(&mut *db, t.org_id, &[], &[*asset_id]).await?,
-        TicketRequest::LoginConfirm(_) => (vec![], vec![]),
+        }) => (&[], vec![*asset_id]),
+        TicketRequest::LoginConfirm(_) => (&[], vec![]),
     };
-    let org_name = match t.org_id {
-        Some(o) => dir::org_name(&mut *db, o).await?,
-        None => None,
+    let dir::Names {
+        people,
+        org_name,
+        nodes,
+        assets,
+    } = dir::names(&mut *db, &ids, t.org_id, node_ids, &asset_ids).await?;
+    let person = |r: &UserRef| {
+        people.get(&r.id).cloned().unwrap_or(Person {
+            id: r.id,
+            username: r.username.clone(),
+            display_name: r.username.clone(),
+        })
     };
     Ok(TicketDto {
         id: t.id,
@@ -185,8 +192,22 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
             "only apply_asset tickets are opened here; the others are opened by sign-ins and gateways",
         ));
     }
+    // Parsed first (pure); its errors are reported after the org's, as before.
+    let request = body.request.clone().parse();
+    let (nodes, assets) = match &request {
+        Ok(r) => (&r.nodes[..], &r.assets[..]),
+        Err(_) => (&[][..], &[][..]),
+    };
     let mut db = pool.acquire().await?;
-    if dir::org_name(&mut *db, body.org_id).await?.is_none() {
+    let context = request_context(
+        &mut db,
+        body.org_id,
+        Some(nodes),
+        Some(assets),
+        Some(&body.request.accounts),
+    )
+    .await?;
+    if context.org_name.is_none() {
         return Err(AppError::invalid("org_id", "there is no such org"));
     }
     if !viewer.is_super_admin() && !viewer.orgs.iter().any(|m| m.org_id == body.org_id) {
@@ -194,22 +215,14 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
             "You can only apply for access in an org you belong to.",
         ));
     }
-    let request: ApplyAssetRequest = body.request.clone().parse().map_err(field_errors)?;
-    check_references(
-        &mut db,
-        body.org_id,
-        Some(&request.nodes),
-        Some(&request.assets),
-        Some(&body.request.accounts),
-    )
-    .await?;
+    let request = request.map_err(field_errors)?;
+    bad_reference(&context)?;
     let comment = body.comment.trim().to_string();
     if comment.chars().count() > tollgate_core::transition::MAX_COMMENT_CHARS {
         return Err(AppError::invalid("comment", "the comment is too long"));
     }
-    let flow = dir::effective_flow(&mut *db, Some(body.org_id), "apply_asset")
-        .await?
-        .unwrap_or_else(tollgate_core::Flow::default_apply_asset);
+    let flow =
+        dir::parse_flow(context.flow)?.unwrap_or_else(tollgate_core::Flow::default_apply_asset);
     let mut named: Vec<Uuid> = flow
         .levels
         .iter()
@@ -235,7 +248,7 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     )
     .map_err(AppError::from)?;
     // The time to live per type is a setting (issue 8).
-    let expires_at = now + crate::admin::settings::ttl(&mut *db, ticket.ticket_type).await?;
+    let expires_at = now + crate::admin::settings::ttl_of(context.ttl_minutes, ticket.ticket_type);
     // The day's counter row is where every opening meets: the number is taken in a statement
     // of its own (committed at once) rather than holding the row until the ticket's
     // transaction ends, so openings do not queue behind each other. A failure after this
@@ -275,7 +288,7 @@ async fn change(
     }
     if let (Some(e), Some(org)) = (edits, ticket.org_id) {
         if ticket.state == TicketState::Pending && ticket.is_current_assignee(viewer.id) {
-            check_references(
+            let context = request_context(
                 &mut tx,
                 org,
                 e.nodes.as_deref(),
@@ -283,6 +296,7 @@ async fn change(
                 e.accounts.as_deref(),
             )
             .await?;
+            bad_reference(&context)?;
         }
     }
     let Transition {

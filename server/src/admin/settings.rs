@@ -16,6 +16,11 @@ pub async fn get(db: impl PgExecutor<'_>) -> Result<SettingsDto, AppError> {
     )
     .fetch_all(db)
     .await?;
+    Ok(from_rows(rows))
+}
+
+/// Settings from their stored (key, value) rows; a key missing or unreadable has its default.
+fn from_rows(rows: Vec<(String, serde_json::Value)>) -> SettingsDto {
     let mut out = SettingsDto::default();
     for (k, v) in rows {
         match k.as_str() {
@@ -46,19 +51,29 @@ pub async fn get(db: impl PgExecutor<'_>) -> Result<SettingsDto, AppError> {
             _ => {}
         }
     }
-    Ok(out)
+    out
 }
 
 /// How long a pending ticket of this type lives.
 pub async fn ttl(db: impl PgExecutor<'_>, t: TicketType) -> Result<Duration, AppError> {
-    let s = get(db).await?;
+    Ok(ttl_in(&get(db).await?, t))
+}
+
+/// How long a pending ticket of this type lives, from the stored `ttl_minutes` value (read
+/// together with other things by the caller).
+pub fn ttl_of(stored: Option<serde_json::Value>, t: TicketType) -> Duration {
+    let rows = stored.map(|v| ("ttl_minutes".to_string(), v));
+    ttl_in(&from_rows(rows.into_iter().collect()), t)
+}
+
+fn ttl_in(s: &SettingsDto, t: TicketType) -> Duration {
     let m = &s.ttl_minutes;
-    Ok(Duration::minutes(match t {
+    Duration::minutes(match t {
         TicketType::ApplyAsset => m.apply_asset,
         TicketType::LoginConfirm => m.login_confirm,
         TicketType::LoginAssetConfirm => m.login_asset_confirm,
         TicketType::CommandConfirm => m.command_confirm,
-    }))
+    })
 }
 
 const MAX_TTL: i64 = 366 * 24 * 60;

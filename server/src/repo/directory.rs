@@ -120,7 +120,7 @@ pub async fn upsert_flow(
 use std::collections::HashMap;
 
 use tollgate_app::dto::{AccountDto, AssetDto, Named, NodeDto, OrgDto, Person};
-use tollgate_core::{DirUser, Directory, Flow, OrgRole, SystemRole};
+use tollgate_core::{DirUser, Directory, Flow, SystemRole};
 
 /// The flow that applies to (org, type): the org's own, else the global one.
 pub async fn effective_flow(
@@ -128,14 +128,25 @@ pub async fn effective_flow(
     org_id: Option<Uuid>,
     ticket_type: &str,
 ) -> Result<Option<Flow>, AppError> {
-    let def: Option<serde_json::Value> = sqlx::query_scalar(
-        "SELECT definition FROM flows WHERE ticket_type = $2 AND (org_id = $1 OR org_id IS NULL)
-         ORDER BY org_id NULLS LAST LIMIT 1",
+    let def: Option<serde_json::Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(flow_sql("$2")))
+        .bind(org_id)
+        .bind(ticket_type)
+        .fetch_optional(db)
+        .await?;
+    parse_flow(def)
+}
+
+/// SQL: the flow that applies to (org `$1`, the type in parameter `ty`): the org's own, else
+/// the global one.
+fn flow_sql(ty: &str) -> String {
+    format!(
+        "SELECT definition FROM flows WHERE ticket_type = {ty} AND (org_id = $1 OR org_id IS NULL)
+         ORDER BY org_id NULLS LAST LIMIT 1"
     )
-    .bind(org_id)
-    .bind(ticket_type)
-    .fetch_optional(db)
-    .await?;
+}
+
+/// A stored flow definition, read back.
+pub fn parse_flow(def: Option<serde_json::Value>) -> Result<Option<Flow>, AppError> {
     def.map(|d| {
         serde_json::from_value(d).map_err(|e| {
             tracing::error!(error = %e, "a stored flow does not parse");
@@ -146,41 +157,32 @@ pub async fn effective_flow(
 }
 
 /// The part of the directory that assignee resolution for `org` can touch: the named users,
-/// every super admin, the org's admins, and the applicant.
+/// every super admin, the org's admins, and the applicant — with their org roles, in one query.
 pub async fn directory_for(
     db: &mut sqlx::PgConnection,
     org: Option<Uuid>,
     named: &[Uuid],
 ) -> Result<Directory, AppError> {
-    let rows: Vec<(Uuid, String, bool, String)> = sqlx::query_as(
-        "SELECT id, username, active, system_role FROM users WHERE id = ANY($1)
-         UNION
-         SELECT id, username, active, system_role FROM users WHERE system_role = 'super_admin'
-         UNION
-         SELECT u.id, u.username, u.active, u.system_role
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.org_id = $2 AND m.role = 'org_admin'",
+    type Row = (Uuid, String, bool, String, Vec<Uuid>, Vec<String>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT d.id, d.username, d.active, d.system_role,
+                ARRAY(SELECT m.org_id FROM memberships m WHERE m.user_id = d.id ORDER BY m.org_id),
+                ARRAY(SELECT m.role FROM memberships m WHERE m.user_id = d.id ORDER BY m.org_id)
+         FROM (SELECT id, username, active, system_role FROM users WHERE id = ANY($1)
+               UNION
+               SELECT id, username, active, system_role FROM users WHERE system_role = 'super_admin'
+               UNION
+               SELECT u.id, u.username, u.active, u.system_role
+               FROM memberships m JOIN users u ON u.id = m.user_id
+               WHERE m.org_id = $2 AND m.role = 'org_admin') d",
     )
     .bind(named)
     .bind(org)
     .fetch_all(&mut *db)
     .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-    let roles: Vec<(Uuid, Uuid, String)> =
-        sqlx::query_as("SELECT user_id, org_id, role FROM memberships WHERE user_id = ANY($1)")
-            .bind(&ids)
-            .fetch_all(&mut *db)
-            .await?;
-    let mut by_user: HashMap<Uuid, Vec<(Uuid, OrgRole)>> = HashMap::new();
-    for (u, o, r) in roles {
-        by_user
-            .entry(u)
-            .or_default()
-            .push((o, crate::repo::users::parse_org_role(&r)));
-    }
     Ok(Directory::new(
         rows.into_iter()
-            .map(|(id, username, active, role)| DirUser {
+            .map(|(id, username, active, role, orgs, roles)| DirUser {
                 id,
                 username,
                 active,
@@ -189,7 +191,10 @@ pub async fn directory_for(
                 } else {
                     SystemRole::User
                 },
-                org_roles: by_user.remove(&id).unwrap_or_default(),
+                org_roles: orgs
+                    .into_iter()
+                    .zip(roles.iter().map(|r| crate::repo::users::parse_org_role(r)))
+                    .collect(),
             })
             .collect(),
     ))
@@ -362,19 +367,27 @@ pub async fn accounts_of(
         .collect())
 }
 
+/// SQL: of the uuids in parameter `ids`, those that are not rows of `table` in org `$1`.
+fn not_in_org(table: &str, ids: &str) -> String {
+    format!(
+        "SELECT x FROM unnest({ids}::uuid[]) x
+         WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE id = x AND org_id = $1)"
+    )
+}
+
 /// Of `ids`, those that are not nodes of `org`.
 pub async fn foreign_nodes(
     db: impl PgExecutor<'_>,
     org: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT x FROM unnest($2::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE id = x AND org_id = $1)",
+    Ok(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(not_in_org("nodes", "$2")))
+            .bind(org)
+            .bind(ids)
+            .fetch_all(db)
+            .await?,
     )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(db)
-    .await?)
 }
 
 /// Of `ids`, those that are not assets of `org`.
@@ -383,29 +396,146 @@ pub async fn foreign_assets(
     org: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT x FROM unnest($2::uuid[]) x WHERE NOT EXISTS (SELECT 1 FROM assets WHERE id = x AND org_id = $1)",
+    Ok(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(not_in_org("assets", "$2")))
+            .bind(org)
+            .bind(ids)
+            .fetch_all(db)
+            .await?,
     )
-    .bind(org)
-    .bind(ids)
-    .fetch_all(db)
-    .await?)
 }
 
-/// Of the account names, those no asset of `org` has (`@ALL` always exists).
-pub async fn unknown_accounts(
-    db: impl PgExecutor<'_>,
+/// What opening or editing a request in an org needs to know, read in one statement.
+#[derive(sqlx::FromRow)]
+pub struct RequestContext {
+    /// None: there is no such org.
+    pub org_name: Option<String>,
+    /// The named nodes, assets and account names the org does not have (`@ALL` always exists).
+    pub foreign_nodes: Vec<Uuid>,
+    pub foreign_assets: Vec<Uuid>,
+    pub unknown_accounts: Vec<String>,
+    /// The stored flow that applies to (org, type): the org's own, else the global one.
+    pub flow: Option<serde_json::Value>,
+    /// The stored `ttl_minutes` setting.
+    pub ttl_minutes: Option<serde_json::Value>,
+}
+
+pub async fn request_context(
+    db: &mut sqlx::PgConnection,
     org: Uuid,
-    names: &[String],
-) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT x FROM unnest($2::text[]) x WHERE x <> '@ALL' AND NOT EXISTS (
-            SELECT 1 FROM accounts ac WHERE ac.org_id = $1 AND lower(ac.name) = lower(x))",
+    ticket_type: &str,
+    nodes: &[Uuid],
+    assets: &[Uuid],
+    accounts: &[String],
+) -> Result<RequestContext, AppError> {
+    let sql = format!(
+        "SELECT (SELECT name FROM orgs WHERE id = $1) AS org_name,
+                ARRAY({}) AS foreign_nodes,
+                ARRAY({}) AS foreign_assets,
+                ARRAY(SELECT x FROM unnest($4::text[]) x WHERE x <> '@ALL' AND NOT EXISTS (
+                    SELECT 1 FROM accounts ac WHERE ac.org_id = $1 AND lower(ac.name) = lower(x)))
+                  AS unknown_accounts,
+                ({}) AS flow,
+                (SELECT value FROM settings WHERE key = 'ttl_minutes') AS ttl_minutes",
+        not_in_org("nodes", "$2"),
+        not_in_org("assets", "$3"),
+        flow_sql("$5"),
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(org)
+        .bind(nodes)
+        .bind(assets)
+        .bind(accounts)
+        .bind(ticket_type)
+        .fetch_one(db)
+        .await?)
+}
+
+/// What a ticket's answer shows by name: its people, its org, its nodes (as paths) and assets.
+pub struct Names {
+    pub people: HashMap<Uuid, Person>,
+    pub org_name: Option<String>,
+    pub nodes: Vec<Named>,
+    pub assets: Vec<Named>,
+}
+
+/// Names of people, of the org, node paths and asset names, in one statement. Nodes and
+/// assets are looked up only with an org; a deleted one is named as such.
+pub async fn names(
+    db: &mut sqlx::PgConnection,
+    people: &[Uuid],
+    org: Option<Uuid>,
+    node_ids: &[Uuid],
+    asset_ids: &[Uuid],
+) -> Result<Names, AppError> {
+    let (node_ids, asset_ids) = match org {
+        Some(_) => (node_ids, asset_ids),
+        None => (&[][..], &[][..]),
+    };
+    // Each named node's path, walking up from it (not the whole tree with its counts).
+    let rows: Vec<(String, Uuid, String, Option<String>)> = sqlx::query_as(
+        "WITH RECURSIVE up AS (
+            SELECT id AS start, parent_id, name AS path FROM nodes
+            WHERE id = ANY($3) AND org_id = $2
+            UNION ALL
+            SELECT up.start, n.parent_id, n.name || '/' || up.path
+            FROM nodes n JOIN up ON n.id = up.parent_id
+         )
+         SELECT 'person', id, username, display_name FROM users WHERE id = ANY($1)
+         UNION ALL SELECT 'org', id, name, NULL FROM orgs WHERE id = $2
+         UNION ALL SELECT 'node', start, '/' || path, NULL FROM up WHERE parent_id IS NULL
+         UNION ALL SELECT 'asset', id, name, NULL FROM assets WHERE id = ANY($4)",
     )
+    .bind(people)
     .bind(org)
-    .bind(names)
-    .fetch_all(db)
-    .await?)
+    .bind(node_ids)
+    .bind(asset_ids)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut out = Names {
+        people: HashMap::new(),
+        org_name: None,
+        nodes: vec![],
+        assets: vec![],
+    };
+    let mut found: HashMap<(&str, Uuid), String> = HashMap::new();
+    for (kind, id, name, display_name) in &rows {
+        match kind.as_str() {
+            "person" => {
+                out.people.insert(
+                    *id,
+                    Person {
+                        id: *id,
+                        username: name.clone(),
+                        display_name: display_name.clone().unwrap_or_default(),
+                    },
+                );
+            }
+            "org" => out.org_name = Some(name.clone()),
+            "node" => {
+                found.insert(("node", *id), name.clone());
+            }
+            _ => {
+                found.insert(("asset", *id), name.clone());
+            }
+        }
+    }
+    let label = |kind: &'static str, missing: &str, id: &Uuid| Named {
+        id: *id,
+        name: found
+            .get(&(kind, *id))
+            .cloned()
+            .unwrap_or_else(|| missing.to_string()),
+    };
+    out.nodes = node_ids
+        .iter()
+        .map(|id| label("node", "(deleted node)", id))
+        .collect();
+    out.assets = asset_ids
+        .iter()
+        .map(|id| label("asset", "(deleted asset)", id))
+        .collect();
+    Ok(out)
 }
 
 /// Node paths and asset names for display.
@@ -415,54 +545,6 @@ pub async fn labels(
     node_ids: &[Uuid],
     asset_ids: &[Uuid],
 ) -> Result<(Vec<Named>, Vec<Named>), AppError> {
-    let Some(org) = org else {
-        return Ok((vec![], vec![]));
-    };
-    // Each named node's path, walking up from it (not the whole tree with its counts).
-    let paths: Vec<(Uuid, String)> = if node_ids.is_empty() {
-        vec![]
-    } else {
-        sqlx::query_as(
-            "WITH RECURSIVE up AS (
-                SELECT id AS start, parent_id, name AS path FROM nodes
-                WHERE id = ANY($1) AND org_id = $2
-                UNION ALL
-                SELECT up.start, n.parent_id, n.name || '/' || up.path
-                FROM nodes n JOIN up ON n.id = up.parent_id
-             )
-             SELECT start, '/' || path FROM up WHERE parent_id IS NULL",
-        )
-        .bind(node_ids)
-        .bind(org)
-        .fetch_all(&mut *db)
-        .await?
-    };
-    let nodes = node_ids
-        .iter()
-        .map(|id| Named {
-            id: *id,
-            name: paths
-                .iter()
-                .find(|(n, _)| n == id)
-                .map(|(_, p)| p.clone())
-                .unwrap_or_else(|| "(deleted node)".into()),
-        })
-        .collect();
-    let rows: Vec<(Uuid, String)> =
-        sqlx::query_as("SELECT id, name FROM assets WHERE id = ANY($1)")
-            .bind(asset_ids)
-            .fetch_all(&mut *db)
-            .await?;
-    let assets = asset_ids
-        .iter()
-        .map(|id| Named {
-            id: *id,
-            name: rows
-                .iter()
-                .find(|r| r.0 == *id)
-                .map(|r| r.1.clone())
-                .unwrap_or_else(|| "(deleted asset)".into()),
-        })
-        .collect();
-    Ok((nodes, assets))
+    let n = names(db, &[], org, node_ids, asset_ids).await?;
+    Ok((n.nodes, n.assets))
 }

@@ -140,12 +140,14 @@ pub async fn insert(
     .bind(expires_at)
     .execute(&mut *db)
     .await?;
-    for cc in &t.cc {
+    if !t.cc.is_empty() {
+        let cc: Vec<Uuid> = t.cc.iter().map(|c| c.id).collect();
         sqlx::query(
-            "INSERT INTO ticket_cc (ticket_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "INSERT INTO ticket_cc (ticket_id, user_id) SELECT $1, unnest($2::uuid[])
+             ON CONFLICT DO NOTHING",
         )
         .bind(t.id)
-        .bind(cc.id)
+        .bind(&cc)
         .execute(&mut *db)
         .await?;
     }
