@@ -447,15 +447,29 @@ pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
         }
         Search::Substring => "(t.serial = $6 OR lower(t.title) LIKE $7)".to_string(),
     };
+    let filters = format!(
+        "{scope_sql}
+         AND ($3::text IS NULL OR t.state = $3)
+         AND ($4::text IS NULL OR t.ticket_type = $4)
+         AND ($5::uuid IS NULL OR t.org_id = $5)
+         AND {search_sql}"
+    );
+    // A search finds its matches first (through the title indexes), then orders them. Left to
+    // itself the planner may instead walk every ticket newest first and test each title: a
+    // word's last-as-prefix match has no statistics, is estimated at 2 % of the tickets, and a
+    // freshly seeded million tickets then took 5 s per search instead of 3 ms. The total needs
+    // every match anyway, so finding them first costs nothing.
+    let matches = match search {
+        Search::None => format!("SELECT t.id, t.created_at FROM tickets t WHERE {filters}"),
+        Search::Words | Search::Substring => format!(
+            "WITH matches AS MATERIALIZED (SELECT t.id, t.created_at FROM tickets t WHERE {filters})
+             SELECT t.id, t.created_at FROM matches t"
+        ),
+    };
     format!(
         "WITH hits AS (
            SELECT t.id, t.created_at, count(*) OVER () AS total
-           FROM tickets t
-           WHERE {scope_sql}
-             AND ($3::text IS NULL OR t.state = $3)
-             AND ($4::text IS NULL OR t.ticket_type = $4)
-             AND ($5::uuid IS NULL OR t.org_id = $5)
-             AND {search_sql}
+           FROM ({matches}) t
            ORDER BY t.created_at DESC, t.id
            LIMIT $8 OFFSET $9)
          SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
