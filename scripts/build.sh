@@ -34,15 +34,20 @@ for f in "$split"/__wasm_split*.js "$split"/split_*.wasm "$split"/chunk_*.wasm; 
   [ -e "$f" ] && cp "$f" "$site/"
 done
 if [ "$release" = yes ]; then
-  for f in "$site"/*.wasm; do
-    end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types "$f" -o "$f"
-  done
+  # One wasm-opt per core, biggest files first (the main module alone takes about a minute).
+  ls -S "$site"/*.wasm | xargs -P "$(nproc)" -I{} end2end/node_modules/.bin/wasm-opt -Oz \
+    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types {} -o {}
 fi
 cat style/*.css > "$site/tollgate.css"
-# A gzip copy next to each file: the server sends it to browsers that accept gzip.
+# A gzip copy next to each file: the server sends it to browsers that accept gzip. Release
+# builds compress with zopfli (the same gzip format, about 5 % smaller, slower to make).
 rm -f "$site"/*.gz
-gzip -9 -k -f "$site"/*.wasm "$site"/*.js "$site"/*.css
+if [ "$release" = yes ]; then
+  ls -S "$site"/*.wasm "$site"/*.js "$site"/*.css | xargs -P "$(nproc)" -n 4 zopfli
+else
+  gzip -9 -k -f "$site"/*.wasm "$site"/*.js "$site"/*.css
+fi
 
 if [ "$release" = yes ]; then
   cargo build -p tollgate-server --release

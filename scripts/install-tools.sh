@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Tollgate needs on this machine, skipping what is already there (idempotent).
-#   scripts/install-tools.sh          build + run: postgres, the wasm target, wasm-bindgen, binaryen
+#   scripts/install-tools.sh          build + run: postgres, the wasm target, wasm-bindgen, binaryen, zopfli
 #   scripts/install-tools.sh --test   also chromium and the browser-test runner
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ SUDO=""
 apt_pkgs=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_pkgs+=(postgresql)
 command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
+# zopfli: the gzip copies of release builds (scripts/build.sh).
+command -v zopfli >/dev/null 2>&1 || apt_pkgs+=(zopfli)
 if [ "$for_tests" = yes ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
 fi
