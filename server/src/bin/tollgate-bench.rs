@@ -175,6 +175,13 @@ async fn main() -> Result<()> {
             .execute(&pool)
             .await
             .context("seeding")?;
+        // As a database that has been running would be: vacuumed (visibility map set for
+        // index-only scans) and analyzed, and autovacuum not busy with the new rows while the
+        // figures are measured.
+        sqlx::raw_sql("VACUUM (ANALYZE)")
+            .execute(&pool)
+            .await
+            .context("vacuum after seeding")?;
         let secs = started.elapsed().as_secs_f64();
         eprintln!("seeded in {secs:.0} s");
         secs
@@ -212,6 +219,13 @@ async fn main() -> Result<()> {
     }
 
     // --- figure 2: lists at scale ---------------------------------------------------------
+    // BENCH_SAMPLES (default 1000) samples per list, after 20 to warm up; fewer for quick
+    // profiling rounds of figure 1.
+    let samples_wanted: usize = std::env::var("BENCH_SAMPLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000)
+        .max(1);
     let approver = client(&base, "user5").await?; // level 2 of every org: ~50,000 waiting
     let applicant = client(&base, "user11").await?;
     let admin = client(&base, "user1").await?;
@@ -234,7 +248,7 @@ async fn main() -> Result<()> {
         ),
     ] {
         let mut samples = Vec::new();
-        for i in 0..1020 {
+        for i in 0..samples_wanted + 20 {
             let t = Instant::now();
             let r = c.get(format!("{base}{path}")).send().await?;
             let ok = r.status().is_success();
@@ -261,7 +275,7 @@ async fn main() -> Result<()> {
     // --- figure 4b: server-side rendering of a ticket page -------------------------------
     let ticket = uuid_of("t10"); // pending at level 2: user5 decides it
     let mut samples = Vec::new();
-    for i in 0..220 {
+    for i in 0..samples_wanted.min(200) + 20 {
         let t = Instant::now();
         let r = approver
             .get(format!("{base}/tickets/{ticket}"))
