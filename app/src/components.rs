@@ -31,7 +31,17 @@ pub fn type_label(t: TicketType) -> &'static str {
 
 /// `2026-11-27 14:05 UTC`.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
+    // Written out rather than with chrono's `format`, whose pattern parser would otherwise be
+    // part of every first load.
+    use chrono::{Datelike, Timelike};
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 /// "3 min ago", "in 2 days" — relative to now, for lists.
@@ -112,4 +122,18 @@ pub fn enc(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn times_read_as_utc_minutes_with_leading_zeros() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 59).unwrap();
+        assert_eq!(fmt_time(t), "2026-01-02 03:04 UTC");
+        let t = Utc.with_ymd_and_hms(987, 12, 31, 23, 59, 0).unwrap();
+        assert_eq!(fmt_time(t), "0987-12-31 23:59 UTC");
+    }
 }
