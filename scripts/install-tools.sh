@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Tollgate needs on this machine, skipping what is already there (idempotent).
-#   scripts/install-tools.sh          build + run: postgres, the wasm target, wasm-bindgen, binaryen, zopfli
+#   scripts/install-tools.sh          build + run: postgres, the wasm target, wasm-bindgen, binaryen
+#                                     and terser (npm), zopfli
 #   scripts/install-tools.sh --test   also chromium and the browser-test runner
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +56,8 @@ if [ "$for_tests" = yes ]; then
   fi
 fi
 
-# Node packages: the Playwright test runner (driving Debian's chromium, no browser download)
-# and binaryen's wasm-opt (Debian's binaryen 108 breaks hydration of release builds).
+# Node packages: the Playwright test runner (driving Debian's chromium, no browser download),
+# binaryen's wasm-opt (Debian's binaryen 108 breaks hydration of release builds) and terser.
 if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
   echo "install-tools: npm ci in end2end/"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
