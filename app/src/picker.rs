@@ -239,20 +239,24 @@ pub fn AccessPicker(
                         <span>"@ALL"</span>
                         <span class="muted small">"(every account)"</span>
                     </label>
-                    {move || account_names().into_iter().map(|name| {
-                        let n = name.clone();
-                        let n2 = name.clone();
-                        view! {
-                            <label>
-                                <input
-                                    type="checkbox"
-                                    prop:checked=move || sel.accounts.with(|s| s.contains(&n))
-                                    on:change=move |ev| toggle(sel.accounts, n2.clone(), event_target_checked(&ev))
-                                />
-                                <span class="mono">{name}</span>
-                            </label>
-                        }
-                    }).collect_view()}
+                    // Inside a Transition: the accounts are a resource (read on the server and
+                    // again while hydrating), and the list stays shown while new ones load.
+                    <Transition fallback=|| ()>
+                        {move || account_names().into_iter().map(|name| {
+                            let n = name.clone();
+                            let n2 = name.clone();
+                            view! {
+                                <label>
+                                    <input
+                                        type="checkbox"
+                                        prop:checked=move || sel.accounts.with(|s| s.contains(&n))
+                                        on:change=move |ev| toggle(sel.accounts, n2.clone(), event_target_checked(&ev))
+                                    />
+                                    <span class="mono">{name}</span>
+                                </label>
+                            }
+                        }).collect_view()}
+                    </Transition>
                 </div>
                 <Show when=move || sel.assets.with(|a| a.is_empty())>
                     <span class="hint">"Choose assets to see their accounts."</span>
