@@ -114,8 +114,8 @@ pub async fn dto(
             .flat_map(|s| s.assignees.iter().map(|a| a.user_id)),
     );
     ids.extend(t.cc.iter().map(|c| c.id));
-    let (node_ids, asset_ids): (&[Uuid], Vec<Uuid>) = match &t.request {
-        TicketRequest::ApplyAsset(r) => (&r.nodes, r.assets.clone()),
+    let (node_ids, asset_ids): (&[Uuid], &[Uuid]) = match &t.request {
+        TicketRequest::ApplyAsset(r) => (&r.nodes, &r.assets),
         // A gateway's connection or command: the asset by name.
         TicketRequest::LoginAssetConfirm(tollgate_core::LoginAssetConfirmRequest {
             asset_id,
@@ -123,15 +123,15 @@ pub async fn dto(
         })
         | TicketRequest::CommandConfirm(tollgate_core::CommandConfirmRequest {
             asset_id, ..
-        }) => (&[], vec![*asset_id]),
-        TicketRequest::LoginConfirm(_) => (&[], vec![]),
+        }) => (&[], std::slice::from_ref(asset_id)),
+        TicketRequest::LoginConfirm(_) => (&[], &[]),
     };
     let dir::Names {
         people,
         org_name,
         nodes,
         assets,
-    } = dir::names(&mut *db, &ids, t.org_id, node_ids, &asset_ids).await?;
+    } = dir::names(&mut *db, &ids, t.org_id, node_ids, asset_ids).await?;
     let person = |r: &UserRef| {
         people.get(&r.id).cloned().unwrap_or(Person {
             id: r.id,

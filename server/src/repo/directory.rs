@@ -381,13 +381,7 @@ pub async fn foreign_nodes(
     org: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, AppError> {
-    Ok(
-        sqlx::query_scalar(sqlx::AssertSqlSafe(not_in_org("nodes", "$2")))
-            .bind(org)
-            .bind(ids)
-            .fetch_all(db)
-            .await?,
-    )
+    not_of_org(db, "nodes", org, ids).await
 }
 
 /// Of `ids`, those that are not assets of `org`.
@@ -396,8 +390,17 @@ pub async fn foreign_assets(
     org: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, AppError> {
+    not_of_org(db, "assets", org, ids).await
+}
+
+async fn not_of_org(
+    db: impl PgExecutor<'_>,
+    table: &'static str,
+    org: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, AppError> {
     Ok(
-        sqlx::query_scalar(sqlx::AssertSqlSafe(not_in_org("assets", "$2")))
+        sqlx::query_scalar(sqlx::AssertSqlSafe(not_in_org(table, "$2")))
             .bind(org)
             .bind(ids)
             .fetch_all(db)
