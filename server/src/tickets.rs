@@ -199,8 +199,11 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
         Err(_) => (&[][..], &[][..]),
     };
     let mut db = pool.acquire().await?;
+    // The checks read in a transaction of their own for its generic plans (see BEGIN_GENERIC);
+    // the serial below must be committed apart from the ticket.
+    let mut reads = sqlx::Connection::begin_with(&mut *db, crate::BEGIN_GENERIC).await?;
     let context = request_context(
-        &mut db,
+        &mut reads,
         body.org_id,
         Some(nodes),
         Some(assets),
@@ -230,7 +233,8 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
         .collect();
     named.extend(flow.cc.iter().copied());
     named.push(viewer.id);
-    let directory = dir::directory_for(&mut db, Some(body.org_id), &named).await?;
+    let directory = dir::directory_for(&mut reads, Some(body.org_id), &named).await?;
+    reads.commit().await?;
     let now = Utc::now();
     let Transition { mut ticket, events } = tollgate_core::open(
         NewTicket {
@@ -256,7 +260,7 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     ticket.serial = repo::next_serial(&mut db, now.date_naive()).await?;
     drop(db);
 
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin_generic(pool).await?;
     let inbox = repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
     repo::insert_events(&mut tx, ticket.id, &events).await?;
     crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
@@ -277,7 +281,7 @@ async fn change(
     edits: Option<&ApplyAssetEdits>,
     change: impl FnOnce(&Ticket, &Actor) -> Result<Transition, RuleError>,
 ) -> Result<TicketDto, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin_generic(pool).await?;
     let row = repo::get_for_update(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Ticket"))?;
@@ -371,7 +375,7 @@ pub async fn add_comment(
     id: Uuid,
     body: NewComment,
 ) -> Result<CommentDto, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::begin_generic(pool).await?;
     let row = repo::get_for_update(&mut tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Ticket"))?;
@@ -410,7 +414,8 @@ pub async fn add_comment(
 }
 
 pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError> {
-    let mut db = pool.acquire().await?;
+    // One snapshot for the ticket, its history and the names, on generic plans (BEGIN_GENERIC).
+    let mut db = crate::begin_generic(pool).await?;
     let row = repo::get(&mut *db, id)
         .await?
         .ok_or_else(|| AppError::not_found("Ticket"))?;
@@ -439,6 +444,7 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
         }
     }
     let (mut labels, assets) = dir::labels(&mut db, ticket.org_id, &node_ids, &asset_ids).await?;
+    db.commit().await?;
     labels.extend(assets);
     Ok(TicketDetail {
         ticket: dto,

@@ -941,6 +941,28 @@ async fn the_app_pool_plans_without_parallel_workers() {
     assert_eq!(setting, "0");
 }
 
+/// The ticket writes run on generic plans (re-planning their larger statements on every run cost
+/// more than running them), and only inside their own transaction: a pooled connection goes
+/// back with the default, which the lists' optional filters need.
+#[tokio::test]
+async fn ticket_writes_use_generic_plans_only_in_their_transaction() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let pool = tollgate_server::connect(&url, 1).await.unwrap();
+    let mut tx = tollgate_server::begin_generic(&pool).await.unwrap();
+    let inside: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(inside, "force_generic_plan");
+    tx.commit().await.unwrap();
+    // The pool has one connection: this is the same one, after the commit.
+    let after: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(after, "auto");
+}
+
 /// Search matches words (the last one as a prefix, so a search typed letter by letter finds as
 /// it goes), an exact serial, or — for text in other scripts and punctuation — a substring.
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
