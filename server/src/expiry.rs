@@ -72,10 +72,7 @@ async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
             continue;
         };
         let inbox = repo::update(&mut tx, &ticket, &t.ticket).await?;
-        repo::insert_events(&mut tx, id, &t.events).await?;
-        crate::outbox::enqueue(&mut tx, &t.ticket, &t.events).await?;
-        crate::tickets::live_notify(&mut tx, &t.ticket, "expired").await?;
-        inbox.apply(&mut tx).await?;
+        crate::outbox::record(&mut tx, &t.ticket, &t.events, "expired", inbox).await?;
         tx.commit().await?;
         done += 1;
     }

@@ -271,9 +271,6 @@ async fn answer(
             };
             let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
             let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
-            repo::insert_events(&mut tx, ticket.id, &events).await?;
-            // The reviewers are told (in-app, email, webhooks) like for any ticket.
-            crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
             sqlx::query(
                 "INSERT INTO gateway_tickets (ticket_id, service_token_id) VALUES ($1, $2)",
             )
@@ -281,8 +278,8 @@ async fn answer(
             .bind(gw.token_id)
             .execute(&mut *tx)
             .await?;
-            crate::tickets::live_notify(&mut tx, &ticket, "opened").await?;
-            inbox.apply(&mut tx).await?;
+            // The reviewers are told (in-app, email, webhooks) like for any ticket.
+            crate::outbox::record(&mut tx, &ticket, &events, "opened", inbox).await?;
             tx.commit().await?;
             tracing::info!(serial = %ticket.serial, gateway = %gw.name, user = %s.username, "confirm ticket opened");
             GatewayDecision {
@@ -476,12 +473,9 @@ pub async fn withdraw(
         }
     })?;
     let inbox = repo::update(&mut tx, &t, &after).await?;
-    repo::insert_events(&mut tx, after.id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &after, &events).await?;
-    crate::tickets::live_notify(&mut tx, &after, "closed").await?;
     let out =
         crate::tickets::dto(&mut tx, &after, &applicant, &row.comment, row.expires_at).await?;
-    inbox.apply(&mut tx).await?;
+    crate::outbox::record(&mut tx, &after, &events, "closed", inbox).await?;
     tx.commit().await?;
     Ok(out)
 }

@@ -110,9 +110,6 @@ pub async fn hold(
     };
     let expires_at = now + tollgate_core::default_ttl(TicketType::LoginConfirm);
     let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
-    repo::insert_events(&mut tx, ticket.id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
-    crate::tickets::live_notify(&mut tx, &ticket, "opened").await?;
     let token = session::new_token();
     sqlx::query(
         "INSERT INTO pending_logins (id, token_hash, user_id, ticket_id, expires_at, rule_name, ip, user_agent)
@@ -128,7 +125,7 @@ pub async fn hold(
     .bind(h.client.user_agent.as_deref())
     .execute(&mut *tx)
     .await?;
-    inbox.apply(&mut tx).await?;
+    crate::outbox::record(&mut tx, &ticket, &events, "opened", inbox).await?;
     tx.commit().await?;
     tracing::info!(user = %h.username, serial = %ticket.serial, rule = %h.rule_name, "sign-in held for review");
     let pending = read(pool, &token)
@@ -365,10 +362,7 @@ pub async fn withdraw(pool: &PgPool, token: &str) -> Result<(), AppError> {
         return Ok(());
     };
     let inbox = repo::update(&mut tx, &t, &ticket).await?;
-    repo::insert_events(&mut tx, ticket.id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
-    crate::tickets::live_notify(&mut tx, &ticket, "closed").await?;
-    inbox.apply(&mut tx).await?;
+    crate::outbox::record(&mut tx, &ticket, &events, "closed", inbox).await?;
     tx.commit().await?;
     tracing::info!(serial = %ticket.serial, "held sign-in withdrawn");
     Ok(())

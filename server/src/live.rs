@@ -1,4 +1,4 @@
-//! Live updates across instances. Every change to a ticket calls [`notify`] inside its
+//! Live updates across instances. Every change to a ticket sends a [`payload`] inside its
 //! transaction (Postgres delivers a NOTIFY only when the transaction commits, so nobody hears
 //! of a change that did not happen). Each instance LISTENs and fans what it hears out to its
 //! long polls and server-sent-event streams through a broadcast channel.
@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
 use tokio::sync::broadcast;
 use tollgate_app::AppError;
 use uuid::Uuid;
@@ -39,18 +39,12 @@ impl LiveEvent {
     }
 }
 
-/// Sends `event` to every instance when the surrounding transaction commits.
-pub async fn notify(db: &mut PgConnection, mut event: LiveEvent) -> Result<(), AppError> {
+/// The NOTIFY payload for `event` (sent with the change, see [`crate::outbox::record`]).
+pub fn payload(mut event: LiveEvent) -> Result<String, AppError> {
     if event.users.len() > MAX_USERS {
         event.users.clear();
     }
-    let payload = serde_json::to_string(&event).map_err(|_| AppError::internal())?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(payload)
-        .execute(db)
-        .await?;
-    Ok(())
+    serde_json::to_string(&event).map_err(|_| AppError::internal())
 }
 
 /// This instance's end of the channel.

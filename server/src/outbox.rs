@@ -205,51 +205,101 @@ pub fn webhook_payload(delivery: Uuid, t: &Ticket, e: &TicketEvent) -> serde_jso
     })
 }
 
-/// Writes, in the caller's transaction, everything `events` must reach: the in-app
-/// notifications, and one outbox row per event and active webhook.
-pub async fn enqueue(
+/// Writes, in the caller's transaction, everything a change leaves besides the ticket row: in
+/// one statement its events in the history (in their order), the in-app messages, one outbox
+/// row per event and active webhook and the live notification (Postgres sends it on commit);
+/// then the assignees' inbox counters. Call it last, right before the commit: the counters are
+/// rows every ticket of an approver shares, taken in user order (no deadlock) and held only for
+/// the commit. Two statements where there were five: each round trip cost both sides CPU.
+pub async fn record(
     db: &mut PgConnection,
     after: &Ticket,
     events: &[TicketEvent],
+    live_kind: &str,
+    inbox: crate::repo::tickets::InboxDelta,
 ) -> Result<(), AppError> {
     let now = Utc::now();
     let notices = notices(after, events);
-    if notices.is_empty() && events.is_empty() {
-        return Ok(());
-    }
-    // One statement: the in-app messages, and one outbox row per event and active webhook
-    // (its delivery id, also in the payload, made by Postgres).
+    // The webhook payloads' delivery id, also in the payload, is made by Postgres.
     let payloads: Vec<serde_json::Value> = events
         .iter()
         .map(|e| webhook_payload(Uuid::nil(), after, e))
         .collect();
+    let mut diffs = Vec::with_capacity(events.len());
+    for e in events {
+        diffs.push(
+            e.diff
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|_| AppError::internal())?,
+        );
+    }
+    let (counted, by) = inbox.into_columns();
+    let live = crate::live::payload(crate::live::LiveEvent {
+        ticket_id: after.id,
+        kind: live_kind.to_string(),
+        state: after.state.as_str().to_string(),
+        users: after.watchers(),
+        at: now,
+    })?;
     sqlx::query(
-        "WITH messages AS (
+        "WITH history AS (
+            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
+            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
+            FROM unnest($4::text[], $5::uuid[], $6::smallint[], $7::text[], $8::jsonb[],
+                        $9::timestamptz[]) WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
+            ORDER BY e.n
+         ), messages AS (
             INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
                 level, mail_to, mail_visible_at)
             SELECT gen_random_uuid(), n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
                 (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
-            FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::smallint[])
+            FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::smallint[])
                  AS n(user_id, kind, title, body, level)
+         ), hooks AS (
+            INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
+            SELECT d.id, 'webhook', d.hook, $1, jsonb_set(d.payload, '{delivery_id}', to_jsonb(d.id)), $3, $3
+            FROM (SELECT gen_random_uuid() AS id, w.id AS hook, e.payload, e.n
+                  FROM webhooks w CROSS JOIN unnest($15::jsonb[]) WITH ORDINALITY AS e(payload, n)
+                  WHERE w.active OFFSET 0) d
+            ORDER BY d.hook, d.n
          )
-         INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
-         SELECT d.id, 'webhook', d.hook, $1, jsonb_set(d.payload, '{delivery_id}', to_jsonb(d.id)), $3, $3
-         FROM (SELECT gen_random_uuid() AS id, w.id AS hook, e.payload, e.n
-               FROM webhooks w CROSS JOIN unnest($9::jsonb[]) WITH ORDINALITY AS e(payload, n)
-               WHERE w.active OFFSET 0) d
-         ORDER BY d.hook, d.n",
+         SELECT pg_notify($16, $17)",
     )
     .bind(after.id)
     .bind(format!("/tickets/{}", after.id))
     .bind(now)
+    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.actor).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.level.map(i16::from)).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.comment.clone()).collect::<Vec<_>>())
+    .bind(diffs)
+    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
     .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
     .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
     .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
     .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
     .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
     .bind(payloads)
+    .bind(crate::live::CHANNEL)
+    .bind(live)
     .execute(&mut *db)
     .await?;
+    // The counters in a statement of their own, the last: in the one above they were held
+    // while the rest of it and its foreign-key checks ran (bench: 4.8 ms waits, fewer
+    // lifecycles).
+    if !counted.is_empty() {
+        sqlx::query(
+            "INSERT INTO inbox_counts (user_id, waiting)
+             SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(user_id, waiting) ORDER BY user_id
+             ON CONFLICT (user_id) DO UPDATE SET waiting = inbox_counts.waiting + EXCLUDED.waiting",
+        )
+        .bind(counted)
+        .bind(by)
+        .execute(&mut *db)
+        .await?;
+    }
     Ok(())
 }
 

@@ -37,21 +37,6 @@ fn refused(e: RuleError, t: &Ticket) -> AppError {
     }
 }
 
-/// Tells every instance (on commit) that `t` changed, and whom it concerns.
-pub async fn live_notify(db: &mut PgConnection, t: &Ticket, kind: &str) -> Result<(), AppError> {
-    crate::live::notify(
-        db,
-        crate::live::LiveEvent {
-            ticket_id: t.id,
-            kind: kind.to_string(),
-            state: t.state.as_str().to_string(),
-            users: t.watchers(),
-            at: Utc::now(),
-        },
-    )
-    .await
-}
-
 /// The first thing a request names that its org does not have, as a field error.
 fn bad_reference(c: &dir::RequestContext) -> Result<(), AppError> {
     if let Some(b) = c.foreign_nodes.first() {
@@ -262,12 +247,8 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
 
     let mut tx = crate::begin_generic(pool).await?;
     let inbox = repo::insert(&mut tx, &ticket, &comment, expires_at).await?;
-    repo::insert_events(&mut tx, ticket.id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
-    live_notify(&mut tx, &ticket, "opened").await?;
     let out = dto(&mut tx, &ticket, viewer, &comment, expires_at).await?;
-    // Last: the approvers' counters are shared by all their tickets.
-    inbox.apply(&mut tx).await?;
+    crate::outbox::record(&mut tx, &ticket, &events, "opened", inbox).await?;
     tx.commit().await?;
     tracing::info!(serial = %ticket.serial, applicant = %viewer.username, "ticket opened");
     Ok(out)
@@ -308,23 +289,19 @@ async fn change(
         events,
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
     let inbox = repo::update(&mut tx, &ticket, &after).await?;
-    repo::insert_events(&mut tx, after.id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &after, &events).await?;
     // What the person did (approved, rejected, …), not what followed from it.
     let kind = events
         .iter()
         .find(|e| e.kind != tollgate_core::EventKind::Edited)
         .map(|e| e.kind.as_str())
         .unwrap_or("changed");
-    live_notify(&mut tx, &after, kind).await?;
     if after.state == TicketState::Approved {
         if let (Some(req), Some(org)) = (after.request.as_apply_asset(), after.org_id) {
             grants::insert_from_ticket(&mut tx, &after, org, req).await?;
         }
     }
     let out = dto(&mut tx, &after, viewer, &row.comment, row.expires_at).await?;
-    // Last: the assignees' counters are shared by all their tickets.
-    inbox.apply(&mut tx).await?;
+    crate::outbox::record(&mut tx, &after, &events, kind, inbox).await?;
     tx.commit().await?;
     Ok(out)
 }
@@ -397,9 +374,8 @@ pub async fn add_comment(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-    repo::insert_events(&mut tx, id, &events).await?;
-    crate::outbox::enqueue(&mut tx, &ticket, &events).await?;
-    live_notify(&mut tx, &ticket, "commented").await?;
+    let unchanged = repo::InboxDelta::default();
+    crate::outbox::record(&mut tx, &ticket, &events, "commented", unchanged).await?;
     tx.commit().await?;
     Ok(CommentDto {
         id: comment_id,

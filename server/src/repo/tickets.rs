@@ -7,7 +7,7 @@ use tollgate_app::dto::{Page, Person, Scope, TicketQuery, TicketSummary};
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use tollgate_core::{
-    Decision, OrgRole, Step, Ticket, TicketEvent, TicketRequest, TicketState, TicketType, UserRef,
+    Decision, OrgRole, Step, Ticket, TicketRequest, TicketState, TicketType, UserRef,
 };
 use uuid::Uuid;
 
@@ -252,11 +252,11 @@ fn mirror(t: &Ticket) -> Vec<MirrorRow> {
 /// ticket that now waits for someone, −1 for each that no longer does.
 ///
 /// The counters are rows every ticket of an approver shares, so they are written once per
-/// transaction, as its last statement ([`InboxDelta::apply`]): one upsert in user order, so
+/// transaction, in its last statement ([`crate::outbox::record`]): one upsert in user order, so
 /// concurrent changes take them in the same order (no deadlock) and hold them only for the
 /// commit.
 #[derive(Debug, Default)]
-#[must_use = "apply the inbox counters before the commit"]
+#[must_use = "pass the inbox counters to outbox::record, the last statement before the commit"]
 pub struct InboxDelta(std::collections::BTreeMap<Uuid, i32>);
 
 impl InboxDelta {
@@ -271,23 +271,10 @@ impl InboxDelta {
         }
     }
 
-    /// Writes the counters: call it last, right before the commit.
-    pub async fn apply(self, db: &mut PgConnection) -> Result<(), AppError> {
-        let (users, by): (Vec<Uuid>, Vec<i32>) =
-            self.0.into_iter().filter(|(_, d)| *d != 0).unzip();
-        if users.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO inbox_counts (user_id, waiting)
-             SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(user_id, waiting) ORDER BY user_id
-             ON CONFLICT (user_id) DO UPDATE SET waiting = inbox_counts.waiting + EXCLUDED.waiting",
-        )
-        .bind(users)
-        .bind(by)
-        .execute(db)
-        .await?;
-        Ok(())
+    /// The counters that move, in user order, and by how much (for [`crate::outbox::record`],
+    /// which writes them last, right before the commit).
+    pub fn into_columns(self) -> (Vec<Uuid>, Vec<i32>) {
+        self.0.into_iter().filter(|(_, d)| *d != 0).unzip()
     }
 }
 
@@ -329,38 +316,6 @@ async fn write_assignees(
     .execute(&mut *db)
     .await?;
     Ok(delta)
-}
-
-/// Appends events to the ticket's history, in their order, in one statement.
-pub async fn insert_events(
-    db: &mut PgConnection,
-    ticket: Uuid,
-    events: &[TicketEvent],
-) -> Result<(), AppError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let mut diffs = Vec::with_capacity(events.len());
-    for e in events {
-        diffs.push(e.diff.as_ref().map(json).transpose()?);
-    }
-    sqlx::query(
-        "INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
-         SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
-         FROM unnest($2::text[], $3::uuid[], $4::smallint[], $5::text[], $6::jsonb[], $7::timestamptz[])
-              WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
-         ORDER BY e.n",
-    )
-    .bind(ticket)
-    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.actor).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.level.map(i16::from)).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.comment.clone()).collect::<Vec<_>>())
-    .bind(diffs)
-    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-    .execute(&mut *db)
-    .await?;
-    Ok(())
 }
 
 #[derive(sqlx::FromRow)]
