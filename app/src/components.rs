@@ -96,18 +96,45 @@ pub fn Pager(
     page: u32,
     per_page: u32,
     total: i64,
+    /// More match than were counted (`total` is the cap + 1).
+    #[prop(optional)]
+    capped: bool,
     href: impl Fn(u32) -> String + Send + Sync + 'static,
 ) -> impl IntoView {
     let pages = ((total.max(0) as u32).div_ceil(per_page.max(1))).max(1);
+    let summary = if capped {
+        format!(
+            "more than {} · page {page}",
+            thousands(total.saturating_sub(1))
+        )
+    } else {
+        format!("{total} in all · page {page} of {pages}")
+    };
     view! {
         <nav class="pager" aria-label="Pages">
-            <span class="muted small">{format!("{total} in all · page {page} of {pages}")}</span>
+            <span class="muted small">{summary}</span>
             <span class="pager-links">
                 {(page > 1).then(|| view! { <a class="btn btn-sm" href=href(page - 1)>"← Previous"</a> })}
-                {(page < pages).then(|| view! { <a class="btn btn-sm" href=href(page + 1)>"Next →"</a> })}
+                {(capped || page < pages).then(|| view! { <a class="btn btn-sm" href=href(page + 1)>"Next →"</a> })}
             </span>
         </nav>
     }
+}
+
+/// 10000 → "10,000".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// Percent-encodes a query value.
@@ -128,6 +155,15 @@ pub fn enc(s: &str) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn thousands_are_grouped_by_commas() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(10_000), "10,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(-1_000), "-1,000");
+    }
 
     #[test]
     fn times_read_as_utc_minutes_with_leading_zeros() {

@@ -135,7 +135,11 @@ pub struct TicketDetail {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
+    /// How many match; when `total_capped`, a lower bound (counting stopped there).
     pub total: i64,
+    /// True when more match than were counted (ticket lists count up to 10,000).
+    #[serde(default)]
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
 }

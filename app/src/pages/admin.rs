@@ -465,6 +465,7 @@ fn AssetsTab() -> impl IntoView {
                 return Ok(Page {
                     items: vec![],
                     total: 0,
+                    total_capped: false,
                     page: 1,
                     per_page: 1,
                 });
@@ -485,6 +486,7 @@ fn AssetsTab() -> impl IntoView {
                 return Ok(Page {
                     items: vec![],
                     total: 0,
+                    total_capped: false,
                     page: 1,
                     per_page: 1,
                 });

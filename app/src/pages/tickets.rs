@@ -199,7 +199,7 @@ pub fn MyApplications() -> impl IntoView {
                             let href = page_href("/tickets", &params(), "");
                             view! {
                                 <TicketTable items=page.items.clone() />
-                                <Pager page=page.page per_page=page.per_page total=page.total href=href />
+                                <Pager page=page.page per_page=page.per_page total=page.total capped=page.total_capped href=href />
                             }.into_any()
                         }
                         Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
@@ -316,7 +316,7 @@ pub fn Inbox() -> impl IntoView {
                             let sel = (!is_processed).then_some(selected);
                             view! {
                                 <TicketTable items=page.items.clone() show_applicant=true selected=sel />
-                                <Pager page=page.page per_page=page.per_page total=page.total href=href />
+                                <Pager page=page.page per_page=page.per_page total=page.total capped=page.total_capped href=href />
                             }.into_any()
                         }
                         Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),

@@ -17,6 +17,7 @@ fn list<T>(items: Vec<T>) -> Page<T> {
     Page {
         items,
         total: n as i64,
+        total_capped: false,
         page: 1,
         per_page: n.max(1) as u32,
     }

@@ -35,6 +35,7 @@ pub async fn list(
     Ok(Json(Page {
         items,
         total: n as i64,
+        total_capped: false,
         page: 1,
         per_page: n.max(1) as u32,
     }))

@@ -158,6 +158,7 @@ pub async fn list(
     Ok(Page {
         items: rows.into_iter().map(|r| to_dto(r, now)).collect(),
         total,
+        total_capped: false,
         page,
         per_page,
     })

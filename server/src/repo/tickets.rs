@@ -375,11 +375,12 @@ impl Search {
 const TITLE_WORDS: &str =
     "to_tsvector('simple', lower(regexp_replace(t.title, '[^a-zA-Z0-9]+', ' ', 'g')))";
 
-/// The SQL of a ticket list. Binds: $1 viewer, $2 orgs they oversee, $3 state, $4 type,
-/// $5 org, $6 search text, $7 its tsquery or LIKE pattern (see [`Search::of`]), $8 limit,
-/// $9 offset. The page of ids is found first (with the total), then only its rows are joined
-/// to their names. (Public for the bench, which prints its plans.)
-pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
+/// Lists count their matches up to this many; past it the total reads "more than 10,000" and
+/// the page is found by walking the tickets newest first (see [`list_sql`]).
+pub const LIST_COUNT_CAP: i64 = 10_000;
+
+/// Which tickets of a list match (the WHERE clause of [`list_sql`] and [`walk_sql`]).
+fn filters_sql(scope: Scope, super_admin: bool, search: Search) -> String {
     let scope_sql = match scope {
         Scope::Mine => "t.applicant_id = $1",
         Scope::Assigned => "t.id IN (SELECT ticket_id FROM ticket_assignees WHERE user_id = $1 AND awaiting)",
@@ -402,31 +403,20 @@ pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
         }
         Search::Substring => "(t.serial = $6 OR lower(t.title) LIKE $7)".to_string(),
     };
-    let filters = format!(
+    format!(
         "{scope_sql}
          AND ($3::text IS NULL OR t.state = $3)
          AND ($4::text IS NULL OR t.ticket_type = $4)
          AND ($5::uuid IS NULL OR t.org_id = $5)
          AND {search_sql}"
-    );
-    // A search finds its matches first (through the title indexes), then orders them. Left to
-    // itself the planner may instead walk every ticket newest first and test each title: a
-    // word's last-as-prefix match has no statistics, is estimated at 2 % of the tickets, and a
-    // freshly seeded million tickets then took 5 s per search instead of 3 ms. The total needs
-    // every match anyway, so finding them first costs nothing.
-    let matches = match search {
-        Search::None => format!("SELECT t.id, t.created_at FROM tickets t WHERE {filters}"),
-        Search::Words | Search::Substring => format!(
-            "WITH matches AS MATERIALIZED (SELECT t.id, t.created_at FROM tickets t WHERE {filters})
-             SELECT t.id, t.created_at FROM matches t"
-        ),
-    };
+    )
+}
+
+/// A page of ticket ids (`hits`: id, created_at, total) joined to the columns and names a list
+/// shows.
+fn page_of(hits: &str) -> String {
     format!(
-        "WITH hits AS (
-           SELECT t.id, t.created_at, count(*) OVER () AS total
-           FROM ({matches}) t
-           ORDER BY t.created_at DESC, t.id
-           LIMIT $8 OFFSET $9)
+        "WITH hits AS ({hits})
          SELECT t.id, t.serial, t.ticket_type, t.title, o.name AS org_name, t.applicant_id,
                 u.username, u.display_name, t.state, t.current_level,
                 jsonb_array_length(t.steps) AS levels, t.created_at, t.updated_at, h.total
@@ -434,6 +424,44 @@ pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
          JOIN users u ON u.id = t.applicant_id LEFT JOIN orgs o ON o.id = t.org_id
          ORDER BY h.created_at DESC, h.id"
     )
+}
+
+/// The SQL of a ticket list. Binds: $1 viewer, $2 orgs they oversee, $3 state, $4 type,
+/// $5 org, $6 search text, $7 its tsquery or LIKE pattern (see [`Search::of`]), $8 limit,
+/// $9 offset. The matches are found first — at most [`LIST_COUNT_CAP`] + 1 of them — and
+/// counted, then ordered for the page, whose rows alone are joined to their names. (Public for
+/// the bench, which prints its plans.)
+///
+/// Finding the matches first: left to itself the planner may instead walk every ticket newest
+/// first and test each title (a word's last-as-prefix match has no statistics and is estimated
+/// at 2 % of the tickets): a freshly seeded million tickets took 5 s per search instead of
+/// 3 ms. The cap: counting every match of a common word or of a super admin's whole "All"
+/// list read 200,000 to 1,000,000 rows (1.5–2.7 s at a million tickets). When the cap is
+/// reached the rows found are not the newest, and the page comes from [`walk_sql`] instead.
+pub fn list_sql(scope: Scope, super_admin: bool, search: Search) -> String {
+    let filters = filters_sql(scope, super_admin, search);
+    let found = LIST_COUNT_CAP + 1;
+    page_of(&format!(
+        "WITH matches AS MATERIALIZED (
+            SELECT t.id, t.created_at FROM tickets t WHERE {filters} LIMIT {found})
+         SELECT m.id, m.created_at, (SELECT count(*) FROM matches) AS total
+         FROM matches m
+         ORDER BY m.created_at DESC, m.id
+         LIMIT $8 OFFSET $9"
+    ))
+}
+
+/// The page of a list with more than [`LIST_COUNT_CAP`] matches: the newest tickets are walked
+/// and tested until the page is full, which is quick when so many match. Same binds as
+/// [`list_sql`]; its total is the cap + 1 ("more than").
+pub fn walk_sql(scope: Scope, super_admin: bool, search: Search) -> String {
+    let filters = filters_sql(scope, super_admin, search);
+    let found = LIST_COUNT_CAP + 1;
+    page_of(&format!(
+        "SELECT t.id, t.created_at, {found}::bigint AS total FROM tickets t WHERE {filters}
+         ORDER BY t.created_at DESC, t.id
+         LIMIT $8 OFFSET $9"
+    ))
 }
 
 /// The first pages of "waiting for me" without filters: read off the inbox index, counted by
@@ -482,7 +510,8 @@ pub async fn list(
             .map(|s| s.chars().take(200).collect::<String>());
     let (mode, pattern) = Search::of(search.as_deref());
     let sql = list_sql(q.scope, viewer.is_super_admin(), mode);
-    let query = |limit: i64, offset: i64| {
+    let walk = walk_sql(q.scope, viewer.is_super_admin(), mode);
+    let bound = |sql: &String, limit: i64, offset: i64| {
         sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(viewer.id)
             .bind(&overseen)
@@ -494,6 +523,7 @@ pub async fn list(
             .bind(limit)
             .bind(offset)
     };
+    let query = |limit: i64, offset: i64| bound(&sql, limit, offset);
     let offset = ((page - 1) as i64) * per_page as i64;
     let plain_inbox = q.scope == Scope::Assigned
         && search.is_none()
@@ -523,6 +553,13 @@ pub async fn list(
             .unwrap_or(0),
         None => 0,
     };
+    // More matches than are counted: the rows found are some of them, not the newest.
+    let total_capped = !plain_inbox && total > LIST_COUNT_CAP;
+    let rows = if total_capped {
+        bound(&walk, per_page as i64, offset).fetch_all(db).await?
+    } else {
+        rows
+    };
     let mut items = Vec::with_capacity(rows.len());
     for r in rows {
         items.push(TicketSummary {
@@ -546,6 +583,7 @@ pub async fn list(
     Ok(Page {
         items,
         total,
+        total_capped,
         page,
         per_page,
     })
