@@ -390,7 +390,7 @@ pub async fn add_comment(
 }
 
 pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError> {
-    // One snapshot for the ticket, its history and the names, on generic plans (BEGIN_GENERIC).
+    // The ticket, its history and the names read on generic plans (see BEGIN_GENERIC).
     let mut db = crate::begin_generic(pool).await?;
     let row = repo::get(&mut *db, id)
         .await?

@@ -271,10 +271,24 @@ impl InboxDelta {
         }
     }
 
-    /// The counters that move, in user order, and by how much (for [`crate::outbox::record`],
-    /// which writes them last, right before the commit).
-    pub fn into_columns(self) -> (Vec<Uuid>, Vec<i32>) {
-        self.0.into_iter().filter(|(_, d)| *d != 0).unzip()
+    /// Writes the counters: the last statement before the commit ([`crate::outbox::record`]
+    /// calls it).
+    pub async fn apply(self, db: &mut PgConnection) -> Result<(), AppError> {
+        let (users, by): (Vec<Uuid>, Vec<i32>) =
+            self.0.into_iter().filter(|(_, d)| *d != 0).unzip();
+        if users.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO inbox_counts (user_id, waiting)
+             SELECT * FROM unnest($1::uuid[], $2::int[]) AS d(user_id, waiting) ORDER BY user_id
+             ON CONFLICT (user_id) DO UPDATE SET waiting = inbox_counts.waiting + EXCLUDED.waiting",
+        )
+        .bind(users)
+        .bind(by)
+        .execute(db)
+        .await?;
+        Ok(())
     }
 }
 
