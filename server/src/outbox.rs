@@ -230,9 +230,8 @@ pub async fn record(
         diffs.push(
             e.diff
                 .as_ref()
-                .map(serde_json::to_value)
-                .transpose()
-                .map_err(|_| AppError::internal())?,
+                .map(crate::repo::tickets::json)
+                .transpose()?,
         );
     }
     let live = crate::live::payload(crate::live::LiveEvent {

@@ -107,7 +107,8 @@ pub async fn next_serial(db: &mut PgConnection, day: NaiveDate) -> Result<String
     Ok(tollgate_core::serial(day, n as u32))
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
+/// A value as JSON for a jsonb column.
+pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
     serde_json::to_value(v).map_err(|e| corrupt("serialize", e))
 }
 
