@@ -525,7 +525,6 @@ pub async fn list(
             .map(|s| s.chars().take(200).collect::<String>());
     let (mode, pattern) = Search::of(search.as_deref());
     let sql = list_sql(q.scope, viewer.is_super_admin(), mode);
-    let walk = walk_sql(q.scope, viewer.is_super_admin(), mode);
     let bound = |sql: &String, limit: i64, offset: i64| {
         sqlx::query_as::<_, SummaryRow>(sqlx::AssertSqlSafe(sql.clone()))
             .bind(viewer.id)
@@ -571,6 +570,7 @@ pub async fn list(
     // More matches than are counted: the rows found are some of them, not the newest.
     let total_capped = !plain_inbox && total > LIST_COUNT_CAP;
     let rows = if total_capped {
+        let walk = walk_sql(q.scope, viewer.is_super_admin(), mode);
         bound(&walk, per_page as i64, offset).fetch_all(db).await?
     } else {
         rows
