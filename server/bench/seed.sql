@@ -134,6 +134,10 @@ SELECT s.id,
        1, s.created + interval '1 hour'
 FROM t_seed s WHERE s.state <> 'pending' OR s.level = 2;
 
+-- The expiry sweep's list of pending tickets (migration 0011).
+INSERT INTO pending_expiry (ticket_id, expires_at)
+SELECT id, expires_at FROM tickets WHERE state = 'pending';
+
 -- The per-user inbox counters (kept by the application for every change it makes).
 INSERT INTO inbox_counts (user_id, waiting)
 SELECT user_id, count(*) FROM ticket_assignees WHERE awaiting GROUP BY user_id

@@ -11,6 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use sqlx::{Connection, PgConnection, PgPool};
 use tollgate_app::AppError;
+use tollgate_core::TicketState;
 use uuid::Uuid;
 
 use crate::repo::tickets as repo;
@@ -51,7 +52,7 @@ pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
 async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
     let now = Utc::now();
     let due: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM tickets WHERE state = 'pending' AND expires_at <= $1
+        "SELECT ticket_id FROM pending_expiry WHERE expires_at <= $1
          ORDER BY expires_at LIMIT $2",
     )
     .bind(now)
@@ -67,8 +68,16 @@ async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
         let ticket = row.to_core()?;
         // core measures the time to live from the opening; ours is stored as a deadline.
         let ttl = row.expires_at - row.created_at;
-        // Decided meanwhile: nothing to do.
+        // Decided meanwhile: nothing to do (the decision took it out of `pending_expiry`; a row
+        // left behind by anything else is removed, so it cannot hold a place in every round).
         let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
+            if ticket.state != TicketState::Pending {
+                sqlx::query("DELETE FROM pending_expiry WHERE ticket_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
             continue;
         };
         let inbox = repo::update(&mut tx, &ticket, &t.ticket).await?;

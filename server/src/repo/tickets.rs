@@ -119,10 +119,15 @@ pub async fn insert(
     comment: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<InboxDelta, AppError> {
+    // The expiry sweep's row goes in with the ticket (one statement; migration 0011).
     sqlx::query(
-        "INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state, current_level,
-           request, steps, cc, comment, created_at, updated_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        "WITH t AS (
+           INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state,
+             current_level, request, steps, cc, comment, created_at, updated_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+           RETURNING id, state, expires_at)
+         INSERT INTO pending_expiry (ticket_id, expires_at)
+         SELECT id, expires_at FROM t WHERE state = 'pending'",
     )
     .bind(t.id)
     .bind(&t.serial)
@@ -163,8 +168,10 @@ pub async fn update(
     before: &Ticket,
     t: &Ticket,
 ) -> Result<InboxDelta, AppError> {
+    // A ticket that stops pending leaves the expiry sweep's table in the same statement.
     sqlx::query(
-        "UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
+        "WITH ended AS (DELETE FROM pending_expiry WHERE ticket_id = $1 AND $7)
+         UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
          WHERE id = $1",
     )
     .bind(t.id)
@@ -173,6 +180,7 @@ pub async fn update(
     .bind(json(&t.request)?)
     .bind(json(&t.steps)?)
     .bind(t.updated_at)
+    .bind(before.state == TicketState::Pending && t.state != TicketState::Pending)
     .execute(&mut *db)
     .await?;
     let (old, new) = (mirror(before), mirror(t));

@@ -165,6 +165,13 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
         .execute(&pool)
         .await
         .unwrap();
+    sqlx::query(
+        "UPDATE pending_expiry SET expires_at = now() - interval '1 second' WHERE ticket_id = $1::uuid",
+    )
+    .bind(&due)
+    .execute(&pool)
+    .await
+    .unwrap();
 
     // Another instance holds the sweep: this one skips the round.
     let mut holder = pool.begin().await.unwrap();
@@ -221,4 +228,73 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
         .unwrap();
     let text = String::from_utf8_lossy(&chunk);
     assert!(text.contains("expired") && text.contains(&due), "{text}");
+}
+
+/// A ticket decided before its deadline is never expired: its decision takes it off the
+/// sweep's list (`pending_expiry`, migration 0011), and a stale entry is cleared, not retried.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn decided_tickets_leave_the_sweep_and_never_expire(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let alice = app.signed_in("alice").await;
+    let closed = open_default(&app, &alice, "Closed early").await;
+    let waiting = open_default(&app, &alice, "Still waiting").await;
+    let listed = |id: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pending_expiry WHERE ticket_id = $1::uuid",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(listed(closed.clone()).await, 1);
+    let (s, t) = app
+        .post(
+            &alice,
+            &format!("/api/v1/tickets/{closed}/close"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(listed(closed.clone()).await, 0);
+    assert_eq!(listed(waiting.clone()).await, 1);
+
+    // Both past their deadline; and a stale entry for the closed one.
+    sqlx::query("UPDATE tickets SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE pending_expiry SET expires_at = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO pending_expiry (ticket_id, expires_at) VALUES ($1::uuid, now() - interval '1 hour')",
+    )
+    .bind(&closed)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        listed(closed.clone()).await,
+        0,
+        "the stale entry is cleared"
+    );
+    assert_eq!(listed(waiting.clone()).await, 0);
+    let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{closed}")).await;
+    assert_eq!(t["state"], "closed");
+    let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{waiting}")).await;
+    assert_eq!(t["state"], "expired");
+    assert_eq!(
+        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        Some(0)
+    );
 }
