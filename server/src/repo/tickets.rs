@@ -367,9 +367,13 @@ pub enum Search {
     /// typed letter by letter finds as it goes); read off a word index. For text made of ASCII
     /// letters and digits split by anything else: `host-42` finds "Debug host-4242".
     Words,
-    /// The text anywhere in the title (trigram index): for text in other scripts (which has no
-    /// spaces to split at) and for punctuation alone (`%`).
+    /// The text anywhere in the title, for text in other scripts (which has no spaces to split
+    /// at): read off the trigram index, which holds only the titles that are not all ASCII
+    /// (the others are found by their words; migration 0012).
     Substring,
+    /// The text anywhere in the title, for ASCII punctuation alone (`%`): no index helps with
+    /// one or two characters, so the titles are read.
+    Punctuation,
 }
 
 impl Search {
@@ -388,6 +392,8 @@ impl Search {
             let mut q = words.join(" & ");
             q.push_str(":*");
             (Search::Words, Some(q))
+        } else if text.is_ascii() {
+            (Search::Punctuation, Some(super::contains_pattern(text)))
         } else {
             (Search::Substring, Some(super::contains_pattern(text)))
         }
@@ -397,6 +403,9 @@ impl Search {
 /// The words of a title as the word index holds them (migration 0010).
 const TITLE_WORDS: &str =
     "to_tsvector('simple', lower(regexp_replace(t.title, '[^a-zA-Z0-9]+', ' ', 'g')))";
+
+/// Titles with a character beyond ASCII (UTF-8 takes more than one byte for each of those).
+const NOT_ASCII: &str = "octet_length(t.title) <> char_length(t.title)";
 
 /// Lists count their matches up to this many; past it the total reads "more than 10,000" and
 /// the page is found by walking the tickets newest first (see [`list_sql`]).
@@ -424,7 +433,10 @@ fn filters_sql(scope: Scope, super_admin: bool, search: Search) -> String {
         Search::Words => {
             format!("(t.serial = $6 OR {TITLE_WORDS} @@ to_tsquery('simple', $7))")
         }
-        Search::Substring => "(t.serial = $6 OR lower(t.title) LIKE $7)".to_string(),
+        // Text with a character beyond ASCII is only in such titles: the condition of the
+        // trigram index (migration 0012), written as there so that Postgres uses it.
+        Search::Substring => format!("(t.serial = $6 OR ({NOT_ASCII} AND lower(t.title) LIKE $7))"),
+        Search::Punctuation => "(t.serial = $6 OR lower(t.title) LIKE $7)".to_string(),
     };
     format!(
         "{scope_sql}

@@ -1019,8 +1019,48 @@ async fn search_finds_words_prefixes_serials_and_other_scripts(pool: PgPool) {
     assert_eq!(found("(100%)").await, ["Patch web-01 (100%)"]);
     assert_eq!(found("100%").await, ["Patch web-01 (100%)"]);
     assert!(found("%").await.len() == 1, "% is text, not a wildcard");
+    assert_eq!(
+        found("(").await,
+        ["Patch web-01 (100%)"],
+        "punctuation alone"
+    );
+    assert_eq!(found("迁移 PROD").await, ["数据库迁移 prod-db"]);
     assert_eq!(found(&serials[2]).await, ["数据库迁移 prod-db"]);
     assert!(found("& | ! :*").await.is_empty(), "operators are text");
+}
+
+/// A search in another script can read the trigram index, which holds only the titles that are
+/// not all ASCII: the query repeats the index's condition (without it Postgres could not use
+/// the index and would read every title: about a second at a million tickets).
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn searches_in_other_scripts_read_the_trigram_index(pool: PgPool) {
+    use tollgate_app::dto::Scope;
+    use tollgate_server::repo::tickets::{list_sql, Search};
+    let (mode, pattern) = Search::of(Some("数据库"));
+    assert_eq!(mode, Search::Substring);
+    let mut c = pool.acquire().await.unwrap();
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN {}",
+        list_sql(Scope::All, true, mode)
+    )))
+    .bind(uuid::Uuid::new_v4())
+    .bind(Vec::<uuid::Uuid>::new())
+    .bind(None::<String>)
+    .bind(None::<String>)
+    .bind(None::<uuid::Uuid>)
+    .bind("数据库")
+    .bind(pattern)
+    .bind(20i64)
+    .bind(0i64)
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("tickets_title_trgm"), "{plan}");
 }
 
 /// A list with more than 10,000 matches stops counting there ("more than 10,000") and still
