@@ -372,7 +372,8 @@ pub enum Search {
     /// (the others are found by their words; migration 0012).
     Substring,
     /// The text anywhere in the title, for ASCII punctuation alone (`%`): no index helps with
-    /// one or two characters, so the titles are read.
+    /// one or two characters, so the titles are read. (Also the rare text that is ASCII only
+    /// once lower-cased.)
     Punctuation,
 }
 
@@ -392,7 +393,8 @@ impl Search {
             let mut q = words.join(" & ");
             q.push_str(":*");
             (Search::Words, Some(q))
-        } else if text.is_ascii() {
+        } else if text.to_lowercase().is_ascii() {
+            // (Lower-cased, as the pattern is: the Kelvin sign K becomes an ASCII k.)
             (Search::Punctuation, Some(super::contains_pattern(text)))
         } else {
             (Search::Substring, Some(super::contains_pattern(text)))

@@ -1025,6 +1025,11 @@ async fn search_finds_words_prefixes_serials_and_other_scripts(pool: PgPool) {
         "punctuation alone"
     );
     assert_eq!(found("迁移 PROD").await, ["数据库迁移 prod-db"]);
+    assert_eq!(
+        found("\u{212A}EYS").await,
+        ["Rotate keys on HOST-42"],
+        "the Kelvin sign is a k once lower-cased"
+    );
     assert_eq!(found(&serials[2]).await, ["数据库迁移 prod-db"]);
     assert!(found("& | ! :*").await.is_empty(), "operators are text");
 }
