@@ -224,22 +224,16 @@ async fn an_undecided_sign_in_expires_after_ten_minutes(pool: PgPool) {
     hold_dave(&app).await;
     let (_, held, dave) = dave_signs_in(&app).await;
     // Ten minutes pass.
+    let ticket = held["ticket_id"].as_str().unwrap();
     sqlx::query(
-        "UPDATE tickets SET created_at = created_at - interval '11 minutes',
-                            expires_at = expires_at - interval '11 minutes' WHERE id = $1::uuid",
+        "UPDATE tickets SET created_at = created_at - interval '11 minutes' WHERE id = $1::uuid",
     )
-    .bind(held["ticket_id"].as_str().unwrap())
+    .bind(ticket)
     .execute(&pool)
     .await
     .unwrap();
-    sqlx::query(
-        "UPDATE pending_expiry SET expires_at = expires_at - interval '11 minutes'
-         WHERE ticket_id = $1::uuid",
-    )
-    .bind(held["ticket_id"].as_str().unwrap())
-    .execute(&pool)
-    .await
-    .unwrap();
+    app.set_deadline(ticket, "expires_at - interval '11 minutes'")
+        .await;
     let (s, p) = pending(&app, &dave, 5).await;
     assert_eq!(s, 200);
     assert_eq!(p["state"], "expired");

@@ -227,6 +227,21 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// Moves a ticket's deadline to `deadline` (SQL, may use the old `expires_at`), where the
+    /// ticket shows it and where the expiry sweep reads it (`pending_expiry`, only while the
+    /// ticket is pending).
+    pub async fn set_deadline(&self, ticket: &str, deadline: &str) {
+        for (table, key) in [("tickets", "id"), ("pending_expiry", "ticket_id")] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE {table} SET expires_at = {deadline} WHERE {key} = $1::uuid"
+            )))
+            .bind(ticket)
+            .execute(&self.pool)
+            .await
+            .expect("deadline");
+        }
+    }
+
     /// Moves the demo `Default` org's apply_asset flow to `flow` (JSON as stored).
     pub async fn set_default_flow(&self, flow: Value) {
         let org = self.org_id("Default").await;

@@ -160,18 +160,7 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
     let bob = app.signed_in("bob").await;
     let due = open_default(&app, &alice, "Old").await;
     let fresh = open_default(&app, &alice, "New").await;
-    sqlx::query("UPDATE tickets SET expires_at = now() - interval '1 second' WHERE id = $1::uuid")
-        .bind(&due)
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "UPDATE pending_expiry SET expires_at = now() - interval '1 second' WHERE ticket_id = $1::uuid",
-    )
-    .bind(&due)
-    .execute(&pool)
-    .await
-    .unwrap();
+    app.set_deadline(&due, "now() - interval '1 second'").await;
 
     // Another instance holds the sweep: this one skips the round.
     let mut holder = pool.begin().await.unwrap();
@@ -263,14 +252,9 @@ async fn decided_tickets_leave_the_sweep_and_never_expire(pool: PgPool) {
     assert_eq!(listed(waiting.clone()).await, 1);
 
     // Both past their deadline; and a stale entry for the closed one.
-    sqlx::query("UPDATE tickets SET expires_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE pending_expiry SET expires_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    for id in [&closed, &waiting] {
+        app.set_deadline(id, "now() - interval '1 second'").await;
+    }
     sqlx::query(
         "INSERT INTO pending_expiry (ticket_id, expires_at) VALUES ($1::uuid, now() - interval '1 hour')",
     )
