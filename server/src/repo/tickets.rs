@@ -112,22 +112,37 @@ pub(crate) fn json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
     serde_json::to_value(v).map_err(|e| corrupt("serialize", e))
 }
 
-/// Writes a newly opened ticket.
+/// Writes a newly opened ticket: the ticket, the expiry sweep's row (migration 0011), its CC
+/// list and its assignee mirror in one statement (one round trip; the rows reference the
+/// ticket, whose foreign keys Postgres checks at the statement's end).
 pub async fn insert(
     db: &mut PgConnection,
     t: &Ticket,
     comment: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<InboxDelta, AppError> {
-    // The expiry sweep's row goes in with the ticket (one statement; migration 0011).
+    let rows = mirror(t);
+    let mut delta = InboxDelta::default();
+    delta.count_waiting(&rows, 1);
+    let (levels, users, decisions, decided, awaiting) = columns(rows.iter());
+    let cc: Vec<Uuid> = t.cc.iter().map(|c| c.id).collect();
     sqlx::query(
         "WITH t AS (
            INSERT INTO tickets (id, serial, ticket_type, title, org_id, applicant_id, state,
              current_level, request, steps, cc, comment, created_at, updated_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-           RETURNING id, state, expires_at)
-         INSERT INTO pending_expiry (ticket_id, expires_at)
-         SELECT id, expires_at FROM t WHERE state = 'pending'",
+           RETURNING id, state, expires_at, created_at),
+         due AS (
+           INSERT INTO pending_expiry (ticket_id, expires_at)
+           SELECT id, expires_at FROM t WHERE state = 'pending'),
+         copied AS (
+           INSERT INTO ticket_cc (ticket_id, user_id) SELECT t.id, c FROM t, unnest($16::uuid[]) c
+           ON CONFLICT DO NOTHING)
+         INSERT INTO ticket_assignees (ticket_id, created_at, level, user_id, decision, decided_at,
+           awaiting)
+         SELECT t.id, t.created_at, a.level, a.user_id, a.decision, a.decided_at, a.awaiting
+         FROM t, unnest($17::smallint[], $18::uuid[], $19::text[], $20::timestamptz[], $21::bool[])
+              AS a(level, user_id, decision, decided_at, awaiting)",
     )
     .bind(t.id)
     .bind(&t.serial)
@@ -144,33 +159,56 @@ pub async fn insert(
     .bind(t.created_at)
     .bind(t.updated_at)
     .bind(expires_at)
+    .bind(cc)
+    .bind(levels)
+    .bind(users)
+    .bind(decisions)
+    .bind(decided)
+    .bind(awaiting)
     .execute(&mut *db)
     .await?;
-    if !t.cc.is_empty() {
-        let cc: Vec<Uuid> = t.cc.iter().map(|c| c.id).collect();
-        sqlx::query(
-            "INSERT INTO ticket_cc (ticket_id, user_id) SELECT $1, unnest($2::uuid[])
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(t.id)
-        .bind(&cc)
-        .execute(&mut *db)
-        .await?;
-    }
-    write_assignees(db, t, false).await
+    Ok(delta)
 }
 
 /// Writes a ticket back after a transition from `before` (as loaded, under its row lock).
 /// The assignee mirror is updated where it changed: the assignees of a ticket are fixed when
-/// it opens, so a decision touches one or two rows, not all of them.
+/// it opens, so a decision touches one or two rows, not all of them — in the same statement
+/// as the ticket.
 pub async fn update(
     db: &mut PgConnection,
     before: &Ticket,
     t: &Ticket,
 ) -> Result<InboxDelta, AppError> {
-    // A ticket that stops pending leaves the expiry sweep's table in the same statement.
+    let (old, new) = (mirror(before), mirror(t));
+    if old.len() != new.len() || old.iter().zip(&new).any(|(o, n)| (o.0, o.1) != (n.0, n.1)) {
+        // Not the same people (never happens today): the ticket, then the mirror afresh.
+        write_back(db, before, t, MirrorColumns::default()).await?;
+        return replace_assignees(db, t).await;
+    }
+    let mut delta = InboxDelta::default();
+    delta.count_waiting(&old, -1);
+    delta.count_waiting(&new, 1);
+    let changed = columns(new.iter().zip(&old).filter(|(n, o)| n != o).map(|(n, _)| n));
+    write_back(db, before, t, changed).await?;
+    Ok(delta)
+}
+
+/// The ticket's new state and, in the same statement, the mirror rows that `changed` (none
+/// when empty); a ticket that stops pending leaves the expiry sweep's table.
+async fn write_back(
+    db: &mut PgConnection,
+    before: &Ticket,
+    t: &Ticket,
+    changed: MirrorColumns,
+) -> Result<(), AppError> {
     sqlx::query(
-        "WITH ended AS (DELETE FROM pending_expiry WHERE ticket_id = $1 AND $7)
+        "WITH ended AS (DELETE FROM pending_expiry WHERE ticket_id = $1 AND $7),
+         mirror AS (
+           UPDATE ticket_assignees a
+           SET decision = c.decision, decided_at = c.decided_at, awaiting = c.awaiting
+           FROM unnest($8::smallint[], $9::uuid[], $10::text[], $11::timestamptz[], $12::bool[])
+                AS c(level, user_id, decision, decided_at, awaiting)
+           WHERE a.ticket_id = $1 AND a.level = c.level AND a.user_id = c.user_id)
          UPDATE tickets SET state = $2, current_level = $3, request = $4, steps = $5, updated_at = $6
          WHERE id = $1",
     )
@@ -181,35 +219,14 @@ pub async fn update(
     .bind(json(&t.steps)?)
     .bind(t.updated_at)
     .bind(before.state == TicketState::Pending && t.state != TicketState::Pending)
+    .bind(changed.0)
+    .bind(changed.1)
+    .bind(changed.2)
+    .bind(changed.3)
+    .bind(changed.4)
     .execute(&mut *db)
     .await?;
-    let (old, new) = (mirror(before), mirror(t));
-    if old.len() != new.len() || old.iter().zip(&new).any(|(o, n)| (o.0, o.1) != (n.0, n.1)) {
-        // Not the same people (never happens today): write the mirror afresh.
-        return write_assignees(db, t, true).await;
-    }
-    let mut delta = InboxDelta::default();
-    delta.count_waiting(&old, -1);
-    delta.count_waiting(&new, 1);
-    let changed = columns(new.iter().zip(&old).filter(|(n, o)| n != o).map(|(n, _)| n));
-    if !changed.0.is_empty() {
-        sqlx::query(
-            "UPDATE ticket_assignees a
-             SET decision = c.decision, decided_at = c.decided_at, awaiting = c.awaiting
-             FROM unnest($2::smallint[], $3::uuid[], $4::text[], $5::timestamptz[], $6::bool[])
-                  AS c(level, user_id, decision, decided_at, awaiting)
-             WHERE a.ticket_id = $1 AND a.level = c.level AND a.user_id = c.user_id",
-        )
-        .bind(t.id)
-        .bind(changed.0)
-        .bind(changed.1)
-        .bind(changed.2)
-        .bind(changed.3)
-        .bind(changed.4)
-        .execute(&mut *db)
-        .await?;
-    }
-    Ok(delta)
+    Ok(())
 }
 
 /// One row of the assignee mirror: level, user, decision, decided at, awaiting.
@@ -301,26 +318,20 @@ impl InboxDelta {
     }
 }
 
-/// Mirrors the steps into `ticket_assignees`, with `awaiting` set exactly for the
-/// undecided assignees of the current level of a pending ticket, and tells how the inbox
-/// counters move (`replace`: the ticket had rows before).
-async fn write_assignees(
-    db: &mut PgConnection,
-    t: &Ticket,
-    replace: bool,
-) -> Result<InboxDelta, AppError> {
+/// Writes the assignee mirror afresh (the ticket's rows deleted, then its steps inserted), with
+/// `awaiting` set exactly for the undecided assignees of the current level of a pending ticket,
+/// and tells how the inbox counters move.
+async fn replace_assignees(db: &mut PgConnection, t: &Ticket) -> Result<InboxDelta, AppError> {
     let mut delta = InboxDelta::default();
-    if replace {
-        let before: Vec<Uuid> = sqlx::query_scalar(
-            "WITH gone AS (DELETE FROM ticket_assignees WHERE ticket_id = $1 RETURNING user_id, awaiting)
-             SELECT user_id FROM gone WHERE awaiting",
-        )
-        .bind(t.id)
-        .fetch_all(&mut *db)
-        .await?;
-        for u in before {
-            delta.add(u, -1);
-        }
+    let before: Vec<Uuid> = sqlx::query_scalar(
+        "WITH gone AS (DELETE FROM ticket_assignees WHERE ticket_id = $1 RETURNING user_id, awaiting)
+         SELECT user_id FROM gone WHERE awaiting",
+    )
+    .bind(t.id)
+    .fetch_all(&mut *db)
+    .await?;
+    for u in before {
+        delta.add(u, -1);
     }
     let rows = mirror(t);
     delta.count_waiting(&rows, 1);
