@@ -104,7 +104,8 @@ fn database_url(config: &Config) -> anyhow::Result<(String, bool)> {
         Some(url) => Ok((url.clone(), false)),
         None => {
             let pg = LocalPg::new(&config.data_dir.join("pg"), config.pg_port, false)?;
-            Ok((pg.ensure_started("tollgate")?, true))
+            pg.ensure_started("tollgate")?;
+            Ok((pg.socket_url("tollgate"), true))
         }
     }
 }
