@@ -2,7 +2,8 @@
 //! (these machines are shared and noisy). Run through `scripts/bench.sh`, which builds the
 //! release first. Prints one table and writes `target/bench.json`.
 //!
-//! 1. full apply_asset lifecycles/s over HTTP, 16 clients, × 3 ÷ pgbench TPC-B tps (16 clients)
+//! 1. full apply_asset lifecycles/s over HTTP, 16 clients, × 3 ÷ pgbench TPC-B tps (16 clients),
+//!    in alternating rounds; and where its CPU goes
 //! 2. p50/p99 of the first page of "waiting for me", "my applications" and a title search at
 //!    1,000,000 tickets (query plans in target/bench-plans.txt)
 //! 3. decision latency: approve response → long poll return and → SSE event, p99
@@ -25,6 +26,8 @@ const PG_PORT: u16 = 5549;
 const HTTP_PORT: u16 = 3300;
 const PASSWORD: &str = "bench-password";
 const CLIENTS: usize = 16;
+/// Figure 1 alternates this many rounds of lifecycles and of pgbench.
+const ROUNDS: u32 = 4;
 
 fn pct(samples: &mut [f64], p: f64) -> f64 {
     if samples.is_empty() {
@@ -206,7 +209,9 @@ async fn main() -> Result<()> {
     let exe = root.join("target/release/tollgate");
     let server = Server(
         Command::new(&exe)
-            .env("DATABASE_URL", &url)
+            // Through the Unix socket, as Tollgate connects to a Postgres of its own; pgbench
+            // connects the same way.
+            .env("DATABASE_URL", pg.socket_url("tollgate_bench"))
             .env("TOLLGATE_ADDR", format!("127.0.0.1:{HTTP_PORT}"))
             .env("TOLLGATE_SITE_ROOT", root.join("target/site"))
             .env("TOLLGATE_DEMO", "false")
@@ -308,62 +313,121 @@ async fn main() -> Result<()> {
     report.insert("ssr_ticket_page_p99_ms".into(), json!(ssr_p99));
 
     // --- figure 1: lifecycles/s next to pgbench ---------------------------------------------
+    // In alternating rounds (lifecycles, then pgbench, ROUNDS times), so that both see the
+    // same neighbours on this shared machine: pgbench alone moved from 1,243 to 3,728 tps
+    // between runs minutes apart.
     let mut approvers = Vec::new();
     for org in 1..=3 {
         approvers.push(client(&base, &format!("user{}", org + 1)).await?);
     }
     let approvers = Arc::new(approvers);
     let level2 = Arc::new(approver.clone());
-    let done = Arc::new(AtomicU64::new(0));
-    let stop_at = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::new();
+    let mut applicants = Vec::new();
     for k in 0..CLIENTS {
         let user = 100 + k;
-        let c = client(&base, &format!("user{user}")).await?;
-        let (approvers, level2, done, base) = (
-            approvers.clone(),
-            level2.clone(),
-            done.clone(),
-            base.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut n = 0;
-            while Instant::now() < stop_at {
-                n += 1;
-                let t = post(&c, format!("{base}/api/v1/tickets"), open_body(user, n)).await?;
-                let id = t["id"].as_str().context("no id")?.to_string();
-                post(
-                    &approvers[org_of(user) - 1],
-                    format!("{base}/api/v1/tickets/{id}/approve"),
-                    json!({}),
-                )
-                .await?;
-                let t = post(
-                    &level2,
-                    format!("{base}/api/v1/tickets/{id}/approve"),
-                    json!({}),
-                )
-                .await?;
-                if t["state"] != "approved" {
-                    bail!("lifecycle ended {}", t["state"]);
+        applicants.push((user, client(&base, &format!("user{user}")).await?));
+    }
+    let pgbench_db = pgbench_init(&pg)?;
+    let slice = Duration::from_secs_f64(seconds as f64 / ROUNDS as f64);
+    let done = Arc::new(AtomicU64::new(0));
+    let opened = Arc::new(AtomicU64::new(0));
+    let (mut lifecycle_time, mut cpu) = (Duration::ZERO, None::<CpuSplit>);
+    let (mut pg_transactions, mut pg_seconds, mut pg_cpu_ms) = (0.0, 0.0, 0.0);
+    for _ in 0..ROUNDS {
+        let stop_at = Instant::now() + slice;
+        let mut tasks = Vec::new();
+        for (user, c) in &applicants {
+            let (user, c) = (*user, c.clone());
+            let (approvers, level2, done, opened, base) = (
+                approvers.clone(),
+                level2.clone(),
+                done.clone(),
+                opened.clone(),
+                base.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < stop_at {
+                    let n = opened.fetch_add(1, Ordering::Relaxed) as usize + 1;
+                    let t = post(&c, format!("{base}/api/v1/tickets"), open_body(user, n)).await?;
+                    let id = t["id"].as_str().context("no id")?.to_string();
+                    post(
+                        &approvers[org_of(user) - 1],
+                        format!("{base}/api/v1/tickets/{id}/approve"),
+                        json!({}),
+                    )
+                    .await?;
+                    let t = post(
+                        &level2,
+                        format!("{base}/api/v1/tickets/{id}/approve"),
+                        json!({}),
+                    )
+                    .await?;
+                    if t["state"] != "approved" {
+                        bail!("lifecycle ended {}", t["state"]);
+                    }
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
-                done.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok::<_, anyhow::Error>(())
-        }));
+                Ok::<_, anyhow::Error>(())
+            }));
+        }
+        let t0 = Instant::now();
+        let cpu0 = CpuSnapshot::now(server.0.id());
+        for t in tasks {
+            t.await??;
+        }
+        let round = CpuSnapshot::now(server.0.id()).since(&cpu0);
+        lifecycle_time += t0.elapsed();
+        cpu = Some(match cpu {
+            None => round,
+            Some(sum) => sum.plus(&round),
+        });
+        let (transactions, secs, cpu_ms) = pgbench_run(&pgbench_db, slice)?;
+        pg_transactions += transactions;
+        pg_seconds += secs;
+        pg_cpu_ms += cpu_ms;
     }
-    let t0 = Instant::now();
-    for t in tasks {
-        t.await??;
-    }
-    let lifecycles = done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
+    let cpu = cpu.context("no round of figure 1")?;
+    let lifecycles = done.load(Ordering::Relaxed) as f64 / lifecycle_time.as_secs_f64();
+    let requests = done.load(Ordering::Relaxed) as f64 * 3.0;
     let rss = server.peak_rss_mb();
-    let tps = pgbench(&pg, seconds)?;
+    let baseline = me_per_second(&base, seconds.div_ceil(4)).await?;
+    let tps = pg_transactions / pg_seconds;
+    let pgbench_cpu_ms = pg_cpu_ms / pg_transactions;
     let ratio = lifecycles * 3.0 / tps;
     report.insert(
         "lifecycles".into(),
-        json!({"per_second": lifecycles, "pgbench_tps": tps, "ratio": ratio, "clients": CLIENTS, "seconds": seconds}),
+        json!({"per_second": lifecycles, "pgbench_tps": tps, "ratio": ratio, "clients": CLIENTS, "seconds": seconds, "rounds": ROUNDS}),
     );
+    // Where the CPU of figure 1 goes, per request (a lifecycle is three), next to what a whole
+    // pgbench transaction costs the machine, and the rate of the cheapest signed-in request.
+    let split = json!({
+        "machine_busy_percent": 100.0 * cpu.busy / cpu.total,
+        "postgres_ms_per_request": cpu.postgres / requests,
+        "server_ms_per_request": cpu.server / requests,
+        "bench_clients_ms_per_request": cpu.bench / requests,
+        "machine_ms_per_request": cpu.busy / requests,
+        "machine_ms_per_pgbench_transaction": pgbench_cpu_ms,
+        "get_me_per_second": baseline,
+    });
+    report.insert("cpu_of_figure_1".into(), split);
+    let cpu_lines = [
+        format!(
+            "machine busy {:.0} % during figure 1; CPU per request (a lifecycle is 3): {:.2} ms",
+            100.0 * cpu.busy / cpu.total,
+            cpu.busy / requests
+        ),
+        format!(
+            "  Postgres {:.2} ms, server {:.2} ms, bench clients {:.2} ms",
+            cpu.postgres / requests,
+            cpu.server / requests,
+            cpu.bench / requests
+        ),
+        format!("CPU per pgbench transaction (client and server): {pgbench_cpu_ms:.2} ms"),
+        format!(
+            "cheapest signed-in request (GET /api/v1/me, 16 clients): {baseline:.0}/s = {:.2} × pgbench tps",
+            baseline / tps
+        ),
+    ];
     rows.insert(
         0,
         (
@@ -539,6 +603,10 @@ async fn main() -> Result<()> {
             .map(|(n, v, t, ok)| json!({"figure": n, "measured": v, "target": t, "met": ok}))
             .collect::<Vec<_>>()),
     );
+    println!("\nWhere figure 1's CPU goes:");
+    for l in &cpu_lines {
+        println!("  {l}");
+    }
     let out = root.join("target/bench.json");
     std::fs::write(&out, serde_json::to_string_pretty(&Value::Object(report))?)?;
     println!(
@@ -600,36 +668,204 @@ fn split_modules(js: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// TPC-B-like pgbench with the same 16 clients on the same Postgres, in a database of its own.
-fn pgbench(pg: &LocalPg, seconds: u64) -> Result<f64> {
-    pg.recreate("pgbench_bench")?;
-    let url = pg.ensure_started("pgbench_bench")?;
-    let run = |args: &[&str]| -> Result<String> {
-        let out = Command::new("pgbench")
-            .args(args)
-            .arg(&url)
-            .output()
-            .context("pgbench (apt install postgresql-contrib)")?;
-        if !out.status.success() {
-            bail!("pgbench: {}", String::from_utf8_lossy(&out.stderr));
+/// CPU time (user + system) of the server, of every Postgres process and of this bench, and the
+/// whole machine's busy and total time, in ms, from /proc (clock ticks of 10 ms: USER_HZ is
+/// 100 on Linux).
+struct CpuSplit {
+    server: f64,
+    postgres: f64,
+    bench: f64,
+    busy: f64,
+    total: f64,
+}
+
+/// What [`CpuSplit`] is made from: the CPU time of each process it counts, by pid.
+struct CpuSnapshot {
+    processes: std::collections::HashMap<u32, (Counted, f64)>,
+    busy: f64,
+    total: f64,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Counted {
+    Server,
+    Postgres,
+    Bench,
+}
+
+impl CpuSnapshot {
+    fn now(server: u32) -> CpuSnapshot {
+        let me = std::process::id();
+        let mut processes = std::collections::HashMap::new();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // The name is in parentheses and may hold spaces; the fields follow the last ')'.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                continue;
+            };
+            let name = head.split_once('(').map(|(_, n)| n).unwrap_or("");
+            let kind = if pid == server {
+                Counted::Server
+            } else if pid == me {
+                Counted::Bench
+            } else if name == "postgres" {
+                Counted::Postgres
+            } else {
+                continue;
+            };
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // After the name: state is field 3, utime 14 and stime 15.
+            let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+            processes.insert(pid, (kind, (tick(11) + tick(12)) * 10.0));
         }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        let (busy, total) = machine_ms();
+        CpuSnapshot {
+            processes,
+            busy,
+            total,
+        }
+    }
+
+    /// The CPU used since `before`, by the processes alive now (a process that ended in
+    /// between — an earlier pgbench's connections — is not counted at all, rather than
+    /// subtracted).
+    fn since(&self, before: &CpuSnapshot) -> CpuSplit {
+        let mut split = CpuSplit {
+            server: 0.0,
+            postgres: 0.0,
+            bench: 0.0,
+            busy: self.busy - before.busy,
+            total: self.total - before.total,
+        };
+        for (pid, (kind, ms)) in &self.processes {
+            let used = ms - before.processes.get(pid).map_or(0.0, |(_, b)| *b);
+            match kind {
+                Counted::Server => split.server += used,
+                Counted::Postgres => split.postgres += used,
+                Counted::Bench => split.bench += used,
+            }
+        }
+        split
+    }
+}
+
+impl CpuSplit {
+    fn plus(&self, other: &CpuSplit) -> CpuSplit {
+        CpuSplit {
+            server: self.server + other.server,
+            postgres: self.postgres + other.postgres,
+            bench: self.bench + other.bench,
+            busy: self.busy + other.busy,
+            total: self.total + other.total,
+        }
+    }
+}
+
+/// The machine's busy and total CPU time so far, in ms (the `cpu` line of /proc/stat).
+fn machine_ms() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .take(8)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal
+    let total: f64 = v.iter().sum();
+    let idle = v.get(3).copied().unwrap_or(0.0) + v.get(4).copied().unwrap_or(0.0);
+    ((total - idle) * 10.0, total * 10.0)
+}
+
+/// Signed-in `GET /api/v1/me` per second with 16 clients for `seconds`: the cheapest request
+/// that reads the database (the session), a floor under what any decision can cost.
+async fn me_per_second(base: &str, seconds: u64) -> Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop_at = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for k in 0..CLIENTS {
+        let c = client(base, &format!("user{}", 100 + k)).await?;
+        let (done, url) = (done.clone(), format!("{base}/api/v1/me"));
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < stop_at {
+                let r = c.get(&url).send().await?;
+                if !r.status().is_success() {
+                    bail!("GET /api/v1/me: {}", r.status());
+                }
+                r.bytes().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    let t0 = Instant::now();
+    for t in tasks {
+        t.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64())
+}
+
+/// A TPC-B-like pgbench database (scale 16) on the same Postgres, through the same socket
+/// as Tollgate; returns its URL.
+fn pgbench_init(pg: &LocalPg) -> Result<String> {
+    pg.recreate("pgbench_bench")?;
+    pg.ensure_started("pgbench_bench")?;
+    let url = pg.socket_url("pgbench_bench");
+    pgbench(&url, &["-i", "-s", "16", "-q"])?;
+    Ok(url)
+}
+
+/// One round of pgbench with the same 16 clients for `slice`: its transactions, the seconds
+/// they took (as pgbench counts them, without connecting), and the machine's CPU time over
+/// the round (ms).
+fn pgbench_run(url: &str, slice: Duration) -> Result<(f64, f64, f64)> {
+    let (busy0, _) = machine_ms();
+    let text = pgbench(
+        url,
+        &[
+            "-c",
+            &CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &slice.as_secs().max(1).to_string(),
+            "-n",
+        ],
+    )?;
+    let busy = machine_ms().0 - busy0;
+    let number = |prefix: &str, nth: usize| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(nth))
+            .and_then(|n| n.parse::<f64>().ok())
+            .with_context(|| format!("no '{prefix}' in pgbench's output"))
     };
-    run(&["-i", "-s", "16", "-q"])?;
-    let text = run(&[
-        "-c",
-        &CLIENTS.to_string(),
-        "-j",
-        "2",
-        "-T",
-        &seconds.to_string(),
-        "-n",
-    ])?;
-    text.lines()
-        .find(|l| l.starts_with("tps ="))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|n| n.parse::<f64>().ok())
-        .context("no tps in pgbench's output")
+    let tps = number("tps =", 2)?;
+    let transactions = number("number of transactions actually processed:", 5)?;
+    Ok((transactions, transactions / tps, busy))
+}
+
+fn pgbench(url: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new("pgbench")
+        .args(args)
+        .arg(url)
+        .output()
+        .context("pgbench (apt install postgresql-contrib)")?;
+    if !out.status.success() {
+        bail!("pgbench: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The plans of the list queries, as Postgres runs them at this scale.
