@@ -64,16 +64,22 @@ test('a login ACL holds dave; admin approves elsewhere; dave goes on without a r
     await expect(dave.getByTestId('wait-reason')).toContainText('not today');
     expect((await dave.request.get('/api/v1/me')).status()).toBe(401);
 
-    // 3. Leaving the waiting page withdraws the request.
+    // 3. Reloading the waiting page keeps the request; leaving it withdraws the request.
     await submitSignIn(dave, 'dave', '/');
     await expect(dave.getByTestId('wait-state')).toHaveText('Waiting for approval');
     await waitForHydration(dave);
     const left = await pendingTicket(admin.page);
+    const state = async () => (await (await admin.page.request.get(`/api/v1/tickets/${left}`)).json()).state;
+    await dave.reload();
+    await expect(dave.getByTestId('wait-state')).toHaveText('Waiting for approval');
+    await expect(dave.getByTestId('wait-serial')).not.toBeEmpty();
+    await waitForHydration(dave);
+    // Past the server's five seconds of grace for a page that was left.
+    await dave.waitForTimeout(6_500);
+    expect(await state()).toBe('pending');
+    await expect(dave.getByTestId('wait-state')).toHaveText('Waiting for approval');
     await dave.goto('/login');
-    await expect.poll(async () => {
-      const t = await (await admin.page.request.get(`/api/v1/tickets/${left}`)).json();
-      return t.state;
-    }, { timeout: 10_000 }).toBe('closed');
+    await expect.poll(state, { timeout: 15_000 }).toBe('closed');
   } finally {
     await admin.page.request.delete(`/api/v1/acls/login/${aclId}`);
     await daveContext.close();

@@ -272,6 +272,13 @@ pub async fn pending(
     session_hours: i64,
     secure: bool,
 ) -> Result<PendingOutcome, AppError> {
+    // The page asks again: it was reloaded, not left (see [`leave`]).
+    sqlx::query(
+        "UPDATE pending_logins SET leaving_at = NULL WHERE token_hash = $1 AND leaving_at IS NOT NULL",
+    )
+    .bind(digest(token))
+    .execute(pool)
+    .await?;
     // Subscribe before reading, so a decision between the read and the wait is not missed.
     let mut rx = live.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
@@ -328,14 +335,54 @@ pub async fn pending(
     })
 }
 
+/// How long a left waiting page has to come back (a reload) before its request is withdrawn.
+pub const LEAVE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The waiting page of `token` was left (closed, navigated away, or reloaded: the page cannot
+/// tell). Marks the held sign-in and withdraws it after [`LEAVE_GRACE`] unless a status request
+/// of the same browser (the reloaded page) cleared the mark in between. The withdrawal runs on
+/// this instance; if it stops first, the request still expires after its 10 minutes.
+pub async fn leave(pool: &PgPool, token: &str) -> Result<(), AppError> {
+    let marked: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "UPDATE pending_logins SET leaving_at = clock_timestamp()
+         WHERE token_hash = $1 AND consumed_at IS NULL RETURNING leaving_at",
+    )
+    .bind(digest(token))
+    .fetch_optional(pool)
+    .await?;
+    if let Some(at) = marked {
+        let (pool, token) = (pool.clone(), token.to_string());
+        tokio::spawn(async move {
+            tokio::time::sleep(LEAVE_GRACE).await;
+            if let Err(e) = withdraw_if(&pool, &token, Some(at)).await {
+                tracing::warn!(error = %e.message, "withdrawing a left sign-in failed");
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Withdraws the held sign-in of `token`: its ticket is closed by the person signing in
 /// (the page was left). A token already decided or unknown is left alone.
 pub async fn withdraw(pool: &PgPool, token: &str) -> Result<(), AppError> {
+    withdraw_if(pool, token, None).await
+}
+
+/// [`withdraw`], when `left_at` is given only if the page has not come back since it was left
+/// then (the mark is still the one [`leave`] set).
+async fn withdraw_if(
+    pool: &PgPool,
+    token: &str,
+    left_at: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
     let found: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT user_id, ticket_id FROM pending_logins WHERE token_hash = $1 AND consumed_at IS NULL",
+        "SELECT user_id, ticket_id FROM pending_logins
+         WHERE token_hash = $1 AND consumed_at IS NULL
+           AND ($2::timestamptz IS NULL OR leaving_at = $2)",
     )
     .bind(digest(token))
+    .bind(left_at)
     .fetch_optional(&mut *tx)
     .await?;
     let Some((user_id, ticket_id)) = found else {

@@ -91,7 +91,8 @@ pub fn LoginWaitPage() -> impl IntoView {
     let leaving_on_purpose = RwSignal::new(false);
 
     // Leaving the page (closing the tab, going elsewhere) withdraws the request; the beacon
-    // outlives the page. Not once the outcome is known.
+    // outlives the page. A reload fires `pagehide` too: the server waits a few seconds for the
+    // reloaded page to ask again before it withdraws. Not once the outcome is known.
     let _leave = window_event_listener(leptos::ev::pagehide, move |_| {
         let over = leaving_on_purpose.get_untracked()
             || matches!(latest.get_untracked(), Some(Ok(ref p)) if p.decided)
@@ -99,7 +100,7 @@ pub fn LoginWaitPage() -> impl IntoView {
         if !over {
             #[cfg(feature = "hydrate")]
             if let Some(w) = web_sys::window() {
-                let _ = w.navigator().send_beacon("/api/v1/auth/pending/withdraw");
+                let _ = w.navigator().send_beacon("/api/v1/auth/pending/leave");
             }
         }
     });

@@ -124,7 +124,8 @@ pub async fn pending(
 }
 
 /// Withdraws the held sign-in of this browser (its login_confirm ticket is closed) and forgets
-/// the cookie. The waiting page calls it with `navigator.sendBeacon` when it is left.
+/// the cookie, at once (the waiting page's Cancel; a page that is left calls
+/// `/api/v1/auth/pending/leave`).
 #[utoipa::path(
     post,
     path = "/api/v1/auth/pending/withdraw",
@@ -141,6 +142,26 @@ pub async fn withdraw_pending(
         Err(_) => crate::held::clear_cookie(state.config.secure_cookies()),
     };
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// The waiting page of this browser's held sign-in was left: its `pagehide` beacon. A reload
+/// leaves the page too, so the request is withdrawn only if the page does not ask for its
+/// status within 5 seconds; the cookie stays for the reloaded page.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/pending/leave",
+    tag = "auth",
+    responses((status = 204, description = "Noted (also when nothing was waiting)")),
+    security(())
+)]
+pub async fn leave_pending(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Ok(token) = pending_token(&headers) {
+        crate::held::leave(&state.services.pool, &token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Sign out: ends the session everywhere and clears the cookie.

@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/pending", get(auth::pending))
         .route("/auth/pending/withdraw", post(auth::withdraw_pending))
+        .route("/auth/pending/leave", post(auth::leave_pending))
         .route("/me", get(auth::me))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))

@@ -101,6 +101,7 @@ impl Modify for OptionalBodies {
         super::auth::logout,
         super::auth::pending,
         super::auth::withdraw_pending,
+        super::auth::leave_pending,
         super::auth::me,
         super::tokens::create,
         super::tokens::list,

@@ -189,7 +189,7 @@ async fn leaving_the_page_withdraws_and_a_late_approval_changes_nothing(pool: Pg
     let app = TestApp::spawn(pool.clone(), true).await;
     hold_dave(&app).await;
     let (_, held, dave) = dave_signs_in(&app).await;
-    // What the page's beacon sends (no body).
+    // Withdrawn at once (the page's Cancel, or an API client; no body).
     let r = dave
         .post(format!("{}/api/v1/auth/pending/withdraw", app.url))
         .send()
@@ -216,6 +216,58 @@ async fn leaving_the_page_withdraws_and_a_late_approval_changes_nothing(pool: Pg
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_reloaded_waiting_page_keeps_its_request_and_a_left_one_withdraws_it(pool: PgPool) {
+    use tollgate_server::held::LEAVE_GRACE;
+    let app = TestApp::spawn(pool.clone(), true).await;
+    hold_dave(&app).await;
+    let (_, held, dave) = dave_signs_in(&app).await;
+    let carol = app.signed_in("carol").await;
+    let url = format!("/api/v1/tickets/{}", held["ticket_id"].as_str().unwrap());
+    // What the page's `pagehide` beacon sends (no body).
+    let leave = || async {
+        let r = dave
+            .post(format!("{}/api/v1/auth/pending/leave", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    };
+    // A reload: the beacon, then the reloaded page asks where its sign-in stands.
+    leave().await;
+    let (s, p) = pending(&app, &dave, 0).await;
+    assert_eq!((s, p["state"].as_str()), (200, Some("pending")), "{p}");
+    tokio::time::sleep(LEAVE_GRACE + Duration::from_secs(1)).await;
+    assert_eq!(
+        app.get(&carol, &url).await.1["state"],
+        "pending",
+        "a reload withdrew the request"
+    );
+    // Left for good: withdrawn once the grace has passed, not before.
+    let left = Instant::now();
+    leave().await;
+    assert_eq!(app.get(&carol, &url).await.1["state"], "pending");
+    loop {
+        if app.get(&carol, &url).await.1["state"] == "closed" {
+            break;
+        }
+        assert!(
+            left.elapsed() < LEAVE_GRACE + Duration::from_secs(5),
+            "the left page's request was not withdrawn"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(left.elapsed() >= LEAVE_GRACE, "withdrawn before the grace");
+    let kinds = app.event_kinds(&carol, &held["ticket_id"]).await;
+    assert_eq!(kinds.last().map(String::as_str), Some("withdrawn"));
+    // Came back too late, the page is told why.
+    let (s, p) = pending(&app, &dave, 0).await;
+    assert_eq!((s, p["state"].as_str()), (200, Some("closed")), "{p}");
+    assert!(p["reason"].as_str().unwrap().contains("withdrawn"), "{p}");
+    // Nothing was waiting any more: harmless.
+    leave().await;
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
