@@ -53,6 +53,16 @@ async fn dave_signs_in(app: &TestApp) -> (u16, Value, Client) {
     (s, r.json().await.unwrap(), c)
 }
 
+/// What the waiting page sends to `/api/v1/auth/pending/{action}` (no body): its status.
+async fn beacon(app: &TestApp, c: &Client, action: &str) -> u16 {
+    c.post(format!("{}/api/v1/auth/pending/{action}", app.url))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn pending(app: &TestApp, c: &Client, wait: u64) -> (u16, Value) {
     app.get(c, &format!("/api/v1/auth/pending?wait={wait}"))
         .await
@@ -189,13 +199,8 @@ async fn leaving_the_page_withdraws_and_a_late_approval_changes_nothing(pool: Pg
     let app = TestApp::spawn(pool.clone(), true).await;
     hold_dave(&app).await;
     let (_, held, dave) = dave_signs_in(&app).await;
-    // Withdrawn at once (the page's Cancel, or an API client; no body).
-    let r = dave
-        .post(format!("{}/api/v1/auth/pending/withdraw", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    // Withdrawn at once (the page's Cancel, or an API client).
+    assert_eq!(beacon(&app, &dave, "withdraw").await, 204);
     let carol = app.signed_in("carol").await;
     let id = held["ticket_id"].as_str().unwrap();
     let (_, t) = app.get(&carol, &format!("/api/v1/tickets/{id}")).await;
@@ -210,12 +215,7 @@ async fn leaving_the_page_withdraws_and_a_late_approval_changes_nothing(pool: Pg
     // The withdraw answer cleared the cookie: nothing waits in this browser any more.
     assert_eq!(pending(&app, &dave, 0).await.0, 404);
     // A second withdraw (the beacon and the button both fire) is harmless.
-    let r = dave
-        .post(format!("{}/api/v1/auth/pending/withdraw", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(beacon(&app, &dave, "withdraw").await, 204);
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
@@ -226,15 +226,8 @@ async fn a_reloaded_waiting_page_keeps_its_request_and_a_left_one_withdraws_it(p
     let (_, held, dave) = dave_signs_in(&app).await;
     let carol = app.signed_in("carol").await;
     let url = format!("/api/v1/tickets/{}", held["ticket_id"].as_str().unwrap());
-    // What the page's `pagehide` beacon sends (no body).
-    let leave = || async {
-        let r = dave
-            .post(format!("{}/api/v1/auth/pending/leave", app.url))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 204);
-    };
+    // What the page's `pagehide` beacon sends.
+    let leave = || async { assert_eq!(beacon(&app, &dave, "leave").await, 204) };
     // A reload: the beacon, then the reloaded page asks where its sign-in stands.
     leave().await;
     let (s, p) = pending(&app, &dave, 0).await;
