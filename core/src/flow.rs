@@ -8,12 +8,18 @@
 use crate::directory::Directory;
 use crate::error::{FieldError, FieldErrors, RuleError};
 use crate::ids::{OrgId, UserId, UserRef};
+use crate::request::check_len;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
 /// Fewest levels a flow may have.
 pub const MIN_LEVELS: usize = 1;
 /// Most levels a flow may have.
 pub const MAX_LEVELS: usize = 5;
+/// Most users one level may name.
+pub const MAX_LEVEL_USERS: usize = 100;
+/// Most CC users of a flow.
+pub const MAX_CC: usize = 100;
 
 /// How many approvals a level needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,8 +75,9 @@ impl ApproverSelector {
     /// admins, org admins), each once. The applicant is not removed here.
     pub fn active_users(&self, dir: &Directory, org: Option<OrgId>) -> Vec<UserRef> {
         let mut out: Vec<UserRef> = Vec::new();
+        let mut seen = BTreeSet::new();
         let mut push = |id: UserId, username: &str| {
-            if !out.iter().any(|u| u.id == id) {
+            if seen.insert(id) {
                 out.push(UserRef::new(id, username));
             }
         };
@@ -129,7 +136,9 @@ impl Flow {
     }
 
     /// Check a flow before saving it for `org` (`None` = global). Errors carry JSON paths
-    /// such as `levels[1].selector` (0-based) or `cc[0]`.
+    /// such as `levels[1].selector` (0-based) or `cc[0]`; a level naming more than
+    /// [`MAX_LEVEL_USERS`] users (`levels[1].selector.users`) or more than [`MAX_CC`] CC
+    /// users (`cc`) is refused before any of them is looked up.
     pub fn validate(&self, dir: &Directory, org: Option<OrgId>) -> Result<(), FieldErrors> {
         let mut errors = Vec::new();
         if self.levels.len() < MIN_LEVELS {
@@ -146,6 +155,10 @@ impl Flow {
             let path = format!("levels[{i}].selector");
             if sel.is_empty() {
                 errors.push(FieldError::new(path, "choose at least one approver"));
+                continue;
+            }
+            if let Err(e) = check_len(&format!("{path}.users"), &sel.users, MAX_LEVEL_USERS) {
+                errors.push(e);
                 continue;
             }
             let mut named_ok = true;
@@ -175,7 +188,14 @@ impl Flow {
                 errors.push(FieldError::new(path, "names no active user today"));
             }
         }
-        for (j, id) in self.cc.iter().enumerate() {
+        let cc: &[UserId] = match check_len("cc", &self.cc, MAX_CC) {
+            Ok(()) => &self.cc,
+            Err(e) => {
+                errors.push(e);
+                &[]
+            }
+        };
+        for (j, id) in cc.iter().enumerate() {
             match dir.get(*id) {
                 None => errors.push(FieldError::new(format!("cc[{j}]"), "unknown user")),
                 Some(u) if !u.active => errors.push(FieldError::new(

@@ -10,6 +10,7 @@
 //! - [`action`]: the action set a grant carries.
 //! - [`flow`]: approval flows and assignee resolution.
 //! - [`directory`]: the users snapshot and the acting user.
+//! - [`person`]: display names that cannot impersonate.
 //! - [`transition`]: open, approve, reject, close, comment, expire.
 //! - [`permission`]: who may view and do what.
 //! - [`diff`]: the change an approver made to a request.
@@ -25,17 +26,19 @@ pub mod error;
 pub mod flow;
 pub mod ids;
 pub mod permission;
+pub mod person;
 pub mod request;
 pub mod role;
 pub mod serial;
 pub mod ticket;
 pub mod transition;
 
-pub use acl::command::{CommandGroup, CommandGroupSpec, CommandKind};
+pub use acl::command::{CommandGroup, CommandGroupSpec, CommandKind, CommandLine};
 pub use acl::ip::{IpList, IpPattern};
 pub use acl::rules::{
-    decide_command, decide_login, decide_login_asset, first_match, AclAction, AclDecision, AclRule,
-    AssetAccess, CommandFilterAcl, LoginAcl, LoginAssetAcl, LoginAttempt, Selector,
+    check_reviewers, decide_command, decide_login, decide_login_asset, first_match,
+    parse_command_groups, AclAction, AclDecision, AclRule, AssetAccess, CommandFilterAcl, LoginAcl,
+    LoginAssetAcl, LoginAttempt, Selector,
 };
 pub use acl::time::{TimeRange, TimeWindows, WeekRanges};
 pub use action::{Action, ActionSet};
@@ -45,6 +48,7 @@ pub use error::{FieldError, FieldErrors, RuleError};
 pub use flow::{ApproverSelector, Flow, Level, Rule};
 pub use ids::{AclId, AssetId, NodeId, OrgId, TicketId, UserId, UserRef};
 pub use permission::{allowed_actions, authorize, can_view, TicketAction};
+pub use person::{parse_display_name, MAX_DISPLAY_NAME_CHARS};
 pub use request::{
     AccountName, ApplyAssetEdits, ApplyAssetForm, ApplyAssetRequest, CommandConfirmRequest,
     CommandText, LoginAssetConfirmRequest, LoginConfirmRequest, PermissionName, TicketRequest,

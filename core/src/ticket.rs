@@ -289,6 +289,9 @@ pub enum EventKind {
     Commented,
     /// An approver changed the `apply_asset` request (`diff` says how).
     Edited,
+    /// The grant made from it was revoked (`comment` says why): by someone, or by Tollgate
+    /// when its holder was deactivated or left the grant's org.
+    GrantRevoked,
 }
 
 named_enum!(EventKind, "event kind", {
@@ -301,6 +304,7 @@ named_enum!(EventKind, "event kind", {
     Expired => "expired",
     Commented => "commented",
     Edited => "edited",
+    GrantRevoked => "grant_revoked",
 });
 
 /// One entry of a ticket's append-only history.

@@ -955,3 +955,34 @@ fn ticket_json_round_trips() {
     assert_eq!(v["steps"][0]["state"], "active");
     assert_eq!(v["steps"][0]["rule"], "any");
 }
+
+#[test]
+fn flow_user_lists_are_capped() {
+    use crate::flow::{MAX_CC, MAX_LEVEL_USERS};
+    let d = dir();
+    let many: Vec<Uuid> = std::iter::repeat_n(uid("bob"), MAX_LEVEL_USERS + 1).collect();
+    let f = Flow {
+        levels: vec![Level {
+            selector: ApproverSelector::users(many.clone()),
+            rule: Rule::Any,
+        }],
+        cc: std::iter::repeat_n(uid("gina"), MAX_CC + 1).collect(),
+    };
+    let e = f.validate(&d, Some(ORG)).unwrap_err();
+    assert!(e.has("levels[0].selector.users"), "{e:?}");
+    assert!(e.has("cc"), "{e:?}");
+    assert!(e.to_string().contains("at most 100 items (got 101)"), "{e}");
+    // Not one error per user: the list is refused before its users are looked up.
+    assert_eq!(e.0.len(), 2, "{e:?}");
+    let f = Flow {
+        levels: vec![Level {
+            selector: ApproverSelector::users(many[1..].to_vec()),
+            rule: Rule::Any,
+        }],
+        cc: vec![uid("gina"); MAX_CC],
+    };
+    assert!(f.validate(&d, Some(ORG)).is_ok());
+    // Repeated users are resolved once, in order.
+    let users = f.levels[0].selector.active_users(&d, Some(ORG));
+    assert_eq!(users.len(), 1);
+}

@@ -157,4 +157,71 @@ proptest! {
         let argument = format!("echo {word}");
         prop_assert!(!g.matches(&argument), "{}", argument);
     }
+
+    /// Lines full of shell syntax never panic, and the parse is the same however often it
+    /// is done.
+    #[test]
+    fn shell_like_lines_never_panic(line in "[a-z $(){}\\[\\]`'\"\\\\;&|<>=!*?#\n-]{0,80}") {
+        let g = CommandGroup::parse(CommandGroupSpec {
+            patterns: vec!["rm".into(), "a b".into()],
+            kind: CommandKind::Command,
+            ignore_case: true,
+        })
+        .unwrap();
+        let first = g.matches(&line);
+        prop_assert_eq!(first, g.matches(&line));
+        let parsed = CommandLine::parse(&line);
+        let _ = parsed.command_words();
+        let _ = parsed.all_named_by(std::slice::from_ref(&g));
+    }
+
+    /// Finding 15: disguising a command (quotes, backslashes, wrappers, `sh -c`, blocks)
+    /// does not hide it from a group naming it.
+    #[test]
+    fn disguised_commands_still_match(
+        word in "[a-z][a-z0-9_.-]{0,8}",
+        template in prop::sample::select(vec![
+            "{w} x", "\\{w} x", "'{w}' x", "\"{w}\" x", "sudo -u root {w} x",
+            "env -i A=1 {w} x", "nice -n 5 {w} x", "bash -c '{w} x'", "sh -c \"{w} x\"",
+            "x=1 {w} y", "ls; {w} x", "{ {w} x; }", "echo $(/usr/bin/{w} x)",
+            "nohup timeout 5 {w} x", "ls | xargs {w}", "if true; then {w} x; fi",
+            "! {w} x", "command exec time {w} x", "eval '{w} x'", "ls && ({w} x)",
+        ]),
+        backslash_each in any::<bool>(),
+    ) {
+        let g = CommandGroup::parse(CommandGroupSpec {
+            patterns: vec![word.clone()],
+            kind: CommandKind::Command,
+            ignore_case: false,
+        })
+        .unwrap();
+        // (Inside quotes a backslash is kept, so only unquoted words are escaped char by char.)
+        let written = if backslash_each && !template.contains(['\'', '"', '\\']) {
+            word.chars().map(|c| format!("\\{c}")).collect::<String>()
+        } else {
+            word.clone()
+        };
+        let line = template.replace("{w}", &written);
+        prop_assert!(g.matches(&line), "{}", line);
+    }
+
+    /// …while the name as an argument, quoted or not, is not a command.
+    #[test]
+    fn names_as_arguments_do_not_match(
+        word in "[a-z][a-z0-9_.-]{0,8}",
+        template in prop::sample::select(vec![
+            "echo {w}", "echo '{w}'", "echo \"{w} x\"", "echo \\{w}", "git commit -m '{w}'",
+            "echo x{w}", "echo {w}x; echo", "x={w}", "echo > {w}",
+        ]),
+    ) {
+        prop_assume!(word != "echo" && word != "git");
+        let g = CommandGroup::parse(CommandGroupSpec {
+            patterns: vec![word.clone()],
+            kind: CommandKind::Command,
+            ignore_case: false,
+        })
+        .unwrap();
+        let line = template.replace("{w}", &word);
+        prop_assert!(!g.matches(&line), "{}", line);
+    }
 }

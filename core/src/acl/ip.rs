@@ -10,6 +10,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
+/// Most patterns in one [`IpList`].
+pub const MAX_IP_PATTERNS: usize = 1000;
+
 /// One address pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -109,8 +112,10 @@ impl IpList {
         IpList(vec![IpPattern::Any])
     }
 
-    /// Parse each string; an error names the offending entry (`ips[2]`).
+    /// Parse each string; an error names the offending entry (`ips[2]`), or the list
+    /// (`ips`) when it has more than [`MAX_IP_PATTERNS`] entries.
     pub fn parse<S: AsRef<str>>(items: &[S]) -> Result<Self, FieldError> {
+        crate::request::check_len("ips", items, MAX_IP_PATTERNS)?;
         items
             .iter()
             .enumerate()
@@ -201,5 +206,20 @@ mod tests {
         let json = serde_json::to_string(&l).unwrap();
         assert_eq!(json, r#"["10.0.0.0/8","192.168.1.1","::1"]"#);
         assert_eq!(serde_json::from_str::<IpList>(&json).unwrap(), l);
+    }
+
+    #[test]
+    fn lists_are_capped() {
+        let many = vec!["10.0.0.1"; MAX_IP_PATTERNS + 1];
+        let e = IpList::parse(&many).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.reason.as_str()),
+            ("ips", "at most 1000 items (got 1001)")
+        );
+        assert!(IpList::parse(&many[1..]).is_ok());
+        assert_eq!(
+            IpList::parse_text(&many.join(",")).unwrap_err().field,
+            "ips"
+        );
     }
 }

@@ -9,15 +9,37 @@
 //!   for them), so reviewers can always sign in to review.
 //! - [`LoginAssetAcl`] (per org): users × assets × accounts → accept / reject / review.
 //! - [`CommandFilterAcl`] (per org): users × assets × accounts × command groups →
-//!   accept / reject / review / warning.
+//!   accept / reject / review / warning. A reject, review or warning rule matches when
+//!   *some* command of the line is in its groups (or the line is not understood: fail
+//!   closed); an **accept** rule only when *every* command of the line is
+//!   ([`CommandLine::all_named_by`]), so an accept rule followed by a catch-all reject or
+//!   review rule is a real allow-list (see [`crate::acl::command`]).
+//!
+//! Sizes are bounded: [`MAX_SELECTOR_ITEMS`] ids or name patterns per selector,
+//! [`MAX_REVIEWERS`] reviewers, [`MAX_COMMAND_GROUPS_PER_RULE`] command groups per rule whose
+//! regular expressions together cost at most
+//! [`MAX_REGEX_BYTES`](crate::acl::command::MAX_REGEX_BYTES). The `check` methods say
+//! which field is over; a stored command filter rule with too many or too costly groups does
+//! not deserialize.
 
-use crate::acl::command::CommandGroup;
+use crate::acl::command::{allows, over_budget, CommandGroup, CommandGroupSpec, CommandLine};
 use crate::acl::ip::IpList;
 use crate::acl::time::TimeWindows;
+use crate::error::{FieldError, FieldErrors};
 use crate::ids::{AclId, AssetId, UserId};
+use crate::request::check_len;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::net::IpAddr;
+
+/// Most ids, or most name patterns, in one [`Selector`].
+pub const MAX_SELECTOR_ITEMS: usize = 1000;
+/// Longest name pattern of a [`Selector`], in characters.
+pub const MAX_NAME_PATTERN_CHARS: usize = 128;
+/// Most reviewers of one rule.
+pub const MAX_REVIEWERS: usize = 100;
+/// Most command groups in one command filter rule.
+pub const MAX_COMMAND_GROUPS_PER_RULE: usize = 20;
 
 /// What a matching rule does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +91,29 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 }
 
 impl Selector {
+    /// Refuse more than [`MAX_SELECTOR_ITEMS`] items, or a name pattern longer than
+    /// [`MAX_NAME_PATTERN_CHARS`]; the error is on `field` (`users`) or on the pattern
+    /// (`users.names[3]`).
+    pub fn check(&self, field: &str) -> Result<(), FieldError> {
+        match self {
+            Selector::All => Ok(()),
+            Selector::Ids(ids) => check_len(field, ids, MAX_SELECTOR_ITEMS),
+            Selector::Names(names) => {
+                check_len(field, names, MAX_SELECTOR_ITEMS)?;
+                match names
+                    .iter()
+                    .position(|n| n.chars().count() > MAX_NAME_PATTERN_CHARS)
+                {
+                    Some(i) => Err(FieldError::new(
+                        format!("{field}.names[{i}]"),
+                        format!("must be at most {MAX_NAME_PATTERN_CHARS} characters"),
+                    )),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+
     /// True when the thing with this id (if it has one) and name is selected.
     pub fn matches(&self, id: Option<uuid::Uuid>, name: &str) -> bool {
         match self {
@@ -131,6 +176,50 @@ impl AclDecision {
     }
 }
 
+/// Refuse more than [`MAX_REVIEWERS`] reviewers (field `reviewers`).
+pub fn check_reviewers(reviewers: &[UserId]) -> Result<(), FieldError> {
+    check_len("reviewers", reviewers, MAX_REVIEWERS)
+}
+
+/// Check and compile a rule's command groups: at most [`MAX_COMMAND_GROUPS_PER_RULE`]
+/// (field `command_groups`), each valid (`command_groups[2].patterns[0]`), and all their
+/// regular expressions together within
+/// [`MAX_REGEX_BYTES`](crate::acl::command::MAX_REGEX_BYTES) (the entry that goes over is
+/// named, reason "too complex: …").
+pub fn parse_command_groups(specs: Vec<CommandGroupSpec>) -> Result<Vec<CommandGroup>, FieldError> {
+    check_len("command_groups", &specs, MAX_COMMAND_GROUPS_PER_RULE)?;
+    let mut total = 0usize;
+    let mut groups = Vec::with_capacity(specs.len());
+    for (i, spec) in specs.into_iter().enumerate() {
+        let g = CommandGroup::parse(spec)
+            .map_err(|e| FieldError::new(format!("command_groups[{i}].{}", e.field), e.reason))?;
+        if let Some(entry) = g.entry_over_budget(total) {
+            return Err(over_budget(
+                format!("command_groups[{i}].patterns[{entry}]"),
+                "rule",
+            ));
+        }
+        total += g.regex_bytes();
+        groups.push(g);
+    }
+    Ok(groups)
+}
+
+fn command_groups<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CommandGroup>, D::Error> {
+    let specs = Vec::<CommandGroupSpec>::deserialize(d)?;
+    parse_command_groups(specs).map_err(serde::de::Error::custom)
+}
+
+/// Collect the errors of several checks.
+fn collect(checks: impl IntoIterator<Item = Result<(), FieldError>>) -> Result<(), FieldErrors> {
+    let errors: Vec<FieldError> = checks.into_iter().filter_map(Result::err).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(FieldErrors(errors))
+    }
+}
+
 macro_rules! acl_rule {
     ($ty:ty) => {
         impl AclRule for $ty {
@@ -187,6 +276,11 @@ pub struct LoginAttempt {
 }
 
 impl LoginAcl {
+    /// Check the sizes of its lists (users, reviewers).
+    pub fn check(&self) -> Result<(), FieldErrors> {
+        collect([self.users.check("users"), check_reviewers(&self.reviewers)])
+    }
+
     /// True when every condition holds for `a`, and `a`'s user is not one of this review
     /// rule's reviewers.
     pub fn matches(&self, a: &LoginAttempt) -> bool {
@@ -245,6 +339,16 @@ pub struct LoginAssetAcl {
 acl_rule!(LoginAssetAcl);
 
 impl LoginAssetAcl {
+    /// Check the sizes of its lists (users, assets, accounts, reviewers).
+    pub fn check(&self) -> Result<(), FieldErrors> {
+        collect([
+            self.users.check("users"),
+            self.assets.check("assets"),
+            self.accounts.check("accounts"),
+            check_reviewers(&self.reviewers),
+        ])
+    }
+
     /// True when user, asset and account are all selected.
     pub fn matches(&self, a: &AssetAccess) -> bool {
         self.users.matches(Some(a.user_id), &a.username)
@@ -277,7 +381,10 @@ pub struct CommandFilterAcl {
     pub assets: Selector,
     /// Which accounts.
     pub accounts: Selector,
-    /// The command groups; the rule matches when any group matches.
+    /// The command groups (at most [`MAX_COMMAND_GROUPS_PER_RULE`], checked when read from
+    /// JSON). A reject / review / warning rule matches when any group matches; an accept
+    /// rule when every command of the line is named by its groups.
+    #[serde(deserialize_with = "command_groups")]
     pub command_groups: Vec<CommandGroup>,
     /// What to do.
     pub action: AclAction,
@@ -288,12 +395,40 @@ pub struct CommandFilterAcl {
 acl_rule!(CommandFilterAcl);
 
 impl CommandFilterAcl {
-    /// True when user, asset and account are selected and a group matches the command.
+    /// Check the sizes of its lists (users, assets, accounts, reviewers, command groups and
+    /// their regular expressions' cost).
+    pub fn check(&self) -> Result<(), FieldErrors> {
+        let specs = self
+            .command_groups
+            .iter()
+            .map(|g| g.spec().clone())
+            .collect();
+        collect([
+            self.users.check("users"),
+            self.assets.check("assets"),
+            self.accounts.check("accounts"),
+            check_reviewers(&self.reviewers),
+            parse_command_groups(specs).map(drop),
+        ])
+    }
+
+    /// True when user, asset and account are selected and the command line matches: for
+    /// an accept rule, every command of the line is named by its groups (or a Regex group
+    /// matches); otherwise some group matches.
     pub fn matches(&self, a: &AssetAccess, command_line: &str) -> bool {
+        self.matches_parsed(a, &CommandLine::parse(command_line))
+    }
+
+    /// [`matches`](Self::matches) with the line already read.
+    pub fn matches_parsed(&self, a: &AssetAccess, line: &CommandLine) -> bool {
         self.users.matches(Some(a.user_id), &a.username)
             && self.assets.matches(Some(a.asset_id), &a.asset_name)
             && self.accounts.matches(None, &a.account)
-            && self.command_groups.iter().any(|g| g.matches(command_line))
+            && if self.action == AclAction::Accept {
+                allows(&self.command_groups, line)
+            } else {
+                self.command_groups.iter().any(|g| g.matches_parsed(line))
+            }
     }
 }
 
@@ -303,7 +438,8 @@ pub fn decide_command(
     access: &AssetAccess,
     command_line: &str,
 ) -> AclDecision {
-    first_match(rules, |r| r.matches(access, command_line))
+    let line = CommandLine::parse(command_line);
+    first_match(rules, |r| r.matches_parsed(access, &line))
         .map_or_else(AclDecision::no_match, |r| {
             AclDecision::from_rule(r.id, r.action, &r.reviewers, access.user_id)
         })
@@ -497,5 +633,136 @@ mod tests {
             decide_command(&rules, &access("root"), "rmdir x"),
             AclDecision::no_match()
         );
+    }
+
+    fn command_rule(
+        n: u128,
+        priority: i32,
+        action: AclAction,
+        group: CommandGroup,
+    ) -> CommandFilterAcl {
+        CommandFilterAcl {
+            id: id(n),
+            name: format!("rule {n}"),
+            priority,
+            active: true,
+            users: Selector::All,
+            assets: Selector::All,
+            accounts: Selector::All,
+            command_groups: vec![group],
+            action,
+            reviewers: vec![id(3)],
+        }
+    }
+
+    fn spec(kind: CommandKind, patterns: &[&str]) -> CommandGroupSpec {
+        CommandGroupSpec {
+            patterns: patterns.iter().map(|s| s.to_string()).collect(),
+            kind,
+            ignore_case: false,
+        }
+    }
+
+    /// An accept rule before a catch-all is an allow-list: one allowed command does not
+    /// carry others through.
+    #[test]
+    fn accept_rules_are_allow_lists() {
+        let allowed = CommandGroup::parse(spec(CommandKind::Command, &["ls", "cat"])).unwrap();
+        let anything = CommandGroup::parse(spec(CommandKind::Regex, &["."])).unwrap();
+        let rules = vec![
+            command_rule(1, 1, AclAction::Accept, allowed),
+            command_rule(2, 2, AclAction::Review, anything),
+        ];
+        let action = |line: &str| decide_command(&rules, &access("root"), line).action;
+        assert_eq!(action("ls -l"), AclAction::Accept);
+        assert_eq!(action("ls | cat"), AclAction::Accept);
+        for line in [
+            "ls; rm -rf /",
+            "cat $(rm x)",
+            "ls && bash -c 'rm x'",
+            "ls 'x",
+            "$x",
+        ] {
+            assert_eq!(action(line), AclAction::Review, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn command_groups_per_rule_are_capped() {
+        let specs = vec![spec(CommandKind::Command, &["rm"]); MAX_COMMAND_GROUPS_PER_RULE + 1];
+        let e = parse_command_groups(specs.clone()).unwrap_err();
+        assert_eq!(e.field, "command_groups");
+        assert_eq!(e.reason, "at most 20 items (got 21)");
+        assert!(parse_command_groups(specs[1..].to_vec()).is_ok());
+        // Stored rules are checked too.
+        let mut v = serde_json::to_value(command_rule(
+            1,
+            1,
+            AclAction::Reject,
+            CommandGroup::parse(spec(CommandKind::Command, &["rm"])).unwrap(),
+        ))
+        .unwrap();
+        assert!(serde_json::from_value::<CommandFilterAcl>(v.clone()).is_ok());
+        v["command_groups"] = serde_json::to_value(&specs).unwrap();
+        let e = serde_json::from_value::<CommandFilterAcl>(v).unwrap_err();
+        assert!(e.to_string().contains("at most 20 items"), "{e}");
+    }
+
+    #[test]
+    fn regex_cost_is_bounded_per_rule() {
+        let one = CommandGroup::parse(spec(CommandKind::Regex, &[r"\w\w"])).unwrap();
+        // Each group fits the budget alone; two do not.
+        let per_group = crate::acl::command::MAX_REGEX_BYTES / one.regex_bytes();
+        let group = spec(CommandKind::Regex, &vec![r"\w\w"; per_group]);
+        assert!(parse_command_groups(vec![group.clone()]).is_ok());
+        let e = parse_command_groups(vec![group.clone(), group]).unwrap_err();
+        assert!(
+            e.field.starts_with("command_groups[1].patterns["),
+            "{}",
+            e.field
+        );
+        assert!(e.reason.starts_with("too complex"), "{}", e.reason);
+        assert!(e.reason.contains("rule"), "{}", e.reason);
+        // A bad entry is named with its group.
+        let e = parse_command_groups(vec![
+            spec(CommandKind::Command, &["rm"]),
+            spec(CommandKind::Regex, &["ok", "(bad"]),
+        ])
+        .unwrap_err();
+        assert_eq!(e.field, "command_groups[1].patterns[1]");
+    }
+
+    #[test]
+    fn selectors_and_reviewers_are_capped() {
+        let ids: Vec<Uuid> = (0..=MAX_SELECTOR_ITEMS as u128).map(id).collect();
+        let e = Selector::Ids(ids.clone()).check("users").unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.reason.as_str()),
+            ("users", "at most 1000 items (got 1001)")
+        );
+        assert!(Selector::Ids(ids[1..].to_vec()).check("users").is_ok());
+        let e = Selector::Names(vec!["a".into(), "x".repeat(129)])
+            .check("accounts")
+            .unwrap_err();
+        assert_eq!(e.field, "accounts.names[1]");
+        assert!(Selector::Names(vec!["x".repeat(128)])
+            .check("accounts")
+            .is_ok());
+        assert!(Selector::All.check("users").is_ok());
+        let e = check_reviewers(&ids[..=MAX_REVIEWERS]).unwrap_err();
+        assert_eq!(e.reason, "at most 100 items (got 101)");
+        let mut r = login_rule(1, 1, Selector::Ids(ids.clone()), "*", AclAction::Review);
+        r.reviewers = ids.clone();
+        let e = r.check().unwrap_err();
+        assert!(e.has("users") && e.has("reviewers"), "{e:?}");
+        let mut c = command_rule(
+            1,
+            1,
+            AclAction::Reject,
+            CommandGroup::parse(spec(CommandKind::Command, &["rm"])).unwrap(),
+        );
+        assert!(c.check().is_ok());
+        c.assets = Selector::Ids(ids);
+        assert!(c.check().unwrap_err().has("assets"));
     }
 }

@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// Most time ranges on one weekday.
+pub const MAX_RANGES_PER_DAY: usize = 48;
+
 /// A range of minutes of one day, `start < end ≤ 24:00`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -177,7 +180,8 @@ impl TimeWindows {
     }
 
     /// Windows from a zone name and `(weekday, ["09:00-18:00", ...])` entries; errors name
-    /// the field (`timezone`, `time.mon[0]`).
+    /// the field (`timezone`, `time.mon[0]`, or `time.mon` for more than
+    /// [`MAX_RANGES_PER_DAY`] ranges on a day).
     pub fn parse<S: AsRef<str>>(
         timezone: &str,
         days: &[(Weekday, Vec<S>)],
@@ -187,9 +191,18 @@ impl TimeWindows {
             .map_err(|_| FieldError::new("timezone", format!("unknown time zone {timezone:?}")))?;
         let mut w = WeekRanges::default();
         for (day, ranges) in days {
+            let d = day.to_string().to_lowercase();
+            if ranges.len() + w.day(*day).len() > MAX_RANGES_PER_DAY {
+                return Err(FieldError::new(
+                    format!("time.{d}"),
+                    format!(
+                        "at most {MAX_RANGES_PER_DAY} items (got {})",
+                        ranges.len() + w.day(*day).len()
+                    ),
+                ));
+            }
             for (i, r) in ranges.iter().enumerate() {
                 let r: TimeRange = r.as_ref().parse().map_err(|e: BadTimeRange| {
-                    let d = day.to_string().to_lowercase();
                     FieldError::new(format!("time.{d}[{i}]"), e.to_string())
                 })?;
                 w.day_mut(*day).push(r);
@@ -289,5 +302,21 @@ mod tests {
         assert_eq!(v["timezone"], "Europe/Paris");
         assert_eq!(v["days"]["sat"], serde_json::json!(["10:00-12:30"]));
         assert_eq!(serde_json::from_value::<TimeWindows>(v).unwrap(), w);
+    }
+
+    #[test]
+    fn ranges_per_day_are_capped() {
+        let many = vec!["09:00-10:00"; MAX_RANGES_PER_DAY + 1];
+        let e = TimeWindows::parse("UTC", &[(Weekday::Mon, many.clone())]).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.reason.as_str()),
+            ("time.mon", "at most 48 items (got 49)")
+        );
+        assert!(TimeWindows::parse("UTC", &[(Weekday::Mon, many[1..].to_vec())]).is_ok());
+        // The same day given twice counts once.
+        let half = many[..30].to_vec();
+        let e = TimeWindows::parse("UTC", &[(Weekday::Tue, half.clone()), (Weekday::Tue, half)])
+            .unwrap_err();
+        assert_eq!(e.field, "time.tue");
     }
 }
