@@ -94,6 +94,9 @@ pub struct NewUser {
 pub struct UserPatch {
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Required when people change their own password or email: what they sign in with today.
+    #[serde(default)]
+    pub current_password: Option<String>,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]

@@ -40,13 +40,19 @@ impl Viewer {
     }
 }
 
-/// Where to go after signing in: only a path on this site, never another host
-/// (`//evil.example` and `https://…` fall back to the home page).
+/// Where to go after signing in: only a path on this site, never another host.
+///
+/// Browsers resolve `next` against the site's origin after dropping tabs and newlines and
+/// reading `\\` as `/`, so `/\t/evil.example` or `/\\evil.example` would leave the site. Only a
+/// path that starts with exactly one `/` and holds no control character, no backslash and no
+/// white space other than a plain space stays; anything else falls back to the home page.
 pub fn safe_next(next: &str) -> String {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n']);
+        && next.len() <= 2048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || (c.is_whitespace() && c != ' '));
     if ok {
         next.to_string()
     } else {
@@ -65,5 +71,12 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+        // Browsers drop tabs and newlines and read a backslash as a slash.
+        assert_eq!(safe_next("/\t/127.0.0.1:9050/x"), "/");
+        assert_eq!(safe_next("/\n/evil.example"), "/");
+        assert_eq!(safe_next("/a\\b"), "/");
+        assert_eq!(safe_next("/\u{1}"), "/");
+        assert_eq!(safe_next("/\u{2028}/evil.example"), "/");
+        assert_eq!(safe_next("/tickets?q=a b"), "/tickets?q=a b");
     }
 }

@@ -3,6 +3,7 @@
 //! rule is stored as core serializes it, with copies of its name, priority, action and org
 //! beside it for lists and ordering.
 
+use crate::acl_cache::AclCache;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -16,7 +17,7 @@ use tollgate_core::{
 use uuid::Uuid;
 
 /// The three kinds of ACL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AclKind {
     /// Sign-ins to Tollgate (global).
@@ -407,7 +408,7 @@ const SELECT: &str =
     "SELECT a.id, a.kind, a.org_id, o.name AS org_name, a.rule, a.created_at, a.updated_at
      FROM acls a LEFT JOIN orgs o ON o.id = a.org_id";
 
-fn bad_row(e: impl std::fmt::Display) -> AppError {
+pub(crate) fn bad_row(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "a stored ACL does not parse");
     AppError::internal()
 }
@@ -576,6 +577,15 @@ async fn write(
         .bind(rule.json()?)
         .execute(&mut *db)
         .await?;
+    announce_change(db).await
+}
+
+/// Tells every instance (after commit) that ACLs changed: their caches drop what they hold.
+async fn announce_change(db: &mut PgConnection) -> Result<(), AppError> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(crate::acl_cache::CHANNEL)
+        .execute(&mut *db)
+        .await?;
     Ok(())
 }
 
@@ -693,36 +703,31 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), AppError> {
     let d = get(pool, viewer, kind, id).await?;
+    let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
         .bind(d.id)
         .bind(kind.as_str())
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+    announce_change(&mut tx).await?;
+    tx.commit().await?;
     tracing::info!(acl_id = %id, kind = kind.as_str(), by = %viewer.username, "acl deleted");
     Ok(())
 }
 
-/// Every login ACL, for a sign-in decision.
-pub async fn login_rules(db: &mut PgConnection) -> Result<Vec<LoginAcl>, AppError> {
-    rules(db, AclKind::Login, None).await
-}
-
-/// The org's rules of `kind`, for a gateway decision.
-pub async fn rules<T: serde::de::DeserializeOwned>(
-    db: &mut PgConnection,
+/// The stored (JSON) active rules of `kind` for `org`; [`crate::acl_cache`] parses and keeps them.
+pub async fn rule_rows(
+    pool: &PgPool,
     kind: AclKind,
     org: Option<Uuid>,
-) -> Result<Vec<T>, AppError> {
-    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+) -> Result<Vec<serde_json::Value>, AppError> {
+    Ok(sqlx::query_scalar(
         "SELECT rule FROM acls WHERE kind = $1 AND org_id IS NOT DISTINCT FROM $2 AND active",
     )
     .bind(kind.as_str())
     .bind(org)
-    .fetch_all(&mut *db)
-    .await?;
-    rows.into_iter()
-        .map(|r| serde_json::from_value(r).map_err(bad_row))
-        .collect()
+    .fetch_all(pool)
+    .await?)
 }
 
 /// A rule's name, for reasons given to gateways and users.
@@ -749,14 +754,46 @@ pub enum LoginCheck {
 /// 403 naming the rule, `review` → Review (the caller holds the sign-in).
 pub async fn check_login(
     pool: &PgPool,
+    cache: &AclCache,
     user_id: Uuid,
     username: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<LoginCheck, AppError> {
-    let mut db = pool.acquire().await?;
-    let rules = login_rules(&mut db).await?;
-    if rules.is_empty() {
+    let Some((rule, action, reviewers)) =
+        login_decision(pool, cache, user_id, username, ip).await?
+    else {
         return Ok(LoginCheck::Accept);
+    };
+    match action {
+        AclAction::Accept | AclAction::Warning => Ok(LoginCheck::Accept),
+        AclAction::Reject => {
+            tracing::info!(user = %username, rule = %rule, "sign-in refused by a login ACL");
+            Err(login_refused(&rule))
+        }
+        AclAction::Review => Ok(LoginCheck::Review { rule, reviewers }),
+    }
+}
+
+fn login_refused(rule: &str) -> AppError {
+    AppError::new(
+        403,
+        "login_refused",
+        format!("Signing in from here is not allowed (rule {rule:?})."),
+    )
+}
+
+/// The login rule that decides for this person, from this address, now: its name, action and
+/// reviewers; None when no rule matches.
+async fn login_decision(
+    pool: &PgPool,
+    cache: &AclCache,
+    user_id: Uuid,
+    username: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<(String, AclAction, Vec<Uuid>)>, AppError> {
+    let rules = cache.rules::<LoginAcl>(pool, AclKind::Login, None).await?;
+    if rules.is_empty() {
+        return Ok(None);
     }
     let attempt = tollgate_core::LoginAttempt {
         user_id,
@@ -766,23 +803,28 @@ pub async fn check_login(
         at: Utc::now(),
     };
     let d = tollgate_core::decide_login(&rules, &attempt);
-    let name = match d.rule_id {
-        Some(id) => name_of(&mut db, id).await?,
-        None => return Ok(LoginCheck::Accept),
-    };
-    match d.action {
-        AclAction::Accept | AclAction::Warning => Ok(LoginCheck::Accept),
-        AclAction::Reject => {
-            tracing::info!(user = %username, rule = %name, "sign-in refused by a login ACL");
-            Err(AppError::new(
-                403,
-                "login_refused",
-                format!("Signing in from here is not allowed (rule {name:?})."),
-            ))
-        }
-        AclAction::Review => Ok(LoginCheck::Review {
-            rule: name,
-            reviewers: d.reviewers,
-        }),
+    Ok(d.rule_id.map(|id| {
+        let name = rules
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| "a rule".into());
+        (name, d.action, d.reviewers)
+    }))
+}
+
+/// Login rules hold for what a sign-in opened too: a session or API token used from an address
+/// or at a time a `reject` rule refuses is refused on each request (403 `login_refused`), so a
+/// rule takes effect at once, not only at the next sign-in. (`review` rules are not applied
+/// here: the sign-in they held was approved.) Cheap: the rules come from the cache.
+pub async fn check_request(
+    pool: &PgPool,
+    cache: &AclCache,
+    viewer: &tollgate_app::model::Viewer,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), AppError> {
+    match login_decision(pool, cache, viewer.id, &viewer.username, ip).await? {
+        Some((rule, AclAction::Reject, _)) => Err(login_refused(&rule)),
+        _ => Ok(()),
     }
 }

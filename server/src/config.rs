@@ -73,8 +73,22 @@ pub struct Config {
 
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses, CIDRs or
     /// ranges, e.g. `127.0.0.1,10.0.0.0/8`). Unset: the client is the connection's peer.
-    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", value_parser = parse_proxies)]
+    #[arg(long, env = "TOLLGATE_TRUSTED_PROXIES", value_parser = parse_ip_list)]
     pub trusted_proxies: Option<tollgate_core::IpList>,
+
+    /// Internal addresses webhooks may be sent to anyway (comma-separated addresses, CIDRs or
+    /// ranges). Unset: loopback, private, link-local, shared, multicast and unspecified
+    /// addresses are refused (checked on the address connected to).
+    #[arg(long, env = "TOLLGATE_WEBHOOK_ALLOW", value_parser = parse_ip_list)]
+    pub webhook_allow: Option<tollgate_core::IpList>,
+
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, env = "TOLLGATE_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds a request's head may take to arrive (and a keep-alive connection may stay idle).
+    #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub header_timeout_seconds: u64,
 
     /// The From address of Tollgate's email.
     #[arg(
@@ -85,7 +99,7 @@ pub struct Config {
     pub mail_from: String,
 }
 
-fn parse_proxies(text: &str) -> Result<tollgate_core::IpList, String> {
+fn parse_ip_list(text: &str) -> Result<tollgate_core::IpList, String> {
     tollgate_core::IpList::parse_text(text).map_err(|e| e.reason)
 }
 
@@ -123,6 +137,9 @@ impl Config {
             expiry_sweep_seconds: 30,
             smtp_url: None,
             trusted_proxies: None,
+            webhook_allow: None,
+            max_connections: 1024,
+            header_timeout_seconds: 30,
             mail_from: "Tollgate <tollgate@localhost>".into(),
         }
     }

@@ -313,6 +313,7 @@ fn inactive(s: &Subject) -> GatewayDecision {
 /// Decides a connection to an asset.
 pub async fn ask_login_asset(
     pool: &PgPool,
+    cache: &crate::acl_cache::AclCache,
     public_url: &str,
     gw: &Gateway,
     q: LoginAssetQuestion,
@@ -322,8 +323,10 @@ pub async fn ask_login_asset(
     if !s.user_active {
         return Ok(inactive(&s));
     }
-    let rules = acls::rules(&mut db, AclKind::LoginAsset, Some(s.org_id)).await?;
     drop(db);
+    let rules = cache
+        .rules::<tollgate_core::LoginAssetAcl>(pool, AclKind::LoginAsset, Some(s.org_id))
+        .await?;
     let d = tollgate_core::decide_login_asset(&rules, &access(&s));
     let title = format!("Connect to {} as {}", s.asset_name, s.account);
     let account = tollgate_core::AccountName::parse(&s.account)
@@ -351,6 +354,7 @@ pub async fn ask_login_asset(
 /// Decides a command.
 pub async fn ask_command(
     pool: &PgPool,
+    cache: &crate::acl_cache::AclCache,
     public_url: &str,
     gw: &Gateway,
     q: CommandQuestion,
@@ -362,8 +366,10 @@ pub async fn ask_command(
     if !s.user_active {
         return Ok(inactive(&s));
     }
-    let rules = acls::rules(&mut db, AclKind::CommandFilter, Some(s.org_id)).await?;
     drop(db);
+    let rules = cache
+        .rules::<tollgate_core::CommandFilterAcl>(pool, AclKind::CommandFilter, Some(s.org_id))
+        .await?;
     let d = tollgate_core::decide_command(&rules, &access(&s), command.as_str());
     let short: String = command.as_str().chars().take(80).collect();
     let ellipsis = if command.as_str().chars().count() > 80 {

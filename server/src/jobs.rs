@@ -13,8 +13,18 @@ pub struct Jobs {
 }
 
 impl Jobs {
-    pub fn start(pool: PgPool, sweep_every: Duration) -> Jobs {
-        let worker = Worker::new(pool.clone(), WorkerConfig::default());
+    pub fn start(
+        pool: PgPool,
+        sweep_every: Duration,
+        webhook_allow: Option<tollgate_core::IpList>,
+    ) -> Jobs {
+        let worker = Worker::new(
+            pool.clone(),
+            WorkerConfig {
+                webhook_allow,
+                ..WorkerConfig::default()
+            },
+        );
         Jobs {
             handles: vec![worker.spawn(), crate::expiry::spawn(pool, sweep_every)],
         }

@@ -1,11 +1,13 @@
 //! Tollgate's server: configuration, the private Postgres, migrations, sessions, the REST
 //! API, the pages (Leptos SSR) and the use-cases behind both.
 
+pub mod acl_cache;
 pub mod acls;
 pub mod admin;
 pub mod api;
 pub mod config;
 pub mod demo;
+pub mod egress;
 pub mod flows;
 pub mod gateway;
 pub mod held;
@@ -16,6 +18,7 @@ pub mod password;
 pub mod ratelimit;
 pub mod repo;
 pub mod security;
+pub mod serve;
 pub mod service_tokens;
 pub mod services;
 pub mod session;

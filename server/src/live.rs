@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub const CHANNEL: &str = "tollgate_live";
 
 /// NOTIFY payloads are limited to 8000 bytes: past this many watchers the list is left out
-/// and every listener treats the event as possibly theirs (they re-read with a permission check).
+/// and each listener asks whether its person may see the ticket before passing it on.
 const MAX_USERS: usize = 150;
 
 /// Something happened to a ticket.
@@ -28,15 +28,10 @@ pub struct LiveEvent {
     pub kind: String,
     /// The ticket's state after it.
     pub state: String,
-    /// Who should hear of it (applicant, assignees, CC); empty = unknown, ask again.
+    /// Who should hear of it (applicant, assignees, CC); empty = too many to name: a listener
+    /// checks whether its person may see the ticket.
     pub users: Vec<Uuid>,
     pub at: DateTime<Utc>,
-}
-
-impl LiveEvent {
-    pub fn concerns(&self, user: Uuid) -> bool {
-        self.users.is_empty() || self.users.contains(&user)
-    }
 }
 
 /// The NOTIFY payload for `event` (sent with the change, see [`crate::outbox::record`]).
@@ -51,6 +46,8 @@ pub fn payload(mut event: LiveEvent) -> Result<String, AppError> {
 #[derive(Clone)]
 pub struct Live {
     tx: broadcast::Sender<LiveEvent>,
+    /// The ACL rules, dropped whenever any instance announces a change (acl_cache.rs).
+    acls: std::sync::Arc<crate::acl_cache::AclCache>,
 }
 
 impl Live {
@@ -58,15 +55,25 @@ impl Live {
     pub fn start(pool: PgPool) -> Live {
         let (tx, _) = broadcast::channel(1024);
         let sender = tx.clone();
+        let acls = std::sync::Arc::new(crate::acl_cache::AclCache::default());
+        let cache = acls.clone();
         tokio::spawn(async move {
             loop {
                 match PgListener::connect_with(&pool).await {
                     Ok(mut listener) => {
-                        if let Err(e) = listener.listen(CHANNEL).await {
+                        if let Err(e) = listener
+                            .listen_all([CHANNEL, crate::acl_cache::CHANNEL])
+                            .await
+                        {
                             tracing::warn!(error = %e, "LISTEN failed");
                         } else {
+                            // From here on no ACL change is missed; what was cached may be old.
+                            cache.set_listening(true);
                             loop {
                                 match listener.recv().await {
+                                    Ok(n) if n.channel() == crate::acl_cache::CHANNEL => {
+                                        cache.invalidate()
+                                    }
                                     Ok(n) => match serde_json::from_str::<LiveEvent>(n.payload()) {
                                         Ok(ev) => {
                                             // No receiver is fine: nobody is waiting.
@@ -82,6 +89,7 @@ impl Live {
                                     }
                                 }
                             }
+                            cache.set_listening(false);
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "live listener cannot connect"),
@@ -89,11 +97,47 @@ impl Live {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
-        Live { tx }
+        Live { tx, acls }
+    }
+
+    /// The ACL rules of this instance.
+    pub fn acls(&self) -> &crate::acl_cache::AclCache {
+        &self.acls
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
+    }
+}
+
+/// One open event stream of a person on this instance; dropping it gives the place back.
+pub struct StreamSlot(Uuid);
+
+static STREAMS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
+impl StreamSlot {
+    /// A place for one more stream of `user`, unless they hold `max` already.
+    pub fn take(user: Uuid, max: usize) -> Option<StreamSlot> {
+        let mut open = STREAMS.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(user).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot(user))
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = STREAMS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.0);
+            }
+        }
     }
 }
 

@@ -146,6 +146,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _jobs = tollgate_server::jobs::Jobs::start(
         state.pool.clone(),
         std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
+        config.webhook_allow.clone(),
     );
     if let Some(smtp) = &config.smtp_url {
         let mailer = tollgate_server::mail::Mailer::new(
@@ -168,19 +169,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tollgate_server::demo::PASSWORD
         );
     }
-    // Pages stream in several small writes: without TCP_NODELAY the second one waits for the
-    // browser's delayed ACK (≈40 ms on Linux), which the bench saw as a 48 ms p99 render.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY");
-        }
+    let limits = tollgate_server::serve::Limits {
+        max_connections: config.max_connections,
+        header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
+    };
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let serving = tollgate_server::serve::serve(listener, router(state), limits, async move {
+        shutdown().await;
+        let _ = stopping_tx.send(true);
     });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    // Requests in flight get up to 10 seconds to finish once a stop was asked for.
+    let deadline = async move {
+        let _ = stopping.wait_for(|s| *s).await;
+        tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    };
+    tokio::select! {
+        r = serving => r?,
+        _ = deadline => tracing::warn!("requests still running after 10 s; stopping anyway"),
+    }
     Ok(())
 }
 

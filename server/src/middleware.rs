@@ -105,6 +105,12 @@ pub async fn request_context(
     if let Some(token) = bearer {
         return match tokens::viewer(&state.pool, &token).await {
             Ok(Some((token_id, viewer))) => {
+                // Login rules hold for tokens too, on every request.
+                if let Err(e) =
+                    crate::acls::check_request(&state.pool, state.live.acls(), &viewer, ip).await
+                {
+                    return e.into_response();
+                }
                 req.extensions_mut().insert(viewer);
                 req.extensions_mut().insert(tokens::BearerAuth(token_id));
                 next.run(req).await
@@ -119,8 +125,17 @@ pub async fn request_context(
     if let Some(token) = token {
         match session::viewer(&state.pool, &token).await {
             Ok(Some(viewer)) => {
-                signed_in = true;
-                req.extensions_mut().insert(viewer);
+                // A login rule that refuses this person from here, now, ends the use of a
+                // session opened before it: calls are refused, pages go to the sign-in form.
+                match crate::acls::check_request(&state.pool, state.live.acls(), &viewer, ip).await
+                {
+                    Ok(()) => {
+                        signed_in = true;
+                        req.extensions_mut().insert(viewer);
+                    }
+                    Err(e) if !wants_page(&req) => return e.into_response(),
+                    Err(_) => {}
+                }
             }
             Ok(None) => {}
             Err(e) => return e.into_response(),
@@ -145,6 +160,12 @@ pub async fn request_context(
         }
     }
     next.run(req).await
+}
+
+/// A page load (GET of anything but the API and server functions).
+fn wants_page(req: &Request) -> bool {
+    let path = req.uri().path();
+    req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sfn/")
 }
 
 /// 401 for a bearer token that is unknown, revoked, or whose user is deactivated.

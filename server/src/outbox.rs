@@ -178,6 +178,10 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                 tell(&applicant, "edited", title.clone(), &head);
                 tell(&cc, "edited", title, &head);
             }
+            EventKind::GrantRevoked => {
+                let title = format!("The access granted by {} was revoked", after.serial);
+                tell(&applicant, "grant_revoked", title, &comment);
+            }
         }
     }
     out.into_values().collect()
@@ -340,6 +344,8 @@ pub struct WorkerConfig {
     pub poll: Duration,
     /// Time limit of one HTTP delivery.
     pub timeout: Duration,
+    /// Internal addresses webhooks may reach anyway (`TOLLGATE_WEBHOOK_ALLOW`; see egress.rs).
+    pub webhook_allow: Option<tollgate_core::IpList>,
 }
 
 impl Default for WorkerConfig {
@@ -351,6 +357,7 @@ impl Default for WorkerConfig {
             batch: 20,
             poll: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
+            webhook_allow: None,
         }
     }
 }
@@ -428,11 +435,8 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(pool: PgPool, cfg: WorkerConfig) -> Worker {
-        let http = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        // Redirects are not followed, and only allowed addresses are connected to.
+        let http = crate::egress::client(cfg.webhook_allow.clone(), cfg.timeout);
         Worker { pool, cfg, http }
     }
 
@@ -445,6 +449,7 @@ impl Worker {
                 if row.active == Some(false) {
                     return Err("the webhook is switched off".into());
                 }
+                crate::egress::check_url_host(url, self.cfg.webhook_allow.as_ref())?;
                 let body = serde_json::to_vec(&row.payload).map_err(|e| e.to_string())?;
                 let event = row.payload["event"].as_str().unwrap_or("").to_string();
                 let r = self
@@ -462,7 +467,7 @@ impl Worker {
                     .body(body)
                     .send()
                     .await
-                    .map_err(|e| format!("request failed: {e}"))?;
+                    .map_err(|e| format!("request failed: {}", crate::egress::error_chain(&e)))?;
                 if r.status().is_success() {
                     Ok(())
                 } else {

@@ -1,14 +1,16 @@
 //! Sign-in rate limiting, kept in Postgres so that it holds across every instance.
 //!
 //! Each failed sign-in (wrong password, unknown or inactive user) is a row of
-//! `sign_in_failures`. Before any password is hashed, [`check`] refuses with 429 when the
+//! `sign_in_failures`. Before any password is hashed, [`reserve`] refuses with 429 when the
 //! username, or the client's IP, has too many failures within the window; the answer's
 //! `Retry-After` says when the oldest failure that matters leaves the window. Successful
 //! sign-ins and refused (429) attempts are not counted, so a locked-out user is let in again
 //! once the window has passed, whatever was tried in between.
 //!
-//! Known limit: attempts that arrive together all pass [`check`] before any of them is
-//! recorded, so a burst of N parallel guesses can overshoot the limit by up to N - 1.
+//! Parallel guesses: [`reserve`] counts and records the attempt as a failure in one
+//! transaction that holds a lock per username and per IP (advisory, transaction-scoped), so
+//! attempts that arrive together are counted one after the other and a burst cannot pass the
+//! limit. A sign-in that then succeeds takes its reservation back ([`Reservation::succeeded`]).
 
 use std::net::IpAddr;
 
@@ -27,9 +29,39 @@ fn window(config: &Config) -> f64 {
     config.sign_in_window_seconds.max(1) as f64
 }
 
-/// 429 `too_many_attempts` when `username` or `ip` has reached its limit of failures.
-pub async fn check(
+/// An attempt counted as a failure until the password is known to be right.
+#[must_use = "a successful sign-in must take its reservation back"]
+pub struct Reservation(i64);
+
+impl Reservation {
+    /// The password was right: the attempt no longer counts.
+    pub async fn succeeded(self, pool: &PgPool) -> Result<(), AppError> {
+        crate::repo::users::forget_sign_in_failure(pool, self.0).await
+    }
+}
+
+/// 429 `too_many_attempts` when `username` or `ip` has reached its limit of failures; else
+/// records this attempt as a failure (taken back by [`Reservation::succeeded`]), atomically
+/// with the count.
+pub async fn reserve(
     pool: &PgPool,
+    config: &Config,
+    username: &str,
+    ip: Option<IpAddr>,
+) -> Result<Reservation, AppError> {
+    let mut tx = pool.begin().await?;
+    crate::repo::users::lock_sign_in_keys(&mut tx, &key(username), ip).await?;
+    check(&mut tx, config, username, ip).await?;
+    let id =
+        crate::repo::users::insert_sign_in_failure(&mut tx, &key(username), ip, window(config))
+            .await?;
+    tx.commit().await?;
+    Ok(Reservation(id))
+}
+
+/// 429 `too_many_attempts` when `username` or `ip` has reached its limit of failures.
+async fn check(
+    db: &mut sqlx::PgConnection,
     config: &Config,
     username: &str,
     ip: Option<IpAddr>,
@@ -51,7 +83,7 @@ pub async fn check(
     .bind(window(config))
     .bind(config.sign_in_max_per_user.max(1))
     .bind(config.sign_in_max_per_ip.max(1))
-    .fetch_one(pool)
+    .fetch_one(&mut *db)
     .await?;
     match retry_after {
         None => Ok(()),
@@ -69,23 +101,4 @@ pub async fn check(
             .with_details(serde_json::json!({ "retry_after_seconds": secs })))
         }
     }
-}
-
-/// Counts a failed sign-in of `username` from `ip`, and forgets failures older than the window.
-pub async fn failed(
-    pool: &PgPool,
-    config: &Config,
-    username: &str,
-    ip: Option<IpAddr>,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "WITH old AS (DELETE FROM sign_in_failures WHERE at < now() - make_interval(secs => $3))
-         INSERT INTO sign_in_failures (username, ip) VALUES ($1, $2)",
-    )
-    .bind(key(username))
-    .bind(ip.map(|ip| ip.to_string()))
-    .bind(window(config))
-    .execute(pool)
-    .await?;
-    Ok(())
 }

@@ -45,8 +45,11 @@ impl Backend for Services {
         password: &str,
         client: ClientInfo,
     ) -> Result<SignInOutcome, AppError> {
-        // Too many failures for this username or IP: refused before any hashing.
-        crate::ratelimit::check(&self.pool, &self.config, username, client.ip).await?;
+        // Too many failures for this username or IP: refused before any hashing. Otherwise
+        // the attempt counts as a failure until the password proves right (so parallel
+        // guesses cannot all pass the count before any of them is recorded).
+        let attempt =
+            crate::ratelimit::reserve(&self.pool, &self.config, username, client.ip).await?;
         let wrong = || AppError::new(401, "invalid_credentials", "Wrong username or password.");
         if username.is_empty()
             || password.is_empty()
@@ -63,14 +66,20 @@ impl Backend for Services {
             .filter(|u| u.active)
             .and_then(|u| u.password_hash.clone());
         if !password::verify(password.to_string(), stored).await {
-            crate::ratelimit::failed(&self.pool, &self.config, username, client.ip).await?;
             return Err(wrong());
         }
         let user = user.ok_or_else(wrong)?;
+        attempt.succeeded(&self.pool).await?;
         // Login ACLs (SPEC §6): refused sign-ins get no session; held ones wait for a reviewer.
         let secure = self.config.secure_cookies();
-        if let crate::acls::LoginCheck::Review { rule, reviewers } =
-            crate::acls::check_login(&self.pool, user.id, &user.username, client.ip).await?
+        if let crate::acls::LoginCheck::Review { rule, reviewers } = crate::acls::check_login(
+            &self.pool,
+            self.live.acls(),
+            user.id,
+            &user.username,
+            client.ip,
+        )
+        .await?
         {
             let hold = crate::held::Hold {
                 user_id: user.id,
@@ -264,7 +273,7 @@ impl Backend for Services {
                 "Only super admins and the org's admins revoke grants.",
             ));
         }
-        repo::grants::revoke(&self.pool, id, viewer.id).await?;
+        repo::grants::revoke(&self.pool, id, viewer.id, "revoked by hand").await?;
         repo::grants::get(&self.pool, id)
             .await?
             .ok_or_else(|| AppError::not_found("Grant"))

@@ -15,7 +15,7 @@ use tollgate_app::AppError;
 
 pub const COOKIE: &str = "tollgate_session";
 
-fn digest(token: &str) -> Vec<u8> {
+pub fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 

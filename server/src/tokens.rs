@@ -147,6 +147,18 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppE
     Ok(done)
 }
 
+/// Whether token `id` of `user` still works (not revoked, its person active).
+pub async fn is_live(pool: &PgPool, id: Uuid, user: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL AND u.active)",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_one(pool)
+    .await?)
+}
+
 /// Who a bearer token acts for: its id and the user, if the token is known, not revoked and
 /// its user active. Notes the use (at most once a minute per token).
 pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<(Uuid, Viewer)>, AppError> {

@@ -49,21 +49,23 @@ fn only_super_admin(v: &Viewer) -> Result<(), AppError> {
     }
 }
 
-fn check_url(url: &str) -> Result<String, AppError> {
+/// A webhook URL: http(s), a host, no white space, and not an internal address given
+/// literally (names are checked when delivering, on the address they resolve to: egress.rs).
+fn check_url(url: &str, allow: Option<&tollgate_core::IpList>) -> Result<String, AppError> {
     let url = url.trim();
     let ok = (url.starts_with("http://") || url.starts_with("https://"))
         && url.len() <= 2000
         && url.split("://").nth(1).is_some_and(|rest| {
             !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(char::is_whitespace)
         });
-    if ok {
-        Ok(url.to_string())
-    } else {
-        Err(AppError::invalid(
+    if !ok {
+        return Err(AppError::invalid(
             "url",
             "give an http:// or https:// URL of at most 2000 characters",
-        ))
+        ));
     }
+    crate::egress::check_url_host(url, allow).map_err(|e| AppError::invalid("url", e))?;
+    Ok(url.to_string())
 }
 
 fn check_secret(secret: &str) -> Result<String, AppError> {
@@ -111,12 +113,14 @@ pub async fn create(
     pool: &PgPool,
     v: &Viewer,
     body: WebhookBody,
+    allow: Option<&tollgate_core::IpList>,
 ) -> Result<CreatedWebhook, AppError> {
     only_super_admin(v)?;
     let url = check_url(
         body.url
             .as_deref()
             .ok_or_else(|| AppError::invalid("url", "the URL is required"))?,
+        allow,
     )?;
     let secret = match body.secret.as_deref() {
         Some(s) => check_secret(s)?,
@@ -151,9 +155,14 @@ pub async fn update(
     v: &Viewer,
     id: Uuid,
     body: WebhookBody,
+    allow: Option<&tollgate_core::IpList>,
 ) -> Result<WebhookDto, AppError> {
     only_super_admin(v)?;
-    let url = body.url.as_deref().map(check_url).transpose()?;
+    let url = body
+        .url
+        .as_deref()
+        .map(|u| check_url(u, allow))
+        .transpose()?;
     let secret = body.secret.as_deref().map(check_secret).transpose()?;
     let description = body
         .description

@@ -318,6 +318,7 @@ fn event_text(kind: EventKind, level: Option<u8>) -> String {
         EventKind::Expired => "The request expired".into(),
         EventKind::Commented => "commented".into(),
         EventKind::Edited => "changed the request".into(),
+        EventKind::GrantRevoked => "revoked the access granted".into(),
     }
 }
 

@@ -229,15 +229,19 @@ pub async fn remove_member(
             "You cannot remove yourself: ask another admin.",
         ));
     }
+    let mut tx = pool.begin().await?;
     let n = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
         .bind(org)
         .bind(user)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
     if n == 0 {
         return Err(AppError::not_found("Membership"));
     }
+    // Access to the org's assets ends with the membership.
+    crate::repo::grants::revoke_in_org(&mut tx, user, org, v.id, "the person left the org").await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -455,16 +459,65 @@ pub async fn end_sessions(db: &mut sqlx::PgConnection, user: Uuid) -> Result<(),
     Ok(())
 }
 
+/// How the caller of a change proved who they are.
+#[derive(Debug, Clone, Default)]
+pub struct CallerAuth {
+    /// Through an API token (never enough to change one's own password or email).
+    pub bearer: bool,
+    /// The caller's session token, when signed in with a browser session: that session
+    /// stays when they change their own password; every other one ends.
+    pub session_token: Option<String>,
+    /// The client, for the guessing limit on the current password.
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
 /// Changes a user. Themselves: name, email, password. Super admins: everything (not their
 /// own role or active flag: no one locks themselves out).
+///
+/// One's own password or email is what takes an account over, so changing it needs the
+/// current password and a browser session (never an API token: a leaked token must not be
+/// enough to keep the account), and it ends every other session and every API token.
 pub async fn patch_user(
     pool: &PgPool,
+    config: &crate::Config,
     v: &Viewer,
     id: Uuid,
     body: UserPatch,
+    auth: &CallerAuth,
 ) -> Result<UserDetail, AppError> {
     get_user(pool, v, id).await?;
     let own = id == v.id;
+    let own_credentials = own && (body.password.is_some() || body.email.is_some());
+    if own_credentials {
+        if auth.bearer {
+            return Err(AppError::new(
+                403,
+                "session_required",
+                "Your own password and email can only be changed while signed in with your \
+                 password in a browser, not with an API token.",
+            ));
+        }
+        let current = body.current_password.as_deref().unwrap_or("");
+        if current.is_empty() {
+            return Err(AppError::invalid(
+                "current_password",
+                "Give your current password to change your password or email.",
+            ));
+        }
+        // Guesses of the current password count like failed sign-ins (and are limited alike).
+        let attempt = crate::ratelimit::reserve(pool, config, &v.username, auth.client_ip).await?;
+        let stored = crate::repo::users::by_username(pool, &v.username)
+            .await?
+            .filter(|u| u.id == v.id && u.active)
+            .and_then(|u| u.password_hash);
+        if !crate::password::verify(current.chars().take(1024).collect(), stored).await {
+            return Err(AppError::invalid(
+                "current_password",
+                "That is not your current password.",
+            ));
+        }
+        attempt.succeeded(pool).await?;
+    }
     if !v.is_super_admin() {
         if !own {
             return Err(AppError::forbidden(
@@ -518,22 +571,40 @@ pub async fn patch_user(
     if body.active == Some(false) || (hash.is_some() && !own) {
         end_sessions(&mut tx, id).await?;
     }
+    // Someone who changed their own password or email keeps only the session they did it in.
+    if own_credentials {
+        crate::repo::users::end_other_sessions(&mut tx, id, auth.session_token.as_deref()).await?;
+    }
+    if body.active == Some(false) {
+        crate::repo::grants::revoke_all_of_user(&mut tx, id, v.id, "the person was deactivated")
+            .await?;
+    }
     tx.commit().await?;
+    if hash.is_some() && !own {
+        tracing::info!(by = %v.username, user = %id, "password reset by a super admin");
+    }
     get_user(pool, v, id).await
 }
 
 /// DELETE deactivates: tickets and history keep naming the person.
-pub async fn deactivate_user(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<UserDetail, AppError> {
+pub async fn deactivate_user(
+    pool: &PgPool,
+    config: &crate::Config,
+    v: &Viewer,
+    id: Uuid,
+) -> Result<UserDetail, AppError> {
     get_user(pool, v, id).await?;
     require_super(v)?;
     patch_user(
         pool,
+        config,
         v,
         id,
         UserPatch {
             active: Some(false),
             ..Default::default()
         },
+        &CallerAuth::default(),
     )
     .await
 }

@@ -6,7 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use tollgate_app::admin_dto::*;
 use tollgate_app::dto::*;
@@ -357,6 +357,8 @@ pub async fn get_user(
 }
 
 /// Change a user: themselves (name, email, password); super admins (also role, active).
+/// Changing one's own password or email needs `current_password` and a browser session (403
+/// `session_required` with an API token), and ends every other session and every API token.
 #[utoipa::path(
     patch,
     path = "/api/v1/users/{id}",
@@ -371,17 +373,28 @@ pub async fn get_user(
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        (status = 422, description = "An invalid value (see `field`), or a wrong `current_password`", body = ApiErrorBody),
+        (status = 429, description = "Too many wrong current passwords", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
 pub async fn patch_user(
     State(s): State<AppState>,
     Caller(v): Caller,
+    bearer: Option<Extension<crate::tokens::BearerAuth>>,
+    session: Option<Extension<tollgate_app::backend::SessionToken>>,
+    client: Option<Extension<tollgate_app::backend::ClientInfo>>,
     Id(id): Id,
     ApiJson(b): ApiJson<UserPatch>,
 ) -> Result<Json<UserDetail>, AppError> {
-    Ok(Json(admin::people::patch_user(&s.pool, &v, id, b).await?))
+    let auth = admin::people::CallerAuth {
+        bearer: bearer.is_some(),
+        session_token: session.map(|Extension(t)| t.0),
+        client_ip: client.and_then(|Extension(c)| c.ip),
+    };
+    Ok(Json(
+        admin::people::patch_user(&s.pool, &s.config, &v, id, b, &auth).await?,
+    ))
 }
 
 /// Deactivate a user (their sessions and tokens end at once; history keeps their name). Super admins.
@@ -407,7 +420,9 @@ pub async fn deactivate_user(
     Caller(v): Caller,
     Id(id): Id,
 ) -> Result<Json<UserDetail>, AppError> {
-    Ok(Json(admin::people::deactivate_user(&s.pool, &v, id).await?))
+    Ok(Json(
+        admin::people::deactivate_user(&s.pool, &s.config, &v, id).await?,
+    ))
 }
 
 /// Create a node under a parent (default: the root). Super admins and the org's admins.

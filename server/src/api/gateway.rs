@@ -76,7 +76,7 @@ pub async fn login_asset(
     ApiJson(q): ApiJson<LoginAssetQuestion>,
 ) -> Result<Json<GatewayDecision>, AppError> {
     Ok(Json(
-        gateway::ask_login_asset(&s.pool, &s.config.public_url(), &g, q).await?,
+        gateway::ask_login_asset(&s.pool, s.live.acls(), &s.config.public_url(), &g, q).await?,
     ))
 }
 
@@ -103,6 +103,6 @@ pub async fn command(
     ApiJson(q): ApiJson<CommandQuestion>,
 ) -> Result<Json<GatewayDecision>, AppError> {
     Ok(Json(
-        gateway::ask_command(&s.pool, &s.config.public_url(), &g, q).await?,
+        gateway::ask_command(&s.pool, s.live.acls(), &s.config.public_url(), &g, q).await?,
     ))
 }

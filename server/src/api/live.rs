@@ -6,18 +6,21 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Extension;
 use axum::Json;
 use futures::Stream;
 use serde::{Deserialize, Serialize};
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
-use tollgate_app::backend::Backend;
+use tollgate_app::backend::{Backend, SessionToken};
 use tollgate_app::AppError;
 use tollgate_core::TicketState;
 use uuid::Uuid;
 
 use super::extract::{ApiQuery, Caller, Id};
 use super::openapi::ApiErrorBody;
+use crate::live::LiveEvent;
 use crate::AppState;
 
 /// The longest a decision may be waited for in one request.
@@ -101,8 +104,19 @@ pub async fn decision(
     }
 }
 
+/// The most event streams one person may hold open on one instance (browser tabs).
+pub const MAX_STREAMS_PER_PERSON: usize = 8;
+
+/// How often an idle stream checks that its session or token still holds.
+const RECHECK: Duration = Duration::from_secs(5);
+
 /// Server-sent events for the signed-in user: one `ticket` event (JSON: ticket_id, kind,
 /// state, at) for every change to a ticket that concerns them, from any instance.
+///
+/// A stream lives only as long as what opened it: before each event, and every few seconds
+/// when idle, it checks that the session (or API token) is still live and its person active,
+/// and ends otherwise (sign-out, expiry, deactivation, a revoked token). An event whose list
+/// of people was too long to send along is delivered only if the person may see the ticket.
 #[utoipa::path(
     get,
     path = "/api/v1/events",
@@ -111,29 +125,115 @@ pub async fn decision(
     responses(
         (status = 200, description = "text/event-stream of `ticket` events", content_type = "text/event-stream"),
         (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 429, description = "Too many open streams of this person", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
 pub async fn events(
     State(s): State<AppState>,
     Caller(v): Caller,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let me = v.id;
-    let stream = BroadcastStream::new(s.live.subscribe()).filter_map(move |item| match item {
-        Ok(e) if e.concerns(me) => Some(Ok(Event::default()
-            .event("ticket")
-            .json_data(serde_json::json!({
-                "ticket_id": e.ticket_id,
-                "kind": e.kind,
-                "state": e.state,
-                "at": e.at,
-            }))
-            .unwrap_or_else(|_| Event::default().event("ticket")))),
-        Ok(_) => None,
-        // The client missed some: tell it to refresh what it shows.
-        Err(_) => Some(Ok(Event::default().event("resync").data("{}"))),
+    session: Option<Extension<SessionToken>>,
+    bearer: Option<Extension<crate::tokens::BearerAuth>>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let credential = match (bearer, session) {
+        (Some(Extension(b)), _) => Credential::Token(b.0),
+        (None, Some(Extension(t))) => Credential::Session(t.0),
+        (None, None) => return Err(AppError::unauthorized()),
+    };
+    let slot = crate::live::StreamSlot::take(v.id, MAX_STREAMS_PER_PERSON).ok_or_else(|| {
+        AppError::new(
+            429,
+            "too_many_streams",
+            format!("At most {MAX_STREAMS_PER_PERSON} live streams per person; close another tab."),
+        )
+    })?;
+    enum In {
+        Live(Result<LiveEvent, BroadcastStreamRecvError>),
+        Recheck,
+    }
+    enum Out {
+        Send(Event),
+        Quiet,
+        End,
+    }
+    let heard = BroadcastStream::new(s.live.subscribe()).map(In::Live);
+    let ticks = tokio_stream::wrappers::IntervalStream::new(tokio::time::interval_at(
+        tokio::time::Instant::now() + RECHECK,
+        RECHECK,
+    ))
+    .map(|_| In::Recheck);
+    let merged = futures::stream::select(heard, ticks);
+    let stream = futures::StreamExt::then(merged, move |item| {
+        let s = s.clone();
+        let v = v.clone();
+        let credential = credential.clone();
+        async move {
+            if !credential.still_holds(&s.pool, v.id).await {
+                return Out::End;
+            }
+            match item {
+                In::Recheck => Out::Quiet,
+                In::Live(Ok(e)) => {
+                    let concerns = if e.users.is_empty() {
+                        // Too many people to name: only those who may see it hear of it.
+                        s.services.ticket_detail(&v, e.ticket_id).await.is_ok()
+                    } else {
+                        e.users.contains(&v.id)
+                    };
+                    if !concerns {
+                        return Out::Quiet;
+                    }
+                    Out::Send(
+                        Event::default()
+                            .event("ticket")
+                            .json_data(serde_json::json!({
+                                "ticket_id": e.ticket_id,
+                                "kind": e.kind,
+                                "state": e.state,
+                                "at": e.at,
+                            }))
+                            .unwrap_or_else(|_| Event::default().event("ticket")),
+                    )
+                }
+                // The client missed some: tell it to refresh what it shows.
+                In::Live(Err(_)) => Out::Send(Event::default().event("resync").data("{}")),
+            }
+        }
+    });
+    let stream =
+        futures::StreamExt::take_while(stream, |o| futures::future::ready(!matches!(o, Out::End)));
+    let slot_keeper = slot;
+    let stream = futures::StreamExt::filter_map(stream, move |o| {
+        // The slot is given back when the stream (and with it this closure) is dropped.
+        let _held = &slot_keeper;
+        futures::future::ready(match o {
+            Out::Send(e) => Some(Ok(e)),
+            _ => None,
+        })
     });
     // Ends when the server shuts down (browsers reconnect to another instance or the new one).
     let stream = futures::StreamExt::take_until(stream, crate::live::shutdown_started());
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What a stream was opened with, checked again while it runs.
+#[derive(Clone)]
+enum Credential {
+    Session(String),
+    Token(Uuid),
+}
+
+impl Credential {
+    async fn still_holds(&self, pool: &sqlx::PgPool, user: Uuid) -> bool {
+        // A database that cannot answer does not end the stream (it may be back soon).
+        match self {
+            Credential::Session(t) => crate::session::viewer(pool, t)
+                .await
+                .map(|v| v.is_some_and(|v| v.id == user))
+                .unwrap_or(true),
+            Credential::Token(id) => crate::tokens::is_live(pool, *id, user)
+                .await
+                .unwrap_or(true),
+        }
+    }
 }

@@ -52,7 +52,7 @@ pub async fn create(
     Caller(v): Caller,
     ApiJson(body): ApiJson<WebhookBody>,
 ) -> Result<impl IntoResponse, AppError> {
-    let w = webhooks::create(&s.pool, &v, body).await?;
+    let w = webhooks::create(&s.pool, &v, body, s.config.webhook_allow.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(w)))
 }
 
@@ -102,7 +102,9 @@ pub async fn update(
     Id(id): Id,
     ApiJson(body): ApiJson<WebhookBody>,
 ) -> Result<Json<WebhookDto>, AppError> {
-    Ok(Json(webhooks::update(&s.pool, &v, id, body).await?))
+    Ok(Json(
+        webhooks::update(&s.pool, &v, id, body, s.config.webhook_allow.as_ref()).await?,
+    ))
 }
 
 /// Remove a webhook (its undelivered messages are dropped).

@@ -187,18 +187,81 @@ pub fn may_revoke(viewer: &Viewer, g: &GrantDto) -> bool {
             .any(|m| m.org_id == g.org_id && m.role == OrgRole::OrgAdmin)
 }
 
-pub async fn revoke(db: impl PgExecutor<'_>, id: Uuid, by: Uuid) -> Result<(), AppError> {
-    sqlx::query("UPDATE grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(id)
-        .bind(by)
-        .execute(db)
-        .await?;
+/// Revokes a live grant and writes `grant_revoked` (with the reason) into its ticket's history,
+/// in one statement.
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    by: Uuid,
+    reason: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "WITH r AS (
+            UPDATE grants SET revoked_at = now(), revoked_by = $2
+             WHERE id = $1 AND revoked_at IS NULL RETURNING id)
+         INSERT INTO ticket_events (ticket_id, kind, actor_id, comment, at)
+         SELECT id, 'grant_revoked', $2, $3, now() FROM r",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(reason)
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// Revokes every live (or future) grant of `user` — in `org` only when given — recording
+/// `grant_revoked` with `reason` on each grant's ticket. Returns how many were revoked.
+pub async fn revoke_all_of_user(
+    db: &mut sqlx::PgConnection,
+    user: Uuid,
+    by: Uuid,
+    reason: &str,
+) -> Result<u64, AppError> {
+    revoke_where(db, user, None, by, reason).await
+}
+
+/// [`revoke_all_of_user`] for the grants of one org (the person left it).
+pub async fn revoke_in_org(
+    db: &mut sqlx::PgConnection,
+    user: Uuid,
+    org: Uuid,
+    by: Uuid,
+    reason: &str,
+) -> Result<u64, AppError> {
+    revoke_where(db, user, Some(org), by, reason).await
+}
+
+async fn revoke_where(
+    db: &mut sqlx::PgConnection,
+    user: Uuid,
+    org: Option<Uuid>,
+    by: Uuid,
+    reason: &str,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "WITH r AS (
+            UPDATE grants SET revoked_at = now(), revoked_by = $3
+             WHERE user_id = $1 AND ($2::uuid IS NULL OR org_id = $2)
+               AND revoked_at IS NULL AND valid_until > now()
+            RETURNING id)
+         INSERT INTO ticket_events (ticket_id, kind, actor_id, comment, at)
+         SELECT id, 'grant_revoked', $3, $4, now() FROM r",
+    )
+    .bind(user)
+    .bind(org)
+    .bind(by)
+    .bind(reason)
+    .execute(&mut *db)
+    .await?
+    .rows_affected())
 }
 
 /// May `user` use `account` on `asset` for `action` right now? Against live grants only:
 /// not revoked, inside their window, naming the asset or a node above it, the account (or
-/// `@ALL`) and the action (or `all`).
+/// `@ALL`) and the action (or `all`), held by an active person who is still a member of the
+/// grant's org (deactivation and leaving the org also revoke, but the check does not rely
+/// on that having happened).
 pub async fn check(
     db: impl PgExecutor<'_>,
     user: Uuid,
@@ -214,6 +277,8 @@ pub async fn check(
          )
          SELECT g.id, g.valid_until FROM grants g
          WHERE g.user_id = $1 AND g.revoked_at IS NULL AND g.valid_from <= now() AND g.valid_until > now()
+           AND EXISTS (SELECT 1 FROM users u WHERE u.id = g.user_id AND u.active)
+           AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = g.user_id AND m.org_id = g.org_id)
            AND ($2 = ANY(g.assets) OR g.nodes && ARRAY(SELECT id FROM above))
            AND ('@ALL' = ANY(g.accounts) OR lower($3) = ANY(SELECT lower(x) FROM unnest(g.accounts) x))
            AND ('all' = ANY(g.actions) OR $4 = ANY(g.actions))

@@ -15,15 +15,21 @@ use uuid::Uuid;
 use crate::helpers::TestApp;
 
 /// A `tollgate` server process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub url: String,
 }
 
 impl Server {
     /// Starts `target/debug/tollgate` over `database_url` on a free port.
-    async fn start(database_url: &str, demo: bool) -> Server {
+    pub(crate) async fn start(database_url: &str, demo: bool) -> Server {
+        Self::start_with(database_url, demo, &[]).await
+    }
+
+    /// [`Server::start`] with more environment variables.
+    pub(crate) async fn start_with(database_url: &str, demo: bool, env: &[(&str, &str)]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .envs(env.iter().copied())
             .env("DATABASE_URL", database_url)
             .env("TOLLGATE_ADDR", "127.0.0.1:0")
             .env("TOLLGATE_DEMO", demo.to_string())
@@ -57,7 +63,7 @@ impl Server {
 }
 
 /// The test database's URL (`#[sqlx::test]` made it on the server of `DATABASE_URL`).
-async fn url_of(pool: &PgPool) -> String {
+pub(crate) async fn url_of(pool: &PgPool) -> String {
     let db: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(pool)
         .await

@@ -105,6 +105,7 @@ fn quick() -> WorkerConfig {
         batch: 50,
         poll: Duration::from_millis(50),
         timeout: Duration::from_secs(5),
+        webhook_allow: None,
     }
 }
 

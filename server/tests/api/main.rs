@@ -20,6 +20,7 @@ mod openapi;
 mod pickers;
 mod races;
 mod ratelimit;
+mod review;
 mod secrets;
 mod security;
 mod tickets;

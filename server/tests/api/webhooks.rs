@@ -92,7 +92,23 @@ fn quick() -> WorkerConfig {
         batch: 20,
         poll: Duration::from_millis(50),
         timeout: Duration::from_secs(10),
+        webhook_allow: Some(loopback()),
     }
+}
+
+/// The receivers of these tests listen on the loopback, which webhooks may reach only when
+/// TOLLGATE_WEBHOOK_ALLOW says so.
+fn loopback() -> tollgate_core::IpList {
+    tollgate_core::IpList::parse_text("127.0.0.0/8, ::1").unwrap()
+}
+
+/// A server (with the demo) whose webhooks may go to the loopback.
+async fn spawn_app(pool: PgPool) -> TestApp {
+    tollgate_server::prepare(&pool).await.unwrap();
+    tollgate_server::demo::load(&pool).await.unwrap();
+    let mut config = tollgate_server::Config::for_tests("postgres://unused");
+    config.webhook_allow = Some(loopback());
+    TestApp::spawn_with(pool, config).await
 }
 
 async fn add_webhook(app: &TestApp, r: &Receiver, url: &str) -> Value {
@@ -182,7 +198,7 @@ async fn webhooks_are_managed_by_super_admins_only(pool: PgPool) {
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone(), true).await;
+    let app = spawn_app(pool.clone()).await;
     let r = receiver(2, None);
     let url = spawn_receiver(r.clone()).await;
     add_webhook(&app, &r, &url).await;
@@ -230,7 +246,7 @@ async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_flight(pool: PgPool) {
-    let app = TestApp::spawn(pool.clone(), true).await;
+    let app = spawn_app(pool.clone()).await;
     // The third request hangs: the worker is killed while it waits for the answer.
     let r = receiver(0, Some(2));
     let url = spawn_receiver(r.clone()).await;
@@ -292,4 +308,141 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_fl
     let mut expected = all.clone();
     expected.sort();
     assert_eq!(ids, expected);
+}
+
+// ---- Review finding 9: webhooks must not reach internal addresses ----
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn webhooks_to_internal_addresses_are_refused_when_saved(pool: PgPool) {
+    // The production default: no TOLLGATE_WEBHOOK_ALLOW.
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let admin = app.signed_in("admin").await;
+    for url in [
+        "http://127.0.0.1:5545/x",
+        "http://localhost:5545/x",
+        "http://2130706433/x",
+        "http://[::1]/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.7/x",
+        "http://0.0.0.0:3000/x",
+        "http://[::ffff:127.0.0.1]/x",
+    ] {
+        let (s, e) = app
+            .post(&admin, "/api/v1/webhooks", json!({ "url": url }))
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("url")),
+            "{url}: {e}"
+        );
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains("refused"),
+            "{e}"
+        );
+    }
+    assert_eq!(app.count("SELECT count(*) FROM webhooks").await, 0);
+    let (s, w) = app
+        .post(
+            &admin,
+            "/api/v1/webhooks",
+            json!({"url": "https://hooks.example.com/t"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{w}");
+    // Nor can an existing one be pointed inside.
+    let r = admin
+        .patch(format!(
+            "{}/api/v1/webhooks/{}",
+            app.url,
+            w["id"].as_str().unwrap()
+        ))
+        .json(&json!({"url": "http://127.0.0.1/x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_name_that_resolves_inside_is_refused_at_delivery_and_the_refusal_recorded(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let r = receiver(0, None);
+    let url = spawn_receiver(r.clone()).await;
+    // Saved while its address was allowed (as a name that later resolves to 127.0.0.1 would be).
+    let by_name = url.replace("127.0.0.1", "localhost");
+    add_webhook(&app, &r, &by_name).await;
+    let alice = app.signed_in("alice").await;
+    open_default(&app, &alice, "Hooked").await;
+
+    // A worker with the production default connects nowhere inside.
+    let strict = Worker::new(
+        pool.clone(),
+        WorkerConfig {
+            webhook_allow: None,
+            ..quick()
+        },
+    );
+    assert_eq!(strict.run_once().await.unwrap(), 0);
+    assert!(
+        r.got.lock().unwrap().is_empty(),
+        "nothing reached the receiver"
+    );
+    let error: String =
+        sqlx::query_scalar("SELECT last_error FROM outbox WHERE channel = 'webhook'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        error.contains("refused") && error.contains("loopback"),
+        "{error}"
+    );
+
+    // With the loopback allowed, the same message goes through on its next attempt.
+    let allowed = Worker::new(pool.clone(), quick());
+    let started = std::time::Instant::now();
+    let mut delivered = 0;
+    while delivered == 0 && started.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        delivered = allowed.run_once().await.unwrap();
+    }
+    assert_eq!(delivered, 1);
+    assert_eq!(r.got.lock().unwrap().len(), 1);
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn redirects_are_not_followed(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    // A receiver that redirects every delivery elsewhere.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let hits = Arc::new(Mutex::new(0usize));
+    let counted = hits.clone();
+    let router = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(|| async {
+                (StatusCode::TEMPORARY_REDIRECT, [("location", "/inside")])
+            }),
+        )
+        .route(
+            "/inside",
+            axum::routing::post(move || {
+                *counted.lock().unwrap() += 1;
+                async { StatusCode::NO_CONTENT }
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let r = receiver(0, None);
+    add_webhook(&app, &r, &url).await;
+    let alice = app.signed_in("alice").await;
+    open_default(&app, &alice, "Hooked").await;
+    let worker = Worker::new(pool.clone(), quick());
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    assert_eq!(*hits.lock().unwrap(), 0);
+    let error: String =
+        sqlx::query_scalar("SELECT last_error FROM outbox WHERE channel = 'webhook'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(error.contains("307"), "{error}");
 }
