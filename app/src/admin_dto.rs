@@ -79,6 +79,9 @@ pub struct NewUser {
     pub display_name: String,
     #[serde(default)]
     pub email: String,
+    /// Only a super admin may choose someone's password. Left empty, the person gets a one-time
+    /// link by email to choose it (an email address is then required).
+    #[serde(default)]
     pub password: String,
     #[serde(default)]
     pub system_role: Option<SystemRole>,
@@ -114,6 +117,20 @@ pub struct MemberDto {
     pub user: Person,
     pub role: OrgRole,
     pub active: bool,
+    /// Invited by an org admin and not accepted yet: not a member until they accept.
+    #[serde(default)]
+    pub invited: bool,
+}
+
+/// An invitation to join an org, as its invitee sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct InvitationDto {
+    pub org_id: Uuid,
+    pub org_name: String,
+    pub role: OrgRole,
+    pub invited_by: Option<Person>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Add someone to an org, or change their role there.
@@ -237,21 +254,46 @@ pub struct RefusedRow {
     pub reason: String,
 }
 
-/// What an import did (or, refused, would have done: then nothing was written).
+/// The most names an [`ImportReport`] lists of each kind, and the most refused rows it
+/// lists: the report counts everything but names only the first few, so its size does not
+/// grow with the file.
+pub const IMPORT_REPORT_LIST_MAX: usize = 50;
+
+/// What an import did (or, refused, would have done: then nothing was written). Counts, and
+/// the first few names of each kind (at most [`IMPORT_REPORT_LIST_MAX`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub rows: usize,
     pub dry_run: bool,
-    /// Node paths made.
-    pub created_nodes: Vec<String>,
-    /// Asset names made.
-    pub created_assets: Vec<String>,
-    /// `asset/account` made.
-    pub created_accounts: Vec<String>,
-    /// Things that were already there (reused, left unchanged).
-    pub existing: Vec<String>,
+    /// How many nodes were made.
+    pub created_nodes: usize,
+    /// How many assets were made.
+    pub created_assets: usize,
+    /// How many accounts were made.
+    pub created_accounts: usize,
+    /// How many assets and accounts were already there (reused, left unchanged).
+    pub existing: usize,
+    /// The first of each kind, by name.
+    pub sample: ImportSample,
+    /// How many rows were refused.
+    pub refused_rows: usize,
+    /// The first refused rows (at most [`IMPORT_REPORT_LIST_MAX`]).
     pub refused: Vec<RefusedRow>,
+}
+
+/// The first names of what an import made or found (at most [`IMPORT_REPORT_LIST_MAX`] each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ImportSample {
+    /// Node paths made.
+    pub nodes: Vec<String>,
+    /// Asset names made.
+    pub assets: Vec<String>,
+    /// `asset/account` made.
+    pub accounts: Vec<String>,
+    /// Assets and `asset/account` that were already there.
+    pub existing: Vec<String>,
 }
 
 /// Time to live of a pending ticket, per type, in minutes.

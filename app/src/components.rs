@@ -26,6 +26,7 @@ pub fn type_label(t: TicketType) -> &'static str {
         TicketType::LoginConfirm => "Sign-in review",
         TicketType::LoginAssetConfirm => "Connection review",
         TicketType::CommandConfirm => "Command review",
+        TicketType::PolicyChange => "Policy change",
     }
 }
 

@@ -21,6 +21,18 @@ pub struct Person {
     pub display_name: String,
 }
 
+impl Person {
+    /// "Dave Lister (dave)": the username always stands beside a display name, so a display
+    /// name cannot pass for someone else's (display names are free text).
+    pub fn label(&self) -> String {
+        if self.display_name.is_empty() || self.display_name == self.username {
+            self.username.clone()
+        } else {
+            format!("{} ({})", self.display_name, self.username)
+        }
+    }
+}
+
 /// Something with an id and a name (orgs, nodes, assets in a ticket).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -38,6 +50,18 @@ pub struct AssigneeDto {
     pub display_name: String,
     pub decision: Decision,
     pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl AssigneeDto {
+    /// "Bob Builder (bob)", as [`Person::label`].
+    pub fn label(&self) -> String {
+        Person {
+            id: self.id,
+            username: self.username.clone(),
+            display_name: self.display_name.clone(),
+        }
+        .label()
+    }
 }
 
 /// One approval level of a ticket.
@@ -68,6 +92,9 @@ pub struct TicketDto {
     pub steps: Vec<StepDto>,
     pub cc: Vec<Person>,
     pub request: TicketRequest,
+    /// The fingerprint of `request`: send it back as `seen_version` when approving, so that an
+    /// approval of a request changed since (by another approver) is refused (409).
+    pub request_version: String,
     /// Names of the nodes (as paths) and assets the request names, for display.
     pub nodes: Vec<Named>,
     pub assets: Vec<Named>,
@@ -76,6 +103,14 @@ pub struct TicketDto {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A `policy_change` ticket that waits for a super admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PendingChange {
+    pub ticket_id: Uuid,
+    pub serial: String,
 }
 
 /// A row of a ticket list.
@@ -207,6 +242,10 @@ pub struct ApproveBody {
     pub comment: Option<String>,
     #[serde(default)]
     pub edits: Option<ApplyAssetEdits>,
+    /// The `request_version` of the ticket as the approver saw it. When given and the request
+    /// has changed since, the approval is refused with 409 `changed` (the pages always send it).
+    #[serde(default)]
+    pub seen_version: Option<String>,
 }
 
 /// Rejecting or closing.
@@ -338,6 +377,10 @@ pub struct FlowDto {
     pub updated_at: Option<DateTime<Utc>>,
     /// Whether the caller may change it.
     pub can_edit: bool,
+    /// A change of this flow waiting for a super admin's approval (org admins' changes take
+    /// effect only then).
+    #[serde(default)]
+    pub pending_change: Option<PendingChange>,
 }
 
 /// Who would be asked at one level.

@@ -58,6 +58,12 @@ pub enum RuleError {
         /// 1-based level.
         level: u8,
     },
+    /// The request changed since the approver looked at it (another approver edited it).
+    #[error("the request changed since you saw it (version {seen}); look at it again")]
+    Changed {
+        /// The version the approver saw.
+        seen: String,
+    },
     /// A value is not acceptable.
     #[error("{field}: {reason}")]
     Invalid {
@@ -77,7 +83,8 @@ impl RuleError {
             RuleError::NotYourTurn
             | RuleError::AlreadyClosed
             | RuleError::AlreadyDecided
-            | RuleError::NotDue => 409,
+            | RuleError::NotDue
+            | RuleError::Changed { .. } => 409,
             RuleError::NoApprovers { .. } | RuleError::Invalid { .. } => 422,
         }
     }
@@ -91,6 +98,7 @@ impl RuleError {
             RuleError::AlreadyClosed => "already_closed",
             RuleError::AlreadyDecided => "already_decided",
             RuleError::NotDue => "not_due",
+            RuleError::Changed { .. } => "changed",
             RuleError::NoApprovers { .. } => "no_approvers",
             RuleError::Invalid { .. } => "invalid",
         }

@@ -51,8 +51,8 @@ pub use permission::{allowed_actions, authorize, can_view, TicketAction};
 pub use person::{parse_display_name, MAX_DISPLAY_NAME_CHARS};
 pub use request::{
     AccountName, ApplyAssetEdits, ApplyAssetForm, ApplyAssetRequest, CommandConfirmRequest,
-    CommandText, LoginAssetConfirmRequest, LoginConfirmRequest, PermissionName, TicketRequest,
-    ValidityWindow,
+    CommandText, LoginAssetConfirmRequest, LoginConfirmRequest, PermissionName,
+    PolicyChangeRequest, TicketRequest, ValidityWindow,
 };
 pub use role::{OrgRole, SystemRole};
 pub use serial::{parse_serial, serial};

@@ -552,6 +552,22 @@ pub struct CommandConfirmRequest {
     pub acl_id: AclId,
 }
 
+/// A `policy_change` body: a change of an approval flow or an ACL made by someone who is not a
+/// super admin. It takes effect only when a super admin other than its author approves it
+/// (four eyes on policy), so nobody can name the approvers of their own requests alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PolicyChangeRequest {
+    /// What is changed: `flow`, `login_asset_acl` or `command_filter_acl`.
+    pub policy: String,
+    /// Which one: a flow's ticket type, or an ACL's id (empty for a new ACL).
+    pub target: String,
+    /// The policy as it was when the change was proposed (`null`: it did not exist).
+    pub before: Option<serde_json::Value>,
+    /// The policy as it will be (`null`: removed).
+    pub after: Option<serde_json::Value>,
+}
+
 /// A ticket's body, tagged by its type: `{"type": "apply_asset", ...fields}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -565,9 +581,24 @@ pub enum TicketRequest {
     LoginAssetConfirm(LoginAssetConfirmRequest),
     /// A command on an asset.
     CommandConfirm(CommandConfirmRequest),
+    /// A change of policy that waits for a super admin.
+    PolicyChange(PolicyChangeRequest),
 }
 
 impl TicketRequest {
+    /// A short fingerprint of exactly what is asked (64-bit FNV-1a of its JSON, in hex). An
+    /// approver sends the version they saw; an approval of a request that changed since is
+    /// refused, so an approval never carries something its approver did not see.
+    pub fn version(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in json {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
     /// The ticket type this body belongs to.
     pub fn ticket_type(&self) -> TicketType {
         match self {
@@ -575,6 +606,7 @@ impl TicketRequest {
             TicketRequest::LoginConfirm(_) => TicketType::LoginConfirm,
             TicketRequest::LoginAssetConfirm(_) => TicketType::LoginAssetConfirm,
             TicketRequest::CommandConfirm(_) => TicketType::CommandConfirm,
+            TicketRequest::PolicyChange(_) => TicketType::PolicyChange,
         }
     }
 

@@ -59,6 +59,8 @@ pub enum TicketType {
     LoginAssetConfirm,
     /// A command held by a gateway.
     CommandConfirm,
+    /// A flow or ACL change by someone who is not a super admin, for a super admin to approve.
+    PolicyChange,
 }
 
 named_enum!(TicketType, "ticket type", {
@@ -66,6 +68,7 @@ named_enum!(TicketType, "ticket type", {
     LoginConfirm => "login_confirm",
     LoginAssetConfirm => "login_asset_confirm",
     CommandConfirm => "command_confirm",
+    PolicyChange => "policy_change",
 });
 
 /// Where a ticket is in its life. Only `Pending` is open.

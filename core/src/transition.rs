@@ -10,7 +10,7 @@ use crate::error::RuleError;
 use crate::flow::{Flow, Rule};
 use crate::ids::{OrgId, TicketId, UserId, UserRef};
 use crate::permission::{authorize, TicketAction};
-use crate::request::{ApplyAssetEdits, TicketRequest};
+use crate::request::{ApplyAssetEdits, ApplyAssetRequest, TicketRequest};
 use crate::ticket::{
     Assignee, Decision, EventKind, Step, StepState, Ticket, TicketEvent, TicketState, TicketType,
     Transition,
@@ -171,6 +171,52 @@ pub fn open_with_reviewers(
     build(new, vec![(Rule::Any, users)], vec![], now)
 }
 
+/// An approver may narrow a request, never widen it: what the applicant named can only be
+/// taken away from (assets and nodes, accounts, actions) or shortened (a later start, an
+/// earlier expiry). Where the applicant named no node or asset, or no account, the approver
+/// fills them in (the applicant left the choice to them); `@ALL` accounts may be narrowed to
+/// named ones. The error names the field that would grow.
+pub fn check_narrows(
+    before: &ApplyAssetRequest,
+    after: &ApplyAssetRequest,
+) -> Result<(), RuleError> {
+    let widen = |field: &str, what: &str| {
+        Err(RuleError::invalid(
+            field,
+            format!("an approver may narrow a request, not widen it: {what}"),
+        ))
+    };
+    let named_targets = !before.nodes.is_empty() || !before.assets.is_empty();
+    if named_targets {
+        if after.nodes.iter().any(|n| !before.nodes.contains(n)) {
+            return widen("nodes", "a node the applicant did not ask for was added");
+        }
+        if after.assets.iter().any(|a| !before.assets.contains(a)) {
+            return widen("assets", "an asset the applicant did not ask for was added");
+        }
+    }
+    let any_account = before.accounts.is_empty() || before.accounts.iter().any(|a| a.is_all());
+    if !any_account && after.accounts.iter().any(|a| !before.accounts.contains(a)) {
+        return widen(
+            "accounts",
+            "an account the applicant did not ask for was added",
+        );
+    }
+    if after.actions.iter().any(|a| !before.actions.contains(a)) {
+        return widen(
+            "actions",
+            "an action the applicant did not ask for was added",
+        );
+    }
+    if after.window.start() < before.window.start() {
+        return widen("start", "the access would start earlier than asked");
+    }
+    if after.window.expiry() > before.window.expiry() {
+        return widen("expiry", "the access would last longer than asked");
+    }
+    Ok(())
+}
+
 fn current_index(t: &Ticket) -> Result<usize, RuleError> {
     t.steps
         .iter()
@@ -216,6 +262,7 @@ pub fn approve(
         })?;
         if let TicketRequest::ApplyAsset(before) = &t.request {
             let after = edits.apply_to(before)?;
+            check_narrows(before, &after)?;
             let diff = RequestDiff::between(before, &after);
             if !diff.is_empty() {
                 let mut e =
@@ -223,6 +270,16 @@ pub fn approve(
                 e.diff = Some(diff);
                 events.push(e);
                 t.request = TicketRequest::ApplyAsset(after);
+                // Whoever approved this level approved something else: they are asked again.
+                let idx = current_index(&t)?;
+                for a in t.steps[idx]
+                    .assignees
+                    .iter_mut()
+                    .filter(|a| a.user_id != actor.user_id && a.decision == Decision::Approved)
+                {
+                    a.decision = Decision::Pending;
+                    a.decided_at = None;
+                }
             }
         }
     }

@@ -568,7 +568,15 @@ fn last_level_needs_a_node_or_asset_and_an_account() {
 
 #[test]
 fn edits_are_applied_and_produce_a_diff() {
-    let t = two_level();
+    let mut f = form();
+    f.accounts = vec!["root".into(), "readonly".into(), "deploy".into()];
+    let flow2 = flow(vec![
+        level(&["bob", "carol"], Rule::Any),
+        level(&["sa1"], Rule::Any),
+    ]);
+    let t = open(new_ticket("alice", f), &flow2, &dir(), at(0))
+        .unwrap()
+        .ticket;
     let before = t.request.as_apply_asset().unwrap().clone();
     let edits = ApplyAssetEdits {
         accounts: Some(vec!["root".into(), "readonly".into()]),
@@ -600,7 +608,7 @@ fn edits_are_applied_and_produce_a_diff() {
     assert_eq!(fields, vec!["accounts", "expiry"]);
     assert_eq!(
         diff.change("accounts").unwrap().before,
-        serde_json::json!(["root"])
+        serde_json::json!(["root", "readonly", "deploy"])
     );
     assert_eq!(
         diff.change("accounts").unwrap().after,
@@ -985,4 +993,103 @@ fn flow_user_lists_are_capped() {
     // Repeated users are resolved once, in order.
     let users = f.levels[0].selector.active_users(&d, Some(ORG));
     assert_eq!(users.len(), 1);
+}
+
+#[test]
+fn an_approver_narrows_but_never_widens() {
+    let t = two_level();
+    let widen = |edits: ApplyAssetEdits, field: &str| {
+        let e = approve(&t, &actor("bob"), Some(edits), None, at(1)).unwrap_err();
+        assert!(
+            matches!(&e, RuleError::Invalid { field: f, .. } if f == field),
+            "{field}: {e:?}"
+        );
+    };
+    widen(
+        ApplyAssetEdits {
+            assets: Some(vec![Uuid::from_u128(0x500), Uuid::from_u128(0x501)]),
+            ..Default::default()
+        },
+        "assets",
+    );
+    widen(
+        ApplyAssetEdits {
+            nodes: Some(vec![Uuid::from_u128(0x600)]),
+            ..Default::default()
+        },
+        "nodes",
+    );
+    widen(
+        ApplyAssetEdits {
+            accounts: Some(vec!["@ALL".into()]),
+            ..Default::default()
+        },
+        "accounts",
+    );
+    widen(
+        ApplyAssetEdits {
+            actions: Some(vec!["all".into()]),
+            ..Default::default()
+        },
+        "actions",
+    );
+    widen(
+        ApplyAssetEdits {
+            expiry: Some(at(60 * 24 * 365)),
+            ..Default::default()
+        },
+        "expiry",
+    );
+    // Narrower is fine: a shorter window.
+    let ok = ApplyAssetEdits {
+        expiry: Some(at(60)),
+        ..Default::default()
+    };
+    assert!(approve(&t, &actor("bob"), Some(ok), None, at(1)).is_ok());
+}
+
+#[test]
+fn an_edit_asks_the_levels_earlier_approvers_again_and_changes_the_version() {
+    let mut f = form();
+    f.accounts = vec!["root".into(), "deploy".into()];
+    let t = open(
+        new_ticket("alice", f),
+        &flow(vec![level(&["bob", "carol"], Rule::All)]),
+        &dir(),
+        at(0),
+    )
+    .unwrap()
+    .ticket;
+    let seen = t.request.version();
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    assert_eq!(
+        t.request.version(),
+        seen,
+        "an approval alone changes nothing asked"
+    );
+    let edits = ApplyAssetEdits {
+        accounts: Some(vec!["deploy".into()]),
+        ..Default::default()
+    };
+    let t = approve(&t, &actor("carol"), Some(edits), None, at(2))
+        .unwrap()
+        .ticket;
+    assert_ne!(t.request.version(), seen);
+    assert_eq!(
+        t.state,
+        TicketState::Pending,
+        "bob must approve what carol changed"
+    );
+    let bob = t.steps[0]
+        .assignees
+        .iter()
+        .find(|a| a.username == "bob")
+        .unwrap();
+    assert_eq!(bob.decision, Decision::Pending);
+    let t = approve(&t, &actor("bob"), None, None, at(3))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.state, TicketState::Approved);
 }

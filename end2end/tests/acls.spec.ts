@@ -45,9 +45,14 @@ test('admin writes a command rule and a gateway token on the Rules page; alice h
   await page.getByRole('tab', { name: 'Gateways' }).click();
   await waitForHydration(page);
   await page.getByLabel('Gateway name').fill('bastion-e2e');
+  // It serves the orgs ticked; none ticked is refused.
+  await page.getByTestId('create-gateway-token').click();
+  await expect(page.getByRole('alert')).toContainText(/org/i);
+  await page.getByTestId('gateway-token-orgs').getByLabel('Default').check();
   await page.getByTestId('create-gateway-token').click();
   await expect(page.getByTestId('new-gateway-token')).toContainText('tgs_');
-  await expect(page.locator('table')).toContainText('bastion-e2e');
+  const tokenRow = page.locator('table tr').filter({ hasText: 'bastion-e2e' });
+  await expect(tokenRow).toContainText('Default');
 
   // Clean up: delete the rule (two clicks).
   await page.getByRole('tab', { name: 'Commands' }).click();

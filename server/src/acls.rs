@@ -603,7 +603,7 @@ pub async fn create(
     viewer: &Viewer,
     kind: AclKind,
     input: AclInput,
-) -> Result<AclDto, AppError> {
+) -> Result<AclWrite, AppError> {
     let org = if kind.is_global() { None } else { input.org_id };
     // Refuse early when the org is known and not the viewer's; a missing org is a 422 below.
     if !may_edit(viewer, kind, org) && (org.is_some() || kind.is_global()) {
@@ -611,9 +611,24 @@ pub async fn create(
     }
     let mut tx = pool.begin().await?;
     let id = Uuid::new_v4();
+    let after = serde_json::to_value(&input).map_err(|_| AppError::internal())?;
     let (org, rule) = check(&mut tx, kind, id, input).await?;
     if !may_edit(viewer, kind, org) {
         return Err(refuse_edit(kind));
+    }
+    if !viewer.is_super_admin() {
+        drop(tx);
+        return propose(
+            pool,
+            viewer,
+            kind,
+            org,
+            id,
+            None,
+            Some(after),
+            &format!("Add the rule {:?}", rule_name(&rule)),
+        )
+        .await;
     }
     write(&mut tx, kind, id, org, &rule, true).await?;
     let out = load(&mut tx, kind, id)
@@ -621,7 +636,97 @@ pub async fn create(
         .ok_or_else(AppError::internal)?;
     tx.commit().await?;
     tracing::info!(acl_id = %id, kind = kind.as_str(), by = %viewer.username, "acl created");
-    Ok(out)
+    Ok(AclWrite::Done(Box::new(out)))
+}
+
+/// What saving a rule did: applied (super admins), or proposed for a super admin's approval.
+pub enum AclWrite {
+    Done(Box<AclDto>),
+    Pending(tollgate_app::dto::PendingChange),
+}
+
+fn rule_name(rule: &Rule) -> &str {
+    match rule {
+        Rule::Login(r) => &r.name,
+        Rule::LoginAsset(r) => &r.name,
+        Rule::Command(r) => &r.name,
+    }
+}
+
+/// The policy name of an org ACL kind, in `policy_change` tickets.
+fn policy_of(kind: AclKind) -> &'static str {
+    match kind {
+        AclKind::Login => "login_acl",
+        AclKind::LoginAsset => "login_asset_acl",
+        AclKind::CommandFilter => "command_filter_acl",
+    }
+}
+
+/// Four eyes (policy.rs): an org admin's rule change waits for a super admin.
+#[allow(clippy::too_many_arguments)]
+async fn propose(
+    pool: &PgPool,
+    viewer: &Viewer,
+    kind: AclKind,
+    org: Option<Uuid>,
+    id: Uuid,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    title: &str,
+) -> Result<AclWrite, AppError> {
+    let pending = crate::policy::propose(
+        pool,
+        viewer,
+        crate::policy::Proposal {
+            org,
+            policy: policy_of(kind),
+            target: id.to_string(),
+            before,
+            after,
+            title: title.to_string(),
+        },
+    )
+    .await?;
+    Ok(AclWrite::Pending(pending))
+}
+
+/// Applies an approved change of the rule `id` (`None`: remove it), in the approving
+/// transaction; the rule is checked again against today's directory.
+pub async fn apply_change(
+    db: &mut PgConnection,
+    policy: &str,
+    id: Uuid,
+    after: Option<&serde_json::Value>,
+) -> Result<(), AppError> {
+    let kind = match policy {
+        "login_asset_acl" => AclKind::LoginAsset,
+        "command_filter_acl" => AclKind::CommandFilter,
+        other => {
+            return Err(AppError::invalid(
+                "policy",
+                format!("{other:?} is not a policy Tollgate knows"),
+            ))
+        }
+    };
+    match after {
+        Some(v) => {
+            let input: AclInput = serde_json::from_value(v.clone()).map_err(|e| {
+                AppError::invalid("after", format!("the proposed rule does not parse: {e}"))
+            })?;
+            let (org, rule) = check(&mut *db, kind, id, input).await?;
+            let exists = load(&mut *db, kind, id).await?.is_some();
+            write(&mut *db, kind, id, org, &rule, !exists).await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
+                .bind(id)
+                .bind(kind.as_str())
+                .execute(&mut *db)
+                .await?;
+            announce_change(&mut *db).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The input that would recreate `d` (for PATCH).
@@ -650,7 +755,7 @@ pub async fn update(
     id: Uuid,
     patch: serde_json::Value,
     replace: bool,
-) -> Result<AclDto, AppError> {
+) -> Result<AclWrite, AppError> {
     let mut tx = pool.begin().await?;
     let locked: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM acls WHERE id = $1 AND kind = $2 FOR UPDATE")
@@ -683,16 +788,32 @@ pub async fn update(
     }
     let input: AclInput = serde_json::from_value(serde_json::Value::Object(merged))
         .map_err(|e| AppError::new(422, "invalid", format!("The rule is not valid: {e}")))?;
+    let after = serde_json::to_value(&input).map_err(|_| AppError::internal())?;
     let (org, rule) = check(&mut tx, kind, id, input).await?;
     if !may_edit(viewer, kind, org) {
         return Err(refuse_edit(kind));
+    }
+    if !viewer.is_super_admin() {
+        drop(tx);
+        let before = serde_json::to_value(input_of(&current)).ok();
+        return propose(
+            pool,
+            viewer,
+            kind,
+            org,
+            id,
+            before,
+            Some(after),
+            &format!("Change the rule {:?}", current.name),
+        )
+        .await;
     }
     write(&mut tx, kind, id, org, &rule, false).await?;
     let out = load(&mut tx, kind, id)
         .await?
         .ok_or_else(AppError::internal)?;
     tx.commit().await?;
-    Ok(out)
+    Ok(AclWrite::Done(Box::new(out)))
 }
 
 /// Deletes a rule; 404 when there is none the viewer may edit.
@@ -701,8 +822,16 @@ pub async fn delete(
     viewer: &Viewer,
     kind: AclKind,
     id: Uuid,
-) -> Result<(), AppError> {
+) -> Result<Option<tollgate_app::dto::PendingChange>, AppError> {
     let d = get(pool, viewer, kind, id).await?;
+    if !viewer.is_super_admin() {
+        let before = serde_json::to_value(input_of(&d)).ok();
+        let title = format!("Remove the rule {:?}", d.name);
+        return match propose(pool, viewer, kind, d.org_id, id, before, None, &title).await? {
+            AclWrite::Pending(p) => Ok(Some(p)),
+            AclWrite::Done(_) => Ok(None),
+        };
+    }
     let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
         .bind(d.id)
@@ -712,7 +841,7 @@ pub async fn delete(
     announce_change(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(acl_id = %id, kind = kind.as_str(), by = %viewer.username, "acl deleted");
-    Ok(())
+    Ok(None)
 }
 
 /// The stored (JSON) active rules of `kind` for `org`; [`crate::acl_cache`] parses and keeps them.

@@ -98,13 +98,12 @@ async fn load(
         ),
         None => None,
     };
-    let own: Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "SELECT definition, updated_at FROM flows WHERE ticket_type = $2 AND org_id IS NOT DISTINCT FROM $1",
-    )
-    .bind(scope.org())
-    .bind(t.as_str())
-    .fetch_optional(pool)
-    .await?;
+    let own = dir::own_flow(pool, scope.org(), t.as_str()).await?;
+    let pending_change = {
+        let mut db = pool.acquire().await?;
+        crate::repo::tickets::pending_policy_change(&mut db, scope.org(), "flow", t.as_str())
+            .await?
+    };
     let (flow, updated_at, is_own) = match own {
         Some((def, at)) => (parse_flow(def)?, Some(at), true),
         None => (
@@ -132,6 +131,7 @@ async fn load(
         flow,
         updated_at,
         can_edit: may_edit(viewer, scope),
+        pending_change,
     })
 }
 
@@ -193,20 +193,74 @@ pub async fn put(
             .await?
             .ok_or_else(|| AppError::not_found("Org"))?;
     }
+    let mut db = pool.acquire().await?;
+    check(&mut db, scope.org(), &flow).await?;
+    let def = serde_json::to_value(&flow).map_err(|_| AppError::internal())?;
+    if !viewer.is_super_admin() {
+        // Four eyes: an org admin's change waits for a super admin (policy.rs).
+        drop(db);
+        let before = own_definition(pool, scope, t).await?;
+        let org_name = scope.org().map(|o| o.to_string()).unwrap_or_default();
+        crate::policy::propose(
+            pool,
+            viewer,
+            crate::policy::Proposal {
+                org: scope.org(),
+                policy: "flow",
+                target: t.as_str().to_string(),
+                before,
+                after: Some(def),
+                title: format!(
+                    "Change the approval flow ({})",
+                    org_name_or(pool, scope, org_name).await
+                ),
+            },
+        )
+        .await?;
+        return load(pool, viewer, scope, t).await;
+    }
+    dir::upsert_flow(&mut *db, scope.org(), t.as_str(), &def, Some(viewer.id)).await?;
+    tracing::info!(scope = %scope.as_string(), by = %viewer.username, "flow saved");
+    load(pool, viewer, scope, t).await
+}
+
+/// Checks a flow against the directory: the people it names exist and are active, levels
+/// are within bounds (core's `Flow::validate`); errors name the field.
+pub async fn check(
+    db: &mut sqlx::PgConnection,
+    org: Option<Uuid>,
+    flow: &Flow,
+) -> Result<(), AppError> {
     let mut named: Vec<Uuid> = flow
         .levels
         .iter()
         .flat_map(|l| l.selector.users.clone())
         .collect();
     named.extend(flow.cc.iter().copied());
-    let mut db = pool.acquire().await?;
-    let directory = dir::directory_for(&mut db, scope.org(), &named).await?;
-    flow.validate(&directory, scope.org())
-        .map_err(field_errors)?;
-    let def = serde_json::to_value(&flow).map_err(|_| AppError::internal())?;
-    dir::upsert_flow(&mut *db, scope.org(), t.as_str(), &def, Some(viewer.id)).await?;
-    tracing::info!(scope = %scope.as_string(), by = %viewer.username, "flow saved");
-    load(pool, viewer, scope, t).await
+    let directory = dir::directory_for(&mut *db, org, &named).await?;
+    flow.validate(&directory, org).map_err(field_errors)
+}
+
+/// The scope's own stored flow, as JSON (None when it has none).
+async fn own_definition(
+    pool: &PgPool,
+    scope: Scope,
+    t: TicketType,
+) -> Result<Option<serde_json::Value>, AppError> {
+    Ok(dir::own_flow(pool, scope.org(), t.as_str())
+        .await?
+        .map(|(def, _)| def))
+}
+
+async fn org_name_or(pool: &PgPool, scope: Scope, fallback: String) -> String {
+    match scope.org() {
+        Some(o) => dir::org_name(pool, o)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(fallback),
+        None => "global".into(),
+    }
 }
 
 pub async fn delete(
@@ -224,11 +278,28 @@ pub async fn delete(
             "The global flow is the fallback of every org; change it instead of deleting it.",
         ));
     };
-    sqlx::query("DELETE FROM flows WHERE org_id = $1 AND ticket_type = $2")
-        .bind(org)
-        .bind(t.as_str())
-        .execute(pool)
+    if !viewer.is_super_admin() {
+        let before = own_definition(pool, scope, t).await?;
+        if before.is_none() {
+            return load(pool, viewer, scope, t).await;
+        }
+        let name = org_name_or(pool, scope, org.to_string()).await;
+        crate::policy::propose(
+            pool,
+            viewer,
+            crate::policy::Proposal {
+                org: Some(org),
+                policy: "flow",
+                target: t.as_str().to_string(),
+                before,
+                after: None,
+                title: format!("Remove the approval flow of {name} (the global one applies)"),
+            },
+        )
         .await?;
+        return load(pool, viewer, scope, t).await;
+    }
+    dir::delete_flow(pool, org, t.as_str()).await?;
     load(pool, viewer, scope, t).await
 }
 

@@ -1,7 +1,7 @@
 //! The gateway use-cases (SPEC §6): a bastion or SSH proxy, holding a service token, asks
 //! whether a connection or a command may go through. The org's ACLs decide (core's matching);
 //! `review` opens a confirm ticket for the rule's reviewers (minus the user) that only this
-//! gateway may wait on and withdraw.
+//! gateway may wait on and withdraw. A gateway sees only the orgs its token serves.
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -23,9 +23,11 @@ use crate::service_tokens::Gateway;
 pub struct LoginAssetQuestion {
     /// The user: an id or a username.
     pub user: String,
-    /// The asset: an id, or a name (with `org` when names repeat across orgs).
+    /// The asset: an id, or a name. Either is looked up only within the orgs the service
+    /// token serves; an asset of another org is unknown (422 on `asset`).
     pub asset: String,
-    /// The asset's org, by id or name, when `asset` is a name.
+    /// The asset's org, by id or name (one the token serves): needed when several of the
+    /// token's orgs have an asset of that name (422 `ambiguous_asset` on `org` otherwise).
     #[serde(default)]
     pub org: Option<String>,
     /// The account name used on the asset.
@@ -37,9 +39,11 @@ pub struct LoginAssetQuestion {
 pub struct CommandQuestion {
     /// The user: an id or a username.
     pub user: String,
-    /// The asset: an id, or a name (with `org` when names repeat across orgs).
+    /// The asset: an id, or a name. Either is looked up only within the orgs the service
+    /// token serves; an asset of another org is unknown (422 on `asset`).
     pub asset: String,
-    /// The asset's org, by id or name, when `asset` is a name.
+    /// The asset's org, by id or name (one the token serves): needed when several of the
+    /// token's orgs have an asset of that name (422 `ambiguous_asset` on `org` otherwise).
     #[serde(default)]
     pub org: Option<String>,
     /// The account name used on the asset.
@@ -83,8 +87,12 @@ struct Subject {
     account: String,
 }
 
+/// Finds the user, the asset and its org. The asset and the org are looked up only within
+/// the orgs the gateway's token serves: anything else is unknown to it, with the same answer
+/// as a name nobody uses, so a token learns nothing of other orgs.
 async fn resolve(
     db: &mut PgConnection,
+    gw: &Gateway,
     user: &str,
     asset: &str,
     org: Option<&str>,
@@ -123,43 +131,68 @@ async fn resolve(
         None => None,
         Some(o) => {
             let found = match o.parse::<Uuid>() {
-                Ok(id) => dir::org_name(&mut *db, id).await?.map(|_| id),
+                Ok(id) => Some(id),
                 Err(_) => dir::org_by_name(&mut *db, o).await?,
             };
-            Some(found.ok_or_else(|| AppError::invalid("org", format!("there is no org {o:?}")))?)
+            // An org this token does not serve is as unknown as one that does not exist.
+            Some(
+                found
+                    .filter(|id| gw.serves(*id))
+                    .ok_or_else(|| AppError::invalid("org", format!("there is no org {o:?}")))?,
+            )
         }
     };
-    let rows: Vec<(Uuid, String, Uuid)> = match asset.parse::<Uuid>() {
-        Ok(id) => sqlx::query_as("SELECT id, name, org_id FROM assets WHERE id = $1")
+    let rows: Vec<(Uuid, String, Uuid, String)> =
+        match asset.parse::<Uuid>() {
+            Ok(id) => sqlx::query_as(
+                "SELECT a.id, a.name, a.org_id, o.name FROM assets a JOIN orgs o ON o.id = a.org_id
+             WHERE a.id = $1 AND a.org_id = ANY($2) AND ($3::uuid IS NULL OR a.org_id = $3)",
+            )
             .bind(id)
+            .bind(&gw.org_ids)
+            .bind(org_id)
             .fetch_all(&mut *db)
             .await?,
-        Err(_) => sqlx::query_as(
-            "SELECT id, name, org_id FROM assets WHERE name = $1 AND ($2::uuid IS NULL OR org_id = $2)",
-        )
-        .bind(asset)
-        .bind(org_id)
-        .fetch_all(&mut *db)
-        .await?,
-    };
+            Err(_) => sqlx::query_as(
+                "SELECT a.id, a.name, a.org_id, o.name FROM assets a JOIN orgs o ON o.id = a.org_id
+             WHERE a.name = $1 AND a.org_id = ANY($2) AND ($3::uuid IS NULL OR a.org_id = $3)
+             ORDER BY lower(o.name), o.id",
+            )
+            .bind(asset)
+            .bind(&gw.org_ids)
+            .bind(org_id)
+            .fetch_all(&mut *db)
+            .await?,
+        };
     let (asset_id, asset_name, asset_org) = match rows.as_slice() {
-        [one] => one.clone(),
+        [(id, name, org, _)] => (*id, name.clone(), *org),
+        [] if org_id.is_some() => {
+            return Err(AppError::invalid(
+                "asset",
+                format!("there is no asset {asset:?} in that org"),
+            ))
+        }
         [] => {
             return Err(AppError::invalid(
                 "asset",
                 format!("there is no asset {asset:?}"),
             ))
         }
-        _ => {
-            return Err(AppError::invalid(
-                "org",
-                format!("several orgs have an asset named {asset:?}: name the org"),
-            ))
+        // Only orgs this token serves are named, so nothing leaks.
+        several => {
+            let orgs: Vec<&str> = several.iter().map(|(.., o)| o.as_str()).collect();
+            let message = format!(
+                "the orgs this gateway serves have several assets named {asset:?} (in {}): \
+                 name the org",
+                orgs.join(", ")
+            );
+            return Err(AppError {
+                field: Some("org".to_string()),
+                ..AppError::new(422, "ambiguous_asset", message)
+            }
+            .with_details(serde_json::json!({ "orgs": orgs })));
         }
     };
-    if org_id.is_some_and(|o| o != asset_org) {
-        return Err(AppError::invalid("org", "the asset is not in that org"));
-    }
     let account = tollgate_core::AccountName::parse(account)
         .map_err(|e| AppError::invalid("account", e.reason))?;
     Ok(Subject {
@@ -319,7 +352,7 @@ pub async fn ask_login_asset(
     q: LoginAssetQuestion,
 ) -> Result<GatewayDecision, AppError> {
     let mut db = pool.acquire().await?;
-    let s = resolve(&mut db, &q.user, &q.asset, q.org.as_deref(), &q.account).await?;
+    let s = resolve(&mut db, gw, &q.user, &q.asset, q.org.as_deref(), &q.account).await?;
     if !s.user_active {
         return Ok(inactive(&s));
     }
@@ -362,7 +395,7 @@ pub async fn ask_command(
     let command =
         CommandText::parse(&q.command).map_err(|e| AppError::invalid(&e.field, e.reason))?;
     let mut db = pool.acquire().await?;
-    let s = resolve(&mut db, &q.user, &q.asset, q.org.as_deref(), &q.account).await?;
+    let s = resolve(&mut db, gw, &q.user, &q.asset, q.org.as_deref(), &q.account).await?;
     if !s.user_active {
         return Ok(inactive(&s));
     }

@@ -15,6 +15,7 @@ pub mod live;
 pub mod local_pg;
 pub mod middleware;
 pub mod password;
+pub mod policy;
 pub mod ratelimit;
 pub mod repo;
 pub mod security;
@@ -24,6 +25,7 @@ pub mod services;
 pub mod session;
 pub mod tickets;
 pub mod tokens;
+pub mod welcome;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -147,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
         .route("/mail/{token}", get(mail::show).post(mail::act))
+        .route("/welcome/{token}", get(welcome::show).post(welcome::choose))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -162,6 +165,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::request_context,
         ))
+        .layer(axum::middleware::from_fn(middleware::sfn_status))
         .layer(axum::middleware::from_fn(security::protect))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

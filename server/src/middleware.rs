@@ -54,6 +54,8 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/sfn/")
         // One-time email links decide themselves whether to ask for sign-in.
         || path.starts_with("/mail/")
+        // A person's one-time link to choose their password (welcome.rs).
+        || path.starts_with("/welcome/")
 }
 
 pub async fn request_context(
@@ -166,6 +168,79 @@ pub async fn request_context(
 fn wants_page(req: &Request) -> bool {
     let path = req.uri().path();
     req.method() == Method::GET && !path.starts_with("/api/") && !path.starts_with("/sfn/")
+}
+
+/// Most bytes a server-function call may send: their arguments are small.
+pub const SFN_BODY_LIMIT: usize = 1 << 20;
+
+/// Server functions (`/sfn/…`) answer like the REST API: a body over [`SFN_BODY_LIMIT`] is a
+/// 413 before anything runs; and a call refused before its body ran (arguments that do not
+/// parse) keeps the 4xx its error names instead of server functions' default 500. Errors are
+/// [`AppError`] JSON as server functions send them, so the pages can read them.
+pub async fn sfn_status(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/sfn/") {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body, SFN_BODY_LIMIT).await {
+        Ok(b) => b,
+        Err(e) => return sfn_error(e),
+    };
+    let res = next
+        .run(Request::from_parts(parts, axum::body::Body::from(body)))
+        .await;
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    // Our own error answer: small. Anything else that large is left a 500.
+    let Ok(bytes) = axum::body::to_bytes(body, SFN_BODY_LIMIT).await else {
+        return sfn_error(AppError::internal());
+    };
+    if let Some(status) = serde_json::from_slice::<AppError>(&bytes)
+        .ok()
+        .filter(|e| (400..500).contains(&e.status))
+        .and_then(|e| StatusCode::from_u16(e.status).ok())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// An error as server functions send it (the [`AppError`] itself, with its status).
+fn sfn_error(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(e)).into_response()
+}
+
+/// The whole body, refused with a 413 past `limit` bytes: at once when its declared length is
+/// over, else as soon as what arrived is (never more than `limit` is held).
+pub async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, AppError> {
+    use axum::body::HttpBody;
+    use futures::StreamExt;
+    let too_large = || {
+        AppError::new(
+            413,
+            "too_large",
+            format!("The body is too large (at most {limit} bytes)."),
+        )
+    };
+    if body.size_hint().lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| AppError::bad_request("The body could not be read."))?;
+        if buf.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.into())
 }
 
 /// 401 for a bearer token that is unknown, revoked, or whose user is deactivated.

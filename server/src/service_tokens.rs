@@ -2,6 +2,10 @@
 //! A service token is not a user: it acts as a *gateway* principal that may ask about
 //! connections and commands, wait on and withdraw the tickets it opened, and check grants.
 //! Only super admins make, list and revoke them; only the SHA-256 digest is stored.
+//!
+//! A token serves the orgs chosen when it is made (`service_token_orgs`): the names a gateway
+//! gives (an asset, an org) resolve only within them, and an asset of another org is unknown
+//! to it. So another org naming an asset like one of ours changes nothing for our gateway.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -20,17 +24,38 @@ pub struct Gateway {
     pub token_id: Uuid,
     /// Its name (for logs and ticket titles).
     pub name: String,
+    /// The orgs it serves; nothing outside them is visible to it.
+    pub org_ids: Vec<Uuid>,
 }
+
+impl Gateway {
+    /// Does this gateway serve the org?
+    pub fn serves(&self, org_id: Uuid) -> bool {
+        self.org_ids.contains(&org_id)
+    }
+}
+
+/// Most orgs one service token may serve.
+pub const MAX_ORGS: usize = 1000;
 
 fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// An org a service token serves.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ServiceTokenOrg {
+    pub id: Uuid,
+    pub name: String,
+}
+
 /// A service token in a list: never the secret.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct ServiceTokenInfo {
     pub id: Uuid,
     pub name: String,
+    /// The orgs it serves, by name.
+    pub orgs: Vec<ServiceTokenOrg>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -41,18 +66,51 @@ pub struct ServiceTokenInfo {
 pub struct CreatedServiceToken {
     pub id: Uuid,
     pub name: String,
+    /// The orgs it serves, by name.
+    pub orgs: Vec<ServiceTokenOrg>,
     /// The secret, `tgs_…`; it cannot be shown again.
     pub token: String,
     pub created_at: DateTime<Utc>,
 }
 
-/// Makes a service token.
+/// Makes a service token serving `org_ids` (at least one; each an existing org).
 pub async fn create(
     pool: &PgPool,
     created_by: Uuid,
     name: &str,
+    org_ids: &[Uuid],
 ) -> Result<CreatedServiceToken, AppError> {
     let name = crate::tokens::check_name(name)?;
+    if org_ids.is_empty() {
+        return Err(AppError::invalid(
+            "org_ids",
+            "Choose the orgs this gateway serves (at least one).",
+        ));
+    }
+    if org_ids.len() > MAX_ORGS {
+        return Err(AppError::invalid(
+            "org_ids",
+            format!("at most {MAX_ORGS} orgs (got {})", org_ids.len()),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    // Held until commit, so an org deleted meanwhile cannot leave a dangling row (FK error).
+    let found: Vec<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, name FROM orgs WHERE id = ANY($1) ORDER BY lower(name), id FOR KEY SHARE",
+    )
+    .bind(org_ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some((i, missing)) = org_ids
+        .iter()
+        .enumerate()
+        .find(|(_, id)| !found.iter().any(|(f, _)| f == *id))
+    {
+        return Err(AppError::invalid(
+            &format!("org_ids[{i}]"),
+            format!("there is no org {missing}"),
+        ));
+    }
     let token = format!("{PREFIX}{}", crate::session::new_token());
     let id = Uuid::new_v4();
     let created_at: DateTime<Utc> = sqlx::query_scalar(
@@ -63,25 +121,74 @@ pub async fn create(
     .bind(&name)
     .bind(digest(&token))
     .bind(created_by)
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    tracing::info!(token_id = %id, name = %name, "service token created");
+    let ids: Vec<Uuid> = found.iter().map(|(o, _)| *o).collect();
+    sqlx::query(
+        "INSERT INTO service_token_orgs (service_token_id, org_id) SELECT $1, unnest($2::uuid[])",
+    )
+    .bind(id)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(token_id = %id, name = %name, orgs = ids.len(), "service token created");
     Ok(CreatedServiceToken {
         id,
         name,
+        orgs: found
+            .into_iter()
+            .map(|(id, name)| ServiceTokenOrg { id, name })
+            .collect(),
         token,
         created_at,
     })
 }
 
-/// Every service token, live ones first, newest first.
+type ListRow = (
+    Uuid,
+    String,
+    Vec<Uuid>,
+    Vec<String>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
+/// Every service token with its orgs, live ones first, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<ServiceTokenInfo>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at, revoked_at FROM service_tokens
-         ORDER BY revoked_at IS NOT NULL, created_at DESC, id",
+    let rows: Vec<ListRow> = sqlx::query_as(
+        "SELECT t.id, t.name,
+                COALESCE(array_agg(o.id ORDER BY lower(o.name), o.id) FILTER (WHERE o.id IS NOT NULL), '{}'),
+                COALESCE(array_agg(o.name ORDER BY lower(o.name), o.id) FILTER (WHERE o.id IS NOT NULL), '{}'),
+                t.created_at, t.last_used_at, t.revoked_at
+         FROM service_tokens t
+         LEFT JOIN service_token_orgs so ON so.service_token_id = t.id
+         LEFT JOIN orgs o ON o.id = so.org_id
+         GROUP BY t.id
+         ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id",
     )
     .fetch_all(pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, name, org_ids, org_names, created_at, last_used_at, revoked_at)| {
+                ServiceTokenInfo {
+                    id,
+                    name,
+                    orgs: org_ids
+                        .into_iter()
+                        .zip(org_names)
+                        .map(|(id, name)| ServiceTokenOrg { id, name })
+                        .collect(),
+                    created_at,
+                    last_used_at,
+                    revoked_at,
+                }
+            },
+        )
+        .collect())
 }
 
 /// Revokes a live service token; false when there is no such live token.
@@ -100,18 +207,29 @@ pub async fn revoke(pool: &PgPool, id: Uuid) -> Result<bool, AppError> {
     Ok(done)
 }
 
-/// The gateway a bearer token stands for, if it is a live service token.
+/// The gateway a bearer token stands for, with the orgs it serves, if it is a live service
+/// token (one statement: the request's hot path).
 pub async fn gateway(pool: &PgPool, token: &str) -> Result<Option<Gateway>, AppError> {
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
-    let row: Option<(Uuid, String)> = sqlx::query_as(
-        "UPDATE service_tokens SET last_used_at = now()
-         WHERE token_hash = $1 AND revoked_at IS NULL
-         RETURNING id, name",
+    let row: Option<(Uuid, String, Vec<Uuid>)> = sqlx::query_as(
+        "WITH t AS (
+             UPDATE service_tokens SET last_used_at = now()
+             WHERE token_hash = $1 AND revoked_at IS NULL
+             RETURNING id, name
+         )
+         SELECT t.id, t.name,
+                COALESCE((SELECT array_agg(org_id) FROM service_token_orgs
+                          WHERE service_token_id = t.id), '{}')
+         FROM t",
     )
     .bind(digest(token))
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|(token_id, name)| Gateway { token_id, name }))
+    Ok(row.map(|(token_id, name, org_ids)| Gateway {
+        token_id,
+        name,
+        org_ids,
+    }))
 }

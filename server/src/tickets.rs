@@ -109,7 +109,7 @@ pub async fn dto(
         | TicketRequest::CommandConfirm(tollgate_core::CommandConfirmRequest {
             asset_id, ..
         }) => (&[], std::slice::from_ref(asset_id)),
-        TicketRequest::LoginConfirm(_) => (&[], &[]),
+        TicketRequest::LoginConfirm(_) | TicketRequest::PolicyChange(_) => (&[], &[]),
     };
     let dir::Names {
         people,
@@ -160,6 +160,7 @@ pub async fn dto(
             .collect(),
         cc: t.cc.iter().map(person).collect(),
         request: t.request.clone(),
+        request_version: t.request.version(),
         nodes,
         assets,
         allowed_actions: allowed_actions(&viewer.actor(), t),
@@ -299,6 +300,8 @@ async fn change(
         if let (Some(req), Some(org)) = (after.request.as_apply_asset(), after.org_id) {
             grants::insert_from_ticket(&mut tx, &after, org, req).await?;
         }
+        // An approved policy change takes effect now, or the approval fails with it.
+        crate::policy::apply(&mut tx, &after).await?;
     }
     let out = dto(&mut tx, &after, viewer, &row.comment, row.expires_at).await?;
     crate::outbox::record(&mut tx, &after, &events, kind, inbox).await?;
@@ -314,7 +317,12 @@ pub async fn approve(
 ) -> Result<TicketDto, AppError> {
     let edits = body.edits.filter(|e| !e.is_empty());
     let now = Utc::now();
+    let seen = body.seen_version;
     change(pool, viewer, id, edits.as_ref(), |t, a| {
+        if let Some(seen) = seen.filter(|v| *v != t.request.version()) {
+            // Checked under the ticket's lock: nothing can change it between this and the write.
+            return Err(RuleError::Changed { seen });
+        }
         tollgate_core::approve(t, a, edits.clone(), body.comment.clone(), now)
     })
     .await

@@ -278,8 +278,13 @@ fn RulesTab(kind: Kind) -> impl IntoView {
             )
             .await
             {
-                Ok(_) => {
-                    done.set(Some(format!("Deleted {name}.")));
+                Ok(v) => {
+                    done.set(Some(match pending_serial(&v) {
+                        Some(serial) => format!(
+                            "Removing {name} waits for a super admin's approval (ticket {serial})."
+                        ),
+                        None => format!("Deleted {name}."),
+                    }));
                     version.update(|n| *n += 1);
                 }
                 Err(e) => list_error.set(Some(e)),
@@ -545,7 +550,13 @@ fn RuleForm(
                 .await;
             saving.set(false);
             match r {
-                Ok(_) => on_done.run(Some(format!("{verb} {}.", saved_name.trim()))),
+                Ok(v) => on_done.run(Some(match pending_serial(&v) {
+                    Some(serial) => format!(
+                        "{} waits for a super admin's approval (ticket {serial}).",
+                        saved_name.trim()
+                    ),
+                    None => format!("{verb} {}.", saved_name.trim()),
+                })),
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -683,17 +694,40 @@ fn GatewaysTab() -> impl IntoView {
         version.track();
         async move { rest::get::<Value>("/api/v1/service-tokens").await }
     });
+    // The orgs a new token may serve: every org (only super admins make tokens).
+    let orgs = LocalResource::new(move || async move {
+        rest::get::<Value>("/api/v1/orgs").await.map(|v| {
+            v["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|o| {
+                    Some((
+                        o["id"].as_str()?.to_string(),
+                        o["name"].as_str()?.to_string(),
+                    ))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
     let name = RwSignal::new(String::new());
+    // The ids of the orgs ticked for the new token.
+    let chosen = RwSignal::new(Vec::<String>::new());
     let created = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<AppError>);
     let create = move |_| {
         error.set(None);
         let n = name.get_untracked();
+        let org_ids = chosen.get_untracked();
         spawn_local(async move {
             match rest::call::<Value>(
                 "POST",
                 "/api/v1/service-tokens",
-                Some((json!({"name": n.trim()}).to_string(), "application/json")),
+                Some((
+                    json!({"name": n.trim(), "org_ids": org_ids}).to_string(),
+                    "application/json",
+                )),
             )
             .await
             {
@@ -703,6 +737,7 @@ fn GatewaysTab() -> impl IntoView {
                         v["token"].as_str().unwrap_or_default().to_string(),
                     )));
                     name.set(String::new());
+                    chosen.set(Vec::new());
                     version.update(|n| *n += 1);
                 }
                 Err(e) => error.set(Some(e)),
@@ -723,11 +758,28 @@ fn GatewaysTab() -> impl IntoView {
         <div class="card">
             <div class="card-head"><h3>"Gateway tokens"</h3></div>
             <div class="card-body">
-                <p class="muted small">"A bastion or SSH gateway (for example tollgate-gate) authenticates with a service token to ask about connections and commands. Only super admins manage them."</p>
+                <p class="muted small">"A bastion or SSH gateway (for example tollgate-gate) authenticates with a service token to ask about connections and commands. A token serves the orgs chosen here: the assets it asks about are looked up in those orgs only. Only super admins manage them."</p>
                 <div class="inline-form">
                     <input aria-label="Gateway name" placeholder="bastion-eu-1" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                     <button class="btn btn-primary" data-testid="create-gateway-token" on:click=create>"Create token"</button>
                 </div>
+                <fieldset class="checks" data-testid="gateway-token-orgs">
+                    <legend class="small">"Orgs it serves"</legend>
+                    {move || orgs.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|(id, n)| {
+                        let (on, flip) = (id.clone(), id.clone());
+                        view! {
+                            <label><input type="checkbox"
+                                prop:checked=move || chosen.with(|c| c.contains(&on))
+                                on:change=move |ev| {
+                                    let ticked = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|x| *x != flip);
+                                        if ticked { c.push(flip.clone()) }
+                                    })
+                                } />" " {n}</label>
+                        }
+                    }).collect_view()}
+                </fieldset>
                 {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
                 {move || created.get().map(|(n, t)| view! {
                     <div class="form-ok" role="status" data-testid="new-gateway-token">
@@ -746,7 +798,7 @@ fn GatewaysTab() -> impl IntoView {
                         }
                         view! {
                             <table class="table">
-                                <thead><tr><th>"Gateway"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+                                <thead><tr><th>"Gateway"</th><th>"Orgs"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|t| {
                                         let id = t["id"].as_str().unwrap_or_default().to_string();
@@ -755,6 +807,7 @@ fn GatewaysTab() -> impl IntoView {
                                         view! {
                                             <tr class:inactive=revoked>
                                                 <td><strong>{t["name"].as_str().unwrap_or_default().to_string()}</strong></td>
+                                                <td>{t["orgs"].as_array().map(|o| o.iter().filter_map(|o| o["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()}</td>
                                                 <td>{time("created_at").unwrap_or_default()}</td>
                                                 <td>{time("last_used_at").unwrap_or_else(|| "never".into())}</td>
                                                 <td>{if revoked { "revoked" } else { "active" }}</td>
@@ -773,4 +826,12 @@ fn GatewaysTab() -> impl IntoView {
             </Suspense>
         </div>
     }
+}
+
+/// The serial of the policy-change ticket an org admin's rule change became, if it did.
+fn pending_serial(v: &Value) -> Option<String> {
+    v.get("pending_change")?
+        .get("serial")?
+        .as_str()
+        .map(str::to_string)
 }

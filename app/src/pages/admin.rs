@@ -274,7 +274,8 @@ fn Members(org: Uuid, out: Outcome) -> impl IntoView {
                             view! {
                                 <tr>
                                     <td>{m.user.display_name.clone()}" "<span class="muted small mono">{m.user.username.clone()}</span>
-                                        {(!m.active).then(|| view! { <span class="badge">" inactive"</span> })}</td>
+                                        {(!m.active).then(|| view! { <span class="badge">" inactive"</span> })}
+                                        {m.invited.then(|| view! { <span class="badge" data-testid="invited">"invited"</span> })}</td>
                                     <td>{role_label(m.role.as_str())}</td>
                                     <td><button class="btn btn-danger btn-sm" on:click=move |_| {
                                         out.run("Removed from the org.".into(), async move {
@@ -414,7 +415,8 @@ fn PeopleTab() -> impl IntoView {
                     <div class="field"><label for="u-name">"Username"</label><input id="u-name" type="text" bind:value=username required /></div>
                     <div class="field"><label for="u-display">"Display name"</label><input id="u-display" type="text" bind:value=display /></div>
                     <div class="field"><label for="u-email">"Email"</label><input id="u-email" type="email" bind:value=email /></div>
-                    <div class="field"><label for="u-pw">"Password"</label><input id="u-pw" type="password" bind:value=password required minlength="8" autocomplete="new-password" /></div>
+                    <div class="field"><label for="u-pw">"Password"</label><input id="u-pw" type="password" bind:value=password minlength="8" autocomplete="new-password" aria-describedby="u-pw-hint" />
+                        <p class="hint" id="u-pw-hint">"Only super admins set a password. Left empty, the person gets a one-time link by email to choose their own (an email is then needed)."</p></div>
                     <div class="field"><label for="u-role">"System role"</label>
                         <select id="u-role" bind:value=system_role>
                             <option value="user">"User"</option>
@@ -864,11 +866,14 @@ fn ImportTab() -> impl IntoView {
                     {move || report.get().map(|r| view! {
                         <dl class="facts">
                             <dt>"Rows"</dt><dd>{r.rows}</dd>
-                            <dt>"Nodes created"</dt><dd>{if r.created_nodes.is_empty() { "none".to_string() } else { r.created_nodes.join(", ") }}</dd>
-                            <dt>"Assets created"</dt><dd>{if r.created_assets.is_empty() { "none".to_string() } else { r.created_assets.join(", ") }}</dd>
-                            <dt>"Accounts created"</dt><dd>{if r.created_accounts.is_empty() { "none".to_string() } else { r.created_accounts.join(", ") }}</dd>
-                            <dt>"Already there"</dt><dd>{if r.existing.is_empty() { "none".to_string() } else { r.existing.join(", ") }}</dd>
+                            <dt>"Nodes created"</dt><dd>{counted(r.created_nodes, &r.sample.nodes)}</dd>
+                            <dt>"Assets created"</dt><dd>{counted(r.created_assets, &r.sample.assets)}</dd>
+                            <dt>"Accounts created"</dt><dd>{counted(r.created_accounts, &r.sample.accounts)}</dd>
+                            <dt>"Already there"</dt><dd>{counted(r.existing, &r.sample.existing)}</dd>
                         </dl>
+                    })}
+                    {move || refused().filter(|r| r.refused_rows > r.refused.len()).map(|r| view! {
+                        <p class="muted">{format!("The first {} of {} refused rows:", r.refused.len(), r.refused_rows)}</p>
                     })}
                     {move || refused().map(|r| view! {
                         <table class="table" data-testid="refused">
@@ -882,6 +887,20 @@ fn ImportTab() -> impl IntoView {
                 </div>
             </div>
         </div>
+    }
+}
+
+/// A count of an import report and the first names it gives: "3: a, b, c", "120: a, b, … (70
+/// more)", or "none".
+fn counted(n: usize, names: &[String]) -> String {
+    if n == 0 {
+        return "none".into();
+    }
+    let more = n.saturating_sub(names.len());
+    if more == 0 {
+        format!("{n}: {}", names.join(", "))
+    } else {
+        format!("{n}: {}, … ({more} more)", names.join(", "))
     }
 }
 

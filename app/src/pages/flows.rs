@@ -246,6 +246,8 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
     let error = RwSignal::new(None::<AppError>);
     let saved = RwSignal::new(false);
     let own = RwSignal::new(flow.own);
+    // An org admin's change waits for a super admin (four eyes on policy).
+    let pending = RwSignal::new(flow.pending_change.clone());
 
     let change = move |f: &mut dyn FnMut(&mut Vec<Draft>)| {
         levels.update(|l| f(l));
@@ -313,7 +315,15 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
     };
     Effect::new(move |_| match save.value().get() {
         Some(Ok(f)) => {
-            reset_to(f);
+            pending.set(f.pending_change.clone());
+            if f.pending_change.is_some()
+                && f.flow != to_flow(&levels.get_untracked(), &cc.get_untracked())
+            {
+                // Not applied yet: the draft stays on screen as what was proposed.
+                dirty.set(false);
+            } else {
+                reset_to(f);
+            }
             error.set(None);
             saved.set(true);
         }
@@ -381,9 +391,15 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                 <Show when=move || dirty.get()>
                     <span class="unsaved" data-testid="unsaved">"Unsaved changes"</span>
                 </Show>
-                <Show when=move || saved.get() && !dirty.get()>
+                <Show when=move || saved.get() && !dirty.get() && pending.get().is_none()>
                     <span class="saved" data-testid="saved">"Saved"</span>
                 </Show>
+                {move || pending.get().map(|p| view! {
+                    <span class="unsaved" data-testid="awaiting-approval">
+                        "Awaiting approval by a super admin: "
+                        <a href=format!("/tickets/{}", p.ticket_id)>{p.serial.clone()}</a>
+                    </span>
+                })}
                 {(can_edit && is_org).then(|| view! {
                     <Show when=move || own.get()>
                         <button class="btn" on:click={

@@ -101,7 +101,7 @@ pub fn GrantsPage() -> impl IntoView {
                                             <tr data-grant=g.id.to_string()>
                                                 <td><a href=format!("/tickets/{}", g.ticket_id)>{g.permission_name.clone()}</a>
                                                     <div class="mono small muted">{g.ticket_serial.clone()}</div></td>
-                                                <td>{g.user.display_name.clone()}</td>
+                                                <td>{g.user.label()}</td>
                                                 <td>{g.org_name.clone()}</td>
                                                 <td class="small">{targets}</td>
                                                 <td class="mono small">{g.accounts.join(", ")}</td>

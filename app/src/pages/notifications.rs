@@ -60,6 +60,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 <h1>"Notifications"</h1>
                 <p class="sub">"What waits for you, and what happened to the requests you follow."</p>
             </div>
+        <Invitations />
             <button
                 class="btn"
                 data-testid="read-all"
@@ -139,5 +140,74 @@ fn NotificationRow(
                 </button>
             })}
         </li>
+    }
+}
+
+/// Invitations to orgs waiting for the viewer: an org admin who adds someone not in their org
+/// only invites them; they join when they accept here.
+#[component]
+fn Invitations() -> impl IntoView {
+    let version = RwSignal::new(0u32);
+    let error = RwSignal::new(None::<crate::error::AppError>);
+    let list = LocalResource::new(move || {
+        version.get();
+        async move {
+            crate::rest::get::<Vec<crate::admin_dto::InvitationDto>>("/api/v1/me/invitations").await
+        }
+    });
+    let answer = move |org: uuid::Uuid, accept: bool| {
+        leptos::task::spawn_local(async move {
+            let r = if accept {
+                crate::rest::call::<serde_json::Value>(
+                    "POST",
+                    &format!("/api/v1/me/invitations/{org}/accept"),
+                    None,
+                )
+                .await
+            } else {
+                crate::rest::call::<serde_json::Value>(
+                    "DELETE",
+                    &format!("/api/v1/me/invitations/{org}"),
+                    None,
+                )
+                .await
+            };
+            match r {
+                Ok(_) => version.update(|v| *v += 1),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        {move || match list.get() {
+            Some(Ok(items)) if !items.is_empty() => view! {
+                <div class="card" data-testid="invitations">
+                    <div class="card-head"><h2>"Invitations"</h2></div>
+                    <ul class="card-body plain-list">
+                        {items.into_iter().map(|i| {
+                            let org = i.org_id;
+                            let by = i.invited_by.as_ref().map(|p| p.label()).unwrap_or_else(|| "An administrator".into());
+                            view! {
+                                <li class="row">
+                                    <span>{format!("{by} invites you to {} ({})", i.org_name, role_name(i.role))}</span>
+                                    <button class="btn btn-primary btn-sm" on:click=move |_| answer(org, true)>"Accept"</button>
+                                    <button class="btn btn-sm" on:click=move |_| answer(org, false)>"Decline"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
+                </div>
+            }.into_any(),
+            _ => ().into_any(),
+        }}
+    }
+}
+
+fn role_name(r: tollgate_core::OrgRole) -> &'static str {
+    match r {
+        tollgate_core::OrgRole::OrgAdmin => "org admin",
+        tollgate_core::OrgRole::OrgAuditor => "auditor",
+        tollgate_core::OrgRole::OrgUser => "member",
     }
 }

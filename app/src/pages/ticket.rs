@@ -121,7 +121,7 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
                     <StateBadge state=t.state />
                     <span>{type_label(t.ticket_type)}</span>
                     {t.org_name.clone().map(|o| view! { <span>"Org "<strong>{o}</strong></span> })}
-                    <span>"Asked by "<strong>{t.applicant.display_name.clone()}</strong></span>
+                    <span>"Asked by "<strong>{t.applicant.label()}</strong></span>
                     <span title=fmt_time(t.created_at)>"opened "{relative(t.created_at)}</span>
                 </div>
             </div>
@@ -229,6 +229,33 @@ fn RequestCard(ticket: TicketDto) -> impl IntoView {
                 <dd>{fmt_time(ticket.created_at)}</dd>
             </dl>
         }.into_any(),
+        TicketRequest::PolicyChange(r) => {
+            let pretty = |v: &Option<serde_json::Value>| match v {
+                Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+                None => "(none)".to_string(),
+            };
+            let what = match r.policy.as_str() {
+                "flow" => "Approval flow",
+                "login_asset_acl" => "Connection rule",
+                "command_filter_acl" => "Command rule",
+                other => other,
+            }
+            .to_string();
+            view! {
+                <dl class="facts" data-testid="policy-change">
+                    <dt>"Who"</dt>
+                    <dd>{person_label(&ticket.applicant)}</dd>
+                    <dt>"Changes"</dt>
+                    <dd>{what}{ticket.org_name.clone().map(|o| format!(" of {o}"))}</dd>
+                    <dt>"Takes effect"</dt>
+                    <dd>"only when a super admin other than its author approves it"</dd>
+                </dl>
+                <div class="grid-2">
+                    <div><h4>"Before"</h4><pre class="policy-json" data-testid="policy-before">{pretty(&r.before)}</pre></div>
+                    <div><h4>"After"</h4><pre class="policy-json" data-testid="policy-after">{pretty(&r.after)}</pre></div>
+                </div>
+            }.into_any()
+        }
     };
     view! {
         <div class="card">
@@ -240,11 +267,7 @@ fn RequestCard(ticket: TicketDto) -> impl IntoView {
 
 /// "Dave Lister (dave)".
 fn person_label(p: &Person) -> String {
-    if p.display_name.is_empty() || p.display_name == p.username {
-        p.username.clone()
-    } else {
-        format!("{} ({})", p.display_name, p.username)
-    }
+    p.label()
 }
 
 /// The name of an asset the ticket names (the server resolved it), else its short id.
@@ -336,7 +359,7 @@ fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl Int
                     // A level that starts is not anyone's act: it has no name in front.
                     let who = match e.kind {
                         EventKind::LevelAdvanced | EventKind::Expired => String::new(),
-                        _ => e.actor.as_ref().map(|a| a.display_name.clone()).unwrap_or_else(|| "Tollgate".into()),
+                        _ => e.actor.as_ref().map(|a| a.label()).unwrap_or_else(|| "Tollgate".into()),
                     };
                     let labels = labels.clone();
                     view! {
@@ -387,7 +410,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                                         };
                                         view! {
                                             <li>
-                                                <span>{a.display_name.clone()}</span>
+                                                <span>{a.label()}</span>
                                                 <span class=cls>{txt}</span>
                                                 {a.decided_at.map(|d| view! { <span class="muted small" title=fmt_time(d)>{relative(d)}</span> })}
                                             </li>
@@ -400,7 +423,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                 }).collect_view()}
             </ol>
             {(!ticket.cc.is_empty()).then(|| view! {
-                <div class="card-body small muted">"CC: "{ticket.cc.iter().map(|c| c.display_name.clone()).collect::<Vec<_>>().join(", ")}</div>
+                <div class="card-body small muted">"CC: "{ticket.cc.iter().map(|c| c.label()).collect::<Vec<_>>().join(", ")}</div>
             })}
         </div>
     }
@@ -468,12 +491,25 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
     let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let counter = use_context::<crate::layout::InboxCount>();
+    // What this page shows: an approval is refused if the request changed since.
+    let seen_version = ticket.request_version.clone();
     let decide = Action::new(move |(what, edits): &(Decide, Option<ApplyAssetEdits>)| {
         let (what, edits) = (*what, edits.clone());
         let c = Some(comment.get_untracked()).filter(|c| !c.trim().is_empty());
+        let seen_version = Some(seen_version.clone());
         async move {
             match what {
-                Decide::Approve => approve_ticket(id, ApproveBody { comment: c, edits }).await,
+                Decide::Approve => {
+                    approve_ticket(
+                        id,
+                        ApproveBody {
+                            comment: c,
+                            edits,
+                            seen_version,
+                        },
+                    )
+                    .await
+                }
                 Decide::Reject => reject_ticket(id, c).await,
                 Decide::Close => close_ticket(id, c).await,
             }
@@ -591,7 +627,7 @@ fn CommentsCard(
                                 <li class="msg">
                                     <span class="avatar sm" aria-hidden="true">{crate::layout::initials(&c.author.display_name)}</span>
                                     <div class="msg-body">
-                                        <div class="msg-head"><strong>{c.author.display_name.clone()}</strong>
+                                        <div class="msg-head"><strong>{c.author.label()}</strong>
                                             <span class="muted small" title=fmt_time(c.created_at)>{relative(c.created_at)}</span></div>
                                         <p class="prewrap">{c.body.clone()}</p>
                                     </div>

@@ -2,10 +2,12 @@
 //! nothing, in one transaction. Every row is checked; one refused row means nothing is
 //! written, and the report names each refused row and why.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::PgPool;
-use tollgate_app::admin_dto::{ImportReport, ImportRow, RefusedRow};
+use tollgate_app::admin_dto::{
+    ImportReport, ImportRow, RefusedRow, IMPORT_REPORT_LIST_MAX as LIST_MAX,
+};
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
@@ -13,16 +15,36 @@ use uuid::Uuid;
 use super::{account_name, address, login, name, node_name, platform, require_admin};
 use crate::repo::directory as dir;
 
+/// Most rows one import may hold (CSV lines of data, or JSON rows).
 pub const MAX_ROWS: usize = 10_000;
+/// Most node levels a path may have below the org's root.
+pub const MAX_PATH_DEPTH: usize = 32;
+/// Most nodes one import may make.
+pub const MAX_NEW_NODES: usize = 5_000;
+/// Most bytes an import's body may have (CSV or JSON).
+pub const MAX_BODY_BYTES: usize = 4 << 20;
+/// Most fields a CSV line may have (the columns, and room for trailing empty ones).
+const MAX_FIELDS: usize = 64;
 const COLUMNS: &[&str] = &[
     "path", "asset", "address", "platform", "account", "username",
 ];
 
+/// More rows than [`MAX_ROWS`]: refused, naming the field `rows`.
+pub fn too_many_rows() -> AppError {
+    AppError::invalid(
+        "rows",
+        format!("At most {MAX_ROWS} rows at a time; split the file. Nothing was imported."),
+    )
+}
+
 /// Parses CSV text with a header row (columns in any order, names as in [`ImportRow`]).
-/// Quoted fields may hold commas, quotes (`""`) and line breaks.
+/// Quoted fields may hold commas, quotes (`""`) and line breaks. Blank lines are skipped.
+/// More than [`MAX_ROWS`] rows of data, or a line of more than 64 fields, is refused while
+/// reading, so a large file is never held twice.
 pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>, AppError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut records: Vec<Vec<String>> = Vec::new();
+    let mut cols: Option<Vec<String>> = None;
+    let mut out = Vec::new();
     let mut field = String::new();
     let mut record: Vec<String> = Vec::new();
     let mut quoted = false;
@@ -45,12 +67,27 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>, AppError> {
             '"' if field.is_empty() => quoted = true,
             ',' | ';' => {
                 // Semicolons: spreadsheets in many locales save "CSV" with them.
+                if record.len() + 1 == MAX_FIELDS {
+                    let n = out.len() + 1;
+                    return Err(match cols {
+                        None => AppError::invalid(
+                            "body",
+                            format!("The header has more than {MAX_FIELDS} fields."),
+                        ),
+                        Some(_) => AppError::invalid(
+                            &format!("rows[{n}]"),
+                            format!(
+                                "Row {n} has more than {MAX_FIELDS} fields; nothing was imported."
+                            ),
+                        ),
+                    });
+                }
                 record.push(std::mem::take(&mut field));
             }
             '\r' => {}
             '\n' => {
                 record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
+                end_record(std::mem::take(&mut record), &mut cols, &mut out)?;
                 any = false;
             }
             _ => field.push(c),
@@ -64,45 +101,66 @@ pub fn parse_csv(text: &str) -> Result<Vec<ImportRow>, AppError> {
     }
     if any {
         record.push(field);
-        records.push(record);
+        end_record(record, &mut cols, &mut out)?;
     }
-    records.retain(|r| r.iter().any(|f| !f.trim().is_empty()));
-    let mut it = records.into_iter();
-    let Some(header) = it.next() else {
+    if cols.is_none() {
         return Err(AppError::invalid("body", "The CSV is empty."));
+    }
+    Ok(out)
+}
+
+/// One line read: the header (the first line that is not blank), a row, or nothing (blank).
+fn end_record(
+    record: Vec<String>,
+    cols: &mut Option<Vec<String>>,
+    out: &mut Vec<ImportRow>,
+) -> Result<(), AppError> {
+    if record.iter().all(|f| f.trim().is_empty()) {
+        return Ok(());
+    }
+    let Some(cols) = cols else {
+        *cols = Some(header(&record)?);
+        return Ok(());
     };
+    if out.len() == MAX_ROWS {
+        return Err(too_many_rows());
+    }
+    let mut row = ImportRow::default();
+    for (i, v) in record.into_iter().enumerate() {
+        let v = Some(v.trim().to_string()).filter(|s| !s.is_empty());
+        match cols.get(i).map(String::as_str) {
+            Some("path") => row.path = v,
+            Some("asset") => row.asset = v,
+            Some("address") => row.address = v,
+            Some("platform") => row.platform = v,
+            Some("account") => row.account = v,
+            Some("username") => row.username = v,
+            _ => {}
+        }
+    }
+    out.push(row);
+    Ok(())
+}
+
+/// The header line: the column of each field.
+fn header(record: &[String]) -> Result<Vec<String>, AppError> {
     let mut cols = Vec::new();
-    for h in &header {
+    for h in record {
         let h = h.trim().to_lowercase();
         if !COLUMNS.contains(&h.as_str()) {
+            // Quote only the start of an unknown name: the answer stays small.
+            let shown: String = h.chars().take(40).collect();
             return Err(AppError::invalid(
                 "body",
                 format!(
-                    "Unknown column {h:?} in the header; the columns are {}.",
+                    "Unknown column {shown:?} in the header; the columns are {}.",
                     COLUMNS.join(", ")
                 ),
             ));
         }
         cols.push(h);
     }
-    let mut out = Vec::new();
-    for rec in it {
-        let mut row = ImportRow::default();
-        for (i, v) in rec.into_iter().enumerate() {
-            let v = Some(v.trim().to_string()).filter(|s| !s.is_empty());
-            match cols.get(i).map(String::as_str) {
-                Some("path") => row.path = v,
-                Some("asset") => row.asset = v,
-                Some("address") => row.address = v,
-                Some("platform") => row.platform = v,
-                Some("account") => row.account = v,
-                Some("username") => row.username = v,
-                _ => {}
-            }
-        }
-        out.push(row);
-    }
-    Ok(out)
+    Ok(cols)
 }
 
 fn some(s: &Option<String>) -> Option<&str> {
@@ -116,8 +174,34 @@ struct Asset {
     platform: String,
 }
 
-/// Imports `rows` into `org`. Ok: what was made (nothing if `dry_run`). Refused: a 422 whose
-/// details are the report with every refused row; nothing is written.
+/// A count, and the first few names of what it counts: the report names some, never all.
+#[derive(Default)]
+struct Tally {
+    n: usize,
+    sample: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, name: impl FnOnce() -> String) {
+        self.n += 1;
+        if self.sample.len() < LIST_MAX {
+            self.sample.push(name());
+        }
+    }
+}
+
+/// A reason as the report gives it: at most 300 characters (some quote the value refused).
+fn clip(reason: String) -> String {
+    match reason.char_indices().nth(300) {
+        Some((at, _)) => format!("{}…", &reason[..at]),
+        None => reason,
+    }
+}
+
+/// Imports `rows` into `org`, in one transaction. Ok: what was made (nothing if `dry_run`).
+/// Refused: a 422 whose details are the report with the first refused rows; nothing is
+/// written. A path deeper than [`MAX_PATH_DEPTH`] levels, more than [`MAX_ROWS`] rows or
+/// more than [`MAX_NEW_NODES`] new nodes are refused too.
 pub async fn run(
     pool: &PgPool,
     v: &Viewer,
@@ -133,10 +217,7 @@ pub async fn run(
         return Err(AppError::invalid("rows", "There is nothing to import."));
     }
     if rows.len() > MAX_ROWS {
-        return Err(AppError::invalid(
-            "rows",
-            format!("At most {MAX_ROWS} rows at a time."),
-        ));
+        return Err(too_many_rows());
     }
     let mut report = ImportReport {
         rows: rows.len(),
@@ -204,41 +285,63 @@ pub async fn run(
     .bind(org)
     .fetch_all(&mut *tx)
     .await?;
-    let mut placed: std::collections::HashSet<(Uuid, Uuid)> = placed_db.into_iter().collect();
+    let mut placed: HashSet<(Uuid, Uuid)> = placed_db.into_iter().collect();
 
-    for (i, row) in rows.iter().enumerate() {
+    let (mut made_nodes, mut made_assets, mut made_accounts, mut existing) = (
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+        Tally::default(),
+    );
+    // What this import made, and what it reported as already there (lower-cased names).
+    let mut new_assets: HashSet<String> = HashSet::new();
+    let mut new_accounts: HashSet<(Uuid, String)> = HashSet::new();
+    let mut seen_assets: HashSet<String> = HashSet::new();
+    let mut seen_accounts: HashSet<(Uuid, String)> = HashSet::new();
+
+    'rows: for (i, row) in rows.iter().enumerate() {
         let n = i + 1;
         macro_rules! refuse {
-            ($field:expr, $reason:expr $(,)?) => {
-                report.refused.push(RefusedRow {
-                    row: n,
-                    field: $field.to_string(),
-                    reason: $reason,
-                })
-            };
+            ($field:expr, $reason:expr $(,)?) => {{
+                report.refused_rows += 1;
+                if report.refused.len() < LIST_MAX {
+                    report.refused.push(RefusedRow {
+                        row: n,
+                        field: $field.to_string(),
+                        reason: clip($reason),
+                    });
+                }
+            }};
         }
         // Check every value of the row before writing anything of it.
         let mut segments = Vec::new();
         if let Some(p) = some(&row.path) {
+            // Read no further than one level past the most allowed (with the root's name).
             let parts: Vec<&str> = p
                 .split('/')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
+                .take(MAX_PATH_DEPTH + 2)
                 .collect();
-            let parts = match parts.first() {
-                Some(first) if first.eq_ignore_ascii_case(&root_name) => parts[1..].to_vec(),
-                _ => parts,
+            let parts = match parts.split_first() {
+                Some((first, rest)) if first.eq_ignore_ascii_case(&root_name) => rest,
+                _ => &parts[..],
             };
-            let mut bad = None;
+            if parts.len() > MAX_PATH_DEPTH {
+                refuse!(
+                    "path",
+                    format!("A path may go at most {MAX_PATH_DEPTH} levels below the root."),
+                );
+                continue;
+            }
             for s in parts {
                 match node_name(s) {
                     Ok(s) => segments.push(s),
-                    Err(e) => bad = Some(e.message),
+                    Err(e) => {
+                        refuse!("path", e.message);
+                        continue 'rows;
+                    }
                 }
-            }
-            if let Some(m) = bad {
-                refuse!("path", m);
-                continue;
             }
         }
         let asset_name = match some(&row.asset).map(|s| name("asset", s, 128)).transpose() {
@@ -340,20 +443,34 @@ pub async fn run(
         // Write: the path, node by node.
         let mut parent = root_id;
         let mut key = String::new();
-        let mut shown = format!("/{root_name}");
-        for s in &segments {
+        for (depth, s) in segments.iter().enumerate() {
             if !key.is_empty() {
                 key.push('/');
             }
             key.push_str(&s.to_lowercase());
-            shown.push('/');
-            shown.push_str(s);
             parent = match nodes.get(&key) {
                 Some(id) => *id,
                 None => {
+                    if made_nodes.n == MAX_NEW_NODES {
+                        refuse!(
+                            "path",
+                            format!(
+                                "The import would make more than {MAX_NEW_NODES} nodes; split \
+                                 it (the check stopped at this row)."
+                            ),
+                        );
+                        break 'rows;
+                    }
                     let id = dir::insert_node(&mut *tx, org, Some(parent), s).await?;
                     nodes.insert(key.clone(), id);
-                    report.created_nodes.push(shown.clone());
+                    made_nodes.add(|| {
+                        let mut shown = format!("/{root_name}");
+                        for s in &segments[..=depth] {
+                            shown.push('/');
+                            shown.push_str(s);
+                        }
+                        shown
+                    });
                     id
                 }
             };
@@ -361,17 +478,17 @@ pub async fn run(
         let Some(a) = asset_name else { continue };
         let asset_id = match assets.get(&a.to_lowercase()) {
             Some(have) => {
-                if !report.existing.contains(&have.name)
-                    && !report.created_assets.contains(&have.name)
-                {
-                    report.existing.push(have.name.clone());
+                let lower = have.name.to_lowercase();
+                if !new_assets.contains(&lower) && seen_assets.insert(lower) {
+                    existing.add(|| have.name.clone());
                 }
                 have.id
             }
             None => {
                 let (ad, pl) = (addr.unwrap_or_default(), plat.unwrap_or_default());
                 let id = dir::insert_asset(&mut *tx, org, &a, &ad, &pl).await?;
-                report.created_assets.push(a.clone());
+                made_assets.add(|| a.clone());
+                new_assets.insert(a.to_lowercase());
                 assets.insert(
                     a.to_lowercase(),
                     Asset {
@@ -397,15 +514,17 @@ pub async fn run(
                 );
             }
             Some(_) => {
-                let label = format!("{a}/{acc}");
-                if !report.existing.contains(&label) && !report.created_accounts.contains(&label) {
-                    report.existing.push(label);
+                // Accounts made by this import were counted as made; the others once each.
+                let k = (asset_id, acc.to_lowercase());
+                if !new_accounts.contains(&k) && seen_accounts.insert(k) {
+                    existing.add(|| format!("{a}/{acc}"));
                 }
             }
             None => {
                 dir::insert_account(&mut *tx, asset_id, &acc, &login_name).await?;
                 accounts.insert((asset_id, acc.to_lowercase()), login_name);
-                report.created_accounts.push(format!("{a}/{acc}"));
+                new_accounts.insert((asset_id, acc.to_lowercase()));
+                made_accounts.add(|| format!("{a}/{acc}"));
             }
         }
     }
@@ -420,26 +539,30 @@ pub async fn run(
                 first.row,
                 first.field,
                 first.reason,
-                if report.refused.len() > 1 {
-                    format!(" and {} more rows", report.refused.len() - 1)
+                if report.refused_rows > 1 {
+                    format!(" and {} more rows", report.refused_rows - 1)
                 } else {
                     String::new()
                 }
             ),
         );
         e.field = Some(format!("rows[{}].{}", first.row, first.field));
-        report.created_nodes.clear();
-        report.created_assets.clear();
-        report.created_accounts.clear();
-        report.existing.clear();
         return Err(e.with_details(serde_json::to_value(&report).unwrap_or_default()));
     }
+    report.created_nodes = made_nodes.n;
+    report.created_assets = made_assets.n;
+    report.created_accounts = made_accounts.n;
+    report.existing = existing.n;
+    report.sample.nodes = made_nodes.sample;
+    report.sample.assets = made_assets.sample;
+    report.sample.accounts = made_accounts.sample;
+    report.sample.existing = existing.sample;
     if dry_run {
         tx.rollback().await?;
     } else {
         tx.commit().await?;
-        tracing::info!(by = %v.username, %org, nodes = report.created_nodes.len(),
-            assets = report.created_assets.len(), accounts = report.created_accounts.len(), "import");
+        tracing::info!(by = %v.username, %org, nodes = report.created_nodes,
+            assets = report.created_assets, accounts = report.created_accounts, "import");
     }
     Ok(report)
 }

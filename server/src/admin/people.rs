@@ -161,24 +161,21 @@ pub async fn members(pool: &PgPool, v: &Viewer, org: Uuid) -> Result<Vec<MemberD
             "Only super admins and the org's admins and auditors see its members.",
         ));
     }
-    let rows: Vec<(Uuid, String, String, String, bool)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, m.role, u.active FROM memberships m
-         JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY lower(u.username)",
-    )
-    .bind(org)
-    .fetch_all(pool)
-    .await?;
+    let rows = crate::repo::users::members_and_invitees(pool, org).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, username, display_name, role, active)| MemberDto {
-            user: Person {
-                id,
-                username,
-                display_name,
+        .map(
+            |(id, username, display_name, role, active, invited)| MemberDto {
+                user: Person {
+                    id,
+                    username,
+                    display_name,
+                },
+                role: parse_org_role(&role),
+                active,
+                invited,
             },
-            role: parse_org_role(&role),
-            active,
-        })
+        )
         .collect())
 }
 
@@ -203,16 +200,64 @@ pub async fn put_member(
             "You cannot lower your own role: ask another admin.",
         ));
     }
-    sqlx::query(
-        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role",
-    )
-    .bind(org)
-    .bind(body.user_id)
-    .bind(org_role_str(body.role))
-    .execute(pool)
-    .await?;
+    // A super admin adds anyone; an org admin changes the role of a member, but someone who
+    // is not a member yet is only invited: they join (and the admin sees them) once they accept.
+    let member = crate::repo::users::is_member(pool, org, body.user_id).await?;
+    if v.is_super_admin() || member {
+        crate::repo::users::upsert_membership(pool, org, body.user_id, org_role_str(body.role))
+            .await?;
+        crate::repo::users::delete_invitation(pool, org, body.user_id).await?;
+    } else {
+        crate::repo::users::upsert_invitation(
+            pool,
+            org,
+            body.user_id,
+            org_role_str(body.role),
+            v.id,
+        )
+        .await?;
+        crate::repo::users::notify_invitation(pool, org, body.user_id, &v.username).await?;
+        tracing::info!(by = %v.username, user = %body.user_id, org = %org, "invited to an org");
+    }
     members(pool, v, org).await
+}
+
+/// The invitations waiting for the viewer.
+pub async fn my_invitations(pool: &PgPool, v: &Viewer) -> Result<Vec<InvitationDto>, AppError> {
+    Ok(crate::repo::users::invitations_of(pool, v.id)
+        .await?
+        .into_iter()
+        .map(|r| InvitationDto {
+            org_id: r.0,
+            org_name: r.1,
+            role: parse_org_role(&r.2),
+            invited_by: r.3.map(|(id, username, display_name)| Person {
+                id,
+                username,
+                display_name,
+            }),
+            created_at: r.4,
+        })
+        .collect())
+}
+
+/// The viewer accepts (joins the org with the invited role) or declines an invitation.
+pub async fn answer_invitation(
+    pool: &PgPool,
+    v: &Viewer,
+    org: Uuid,
+    accept: bool,
+) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    let role = crate::repo::users::take_invitation(&mut tx, org, v.id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Invitation"))?;
+    if accept {
+        crate::repo::users::upsert_membership(&mut *tx, org, v.id, &role).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(user = %v.username, org = %org, accept, "invitation answered");
+    Ok(())
 }
 
 pub async fn remove_member(
@@ -236,7 +281,9 @@ pub async fn remove_member(
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    if n == 0 {
+    // Removing someone only invited withdraws the invitation.
+    let invited = crate::repo::users::delete_invitation(&mut *tx, org, user).await?;
+    if n == 0 && !invited {
         return Err(AppError::not_found("Membership"));
     }
     // Access to the org's assets ends with the membership.
@@ -258,7 +305,14 @@ struct UserRow {
     created_at: DateTime<Utc>,
 }
 
-async fn details(pool: &PgPool, rows: Vec<UserRow>) -> Result<Vec<UserDetail>, AppError> {
+/// Users with their memberships — only those of orgs the viewer oversees, unless it is the
+/// viewer's own record or a super admin asks: an org admin learns nothing of a person's
+/// other orgs.
+async fn details(
+    pool: &PgPool,
+    v: &Viewer,
+    rows: Vec<UserRow>,
+) -> Result<Vec<UserDetail>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let ms: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
         "SELECT m.user_id, o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
@@ -273,6 +327,7 @@ async fn details(pool: &PgPool, rows: Vec<UserRow>) -> Result<Vec<UserDetail>, A
             orgs: ms
                 .iter()
                 .filter(|m| m.0 == r.id)
+                .filter(|m| r.id == v.id || super::may_oversee(v, m.1))
                 .map(|m| UserOrg {
                     org_id: m.1,
                     org_name: m.2.clone(),
@@ -324,7 +379,7 @@ pub async fn list_users(
     .bind(org)
     .fetch_all(pool)
     .await?;
-    details(pool, rows).await
+    details(pool, v, rows).await
 }
 
 /// One user: themselves, super admins, and the admins and auditors of an org they are in.
@@ -339,7 +394,7 @@ pub async fn get_user(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<UserDetail,
     .bind(overseen(v))
     .fetch_all(pool)
     .await?;
-    details(pool, rows)
+    details(pool, v, rows)
         .await?
         .pop()
         .ok_or_else(|| AppError::not_found("User"))
@@ -358,6 +413,13 @@ fn username(raw: &str) -> Result<String, AppError> {
             "A username is 1 to 64 letters, digits, '_', '.', '@' or '-'.",
         ))
     }
+}
+
+/// A display name: no control, text-direction or invisible formatting characters (they let a
+/// name pass for another, e.g. with a right-to-left override); the rule is core's.
+fn display_name(raw: &str) -> Result<String, AppError> {
+    tollgate_core::person::parse_display_name(raw)
+        .map_err(|e| AppError::invalid(&e.field, e.reason))
 }
 
 fn email(raw: &str) -> Result<String, AppError> {
@@ -404,11 +466,27 @@ pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<Use
     let display = if body.display_name.trim().is_empty() {
         uname.clone()
     } else {
-        name("display_name", &body.display_name, 128)?
+        display_name(&body.display_name)?
     };
     let mail = email(&body.email)?;
-    let pw = password(&body.password)?;
-    let hash = crate::password::hash(pw).await?;
+    // Nobody but the person (or a super admin) chooses a password: an org admin's new person
+    // gets a one-time link by email to choose theirs.
+    if !body.password.is_empty() && !v.is_super_admin() {
+        return Err(AppError::forbidden(
+            "Only super admins set passwords. Leave it empty: the person gets a link by email to choose their own.",
+        ));
+    }
+    if body.password.is_empty() && mail.is_empty() {
+        return Err(AppError::invalid(
+            "email",
+            "An email address is needed to send the person a link to choose their password.",
+        ));
+    }
+    let hash = if body.password.is_empty() {
+        None
+    } else {
+        Some(crate::password::hash(password(&body.password)?).await?)
+    };
     let id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -430,6 +508,11 @@ pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<Use
         }
         e
     })?;
+    if hash.is_none() {
+        crate::welcome::invite(&mut tx, id, &uname, &mail, v.id).await?;
+    } else if v.is_super_admin() && v.id != id {
+        tracing::info!(by = %v.username, user = %uname, "password chosen by a super admin");
+    }
     for (i, m) in body.orgs.iter().enumerate() {
         sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role")
             .bind(m.org_id)
@@ -542,11 +625,7 @@ pub async fn patch_user(
             "You cannot take away your own super admin role: ask another super admin.",
         ));
     }
-    let display = body
-        .display_name
-        .as_deref()
-        .map(|s| name("display_name", s, 128))
-        .transpose()?;
+    let display = body.display_name.as_deref().map(display_name).transpose()?;
     let mail = body.email.as_deref().map(email).transpose()?;
     let hash = match body.password.as_deref() {
         Some(p) => Some(crate::password::hash(password(p)?).await?),

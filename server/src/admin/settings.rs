@@ -73,6 +73,8 @@ fn ttl_in(s: &SettingsDto, t: TicketType) -> Duration {
         TicketType::LoginConfirm => m.login_confirm,
         TicketType::LoginAssetConfirm => m.login_asset_confirm,
         TicketType::CommandConfirm => m.command_confirm,
+        // Policy changes wait as long as access requests.
+        TicketType::PolicyChange => m.apply_asset,
     })
 }
 

@@ -80,6 +80,8 @@ macro_rules! acl_routes {
                 request_body = AclInput,
                 responses(
                     (status = 201, description = "The rule", body = AclDto),
+                    (status = 202, description = "An org admin's rule waits for a super admin's approval (a policy_change ticket)", body = Proposed),
+                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 400, description = "Malformed JSON", body = ApiErrorBody),
                     (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Not allowed", body = ApiErrorBody),
@@ -92,8 +94,7 @@ macro_rules! acl_routes {
                 Caller(v): Caller,
                 ApiJson(body): ApiJson<AclInput>,
             ) -> Result<impl IntoResponse, AppError> {
-                let d = acls::create(&s.pool, &v, $kind, body).await?;
-                Ok((StatusCode::CREATED, Json(d)))
+                Ok(written(acls::create(&s.pool, &v, $kind, body).await?, StatusCode::CREATED))
             }
 
             #[doc = concat!("One of the ", $what, ".")]
@@ -128,6 +129,8 @@ macro_rules! acl_routes {
                 request_body(content = Object, description = "Any fields of the rule"),
                 responses(
                     (status = 200, description = "The rule after it", body = AclDto),
+                    (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
+                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 400, description = "Malformed JSON", body = ApiErrorBody),
                     (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
@@ -141,8 +144,8 @@ macro_rules! acl_routes {
                 Caller(v): Caller,
                 Id(id): Id,
                 ApiJson(body): ApiJson<serde_json::Value>,
-            ) -> Result<Json<AclDto>, AppError> {
-                Ok(Json(acls::update(&s.pool, &v, $kind, id, body, false).await?))
+            ) -> Result<axum::response::Response, AppError> {
+                Ok(written(acls::update(&s.pool, &v, $kind, id, body, false).await?, StatusCode::OK))
             }
 
             #[doc = concat!("Replace one of the ", $what, ".")]
@@ -155,6 +158,8 @@ macro_rules! acl_routes {
                 request_body = AclInput,
                 responses(
                     (status = 200, description = "The rule after it", body = AclDto),
+                    (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
+                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 400, description = "Malformed JSON", body = ApiErrorBody),
                     (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
@@ -168,8 +173,8 @@ macro_rules! acl_routes {
                 Caller(v): Caller,
                 Id(id): Id,
                 ApiJson(body): ApiJson<serde_json::Value>,
-            ) -> Result<Json<AclDto>, AppError> {
-                Ok(Json(acls::update(&s.pool, &v, $kind, id, body, true).await?))
+            ) -> Result<axum::response::Response, AppError> {
+                Ok(written(acls::update(&s.pool, &v, $kind, id, body, true).await?, StatusCode::OK))
             }
 
             #[doc = concat!("Delete one of the ", $what, ".")]
@@ -181,6 +186,8 @@ macro_rules! acl_routes {
                 params(("id" = uuid::Uuid, Path, description = "The rule's id")),
                 responses(
                     (status = 204, description = "Deleted"),
+                    (status = 202, description = "An org admin's removal waits for a super admin's approval (a policy_change ticket)", body = Proposed),
+                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
                 ),
@@ -190,12 +197,30 @@ macro_rules! acl_routes {
                 State(s): State<AppState>,
                 Caller(v): Caller,
                 Id(id): Id,
-            ) -> Result<StatusCode, AppError> {
-                acls::delete(&s.pool, &v, $kind, id).await?;
-                Ok(StatusCode::NO_CONTENT)
+            ) -> Result<axum::response::Response, AppError> {
+                Ok(match acls::delete(&s.pool, &v, $kind, id).await? {
+                    Some(p) => (StatusCode::ACCEPTED, Json(Proposed { pending_change: p })).into_response(),
+                    None => StatusCode::NO_CONTENT.into_response(),
+                })
             }
         }
     };
+}
+
+/// What an org admin's rule change answers: the ticket that waits for a super admin.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Proposed {
+    pub pending_change: tollgate_app::dto::PendingChange,
+}
+
+/// A rule change applied (`status`, the rule) or proposed (202, the waiting ticket).
+fn written(w: acls::AclWrite, status: StatusCode) -> axum::response::Response {
+    match w {
+        acls::AclWrite::Done(d) => (status, Json(d)).into_response(),
+        acls::AclWrite::Pending(p) => {
+            (StatusCode::ACCEPTED, Json(Proposed { pending_change: p })).into_response()
+        }
+    }
 }
 
 acl_routes!(

@@ -2,7 +2,6 @@
 //! nodes, assets and accounts; bulk import; settings; the audit export. The rules live in
 //! `crate::admin`; these parse and answer.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
@@ -796,7 +795,9 @@ pub async fn patch_settings(
 /// Bulk import of nodes, assets and accounts into an org: JSON (`{"rows": [...]}` or a bare
 /// array) or `text/csv` with a header row (columns `path, asset, address, platform, account,
 /// username`). All or nothing: one refused row and nothing is written (422, the report in
-/// `details`, the first refused row in `field`).
+/// `details`, the first refused row in `field`). At most 10,000 rows, 4 MiB, paths of 32
+/// levels below the root and 5,000 new nodes. The report counts what was made and names the
+/// first 50 of each kind (and the first 50 refused rows).
 #[utoipa::path(
     post,
     path = "/api/v1/import",
@@ -810,8 +811,9 @@ pub async fn patch_settings(
         (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 413, description = "A body over 4 MiB", body = ApiErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = ApiErrorBody),
-        (status = 422, description = "Refused rows; nothing imported", body = ApiErrorBody),
+        (status = 422, description = "Refused rows, or too many; nothing imported", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -820,70 +822,136 @@ pub async fn import_estate(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
-    bytes: Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<ImportReport>, AppError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let (rows, dry) = if ct.starts_with("text/csv") || ct.starts_with("text/plain") {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| AppError::new(400, "bad_request", "The CSV is not UTF-8 text."))?;
-        (admin::import::parse_csv(text)?, false)
-    } else if ct.starts_with("application/json") {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Body {
-            Rows(Vec<ImportRow>),
-            Wrapped(ImportBody),
-        }
-        let body: Body = match serde_json::from_slice(&bytes) {
-            Ok(b) => b,
-            Err(e) if (e.is_syntax() || e.is_eof()) && !super::extract::is_json(&bytes) => {
-                return Err(AppError::new(
-                    400,
-                    "malformed_json",
-                    format!("The body is not valid JSON: {e}"),
-                ))
-            }
-            Err(_) => {
-                // Say which row is wrong: parse row by row.
-                let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-                let rows = v
-                    .get("rows")
-                    .unwrap_or(&v)
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default();
-                for (i, r) in rows.into_iter().enumerate() {
-                    if let Err(e) = serde_json::from_value::<ImportRow>(r) {
-                        return Err(AppError::invalid(
-                            &format!("rows[{}]", i + 1),
-                            format!("Row {}: {e}; nothing was imported.", i + 1),
-                        ));
-                    }
-                }
-                return Err(AppError::invalid(
-                    "body",
-                    "Send {\"rows\": [{\"path\", \"asset\", \"address\", \"platform\", \"account\", \"username\"}]}.",
-                ));
-            }
-        };
-        match body {
-            Body::Rows(r) => (r, false),
-            Body::Wrapped(b) => (b.rows, b.dry_run),
-        }
-    } else {
+    let csv = ct.starts_with("text/csv") || ct.starts_with("text/plain");
+    if !csv && !ct.starts_with("application/json") {
         return Err(AppError::new(
             415,
             "unsupported_media_type",
             "Send the rows as application/json or text/csv.",
         ));
+    }
+    let bytes = crate::middleware::read_body(body, admin::import::MAX_BODY_BYTES).await?;
+    let (rows, dry) = if csv {
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| AppError::new(400, "bad_request", "The CSV is not UTF-8 text."))?;
+        (admin::import::parse_csv(text)?, false)
+    } else {
+        import_json(&bytes)?
     };
     Ok(Json(
         admin::import::run(&s.pool, &v, q.org, rows, dry || q.dry_run).await?,
     ))
+}
+
+/// The rows of a JSON import (`{"rows": [...], "dry_run"}` or a bare array) and its
+/// `dry_run`. Read row by row: past the row cap it stops there, and a row that does not
+/// parse is named.
+fn import_json(bytes: &[u8]) -> Result<(Vec<ImportRow>, bool), AppError> {
+    use serde::de::{
+        DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    };
+    use std::cell::Cell;
+
+    /// Where reading stopped: in row n (1-based), or past the last row allowed.
+    #[derive(Clone, Copy)]
+    enum At {
+        Outside,
+        Row(usize),
+        TooMany,
+    }
+    struct Rows<'a>(&'a Cell<At>);
+    impl<'de> DeserializeSeed<'de> for Rows<'_> {
+        type Value = Vec<ImportRow>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Rows<'_> {
+        type Value = Vec<ImportRow>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut rows = Vec::new();
+            loop {
+                if rows.len() == admin::import::MAX_ROWS {
+                    if seq.next_element::<IgnoredAny>()?.is_some() {
+                        self.0.set(At::TooMany);
+                        return Err(A::Error::custom("too many rows"));
+                    }
+                    break;
+                }
+                self.0.set(At::Row(rows.len() + 1));
+                match seq.next_element::<ImportRow>()? {
+                    Some(r) => rows.push(r),
+                    None => break,
+                }
+            }
+            self.0.set(At::Outside);
+            Ok(rows)
+        }
+    }
+    /// `{"rows": [...], "dry_run": bool}` (other keys are ignored, as in [`ImportBody`]).
+    struct Body<'a>(&'a Cell<At>);
+    impl<'de> Visitor<'de> for Body<'_> {
+        type Value = (Vec<ImportRow>, bool);
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("{\"rows\": [...]} or an array of rows")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            Ok((Rows(self.0).visit_seq(seq)?, false))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut rows, mut dry_run) = (None, false);
+            while let Some(k) = map.next_key::<String>()? {
+                match k.as_str() {
+                    "rows" if rows.is_none() => rows = Some(map.next_value_seed(Rows(self.0))?),
+                    "rows" => return Err(A::Error::duplicate_field("rows")),
+                    "dry_run" => dry_run = map.next_value()?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok((
+                rows.ok_or_else(|| A::Error::missing_field("rows"))?,
+                dry_run,
+            ))
+        }
+    }
+    let at = Cell::new(At::Outside);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let read = de
+        .deserialize_any(Body(&at))
+        .and_then(|v| de.end().map(|()| v));
+    match read {
+        Ok(v) => Ok(v),
+        Err(e) if (e.is_syntax() || e.is_eof()) && !super::extract::is_json(bytes) => {
+            Err(AppError::new(
+                400,
+                "malformed_json",
+                format!("The body is not valid JSON: {e}"),
+            ))
+        }
+        Err(e) => Err(match at.get() {
+            At::TooMany => admin::import::too_many_rows(),
+            At::Row(n) => AppError::invalid(
+                &format!("rows[{n}]"),
+                format!("Row {n}: {e}; nothing was imported."),
+            ),
+            At::Outside => AppError::invalid(
+                "body",
+                "Send {\"rows\": [{\"path\", \"asset\", \"address\", \"platform\", \"account\", \"username\"}]}.",
+            ),
+        }),
+    }
 }
 
 /// Tickets opened in a date range and every event of each, as CSV (one line per event).

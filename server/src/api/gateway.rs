@@ -54,7 +54,8 @@ impl<S: Send + Sync> FromRequestParts<S> for GatewayCaller {
 }
 
 /// May this user connect to this asset as this account? The org's login-asset ACLs decide;
-/// `review` opens a `login_asset_confirm` ticket to wait on.
+/// `review` opens a `login_asset_confirm` ticket to wait on. The asset (and the org, if
+/// given) is looked up only within the orgs the service token serves.
 #[utoipa::path(
     post,
     path = "/api/v1/gateway/login-asset",
@@ -66,7 +67,7 @@ impl<S: Send + Sync> FromRequestParts<S> for GatewayCaller {
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "No valid service token", body = ApiErrorBody),
         (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
-        (status = 422, description = "Unknown user, asset or org, or a bad account", body = ApiErrorBody),
+        (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account", body = ApiErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -81,7 +82,8 @@ pub async fn login_asset(
 }
 
 /// May this user run this command on this asset as this account? The org's command filter
-/// ACLs decide; `review` opens a `command_confirm` ticket to wait on.
+/// ACLs decide; `review` opens a `command_confirm` ticket to wait on. The asset (and the org,
+/// if given) is looked up only within the orgs the service token serves.
 #[utoipa::path(
     post,
     path = "/api/v1/gateway/command",
@@ -93,7 +95,7 @@ pub async fn login_asset(
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "No valid service token", body = ApiErrorBody),
         (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
-        (status = 422, description = "Unknown user, asset or org, a bad account or command", body = ApiErrorBody),
+        (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account or command", body = ApiErrorBody),
     ),
     security(("bearer" = []))
 )]

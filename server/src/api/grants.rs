@@ -148,12 +148,15 @@ pub async fn check(
     let Some(org) = org else {
         return Err(AppError::not_found("Asset"));
     };
-    // A gateway (service token) may ask about anyone.
+    // A gateway (service token) may ask about anyone, on the assets of the orgs it serves.
     let v = match p {
-        super::gateway::Principal::Gateway(_) => {
+        super::gateway::Principal::Gateway(g) => {
+            if !g.serves(org) {
+                return Err(AppError::not_found("Asset"));
+            }
             return Ok(Json(
                 repo::check(&s.pool, q.user, q.asset, &q.account, &q.action).await?,
-            ))
+            ));
         }
         super::gateway::Principal::User(v) => v,
     };

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod flows;
 pub mod gateway;
 pub mod grants;
+pub mod invitations;
 pub mod live;
 pub mod notifications;
 pub mod openapi;
@@ -31,6 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/pending/withdraw", post(auth::withdraw_pending))
         .route("/auth/pending/leave", post(auth::leave_pending))
         .route("/me", get(auth::me))
+        .route("/me/invitations", get(invitations::list))
+        .route("/me/invitations/{id}", delete(invitations::decline))
+        .route("/me/invitations/{id}/accept", post(invitations::accept))
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}", delete(tokens::revoke))
         .route("/tickets", get(tickets::list).post(tickets::open))

@@ -1,5 +1,5 @@
 //! `/api/v1/service-tokens…`: the tokens gateways use (super admins only, from a session or a
-//! personal token of a super admin).
+//! personal token of a super admin). Each token serves the orgs chosen when it is made.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,11 +13,18 @@ use super::openapi::ApiErrorBody;
 use crate::service_tokens::{self, CreatedServiceToken, ServiceTokenInfo};
 use crate::AppState;
 
-/// A new service token's name, e.g. which gateway uses it.
+/// A new service token: its name (e.g. which gateway uses it) and the orgs it serves.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewServiceToken {
     /// 1 to 64 characters.
     pub name: String,
+    /// The orgs this gateway serves (required, at least one, at most 1000). The asset and
+    /// org names it asks about resolve only within them; assets of other orgs are unknown
+    /// to it.
+    // Left out → our own 422 on `org_ids`, rather than serde's message.
+    #[serde(default)]
+    #[schema(min_items = 1, max_items = 1000)]
+    pub org_ids: Vec<uuid::Uuid>,
 }
 
 /// Every service token.
@@ -36,7 +43,8 @@ fn super_admin(v: &tollgate_app::model::Viewer) -> Result<(), AppError> {
     }
 }
 
-/// Make a service token for a gateway. The secret (`tgs_…`) is in this answer only.
+/// Make a service token for a gateway, bound to the orgs it serves. The secret (`tgs_…`) is
+/// in this answer only.
 #[utoipa::path(
     post,
     path = "/api/v1/service-tokens",
@@ -48,7 +56,7 @@ fn super_admin(v: &tollgate_app::model::Viewer) -> Result<(), AppError> {
         (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
-        (status = 422, description = "Bad name", body = ApiErrorBody),
+        (status = 422, description = "Bad name (`name`), no orgs (`org_ids`) or an unknown org (`org_ids[i]`)", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -58,11 +66,11 @@ pub async fn create(
     ApiJson(body): ApiJson<NewServiceToken>,
 ) -> Result<impl IntoResponse, AppError> {
     super_admin(&v)?;
-    let t = service_tokens::create(&s.pool, v.id, &body.name).await?;
+    let t = service_tokens::create(&s.pool, v.id, &body.name, &body.org_ids).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
-/// Every service token (never their secrets), live ones first.
+/// Every service token (never their secrets) with the orgs it serves, live ones first.
 #[utoipa::path(
     get,
     path = "/api/v1/service-tokens",

@@ -41,7 +41,8 @@ struct Args {
     #[arg(long, env = "TOLLGATE_ASSET")]
     asset: Option<String>,
 
-    /// The asset's org (id or name), when asset names repeat across orgs.
+    /// The asset's org (id or name), when several of the orgs this token serves have an
+    /// asset of that name.
     #[arg(long, env = "TOLLGATE_ORG")]
     org: Option<String>,
 

@@ -117,6 +117,35 @@ pub async fn upsert_flow(
     Ok(())
 }
 
+/// The stored flow of exactly this scope (not the fallback): its definition and when it changed.
+pub async fn own_flow(
+    db: impl PgExecutor<'_>,
+    org_id: Option<Uuid>,
+    ticket_type: &str,
+) -> Result<Option<(serde_json::Value, chrono::DateTime<chrono::Utc>)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT definition, updated_at FROM flows WHERE ticket_type = $2 AND org_id IS NOT DISTINCT FROM $1",
+    )
+    .bind(org_id)
+    .bind(ticket_type)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Removes an org's own flow (the global one applies again).
+pub async fn delete_flow(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    ticket_type: &str,
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM flows WHERE org_id = $1 AND ticket_type = $2")
+        .bind(org_id)
+        .bind(ticket_type)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 use std::collections::HashMap;
 
 use tollgate_app::dto::{AccountDto, AssetDto, Named, NodeDto, OrgDto, Person};

@@ -636,3 +636,25 @@ pub async fn list(
         per_page,
     })
 }
+
+/// The pending `policy_change` ticket of one policy, if any (policy.rs allows one at a time).
+pub async fn pending_policy_change(
+    db: &mut sqlx::PgConnection,
+    org: Option<Uuid>,
+    policy: &str,
+    target: &str,
+) -> Result<Option<tollgate_app::dto::PendingChange>, AppError> {
+    let row: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, serial FROM tickets
+         WHERE ticket_type = 'policy_change' AND state = 'pending'
+           AND org_id IS NOT DISTINCT FROM $1
+           AND request->>'policy' = $2 AND request->>'target' = $3
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(org)
+    .bind(policy)
+    .bind(target)
+    .fetch_optional(&mut *db)
+    .await?;
+    Ok(row.map(|(ticket_id, serial)| tollgate_app::dto::PendingChange { ticket_id, serial }))
+}

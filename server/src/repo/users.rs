@@ -240,3 +240,249 @@ pub async fn end_other_sessions(
     .await?;
     Ok(())
 }
+
+// ---- memberships and invitations ----
+
+/// An org's members and the people invited to it: (id, username, display name, role, active,
+/// invited), by username.
+pub async fn members_and_invitees(
+    pool: &PgPool,
+    org: Uuid,
+) -> Result<Vec<(Uuid, String, String, String, bool, bool)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.username, u.display_name, x.role, u.active, x.invited FROM (
+            SELECT user_id, role, false AS invited FROM memberships WHERE org_id = $1
+            UNION ALL
+            SELECT user_id, role, true FROM org_invitations i WHERE org_id = $1
+              AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = $1 AND m.user_id = i.user_id)
+         ) x JOIN users u ON u.id = x.user_id ORDER BY lower(u.username), x.invited",
+    )
+    .bind(org)
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn is_member(pool: &PgPool, org: Uuid, user: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2)",
+    )
+    .bind(org)
+    .bind(user)
+    .fetch_one(pool)
+    .await?)
+}
+
+pub async fn upsert_membership(
+    db: impl PgExecutor<'_>,
+    org: Uuid,
+    user: Uuid,
+    role: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role",
+    )
+    .bind(org)
+    .bind(user)
+    .bind(role)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn upsert_invitation(
+    pool: &PgPool,
+    org: Uuid,
+    user: Uuid,
+    role: &str,
+    by: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO org_invitations (org_id, user_id, role, invited_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role, invited_by = EXCLUDED.invited_by",
+    )
+    .bind(org)
+    .bind(user)
+    .bind(role)
+    .bind(by)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws an invitation; whether there was one.
+pub async fn delete_invitation(
+    db: impl PgExecutor<'_>,
+    org: Uuid,
+    user: Uuid,
+) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query("DELETE FROM org_invitations WHERE org_id = $1 AND user_id = $2")
+            .bind(org)
+            .bind(user)
+            .execute(db)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}
+
+/// The invitation's role, removing it; None when there is none.
+pub async fn take_invitation(
+    db: &mut sqlx::PgConnection,
+    org: Uuid,
+    user: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM org_invitations WHERE org_id = $1 AND user_id = $2 RETURNING role",
+    )
+    .bind(org)
+    .bind(user)
+    .fetch_optional(&mut *db)
+    .await?)
+}
+
+type InvitationRow = (
+    Uuid,
+    String,
+    String,
+    Option<(Uuid, String, String)>,
+    chrono::DateTime<chrono::Utc>,
+);
+
+/// A person's invitations: (org, org name, role, who invited, when), newest first.
+pub async fn invitations_of(pool: &PgPool, user: Uuid) -> Result<Vec<InvitationRow>, AppError> {
+    type Row = (
+        Uuid,
+        String,
+        String,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        chrono::DateTime<chrono::Utc>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT i.org_id, o.name, i.role, b.id, b.username, b.display_name, i.created_at
+         FROM org_invitations i JOIN orgs o ON o.id = i.org_id
+         LEFT JOIN users b ON b.id = i.invited_by
+         WHERE i.user_id = $1 ORDER BY i.created_at DESC",
+    )
+    .bind(user)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let by = match (r.3, r.4, r.5) {
+                (Some(id), Some(u), Some(d)) => Some((id, u, d)),
+                _ => None,
+            };
+            (r.0, r.1, r.2, by, r.6)
+        })
+        .collect())
+}
+
+// ---- password set-up links (welcome.rs) ----
+
+/// Records a one-time password set-up link (its token's digest) valid until `expires_at`.
+pub async fn insert_password_setup(
+    db: &mut sqlx::PgConnection,
+    token_hash: &[u8],
+    user: Uuid,
+    by: Uuid,
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO password_setups (token_hash, user_id, created_by, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(user)
+    .bind(by)
+    .bind(expires_at)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Whose live, unused set-up link this is: (user id, username).
+pub async fn password_setup_user(
+    pool: &PgPool,
+    token_hash: &[u8],
+) -> Result<Option<(Uuid, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.username FROM password_setups p JOIN users u ON u.id = p.user_id
+         WHERE p.token_hash = $1 AND p.used_at IS NULL AND p.expires_at > now() AND u.active",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Spends the link and sets the password, in one statement; false when the link was not live.
+pub async fn use_password_setup(
+    pool: &PgPool,
+    token_hash: &[u8],
+    password_hash: &str,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "WITH used AS (
+            UPDATE password_setups SET used_at = now()
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id)
+         UPDATE users SET password_hash = $2 FROM used WHERE users.id = used.user_id AND users.active",
+    )
+    .bind(token_hash)
+    .bind(password_hash)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// An in-app message that is also mailed to `mail_to` (the mail worker sends it with its link).
+pub async fn insert_mailed_notice(
+    db: &mut sqlx::PgConnection,
+    user: Uuid,
+    kind: &str,
+    title: &str,
+    body: &str,
+    link: &str,
+    mail_to: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, title, body, link, mail_to)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(user)
+    .bind(kind)
+    .bind(title)
+    .bind(body)
+    .bind(link)
+    .bind(mail_to)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Tells a person (in the app, and by mail when they have an address) of an invitation.
+pub async fn notify_invitation(
+    pool: &PgPool,
+    org: Uuid,
+    user: Uuid,
+    by_username: &str,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, title, body, link, mail_to)
+         SELECT $1, u.id, 'invited', $3 || ' invites you to ' || o.name,
+                'Accept or decline on your notifications page.', '/notifications',
+                nullif(u.email, '')
+         FROM users u, orgs o WHERE u.id = $2 AND o.id = $4",
+    )
+    .bind(Uuid::new_v4())
+    .bind(user)
+    .bind(by_username)
+    .bind(org)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -26,20 +26,9 @@ pub async fn asset(pool: &PgPool, name: &str) -> Uuid {
     id_of(pool, "SELECT id FROM assets WHERE name = $1", name).await
 }
 
-/// A service token made by admin.
+/// A service token made by admin, serving every org.
 pub async fn service_token(app: &TestApp) -> String {
-    let admin = app.signed_in("admin").await;
-    let (s, t) = app
-        .post(
-            &admin,
-            "/api/v1/service-tokens",
-            json!({"name": "bastion-1"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{t}");
-    let token = t["token"].as_str().unwrap().to_string();
-    assert!(token.starts_with("tgs_"));
-    token
+    crate::review_gateway::service_token(app).await
 }
 
 pub async fn ask(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
@@ -75,12 +64,38 @@ async fn who_edits_which_acls(pool: PgPool) {
     assert_eq!(l["ips"], json!(["10.0.0.0/8"]));
     assert_eq!(l["priority"], 50);
 
-    // Org ACLs: bob for Default, not for Research; alice for none.
+    // Org ACLs: bob for Default, not for Research; alice for none. An org admin's change
+    // waits for a super admin (a policy_change ticket) and takes effect when approved.
+    let approve = |w: Value| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let ticket = w["pending_change"]["ticket_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let (s, t) = app
+                .post(
+                    admin,
+                    &format!("/api/v1/tickets/{ticket}/approve"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!((s, &t["state"]), (200, &json!("approved")), "{t}");
+            t["request"]["target"].as_str().unwrap().to_string()
+        }
+    };
     let rule = |org: Uuid| json!({"name": "no rm", "org_id": org, "command_groups": [{"patterns": ["rm"], "kind": "command"}], "action": "reject"});
-    let (s, c) = app
+    let (s, w) = app
         .post(&bob, "/api/v1/acls/command-filter", rule(default))
         .await;
-    assert_eq!(s, 201, "{c}");
+    assert_eq!(s, 202, "{w}");
+    let (_, list) = app.get(&bob, "/api/v1/acls/command-filter").await;
+    assert_eq!(list["total"], 0, "not applied before approval");
+    let id = approve(w).await;
+    let (s, c) = app
+        .get(&bob, &format!("/api/v1/acls/command-filter/{id}"))
+        .await;
+    assert_eq!(s, 200, "{c}");
     let (s, _) = app
         .post(&bob, "/api/v1/acls/command-filter", rule(research))
         .await;
@@ -112,15 +127,17 @@ async fn who_edits_which_acls(pool: PgPool) {
     assert_eq!(s, 404);
 
     // PATCH changes some fields, keeps the rest; bob cannot move a rule to Research.
-    let id = c["id"].as_str().unwrap();
     let r = bob
         .patch(format!("{}/api/v1/acls/command-filter/{id}", app.url))
         .json(&json!({"priority": 5, "action": "warning"}))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
-    let v: Value = r.json().await.unwrap();
+    assert_eq!(r.status(), 202);
+    approve(r.json().await.unwrap()).await;
+    let (_, v) = app
+        .get(&bob, &format!("/api/v1/acls/command-filter/{id}"))
+        .await;
     assert_eq!(
         (v["priority"].as_i64(), v["action"].as_str()),
         (Some(5), Some("warning"))
@@ -133,14 +150,23 @@ async fn who_edits_which_acls(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let (s, _) = app
+    let (s, w) = app
         .delete_json(&bob, &format!("/api/v1/acls/command-filter/{id}"))
         .await;
-    assert_eq!(s, 204);
+    assert_eq!(s, 202, "{w}");
+    approve(w).await;
     let (s, _) = app
         .delete_json(&bob, &format!("/api/v1/acls/command-filter/{id}"))
         .await;
     assert_eq!(s, 404);
+    // A super admin's own change applies at once.
+    let (s, _) = app
+        .delete_json(
+            &admin,
+            &format!("/api/v1/acls/command-filter/{research_rule}"),
+        )
+        .await;
+    assert_eq!(s, 204);
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]

@@ -285,9 +285,9 @@ async fn open_tickets_keep_their_assignees_and_outside_approvers_act(pool: PgPoo
     let alice = app.signed_in("alice").await;
     let t = open(&app, &alice, default, web).await;
 
-    // bob now names dave at both levels.
+    // bob now names dave at both levels; an org admin's change waits for a super admin.
     let bob = app.signed_in("bob").await;
-    let (s, _) = put(
+    let (s, f) = put(
         &app,
         &bob,
         &format!("/api/v1/flows/{default}/apply_asset"),
@@ -295,6 +295,19 @@ async fn open_tickets_keep_their_assignees_and_outside_approvers_act(pool: PgPoo
     )
     .await;
     assert_eq!(s, 200);
+    let change = f["pending_change"]["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin = app.signed_in("admin").await;
+    let (s, c) = app
+        .post(
+            &admin,
+            &format!("/api/v1/tickets/{change}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, &c["state"]), (200, &json!("approved")), "{c}");
 
     // The ticket opened before keeps bob then carol.
     let id = t["id"].as_str().unwrap();

@@ -21,6 +21,8 @@ mod pickers;
 mod races;
 mod ratelimit;
 mod review;
+mod review_gateway;
+mod review_inputs;
 mod secrets;
 mod security;
 mod tickets;

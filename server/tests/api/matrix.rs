@@ -83,9 +83,10 @@ const GRANTS: &[(&str, [u16; 11])] = &[
 const ACLS: &[(&str, [u16; 11])] = &[
                                          // anon appl cur  oth  cc   str  oad  for  aud  sup  svc
     ("GET /acls/login-asset/{id}",           [401, 404, 404, 404, 404, 404, 200, 404, 404, 200, 401]),
-    ("PATCH /acls/login-asset/{id}",         [401, 404, 404, 404, 404, 404, 200, 404, 404, 200, 401]),
-    ("DELETE /acls/login-asset/{id}",        [401, 404, 404, 404, 404, 404, 204, 404, 404, 204, 401]),
-    ("POST /acls/login-asset (Default)",     [401, 403, 403, 403, 403, 403, 201, 403, 403, 201, 401]),
+    // An org admin's change waits for a super admin: 202 with its policy_change ticket.
+    ("PATCH /acls/login-asset/{id}",         [401, 404, 404, 404, 404, 404, 202, 404, 404, 200, 401]),
+    ("DELETE /acls/login-asset/{id}",        [401, 404, 404, 404, 404, 404, 202, 404, 404, 204, 401]),
+    ("POST /acls/login-asset (Default)",     [401, 403, 403, 403, 403, 403, 202, 403, 403, 201, 401]),
     ("GET /acls/login-asset",                [401, 403, 403, 403, 403, 403, 200, 200, 403, 200, 401]),
     ("GET /acls/login",                      [401, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401]),
 ];
@@ -98,9 +99,27 @@ const FLOWS: &[(&str, [u16; 11])] = &[
     ("GET /flows/{org}/apply_asset",         [401, 403, 403, 403, 403, 403, 200, 403, 403, 200, 401]),
     ("GET /flows/{unknown}/apply_asset",     [401, 403, 403, 403, 403, 403, 403, 403, 403, 404, 401]),
     ("GET /flows/{org}/apply_asset/preview", [401, 403, 403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    // bob's PUT is proposed (200 with `pending_change`); his DELETE then finds it waiting.
     ("PUT /flows/{org}/apply_asset",         [401, 403, 403, 403, 403, 403, 200, 403, 403, 200, 401]),
     ("PUT /flows/global/apply_asset",        [401, 403, 403, 403, 403, 403, 403, 403, 403, 200, 401]),
-    ("DELETE /flows/{org}/apply_asset",      [401, 403, 403, 403, 403, 403, 200, 403, 403, 200, 401]),
+    ("DELETE /flows/{org}/apply_asset",      [401, 403, 403, 403, 403, 403, 409, 403, 403, 200, 401]),
+];
+
+/// A policy_change ticket proposed by bob (a fresh one for every call): only a super admin
+/// other than its author decides it.
+#[rustfmt::skip]
+const POLICY: &[(&str, [u16; 11])] = &[
+                                         // anon appl cur  oth  cc   str  oad  for  aud  sup  svc
+    ("POST /tickets/{policy}/approve",       [401, 404, 404, 404, 404, 404, 403, 404, 403, 200, 401]),
+];
+
+/// Changing one's own password (with the current one): every person for themselves; never
+/// with a token (the service token is no person at all).
+#[rustfmt::skip]
+const SELF_SERVICE: &[(&str, [u16; 11])] = &[
+                                         // anon appl cur  oth  cc   str  oad  for  aud  sup  svc
+    ("PATCH /users/{self} password",         [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401]),
+    ("GET /me/invitations",                  [401, 200, 200, 200, 200, 200, 200, 200, 200, 200, 401]),
 ];
 
 struct Matrix {
@@ -424,6 +443,61 @@ async fn every_caller_gets_exactly_the_expected_answer(pool: PgPool) {
                 assert_eq!(s, 200, "{b}");
             }
         }
+    }
+
+    // ---- policy changes ----
+    for (row, want) in POLICY {
+        for (who, want) in ACTORS.iter().zip(want) {
+            let body = json!({"name": format!("proposed by bob for {who}"), "priority": 70,
+                              "org_id": mx.default, "accounts": {"names": ["nobody"]}, "action": "reject"});
+            let (s, p) = mx
+                .call("org_admin", Method::POST, "/acls/login-asset", Some(body))
+                .await;
+            assert_eq!(s, 202, "{p}");
+            let ticket = p["pending_change"]["ticket_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let (got, body) = mx
+                .call(
+                    who,
+                    Method::POST,
+                    &format!("/tickets/{ticket}/approve"),
+                    Some(json!({})),
+                )
+                .await;
+            mx.check(row, who, *want, got, &body);
+        }
+    }
+
+    // ---- self-service (last: passwords change) ----
+    for (who, want) in ACTORS.iter().zip(&SELF_SERVICE[0].1) {
+        let username = match *who {
+            "applicant" => "alice",
+            "current" => "m1",
+            "other" => "m2",
+            "cc" => "m3",
+            "stranger" => "dave",
+            "org_admin" => "bob",
+            "foreign" => "carol",
+            "auditor" => "m4",
+            "super" => "admin",
+            _ => "alice",
+        };
+        let id = mx.app.user_id(username).await;
+        let (got, body) = mx
+            .call(
+                who,
+                Method::PATCH,
+                &format!("/users/{id}"),
+                Some(json!({"password": "a new one 123", "current_password": crate::helpers::PASSWORD})),
+            )
+            .await;
+        mx.check(SELF_SERVICE[0].0, who, *want, got, &body);
+    }
+    for (who, want) in ACTORS.iter().zip(&SELF_SERVICE[1].1) {
+        let (got, body) = mx.call(who, Method::GET, "/me/invitations", None).await;
+        mx.check(SELF_SERVICE[1].0, who, *want, got, &body);
     }
 
     assert!(

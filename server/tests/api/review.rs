@@ -589,3 +589,393 @@ async fn half_sent_requests_silent_and_idle_connections_are_closed(pool: PgPool)
     assert!(closed_by_server(&mut c, std::time::Duration::from_secs(10)).await);
     assert!(idle.elapsed() >= std::time::Duration::from_millis(1500));
 }
+
+// ---- 11. An approval is not tied to what the approver saw ----
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_approval_carries_the_version_seen_and_approvers_only_narrow(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let (bob_id, carol_id) = (app.user_id("bob").await, app.user_id("carol").await);
+    app.set_default_flow(json!({
+        "levels": [{"selector": {"users": [bob_id, carol_id], "super_admins": false, "org_admins": false}, "rule": "all"}],
+        "cc": [],
+    }))
+    .await;
+    let alice = app.signed_in("alice").await;
+    let bob = app.signed_in("bob").await;
+    let carol = app.signed_in("carol").await;
+    let t = app
+        .open_default(&alice, &[app.asset_id("web-01").await])
+        .await;
+    let v0 = t["request_version"].as_str().unwrap().to_string();
+
+    // Widening is refused, field by field, and changes nothing.
+    for (edits, field) in [
+        (json!({"accounts": ["@ALL"]}), "accounts"),
+        (json!({"actions": ["all"]}), "actions"),
+        (
+            json!({"assets": [app.asset_id("web-01").await, app.asset_id("web-02").await]}),
+            "assets",
+        ),
+        (
+            json!({"expiry": chrono::Utc::now() + chrono::Duration::days(365)}),
+            "expiry",
+        ),
+    ] {
+        let (s, e) = app
+            .act(&carol, &t["id"], "approve", json!({"edits": edits}))
+            .await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
+    }
+
+    // bob approves what he saw; carol narrows it: bob is asked again.
+    let (s, t1) = app
+        .act(&bob, &t["id"], "approve", json!({"seen_version": v0}))
+        .await;
+    assert_eq!((s, &t1["state"]), (200, &json!("pending")), "{t1}");
+    let (s, t2) = app
+        .act(
+            &carol,
+            &t["id"],
+            "approve",
+            json!({"seen_version": v0, "edits": {"accounts": ["deploy"]}}),
+        )
+        .await;
+    assert_eq!((s, &t2["state"]), (200, &json!("pending")), "{t2}");
+    let bob_row = t2["steps"][0]["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["username"] == "bob")
+        .unwrap()
+        .clone();
+    assert_eq!(bob_row["decision"], "pending", "{t2}");
+    let v1 = t2["request_version"].as_str().unwrap().to_string();
+    assert_ne!(v0, v1);
+
+    // An approval of the old version is refused; of the new one it goes through.
+    let (s, e) = app
+        .act(&bob, &t["id"], "approve", json!({"seen_version": v0}))
+        .await;
+    assert_eq!((s, &e["error"]["code"]), (409, &json!("changed")), "{e}");
+    let (s, done) = app
+        .act(&bob, &t["id"], "approve", json!({"seen_version": v1}))
+        .await;
+    assert_eq!((s, &done["state"]), (200, &json!("approved")), "{done}");
+    assert_eq!(done["request"]["accounts"], json!(["deploy"]));
+}
+
+// ---- 16. Display names can impersonate ----
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn display_names_refuse_direction_and_invisible_characters(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let alice = app.signed_in("alice").await;
+    let alice_id = app.user_id("alice").await;
+    for bad in [
+        "Ada \u{202E}nimdA",
+        "Ada\u{200B}Admin",
+        "Ada\u{2066}Admin",
+        "Ada\u{7}",
+    ] {
+        let (s, e) = patch(
+            &app,
+            &alice,
+            &format!("/api/v1/users/{alice_id}"),
+            json!({"display_name": bad}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("display_name")),
+            "{e}"
+        );
+        let (s, e) = app
+            .post(
+                &admin,
+                "/api/v1/users",
+                json!({"username": "ada", "display_name": bad, "password": "long-enough-1"}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("display_name")),
+            "{e}"
+        );
+    }
+    let (_, me) = app.get(&alice, "/api/v1/me").await;
+    assert_eq!(me["display_name"], "Alice Liddell", "{me}");
+}
+
+// ---- 1. An org admin approves their own request through a puppet account ----
+
+async fn put_json(app: &TestApp, c: &Client, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .put(format!("{}{}", app.url, path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let bob = app.signed_in("bob").await;
+    let default = app.org_id("Default").await;
+
+    // The puppet: bob may not choose its password…
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/users",
+            json!({"username": "puppet", "password": "bobs-secret-1", "email": "bob@tollgate.example",
+                   "orgs": [{"org_id": default, "role": "org_user"}]}),
+        )
+        .await;
+    assert_eq!(s, 403, "{e}");
+    // …only make it, and the person behind the email chooses it with a one-time link.
+    let (s, u) = app
+        .post(
+            &bob,
+            "/api/v1/users",
+            json!({"username": "puppet", "email": "bob@tollgate.example",
+                   "orgs": [{"org_id": default, "role": "org_user"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{u}");
+    let puppet = u["id"].as_str().unwrap().parse::<Uuid>().unwrap();
+    assert_eq!(sign_in(&app, "puppet", "").await, 401);
+
+    // bob names the puppet as the only approver of Default: nothing changes yet.
+    let (s, f) = put_json(
+        &app,
+        &bob,
+        &format!("/api/v1/flows/{default}/apply_asset"),
+        json!({"levels": [{"selector": {"users": [puppet], "super_admins": false, "org_admins": false}, "rule": "any"}], "cc": []}),
+    )
+    .await;
+    assert_eq!(s, 200, "{f}");
+    let change = f["pending_change"]["ticket_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(
+        f["flow"]["levels"][0]["selector"]["users"],
+        json!([puppet]),
+        "the flow is not changed until a super admin approves: {f}"
+    );
+    // bob's own request still goes to the flow as it was, never to the puppet.
+    let t = app
+        .open_default(&bob, &[app.asset_id("web-01").await])
+        .await;
+    let asked: Vec<String> = crate::helpers::assignees(&t, 1);
+    assert!(!asked.contains(&"puppet".to_string()), "{t}");
+    // The change is a ticket of its own type, with the policy before and after, that bob
+    // cannot approve himself.
+    let (s, c) = app.get(&bob, &format!("/api/v1/tickets/{change}")).await;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["type"], "policy_change");
+    assert_eq!(
+        c["request"]["after"]["levels"][0]["selector"]["users"],
+        json!([puppet])
+    );
+    assert_eq!(crate::helpers::assignees(&c, 1), ["admin"]);
+    let (s, _) = app
+        .post(
+            &bob,
+            &format!("/api/v1/tickets/{change}/approve"),
+            json!({}),
+        )
+        .await;
+    assert!(s == 404 || s == 403, "{s}");
+    // A second change while one waits is refused.
+    let (s, e) = put_json(
+        &app,
+        &bob,
+        &format!("/api/v1/flows/{default}/apply_asset"),
+        json!({"levels": [{"selector": {"users": [puppet], "super_admins": false, "org_admins": false}, "rule": "all"}], "cc": []}),
+    )
+    .await;
+    assert_eq!(
+        (s, &e["error"]["code"]),
+        (409, &json!("change_pending")),
+        "{e}"
+    );
+
+    // The super admin rejects it: the flow stays as it was.
+    let admin = app.signed_in("admin").await;
+    let (s, _) = app
+        .post(
+            &admin,
+            &format!("/api/v1/tickets/{change}/reject"),
+            json!({"comment": "no puppets"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, f) = app
+        .get(&bob, &format!("/api/v1/flows/{default}/apply_asset"))
+        .await;
+    assert_eq!(f["pending_change"], Value::Null);
+    assert_ne!(f["flow"]["levels"][0]["selector"]["users"], json!([puppet]));
+
+    // A super admin's own change applies at once.
+    let (s, f) = put_json(
+        &app,
+        &admin,
+        &format!("/api/v1/flows/{default}/apply_asset"),
+        json!({"levels": [{"selector": {"users": [app.user_id("carol").await], "super_admins": false, "org_admins": false}, "rule": "any"}], "cc": []}),
+    )
+    .await;
+    assert_eq!((s, &f["pending_change"]), (200, &Value::Null), "{f}");
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_set_up_link_lets_only_its_person_choose_a_password_once(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let bob = app.signed_in("bob").await;
+    let default = app.org_id("Default").await;
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/users",
+            json!({"username": "erin", "orgs": [{"org_id": default, "role": "org_user"}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("email")),
+        "{e}"
+    );
+    let (s, u) = app
+        .post(
+            &bob,
+            "/api/v1/users",
+            json!({"username": "erin", "email": "erin@tollgate.example",
+                   "orgs": [{"org_id": default, "role": "org_user"}]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{u}");
+    // The link goes to erin's address only (her notification, mailed).
+    let (link, to): (String, Option<String>) = sqlx::query_as(
+        "SELECT link, mail_to FROM notifications n JOIN users u ON u.id = n.user_id
+         WHERE u.username = 'erin' AND n.kind = 'welcome'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(to.as_deref(), Some("erin@tollgate.example"));
+    assert!(link.starts_with("/welcome/"), "{link}");
+    let (_, bobs) = app.get(&bob, "/api/v1/notifications").await;
+    assert!(
+        !bobs.to_string().contains(&link),
+        "bob never sees erin's link"
+    );
+
+    let c = app.client();
+    let page = c.get(format!("{}{link}", app.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("erin"));
+    let r = c
+        .post(format!("{}{link}", app.url))
+        .form(&[("password", "erins-own-1"), ("again", "different-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = c
+        .post(format!("{}{link}", app.url))
+        .form(&[("password", "erins-own-1"), ("again", "erins-own-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(sign_in(&app, "erin", "erins-own-1").await, 200);
+    // Once only.
+    let r = c
+        .post(format!("{}{link}", app.url))
+        .form(&[("password", "taken-over-1"), ("again", "taken-over-1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    assert_eq!(sign_in(&app, "erin", "taken-over-1").await, 401);
+    assert_eq!(
+        c.get(format!("{}/welcome/not-a-token", app.url))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410
+    );
+}
+
+// ---- 12. An org admin can read a stranger's details by adding them ----
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn adding_a_stranger_is_an_invitation_and_shows_only_overseen_orgs(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let bob = app.signed_in("bob").await;
+    let carol = app.signed_in("carol").await;
+    let default = app.org_id("Default").await;
+    let carol_id = app.user_id("carol").await;
+    let (s, members) = put_json(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": carol_id, "role": "org_user"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{members}");
+    let row = members["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user"]["username"] == "carol")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["invited"], true, "{row}");
+    assert_eq!(
+        app.get(&bob, &format!("/api/v1/users/{carol_id}")).await.0,
+        404
+    );
+
+    // carol sees the invitation and accepts it.
+    let (_, inv) = app.get(&carol, "/api/v1/me/invitations").await;
+    assert_eq!(inv[0]["org_name"], "Default", "{inv}");
+    assert_eq!(inv[0]["invited_by"]["username"], "bob");
+    let (s, _) = app
+        .post(
+            &carol,
+            &format!("/api/v1/me/invitations/{default}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    // Now bob sees her, with Default only: not that she is in Research.
+    let (s, u) = app.get(&bob, &format!("/api/v1/users/{carol_id}")).await;
+    assert_eq!(s, 200, "{u}");
+    let orgs: Vec<&str> = u["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["org_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(orgs, ["Default"], "{u}");
+    // She herself sees both.
+    let (_, me) = app.get(&carol, &format!("/api/v1/users/{carol_id}")).await;
+    assert_eq!(me["orgs"].as_array().unwrap().len(), 2, "{me}");
+    // Nothing to accept where nobody invited her.
+    let research = app.org_id("Research").await;
+    let (s, _) = app
+        .post(
+            &carol,
+            &format!("/api/v1/me/invitations/{research}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404, "no such invitation");
+}

@@ -137,7 +137,11 @@ async fn passwords_tokens_and_cookies_never_reach_the_logs(pool: PgPool) {
     assert_eq!(r.status(), 200);
     let admin = app.signed_in("admin").await;
     let (s, g) = app
-        .post(&admin, "/api/v1/service-tokens", json!({"name": "bastion"}))
+        .post(
+            &admin,
+            "/api/v1/service-tokens",
+            json!({"name": "bastion", "org_ids": [app.org_id("Default").await]}),
+        )
         .await;
     assert_eq!(s, 201, "{g}");
     let gateway = g["token"].as_str().unwrap().to_string();
