@@ -1,8 +1,9 @@
 import { test, expect } from '@playwright/test';
 import { as, openTicket, waitForHydration } from './helpers';
 
-test('bob reorders Default’s levels by dragging; the order sticks and new tickets follow it', async ({ browser }) => {
+test('bob reorders Default’s levels by dragging; a super admin approves the change; new tickets follow it', async ({ browser }) => {
   const bob = await as(browser, 'bob');
+  const admin = await as(browser, 'admin');
   const original = await (await bob.page.request.get('/api/v1/flows')).json();
   const defaultFlow = original.items.find((f: any) => f.org_name === 'Default');
   expect(defaultFlow.own).toBe(true);
@@ -27,11 +28,26 @@ test('bob reorders Default’s levels by dragging; the order sticks and new tick
     await expect(bob.page.getByTestId('unsaved')).toBeVisible();
     await expect(preview.locator('[data-level="1"]')).toContainText('Carol Danvers');
     await bob.page.getByRole('button', { name: 'Save flow' }).click();
-    await expect(bob.page.getByTestId('saved')).toBeVisible();
+
+    // An org admin's change waits for a super admin: nothing changes yet.
+    const awaiting = bob.page.getByTestId('awaiting-approval');
+    await expect(awaiting).toBeVisible();
+    const link = await awaiting.getByRole('link').getAttribute('href');
+    const before = await (await bob.page.request.get(`/api/v1/flows/${defaultFlow.scope}/apply_asset`)).json();
+    expect(before.flow).toEqual(defaultFlow.flow);
+
+    // The super admin sees the change as a ticket, before and after, and approves it.
+    await admin.page.goto(link!);
+    await waitForHydration(admin.page);
+    await expect(admin.page.getByTestId('policy-change')).toContainText('Approval flow');
+    await expect(admin.page.getByTestId('policy-after')).toBeVisible();
+    await admin.page.getByRole('button', { name: 'Approve', exact: true }).click();
+    await expect(admin.page.getByText('Approved').first()).toBeVisible();
 
     await bob.page.reload();
     await waitForHydration(bob.page);
     await expect(bob.page.getByTestId('levels').locator('li.level-card').nth(0)).toContainText('Carol Danvers');
+    await expect(bob.page.getByTestId('awaiting-approval')).toHaveCount(0);
 
     // alice's next request goes to carol first, then bob.
     const alice = await as(browser, 'alice');
@@ -42,16 +58,22 @@ test('bob reorders Default’s levels by dragging; the order sticks and new tick
     await expect(alice.page.getByTestId('steps').locator('li.step').nth(0)).toContainText('Carol Danvers');
     await alice.context.close();
 
-    // Keyboard-friendly buttons do the same: move it back.
+    // Keyboard-friendly buttons do the same: move it back (again for a super admin to approve).
     await bob.page.getByRole('button', { name: 'Move level 2 up' }).click();
     await expect(bob.page.getByTestId('levels').locator('li.level-card').nth(0)).not.toContainText('Carol Danvers');
     await bob.page.getByRole('button', { name: 'Save flow' }).click();
-    await expect(bob.page.getByTestId('saved')).toBeVisible();
+    await expect(bob.page.getByTestId('awaiting-approval')).toBeVisible();
   } finally {
-    // Leave Default's flow as the demo has it for the other tests.
-    const r = await bob.page.request.put(`/api/v1/flows/${defaultFlow.scope}/apply_asset`, { data: defaultFlow.flow });
+    // Leave Default's flow as the demo has it for the other tests (a super admin's save
+    // applies at once), and no change waiting.
+    const waiting = await (await admin.page.request.get(`/api/v1/flows/${defaultFlow.scope}/apply_asset`)).json();
+    if (waiting.pending_change) {
+      await admin.page.request.post(`/api/v1/tickets/${waiting.pending_change.ticket_id}/reject`, { data: {} });
+    }
+    const r = await admin.page.request.put(`/api/v1/flows/${defaultFlow.scope}/apply_asset`, { data: defaultFlow.flow });
     expect(r.status()).toBe(200);
     await bob.context.close();
+    await admin.context.close();
   }
 });
 

@@ -410,3 +410,32 @@ async fn costly_command_regexes_are_refused_and_ordinary_ones_work(pool: PgPool)
         }
     }
 }
+
+/// Finding 18: `grants/check` with a service token answers only for the orgs it serves.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_token_checks_grants_only_in_its_orgs(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let (default, research) = (org(&pool, "Default").await, org(&pool, "Research").await);
+    let web1 = app.asset_id("web-01").await;
+    let alice = app.user_id("alice").await;
+    let check = |token: String| {
+        let url = format!(
+            "{}/api/v1/grants/check?user={alice}&asset={web1}&account=root&action=connect",
+            app.url
+        );
+        async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let serves_default = service_token_for(&app, "in-default", &[default]).await;
+    let serves_research = service_token_for(&app, "in-research", &[research]).await;
+    assert_eq!(check(serves_default).await, 200);
+    assert_eq!(check(serves_research).await, 404, "web-01 is Default's");
+}
