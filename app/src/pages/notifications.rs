@@ -60,7 +60,6 @@ pub fn NotificationsPage() -> impl IntoView {
                 <h1>"Notifications"</h1>
                 <p class="sub">"What waits for you, and what happened to the requests you follow."</p>
             </div>
-        <Invitations />
             <button
                 class="btn"
                 data-testid="read-all"
@@ -71,6 +70,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 "Mark all as read"
             </button>
         </div>
+        <Invitations />
         <nav class="tabs">
             <a class=move || tab(false) href="/notifications">"All"</a>
             <a class=move || tab(true) href="/notifications?filter=unread">"Unread"</a>
@@ -183,12 +183,12 @@ fn Invitations() -> impl IntoView {
             Some(Ok(items)) if !items.is_empty() => view! {
                 <div class="card" data-testid="invitations">
                     <div class="card-head"><h2>"Invitations"</h2></div>
-                    <ul class="card-body plain-list">
+                    <ul class="card-body invite-list">
                         {items.into_iter().map(|i| {
                             let org = i.org_id;
                             let by = i.invited_by.as_ref().map(|p| p.label()).unwrap_or_else(|| "An administrator".into());
                             view! {
-                                <li class="row">
+                                <li class="invite-row">
                                     <span>{format!("{by} invites you to {} ({})", i.org_name, role_name(i.role))}</span>
                                     <button class="btn btn-primary btn-sm" on:click=move |_| answer(org, true)>"Accept"</button>
                                     <button class="btn btn-sm" on:click=move |_| answer(org, false)>"Decline"</button>

@@ -200,6 +200,13 @@ pub async fn put_member(
             "You cannot lower your own role: ask another admin.",
         ));
     }
+    // Org admins are approvers wherever a flow asks "the org's admins": only a super admin
+    // makes one, or an org admin could make a person of their own making approve for them.
+    if !v.is_super_admin() && body.role == OrgRole::OrgAdmin && body.user_id != v.id {
+        return Err(AppError::forbidden(
+            "Only super admins make org admins (org admins approve wherever a flow asks for them).",
+        ));
+    }
     // A super admin adds anyone; an org admin changes the role of a member, but someone who
     // is not a member yet is only invited: they join (and the admin sees them) once they accept.
     let member = crate::repo::users::is_member(pool, org, body.user_id).await?;
@@ -459,6 +466,11 @@ pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<Use
         if role == SystemRole::SuperAdmin || !admins_all {
             return Err(AppError::forbidden(
                 "Only super admins create users, or org admins create members of their orgs.",
+            ));
+        }
+        if body.orgs.iter().any(|m| m.role == OrgRole::OrgAdmin) {
+            return Err(AppError::forbidden(
+                "Only super admins make org admins (org admins approve wherever a flow asks for them).",
             ));
         }
     }

@@ -749,6 +749,25 @@ async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) 
     assert_eq!(s, 201, "{u}");
     let puppet = u["id"].as_str().unwrap().parse::<Uuid>().unwrap();
     assert_eq!(sign_in(&app, "puppet", "").await, 401);
+    // Nor may bob make it an org admin (the demo's level 1 asks Default's org admins), at
+    // creation or later.
+    let (s, e) = put_json(
+        &app,
+        &bob,
+        &format!("/api/v1/orgs/{default}/members"),
+        json!({"user_id": puppet, "role": "org_admin"}),
+    )
+    .await;
+    assert_eq!(s, 403, "{e}");
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/users",
+            json!({"username": "puppet2", "email": "bob@tollgate.example",
+                   "orgs": [{"org_id": default, "role": "org_admin"}]}),
+        )
+        .await;
+    assert_eq!(s, 403, "{e}");
 
     // bob names the puppet as the only approver of Default: nothing changes yet.
     let (s, f) = put_json(
