@@ -580,6 +580,16 @@ async fn write(
     announce_change(db).await
 }
 
+/// Deletes a rule and announces the change.
+async fn remove(db: &mut PgConnection, kind: AclKind, id: Uuid) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
+        .bind(id)
+        .bind(kind.as_str())
+        .execute(&mut *db)
+        .await?;
+    announce_change(db).await
+}
+
 /// Tells every instance (after commit) that ACLs changed: their caches drop what they hold.
 async fn announce_change(db: &mut PgConnection) -> Result<(), AppError> {
     sqlx::query("SELECT pg_notify($1, '')")
@@ -717,14 +727,7 @@ pub async fn apply_change(
             let exists = load(&mut *db, kind, id).await?.is_some();
             write(&mut *db, kind, id, org, &rule, !exists).await?;
         }
-        None => {
-            sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
-                .bind(id)
-                .bind(kind.as_str())
-                .execute(&mut *db)
-                .await?;
-            announce_change(&mut *db).await?;
-        }
+        None => remove(db, kind, id).await?,
     }
     Ok(())
 }
@@ -833,12 +836,7 @@ pub async fn delete(
         };
     }
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
-        .bind(d.id)
-        .bind(kind.as_str())
-        .execute(&mut *tx)
-        .await?;
-    announce_change(&mut tx).await?;
+    remove(&mut tx, kind, d.id).await?;
     tx.commit().await?;
     tracing::info!(acl_id = %id, kind = kind.as_str(), by = %viewer.username, "acl deleted");
     Ok(None)

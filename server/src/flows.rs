@@ -200,7 +200,7 @@ pub async fn put(
         // Four eyes: an org admin's change waits for a super admin (policy.rs).
         drop(db);
         let before = own_definition(pool, scope, t).await?;
-        let org_name = scope.org().map(|o| o.to_string()).unwrap_or_default();
+        let name = scope_name(pool, scope).await?;
         crate::policy::propose(
             pool,
             viewer,
@@ -210,10 +210,7 @@ pub async fn put(
                 target: t.as_str().to_string(),
                 before,
                 after: Some(def),
-                title: format!(
-                    "Change the approval flow ({})",
-                    org_name_or(pool, scope, org_name).await
-                ),
+                title: format!("Change the approval flow ({name})"),
             },
         )
         .await?;
@@ -252,15 +249,14 @@ async fn own_definition(
         .map(|(def, _)| def))
 }
 
-async fn org_name_or(pool: &PgPool, scope: Scope, fallback: String) -> String {
-    match scope.org() {
+/// The org's name, or "global", for titles.
+async fn scope_name(pool: &PgPool, scope: Scope) -> Result<String, AppError> {
+    Ok(match scope.org() {
         Some(o) => dir::org_name(pool, o)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or(fallback),
+            .await?
+            .ok_or_else(|| AppError::not_found("Org"))?,
         None => "global".into(),
-    }
+    })
 }
 
 pub async fn delete(
@@ -283,7 +279,7 @@ pub async fn delete(
         if before.is_none() {
             return load(pool, viewer, scope, t).await;
         }
-        let name = org_name_or(pool, scope, org.to_string()).await;
+        let name = scope_name(pool, scope).await?;
         crate::policy::propose(
             pool,
             viewer,

@@ -42,7 +42,7 @@ fn digest(token: &str) -> String {
         .collect()
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -318,10 +318,16 @@ async fn find(pool: &PgPool, token: &str) -> Result<Option<LinkRow>, AppError> {
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    card_page(status, title, body, "mail-link")
+}
+
+/// A small page outside the app (no WASM): a card with a title and `body` (HTML, escaped by the
+/// caller), as the one-time links show. Also the password set-up page's (welcome.rs).
+pub(crate) fn card_page(status: StatusCode, title: &str, body: &str, testid: &str) -> Response {
     (
         status,
         Html(format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"mail-link\"><h1>{t}</h1>{body}</div></div></body></html>",
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"{testid}\"><h1>{t}</h1>{body}</div></div></body></html>",
             t = escape(title)
         )),
     )

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
+use crate::mail::escape;
 use crate::AppState;
 
 /// How long a set-up link works.
@@ -48,27 +49,19 @@ pub async fn invite(
     .await
 }
 
+/// The mail links' card page, kept out of caches and referrers: its URL holds the token.
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let title = escape(title);
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ],
-        format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"welcome\"><h1>{title}</h1>{body}</div></div></body></html>"
-        ),
-    )
-        .into_response()
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    let mut res = crate::mail::card_page(status, title, body, "welcome");
+    let h = res.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    res
 }
 
 fn gone() -> Response {

@@ -248,20 +248,7 @@ fn RulesTab(kind: Kind) -> impl IntoView {
         if kind == Kind::Login {
             Ok(vec![])
         } else {
-            rest::get::<Value>("/api/v1/orgs").await.map(|v| {
-                v["items"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|o| {
-                        Some((
-                            o["id"].as_str()?.to_string(),
-                            o["name"].as_str()?.to_string(),
-                        ))
-                    })
-                    .collect::<Vec<_>>()
-            })
+            org_choices().await
         }
     });
     // None: no form open; Some(None): a new rule; Some(Some(rule)): editing that rule.
@@ -695,22 +682,7 @@ fn GatewaysTab() -> impl IntoView {
         async move { rest::get::<Value>("/api/v1/service-tokens").await }
     });
     // The orgs a new token may serve: every org (only super admins make tokens).
-    let orgs = LocalResource::new(move || async move {
-        rest::get::<Value>("/api/v1/orgs").await.map(|v| {
-            v["items"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|o| {
-                    Some((
-                        o["id"].as_str()?.to_string(),
-                        o["name"].as_str()?.to_string(),
-                    ))
-                })
-                .collect::<Vec<_>>()
-        })
-    });
+    let orgs = LocalResource::new(org_choices);
     let name = RwSignal::new(String::new());
     // The ids of the orgs ticked for the new token.
     let chosen = RwSignal::new(Vec::<String>::new());
@@ -834,4 +806,22 @@ fn pending_serial(v: &Value) -> Option<String> {
         .get("serial")?
         .as_str()
         .map(str::to_string)
+}
+
+/// The orgs the viewer may pick from: (id, name).
+async fn org_choices() -> Result<Vec<(String, String)>, AppError> {
+    rest::get::<Value>("/api/v1/orgs").await.map(|v| {
+        v["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|o| {
+                Some((
+                    o["id"].as_str()?.to_string(),
+                    o["name"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    })
 }

@@ -168,11 +168,8 @@ pub async fn events(
         let v = v.clone();
         let credential = credential.clone();
         async move {
-            if !credential.still_holds(&s.pool, v.id).await {
-                return Out::End;
-            }
-            match item {
-                In::Recheck => Out::Quiet,
+            let out = match item {
+                In::Recheck => None,
                 In::Live(Ok(e)) => {
                     let concerns = if e.users.is_empty() {
                         // Too many people to name: only those who may see it hear of it.
@@ -181,9 +178,10 @@ pub async fn events(
                         e.users.contains(&v.id)
                     };
                     if !concerns {
+                        // Another person's news: nothing is sent, so nothing to check.
                         return Out::Quiet;
                     }
-                    Out::Send(
+                    Some(
                         Event::default()
                             .event("ticket")
                             .json_data(serde_json::json!({
@@ -196,8 +194,13 @@ pub async fn events(
                     )
                 }
                 // The client missed some: tell it to refresh what it shows.
-                In::Live(Err(_)) => Out::Send(Event::default().event("resync").data("{}")),
+                In::Live(Err(_)) => Some(Event::default().event("resync").data("{}")),
+            };
+            // Before anything is sent, and on every idle tick: is the viewer still there?
+            if !credential.still_holds(&s.pool, v.id).await {
+                return Out::End;
             }
+            out.map_or(Out::Quiet, Out::Send)
         }
     });
     let stream =
