@@ -25,30 +25,6 @@ async fn user(pool: &PgPool, name: &str) -> Uuid {
     id_of(pool, "SELECT id FROM users WHERE username = $1", name).await
 }
 
-async fn send(
-    app: &TestApp,
-    c: &reqwest::Client,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut r = c.request(method, format!("{}{}", app.url, path));
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
-async fn patch(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-    send(app, c, reqwest::Method::PATCH, path, Some(body)).await
-}
-
-async fn put(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-    send(app, c, reqwest::Method::PUT, path, Some(body)).await
-}
-
 async fn csv(app: &TestApp, c: &reqwest::Client, path: &str, text: &str) -> (u16, Value) {
     let r = c
         .post(format!("{}{}", app.url, path))
@@ -121,29 +97,29 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
     );
 
     // Rename: super admins and the org's admins; members 403; outsiders 404.
-    let (s, _) = patch(
-        &app,
-        &alice,
-        &format!("/api/v1/orgs/{default}"),
-        json!({"name": "D2"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &alice,
+            &format!("/api/v1/orgs/{default}"),
+            json!({"name": "D2"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = patch(
-        &app,
-        &carol,
-        &format!("/api/v1/orgs/{default}"),
-        json!({"name": "D2"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &carol,
+            &format!("/api/v1/orgs/{default}"),
+            json!({"name": "D2"}),
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, o) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}"),
-        json!({"name": "Default HQ"}),
-    )
-    .await;
+    let (s, o) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/orgs/{default}"),
+            json!({"name": "Default HQ"}),
+        )
+        .await;
     assert_eq!((s, o["name"].as_str()), (200, Some("Default HQ")), "{o}");
     let (_, nodes) = app.get(&bob, &format!("/api/v1/nodes?org={default}")).await;
     assert!(nodes["items"][0]["path"]
@@ -161,37 +137,37 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
         .get(&bob, &format!("/api/v1/orgs/{default}/members"))
         .await;
     assert_eq!(s, 200, "{m}");
-    let (s, _) = put(
-        &app,
-        &alice,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": dave, "role": "org_auditor"}),
-    )
-    .await;
+    let (s, _) = app
+        .put(
+            &alice,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": dave, "role": "org_auditor"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, e) = put(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": dave, "role": "boss"}),
-    )
-    .await;
+    let (s, e) = app
+        .put(
+            &bob,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": dave, "role": "boss"}),
+        )
+        .await;
     assert_eq!(s, 422, "{e}");
-    let (s, e) = put(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": Uuid::new_v4(), "role": "org_user"}),
-    )
-    .await;
+    let (s, e) = app
+        .put(
+            &bob,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": Uuid::new_v4(), "role": "org_user"}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "user_id"), "{e}");
-    let (s, m) = put(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": dave, "role": "org_auditor"}),
-    )
-    .await;
+    let (s, m) = app
+        .put(
+            &bob,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": dave, "role": "org_auditor"}),
+        )
+        .await;
     assert_eq!(s, 200, "{m}");
     // dave, now an auditor of Default, reads its members and the audit but changes nothing.
     let dave_c = app.signed_in("dave").await;
@@ -311,58 +287,58 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
 
     // Change: oneself (name, email, password), super admins everything.
     let alice_id = user(&pool, "alice").await;
-    let (s, a) = patch(
-        &app,
-        &alice,
-        &format!("/api/v1/users/{alice_id}"),
-        json!({"display_name": "Alice A."}),
-    )
-    .await;
+    let (s, a) = app
+        .patch(
+            &alice,
+            &format!("/api/v1/users/{alice_id}"),
+            json!({"display_name": "Alice A."}),
+        )
+        .await;
     assert_eq!((s, a["display_name"].as_str()), (200, Some("Alice A.")));
-    let (s, _) = patch(
-        &app,
-        &alice,
-        &format!("/api/v1/users/{alice_id}"),
-        json!({"system_role": "super_admin"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &alice,
+            &format!("/api/v1/users/{alice_id}"),
+            json!({"system_role": "super_admin"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, _) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/users/{erin_id}"),
-        json!({"display_name": "E"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/users/{erin_id}"),
+            json!({"display_name": "E"}),
+        )
+        .await;
     assert_eq!(s, 403);
-    let (s, e) = patch(
-        &app,
-        &admin,
-        &format!("/api/v1/users/{erin_id}"),
-        json!({"display_name": ""}),
-    )
-    .await;
+    let (s, e) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/users/{erin_id}"),
+            json!({"display_name": ""}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "display_name"));
     let admin_id = user(&pool, "admin").await;
-    let (s, e) = patch(
-        &app,
-        &admin,
-        &format!("/api/v1/users/{admin_id}"),
-        json!({"active": false}),
-    )
-    .await;
+    let (s, e) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/users/{admin_id}"),
+            json!({"active": false}),
+        )
+        .await;
     assert_eq!(
         (s, field(&e)),
         (422, "active"),
         "no one deactivates themselves"
     );
-    let (s, _) = patch(
-        &app,
-        &admin,
-        &format!("/api/v1/users/{erin_id}"),
-        json!({"password": "a new password"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &admin,
+            &format!("/api/v1/users/{erin_id}"),
+            json!({"password": "a new password"}),
+        )
+        .await;
     assert_eq!(s, 200);
     let c = app.client();
     let (s, _) = app
@@ -505,34 +481,34 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         .await;
     assert_eq!(s, 201);
     let sub_id = sub["id"].as_str().unwrap();
-    let (s, e) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/nodes/{ops_id}"),
-        json!({"parent_id": sub_id}),
-    )
-    .await;
+    let (s, e) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/nodes/{ops_id}"),
+            json!({"parent_id": sub_id}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "parent_id"), "no cycles: {e}");
     let prod = id_of(&pool, "SELECT id FROM nodes WHERE name = $1", "prod").await;
-    let (s, n) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/nodes/{sub_id}"),
-        json!({"parent_id": prod, "name": "moved"}),
-    )
-    .await;
+    let (s, n) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/nodes/{sub_id}"),
+            json!({"parent_id": prod, "name": "moved"}),
+        )
+        .await;
     assert_eq!(
         (s, n["path"].as_str()),
         (200, Some("/Default/prod/moved")),
         "{n}"
     );
-    let (s, _) = patch(
-        &app,
-        &alice,
-        &format!("/api/v1/nodes/{sub_id}"),
-        json!({"name": "z"}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(
+            &alice,
+            &format!("/api/v1/nodes/{sub_id}"),
+            json!({"name": "z"}),
+        )
+        .await;
     assert_eq!(s, 403);
 
     // Assets, with two accounts.
@@ -596,13 +572,13 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         .await;
     assert_eq!(accs["items"].as_array().unwrap().len(), 2);
     let root_id = root["id"].as_str().unwrap();
-    let (s, r) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/accounts/{root_id}"),
-        json!({"username": "toor"}),
-    )
-    .await;
+    let (s, r) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/accounts/{root_id}"),
+            json!({"username": "toor"}),
+        )
+        .await;
     assert_eq!((s, r["username"].as_str()), (200, Some("toor")));
     let (s, _) = app
         .get(&carol, &format!("/api/v1/accounts/{root_id}"))
@@ -635,13 +611,13 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
     assert!(!found["items"].as_array().unwrap().is_empty());
 
     // Edit and place; delete only empty nodes.
-    let (s, a) = patch(
-        &app,
-        &bob,
-        &format!("/api/v1/assets/{asset_id}"),
-        json!({"address": "10.9.0.2", "nodes": [prod]}),
-    )
-    .await;
+    let (s, a) = app
+        .patch(
+            &bob,
+            &format!("/api/v1/assets/{asset_id}"),
+            json!({"address": "10.9.0.2", "nodes": [prod]}),
+        )
+        .await;
     assert_eq!((s, a["address"].as_str()), (200, Some("10.9.0.2")), "{a}");
     let (s, e) = app
         .delete_json(&bob, &format!("/api/v1/nodes/{prod}"))
@@ -783,25 +759,21 @@ async fn settings_are_read_by_all_changed_by_super_admins_and_used(pool: PgPool)
         json!({"default_period_days": 7, "direct_email_approval": false,
         "ttl_minutes": {"apply_asset": 10080, "login_confirm": 10, "login_asset_confirm": 10080, "command_confirm": 10080}})
     );
-    let (s, _) = patch(
-        &app,
-        &bob,
-        "/api/v1/settings",
-        json!({"default_period_days": 3}),
-    )
-    .await;
+    let (s, _) = app
+        .patch(&bob, "/api/v1/settings", json!({"default_period_days": 3}))
+        .await;
     assert_eq!(s, 403);
-    let (s, e) = patch(
-        &app,
-        &admin,
-        "/api/v1/settings",
-        json!({"default_period_days": 0}),
-    )
-    .await;
+    let (s, e) = app
+        .patch(
+            &admin,
+            "/api/v1/settings",
+            json!({"default_period_days": 0}),
+        )
+        .await;
     assert_eq!((s, field(&e)), (422, "default_period_days"));
-    let (s, e) = patch(&app, &admin, "/api/v1/settings", json!({"ttl_minutes": {"apply_asset": 60, "login_confirm": 0, "login_asset_confirm": 5, "command_confirm": 5}})).await;
+    let (s, e) = app.patch(&admin, "/api/v1/settings", json!({"ttl_minutes": {"apply_asset": 60, "login_confirm": 0, "login_asset_confirm": 5, "command_confirm": 5}})).await;
     assert_eq!((s, field(&e)), (422, "ttl_minutes.login_confirm"));
-    let (s, st) = patch(&app, &admin, "/api/v1/settings", json!({"default_period_days": 3, "direct_email_approval": true,
+    let (s, st) = app.patch(&admin, "/api/v1/settings", json!({"default_period_days": 3, "direct_email_approval": true,
         "ttl_minutes": {"apply_asset": 60, "login_confirm": 5, "login_asset_confirm": 5, "command_confirm": 5}})).await;
     assert_eq!(s, 200, "{st}");
     assert_eq!(st["default_period_days"], 3);

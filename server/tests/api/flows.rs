@@ -27,17 +27,6 @@ async fn asset(pool: &PgPool, name: &str) -> Uuid {
     id_of(pool, "SELECT id FROM assets WHERE name = $1", name).await
 }
 
-async fn put(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .put(format!("{}{}", app.url, path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 fn level_of(users: &[Uuid]) -> Value {
     json!({"selector": {"users": users, "super_admins": false, "org_admins": false}, "rule": "any"})
 }
@@ -79,19 +68,13 @@ async fn who_may_see_and_change_flows(pool: PgPool) {
     assert_eq!(s, 200);
     assert_eq!(list["total"], 3, "global + two orgs: {list}");
     assert_eq!(
-        put(
-            &app,
-            &admin,
-            "/api/v1/flows/global/apply_asset",
-            flow.clone()
-        )
-        .await
-        .0,
+        app.put(&admin, "/api/v1/flows/global/apply_asset", flow.clone())
+            .await
+            .0,
         200
     );
     assert_eq!(
-        put(
-            &app,
+        app.put(
             &admin,
             &format!("/api/v1/flows/{research}/apply_asset"),
             flow.clone()
@@ -112,14 +95,13 @@ async fn who_may_see_and_change_flows(pool: PgPool) {
         403
     );
     assert_eq!(
-        put(&app, &bob, "/api/v1/flows/global/apply_asset", flow.clone())
+        app.put(&bob, "/api/v1/flows/global/apply_asset", flow.clone())
             .await
             .0,
         403
     );
     assert_eq!(
-        put(
-            &app,
+        app.put(
             &bob,
             &format!("/api/v1/flows/{research}/apply_asset"),
             flow.clone()
@@ -129,8 +111,7 @@ async fn who_may_see_and_change_flows(pool: PgPool) {
         403
     );
     assert_eq!(
-        put(
-            &app,
+        app.put(
             &bob,
             &format!("/api/v1/flows/{default}/apply_asset"),
             flow.clone()
@@ -150,8 +131,7 @@ async fn who_may_see_and_change_flows(pool: PgPool) {
         403
     );
     assert_eq!(
-        put(
-            &app,
+        app.put(
             &alice,
             &format!("/api/v1/flows/{default}/apply_asset"),
             flow.clone()
@@ -215,7 +195,7 @@ async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
         ),
     ];
     for (body, field) in cases {
-        let (s, e) = put(&app, &admin, &path, body.clone()).await;
+        let (s, e) = app.put(&admin, &path, body.clone()).await;
         assert_eq!(s, 422, "{body} → {e}");
         assert_eq!(e["error"]["field"], field, "{body} → {e}");
     }
@@ -224,19 +204,21 @@ async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
         .execute(&pool)
         .await
         .unwrap();
-    let (s, e) = put(&app, &admin, &path, json!({"levels": [level_of(&[carol])]})).await;
+    let (s, e) = app
+        .put(&admin, &path, json!({"levels": [level_of(&[carol])]}))
+        .await;
     assert_eq!(
         (s, e["error"]["field"].as_str()),
         (422, Some("levels[0].selector.users[0]"))
     );
     // A rule that is neither any nor all does not parse.
-    let (s, _) = put(
-        &app,
-        &admin,
-        &path,
-        json!({"levels": [{"selector": {"super_admins": true}, "rule": "most"}]}),
-    )
-    .await;
+    let (s, _) = app
+        .put(
+            &admin,
+            &path,
+            json!({"levels": [{"selector": {"super_admins": true}, "rule": "most"}]}),
+        )
+        .await;
     assert_eq!(s, 422);
     // Nothing changed.
     assert_eq!(app.get(&admin, &path).await.1["flow"], before["flow"]);
@@ -287,13 +269,13 @@ async fn open_tickets_keep_their_assignees_and_outside_approvers_act(pool: PgPoo
 
     // bob now names dave at both levels; an org admin's change waits for a super admin.
     let bob = app.signed_in("bob").await;
-    let (s, f) = put(
-        &app,
-        &bob,
-        &format!("/api/v1/flows/{default}/apply_asset"),
-        json!({"levels": [level_of(&[dave])]}),
-    )
-    .await;
+    let (s, f) = app
+        .put(
+            &bob,
+            &format!("/api/v1/flows/{default}/apply_asset"),
+            json!({"levels": [level_of(&[dave])]}),
+        )
+        .await;
     assert_eq!(s, 200);
     let change = f["pending_change"]["ticket_id"]
         .as_str()

@@ -94,6 +94,25 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&self, c: &Client, path: &str, body: Value) -> (u16, Value) {
+        self.send(c, reqwest::Method::PUT, path, body).await
+    }
+
+    pub async fn patch(&self, c: &Client, path: &str, body: Value) -> (u16, Value) {
+        self.send(c, reqwest::Method::PATCH, path, body).await
+    }
+
+    async fn send(&self, c: &Client, m: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let r = c
+            .request(m, format!("{}{}", self.url, path))
+            .json(&body)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn delete_json(&self, c: &Client, path: &str) -> (u16, Value) {
         let r = c
             .delete(format!("{}{}", self.url, path))

@@ -29,17 +29,6 @@ fn bearer(token: &str) -> Client {
         .unwrap()
 }
 
-async fn patch(app: &TestApp, c: &Client, path: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .patch(format!("{}{}", app.url, path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 async fn sign_in(app: &TestApp, username: &str, password: &str) -> u16 {
     app.client()
         .post(format!("{}/api/v1/auth/login", app.url))
@@ -67,7 +56,7 @@ async fn a_leaked_token_cannot_change_its_persons_password_or_email(pool: PgPool
         json!({"password": "taken-over-123", "current_password": PASSWORD}),
         json!({"email": "mallory@evil.example", "current_password": PASSWORD}),
     ] {
-        let (s, e) = patch(&app, &leaked, &path, body).await;
+        let (s, e) = app.patch(&leaked, &path, body).await;
         assert_eq!(s, 403, "{e}");
         assert_eq!(e["error"]["code"], "session_required", "{e}");
     }
@@ -76,23 +65,27 @@ async fn a_leaked_token_cannot_change_its_persons_password_or_email(pool: PgPool
     let (_, me) = app.get(&alice, &path).await;
     assert_eq!(me["email"], "alice@tollgate.example", "{me}");
     // A display name needs no password, from a token too.
-    let (s, me) = patch(&app, &leaked, &path, json!({"display_name": "Alice A."})).await;
+    let (s, me) = app
+        .patch(&leaked, &path, json!({"display_name": "Alice A."}))
+        .await;
     assert_eq!(s, 200, "{me}");
 
     // In a browser session: without, or with a wrong, current password → refused.
-    let (s, e) = patch(&app, &alice, &path, json!({"password": "new-secret-1"})).await;
+    let (s, e) = app
+        .patch(&alice, &path, json!({"password": "new-secret-1"}))
+        .await;
     assert_eq!(
         (s, &e["error"]["field"]),
         (422, &json!("current_password")),
         "{e}"
     );
-    let (s, e) = patch(
-        &app,
-        &alice,
-        &path,
-        json!({"password": "new-secret-1", "current_password": "wrong-guess"}),
-    )
-    .await;
+    let (s, e) = app
+        .patch(
+            &alice,
+            &path,
+            json!({"password": "new-secret-1", "current_password": "wrong-guess"}),
+        )
+        .await;
     assert_eq!(
         (s, &e["error"]["field"]),
         (422, &json!("current_password")),
@@ -110,13 +103,13 @@ async fn changing_ones_own_password_ends_every_other_session_and_every_token(poo
     let leaked = bearer(&token(&app, &here, "ci").await);
     assert_eq!(app.get(&leaked, "/api/v1/me").await.0, 200);
 
-    let (s, me) = patch(
-        &app,
-        &here,
-        &format!("/api/v1/users/{alice_id}"),
-        json!({"password": "new-secret-1", "current_password": PASSWORD}),
-    )
-    .await;
+    let (s, me) = app
+        .patch(
+            &here,
+            &format!("/api/v1/users/{alice_id}"),
+            json!({"password": "new-secret-1", "current_password": PASSWORD}),
+        )
+        .await;
     assert_eq!(s, 200, "{me}");
     assert_eq!(
         app.get(&here, "/api/v1/me").await.0,
@@ -679,13 +672,13 @@ async fn display_names_refuse_direction_and_invisible_characters(pool: PgPool) {
         "Ada\u{2066}Admin",
         "Ada\u{7}",
     ] {
-        let (s, e) = patch(
-            &app,
-            &alice,
-            &format!("/api/v1/users/{alice_id}"),
-            json!({"display_name": bad}),
-        )
-        .await;
+        let (s, e) = app
+            .patch(
+                &alice,
+                &format!("/api/v1/users/{alice_id}"),
+                json!({"display_name": bad}),
+            )
+            .await;
         assert_eq!(
             (s, e["error"]["field"].as_str()),
             (422, Some("display_name")),
@@ -709,17 +702,6 @@ async fn display_names_refuse_direction_and_invisible_characters(pool: PgPool) {
 }
 
 // ---- 1. An org admin approves their own request through a puppet account ----
-
-async fn put_json(app: &TestApp, c: &Client, path: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .put(format!("{}{}", app.url, path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) {
@@ -751,13 +733,13 @@ async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) 
     assert_eq!(sign_in(&app, "puppet", "").await, 401);
     // Nor may bob make it an org admin (the demo's level 1 asks Default's org admins), at
     // creation or later.
-    let (s, e) = put_json(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": puppet, "role": "org_admin"}),
-    )
-    .await;
+    let (s, e) = app
+        .put(
+            &bob,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": puppet, "role": "org_admin"}),
+        )
+        .await;
     assert_eq!(s, 403, "{e}");
     let (s, e) = app
         .post(
@@ -770,9 +752,7 @@ async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) 
     assert_eq!(s, 403, "{e}");
 
     // bob names the puppet as the only approver of Default: nothing changes yet.
-    let (s, f) = put_json(
-        &app,
-        &bob,
+    let (s, f) = app.put(&bob,
         &format!("/api/v1/flows/{default}/apply_asset"),
         json!({"levels": [{"selector": {"users": [puppet], "super_admins": false, "org_admins": false}, "rule": "any"}], "cc": []}),
     )
@@ -812,9 +792,7 @@ async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) 
         .await;
     assert!(s == 404 || s == 403, "{s}");
     // A second change while one waits is refused.
-    let (s, e) = put_json(
-        &app,
-        &bob,
+    let (s, e) = app.put(&bob,
         &format!("/api/v1/flows/{default}/apply_asset"),
         json!({"levels": [{"selector": {"users": [puppet], "super_admins": false, "org_admins": false}, "rule": "all"}], "cc": []}),
     )
@@ -842,9 +820,7 @@ async fn an_org_admin_cannot_make_a_puppet_approve_their_requests(pool: PgPool) 
     assert_ne!(f["flow"]["levels"][0]["selector"]["users"], json!([puppet]));
 
     // A super admin's own change applies at once.
-    let (s, f) = put_json(
-        &app,
-        &admin,
+    let (s, f) = app.put(&admin,
         &format!("/api/v1/flows/{default}/apply_asset"),
         json!({"levels": [{"selector": {"users": [app.user_id("carol").await], "super_admins": false, "org_admins": false}, "rule": "any"}], "cc": []}),
     )
@@ -941,13 +917,13 @@ async fn adding_a_stranger_is_an_invitation_and_shows_only_overseen_orgs(pool: P
     let carol = app.signed_in("carol").await;
     let default = app.org_id("Default").await;
     let carol_id = app.user_id("carol").await;
-    let (s, members) = put_json(
-        &app,
-        &bob,
-        &format!("/api/v1/orgs/{default}/members"),
-        json!({"user_id": carol_id, "role": "org_user"}),
-    )
-    .await;
+    let (s, members) = app
+        .put(
+            &bob,
+            &format!("/api/v1/orgs/{default}/members"),
+            json!({"user_id": carol_id, "role": "org_user"}),
+        )
+        .await;
     assert_eq!(s, 200, "{members}");
     let row = members["items"]
         .as_array()
