@@ -1,5 +1,5 @@
 //! The attacks of the adversarial review (docs/security.md), each performed against a real
-//! server: every test here failed before its fix.
+//! server; each attack worked before its fix.
 
 use reqwest::Client;
 use serde_json::{json, Value};
