@@ -1,7 +1,7 @@
 //! `tollgate`: serve (default), create an admin, or manage the private Postgres.
 
 use clap::{Parser, Subcommand};
-use tollgate_server::local_pg::LocalPg;
+use tollgate_server::store::local_pg::LocalPg;
 use tollgate_server::{connect, ensure_admin, prepare, router, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -49,7 +49,7 @@ enum Cmd {
 
 #[tokio::main]
 async fn main() {
-    tollgate_server::password::return_large_blocks_to_the_system();
+    tollgate_server::identity::password::return_large_blocks_to_the_system();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -135,7 +135,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     let demo = config.demo.unwrap_or(private);
     if demo
-        && tollgate_server::demo::load(&pool)
+        && tollgate_server::usecases::demo::load(&pool)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?
     {
@@ -149,9 +149,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.webhook_allow.clone(),
     );
     if let Some(smtp) = &config.smtp_url {
-        let mailer = tollgate_server::mail::Mailer::new(
+        let mailer = tollgate_server::jobs::mail::Mailer::new(
             state.pool.clone(),
-            tollgate_server::outbox::WorkerConfig::default(),
+            tollgate_server::usecases::outbox::WorkerConfig::default(),
             smtp,
             &config.mail_from,
             &config.public_url(),
@@ -166,18 +166,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if demo {
         println!(
             "Demo sign-ins (password {}): admin (super admin), alice, bob (org admin of Default), carol, dave\n",
-            tollgate_server::demo::PASSWORD
+            tollgate_server::usecases::demo::PASSWORD
         );
     }
-    let limits = tollgate_server::serve::Limits {
+    let limits = tollgate_server::http::serve::Limits {
         max_connections: config.max_connections,
         header_timeout: std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
     };
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-    let serving = tollgate_server::serve::serve(listener, router(state), limits, async move {
-        shutdown().await;
-        let _ = stopping_tx.send(true);
-    });
+    let serving =
+        tollgate_server::http::serve::serve(listener, router(state), limits, async move {
+            shutdown().await;
+            let _ = stopping_tx.send(true);
+        });
     // Requests in flight get up to 10 seconds to finish once a stop was asked for.
     let deadline = async move {
         let _ = stopping.wait_for(|s| *s).await;
@@ -204,6 +205,6 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tollgate_server::live::begin_shutdown();
+    tollgate_server::store::live::begin_shutdown();
     tracing::info!("shutting down");
 }

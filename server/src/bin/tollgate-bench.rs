@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use reqwest::Client;
 use serde_json::{json, Value};
-use tollgate_server::local_pg::LocalPg;
+use tollgate_server::store::local_pg::LocalPg;
 
 const SEED: &str = include_str!("../../bench/seed.sql");
 const PG_PORT: u16 = 5549;
@@ -176,7 +176,7 @@ async fn main() -> Result<()> {
             pool = tollgate_server::connect(&url, 4).await?;
             tollgate_server::prepare(&pool).await?;
         }
-        let hash = tollgate_server::password::hash_blocking(PASSWORD)
+        let hash = tollgate_server::identity::password::hash_blocking(PASSWORD)
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let started = Instant::now();
         eprintln!("seeding 1,000,000 tickets …");
@@ -883,7 +883,7 @@ async fn write_plans(pool: &sqlx::PgPool, out: &PathBuf) -> Result<()> {
     // "Waiting for me" without filters: the inbox query the server runs for it.
     let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "EXPLAIN (ANALYZE, BUFFERS) {}",
-        tollgate_server::repo::tickets::INBOX_SQL
+        tollgate_server::store::tickets::INBOX_SQL
     )))
     .bind(uuid::Uuid::parse_str(&uuid_of("u5"))?)
     .bind(20i64)
@@ -900,7 +900,7 @@ async fn write_plans(pool: &sqlx::PgPool, out: &PathBuf) -> Result<()> {
             Some("host-4242"),
         ),
     ] {
-        use tollgate_server::repo::tickets::{list_sql, Search};
+        use tollgate_server::store::tickets::{list_sql, Search};
         let (mode, pattern) = Search::of(q);
         let sql = list_sql(scope, user == "u1", mode);
         let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

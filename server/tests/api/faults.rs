@@ -220,7 +220,7 @@ async fn sigkill_during_a_burst_of_approvals_loses_no_acknowledged_one(pool: PgP
 
 /// Stops the private Postgres of the test (and removes its folder) however the test ends.
 struct PrivatePg {
-    pg: tollgate_server::local_pg::LocalPg,
+    pg: tollgate_server::store::local_pg::LocalPg,
     dir: std::path::PathBuf,
 }
 
@@ -250,7 +250,7 @@ async fn postgres_restarted_under_load_gives_503s_then_recovers_by_itself() {
     };
     let dir = std::env::temp_dir().join(format!("tollgate-pg-restart-{}", Uuid::new_v4()));
     let pg = PrivatePg {
-        pg: tollgate_server::local_pg::LocalPg::new(&dir, port, true).unwrap(),
+        pg: tollgate_server::store::local_pg::LocalPg::new(&dir, port, true).unwrap(),
         dir,
     };
     let db = tokio::task::block_in_place(|| pg.pg.ensure_started("tollgate")).unwrap();

@@ -220,7 +220,7 @@ async fn leaving_the_page_withdraws_and_a_late_approval_changes_nothing(pool: Pg
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn a_reloaded_waiting_page_keeps_its_request_and_a_left_one_withdraws_it(pool: PgPool) {
-    use tollgate_server::held::LEAVE_GRACE;
+    use tollgate_server::identity::held::LEAVE_GRACE;
     let app = TestApp::spawn(pool.clone(), true).await;
     hold_dave(&app).await;
     let (_, held, dave) = dave_signs_in(&app).await;
@@ -284,7 +284,7 @@ async fn an_undecided_sign_in_expires_after_ten_minutes(pool: PgPool) {
     assert_eq!(p["state"], "expired");
     assert!(p["reason"].as_str().unwrap().contains("10 minutes"));
     // The sweep makes it so for the reviewers too; approving is then refused.
-    tollgate_server::expiry::sweep(&pool).await.unwrap();
+    tollgate_server::jobs::expiry::sweep(&pool).await.unwrap();
     let carol = app.signed_in("carol").await;
     let (s, _) = app
         .act(&carol, &held["ticket_id"], "approve", json!({}))

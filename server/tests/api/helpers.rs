@@ -19,7 +19,9 @@ impl TestApp {
     pub async fn spawn(pool: PgPool, demo: bool) -> TestApp {
         tollgate_server::prepare(&pool).await.expect("prepare");
         if demo {
-            tollgate_server::demo::load(&pool).await.expect("demo");
+            tollgate_server::usecases::demo::load(&pool)
+                .await
+                .expect("demo");
         }
         Self::spawn_again(pool).await
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tollgate_server::mail::Mailer;
-use tollgate_server::outbox::WorkerConfig;
+use tollgate_server::jobs::mail::Mailer;
+use tollgate_server::usecases::outbox::WorkerConfig;
 
 use crate::helpers::TestApp;
 use crate::notifications::open_default;

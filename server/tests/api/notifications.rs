@@ -165,11 +165,14 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
     // Another instance holds the sweep: this one skips the round.
     let mut holder = pool.begin().await.unwrap();
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(tollgate_server::expiry::LOCK)
+        .bind(tollgate_server::jobs::expiry::LOCK)
         .execute(&mut *holder)
         .await
         .unwrap();
-    assert_eq!(tollgate_server::expiry::sweep(&pool).await.unwrap(), None);
+    assert_eq!(
+        tollgate_server::jobs::expiry::sweep(&pool).await.unwrap(),
+        None
+    );
     holder.rollback().await.unwrap();
 
     let mut events = bob
@@ -178,11 +181,11 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
         .await
         .unwrap();
     assert_eq!(
-        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        tollgate_server::jobs::expiry::sweep(&pool).await.unwrap(),
         Some(1)
     );
     assert_eq!(
-        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        tollgate_server::jobs::expiry::sweep(&pool).await.unwrap(),
         Some(0)
     );
 
@@ -264,7 +267,7 @@ async fn decided_tickets_leave_the_sweep_and_never_expire(pool: PgPool) {
     .unwrap();
 
     assert_eq!(
-        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        tollgate_server::jobs::expiry::sweep(&pool).await.unwrap(),
         Some(1)
     );
     assert_eq!(
@@ -278,7 +281,7 @@ async fn decided_tickets_leave_the_sweep_and_never_expire(pool: PgPool) {
     let (_, t) = app.get(&alice, &format!("/api/v1/tickets/{waiting}")).await;
     assert_eq!(t["state"], "expired");
     assert_eq!(
-        tollgate_server::expiry::sweep(&pool).await.unwrap(),
+        tollgate_server::jobs::expiry::sweep(&pool).await.unwrap(),
         Some(0)
     );
 }

@@ -10,7 +10,7 @@ use crate::helpers::TestApp;
 /// `(method, path)` of every route that `server/src/api/mod.rs` declares, read from its source,
 /// so that a route added without `#[utoipa::path]` fails here.
 fn declared_routes() -> BTreeSet<(String, String)> {
-    let src = include_str!("../../src/api/mod.rs");
+    let src = include_str!("../../src/http/api/mod.rs");
     let mut out = BTreeSet::new();
     for chunk in src.split(".route(").skip(1) {
         // The call's text: up to the parenthesis that closes `.route(`.

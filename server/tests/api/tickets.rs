@@ -1040,7 +1040,7 @@ async fn search_finds_words_prefixes_serials_and_other_scripts(pool: PgPool) {
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn searches_in_other_scripts_read_the_trigram_index(pool: PgPool) {
     use tollgate_app::dto::Scope;
-    use tollgate_server::repo::tickets::{list_sql, Search};
+    use tollgate_server::store::tickets::{list_sql, Search};
     let (mode, pattern) = Search::of(Some("数据库"));
     assert_eq!(mode, Search::Substring);
     let mut c = pool.acquire().await.unwrap();

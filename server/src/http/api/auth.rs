@@ -1,0 +1,199 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use axum::extract::{Extension, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tollgate_app::backend::{Backend, ClientInfo, SessionToken, SignInOutcome, PENDING_COOKIE};
+use tollgate_app::dto::PendingSignIn;
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+
+use super::extract::{ApiJson, ApiQuery, Caller};
+use super::openapi::ApiErrorBody;
+use crate::AppState;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// The answer of a sign-in.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignedIn {
+    pub user: Viewer,
+}
+
+/// Sign in; the answer sets the session cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
+        (status = 202, description = "Held for review by a login ACL: a login_confirm ticket is open and `Set-Cookie` carries the pending-sign-in token; follow it with `GET /api/v1/auth/pending`", body = PendingSignIn),
+        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 401, description = "Wrong username or password", body = ApiErrorBody),
+        (status = 403, description = "A login ACL refuses this sign-in", body = ApiErrorBody),
+        (status = 422, description = "Wrong shape", body = ApiErrorBody),
+        (status = 429, description = "Too many failed sign-ins for this username or address (`too_many_attempts`); `Retry-After` gives the seconds to wait", body = ApiErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until a sign-in is tried again"))),
+    ),
+    security(())
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, AppError> {
+    let outcome = state
+        .services
+        .sign_in(body.username.trim(), &body.password, client)
+        .await?;
+    Ok(match outcome {
+        SignInOutcome::SignedIn(signed) => (
+            [(header::SET_COOKIE, signed.set_cookie)],
+            Json(SignedIn {
+                user: signed.viewer,
+            }),
+        )
+            .into_response(),
+        SignInOutcome::Held(held) => (
+            StatusCode::ACCEPTED,
+            [(header::SET_COOKIE, held.set_cookie)],
+            Json(held.pending),
+        )
+            .into_response(),
+    })
+}
+
+/// The pending-sign-in token of a request.
+fn pending_token(headers: &HeaderMap) -> Result<String, AppError> {
+    tollgate_app::backend::cookie(headers, PENDING_COOKIE)
+        .ok_or_else(tollgate_app::auth::no_pending)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PendingQuery {
+    /// Seconds to wait for a decision (0–60; default 0 = answer at once).
+    #[serde(default)]
+    wait: Option<u64>,
+}
+
+/// Where the held sign-in of this browser stands (the pending-sign-in cookie). Waits up to
+/// `wait` seconds and answers the moment a reviewer decides; once approved, this answer opens
+/// the session (`Set-Cookie`), exactly once.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/pending",
+    tag = "auth",
+    params(PendingQuery),
+    responses(
+        (status = 200, description = "Where it stands; `signed_in` is true when this answer carries the session cookie", body = PendingSignIn),
+        (status = 400, description = "A wait that is not a whole number", body = ApiErrorBody),
+        (status = 422, description = "A bad wait (more than 60 seconds)", body = ApiErrorBody),
+        (status = 404, description = "No held sign-in for this cookie (never held, already used, or its time is over)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn pending(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<PendingQuery>,
+) -> Result<Response, AppError> {
+    let wait = q.wait.unwrap_or(0);
+    if wait > super::live::MAX_WAIT_SECONDS {
+        return Err(AppError::invalid(
+            "wait",
+            format!("wait at most {} seconds", super::live::MAX_WAIT_SECONDS),
+        ));
+    }
+    let token = pending_token(&headers)?;
+    let out = state.services.pending_sign_in(&token, wait, client).await?;
+    let mut response = Json(out.pending).into_response();
+    for c in out.set_cookies {
+        if let Ok(v) = header::HeaderValue::from_str(&c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Withdraws the held sign-in of this browser (its login_confirm ticket is closed) and forgets
+/// the cookie, at once (the waiting page's Cancel; a page that is left calls
+/// `/api/v1/auth/pending/leave`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/pending/withdraw",
+    tag = "auth",
+    responses((status = 204, description = "Withdrawn (also when nothing was waiting)")),
+    security(())
+)]
+pub async fn withdraw_pending(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let clear = match pending_token(&headers) {
+        Ok(token) => state.services.withdraw_sign_in(&token).await?,
+        Err(_) => crate::identity::held::clear_cookie(state.config.secure_cookies()),
+    };
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// The waiting page of this browser's held sign-in was left: its `pagehide` beacon. A reload
+/// leaves the page too, so the request is withdrawn only if the page does not ask for its
+/// status within 5 seconds; the cookie stays for the reloaded page.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/pending/leave",
+    tag = "auth",
+    responses((status = 204, description = "Noted (also when nothing was waiting)")),
+    security(())
+)]
+pub async fn leave_pending(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Ok(token) = pending_token(&headers) {
+        crate::identity::held::leave(&state.services.pool, &token).await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Sign out: ends the session everywhere and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses((status = 204, description = "Signed out (also when no session was open)")),
+    security(())
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    token: Option<Extension<SessionToken>>,
+) -> Result<Response, AppError> {
+    let clear = state
+        .services
+        .sign_out(token.as_ref().map(|t| t.0 .0.as_str()))
+        .await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+/// Who is calling.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Viewer),
+        (status = 401, description = "Not signed in, or a bad bearer token", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn me(Caller(viewer): Caller) -> impl IntoResponse {
+    Json(viewer)
+}

@@ -1,0 +1,179 @@
+//! `/api/v1/grants…`
+
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use tollgate_app::backend::Backend;
+use tollgate_app::dto::*;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use super::extract::{ApiQuery, Caller, Id};
+use super::openapi::ApiErrorBody;
+use crate::store::grants as repo;
+use crate::AppState;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only the caller's own grants.
+    #[serde(default)]
+    mine: bool,
+    /// 1-based.
+    #[serde(default)]
+    page: Option<u32>,
+}
+
+/// Grants: the caller's, or (for those who oversee orgs) those of the orgs they oversee.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants",
+    operation_id = "list_grants",
+    tag = "grants",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of grants", body = Page<GrantDto>),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Page<GrantDto>>, AppError> {
+    Ok(Json(
+        s.services.grants(&v, q.mine, q.page.unwrap_or(1)).await?,
+    ))
+}
+
+/// One grant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/{id}",
+    operation_id = "get_grant",
+    tag = "grants",
+    params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
+    responses(
+        (status = 200, description = "The grant", body = GrantDto),
+        (status = 400, description = "Not a UUID", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<Json<GrantDto>, AppError> {
+    repo::get(&s.pool, id)
+        .await?
+        .filter(|g| repo::may_see(&v, g))
+        .map(Json)
+        .ok_or_else(|| AppError::not_found("Grant"))
+}
+
+/// Revoke a grant before it expires.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/grants/{id}",
+    operation_id = "revoke_grant",
+    tag = "grants",
+    params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
+    responses(
+        (status = 200, description = "The grant, revoked", body = GrantDto),
+        (status = 400, description = "Not a UUID", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not allowed", body = ApiErrorBody),
+        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn revoke(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<Json<GrantDto>, AppError> {
+    Ok(Json(s.services.revoke_grant(&v, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CheckQuery {
+    /// Whose access.
+    user: Uuid,
+    /// On which asset.
+    asset: Uuid,
+    /// As which account (name).
+    account: String,
+    /// Which action, e.g. `connect`.
+    action: String,
+}
+
+/// May this user use this account on this asset for this action now? Super admins, the org's
+/// admins and auditors, and the user themself may ask (gateways use a service token, later).
+#[utoipa::path(
+    get,
+    path = "/api/v1/grants/check",
+    operation_id = "check_grant",
+    tag = "grants",
+    params(CheckQuery),
+    responses(
+        (status = 200, description = "The answer", body = GrantCheck),
+        (status = 400, description = "A bad query", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Asking about someone the caller does not oversee", body = ApiErrorBody),
+        (status = 404, description = "Unknown asset", body = ApiErrorBody),
+        (status = 422, description = "Unknown action", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn check(
+    State(s): State<AppState>,
+    p: super::gateway::Principal,
+    ApiQuery(q): ApiQuery<CheckQuery>,
+) -> Result<Json<GrantCheck>, AppError> {
+    if tollgate_core::ActionSet::parse(&[q.action.as_str()]).is_err() || q.action == "all" {
+        return Err(AppError::invalid(
+            "action",
+            format!("{:?} is not an action", q.action),
+        ));
+    }
+    let org: Option<Uuid> = sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
+        .bind(q.asset)
+        .fetch_optional(&s.pool)
+        .await?;
+    let Some(org) = org else {
+        return Err(AppError::not_found("Asset"));
+    };
+    // A gateway (service token) may ask about anyone, on the assets of the orgs it serves.
+    let v = match p {
+        super::gateway::Principal::Gateway(g) => {
+            if !g.serves(org) {
+                return Err(AppError::not_found("Asset"));
+            }
+            return Ok(Json(
+                repo::check(&s.pool, q.user, q.asset, &q.account, &q.action).await?,
+            ));
+        }
+        super::gateway::Principal::User(v) => v,
+    };
+    let oversees = v.is_super_admin()
+        || v.orgs.iter().any(|m| {
+            m.org_id == org
+                && matches!(
+                    m.role,
+                    tollgate_core::OrgRole::OrgAdmin | tollgate_core::OrgRole::OrgAuditor
+                )
+        });
+    if !(oversees || v.id == q.user) {
+        return Err(AppError::forbidden(
+            "You may only check your own access, or that of an org you oversee.",
+        ));
+    }
+    Ok(Json(
+        repo::check(&s.pool, q.user, q.asset, &q.account, &q.action).await?,
+    ))
+}

@@ -1,0 +1,132 @@
+//! `/api/v1/webhooks…`: receivers of signed event POSTs (super admins only).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use tollgate_app::AppError;
+
+use super::extract::{ApiJson, Caller, Id};
+use super::openapi::ApiErrorBody;
+use crate::usecases::webhooks::{self, CreatedWebhook, WebhookBody, WebhookDto};
+use crate::AppState;
+
+/// Every webhook.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    operation_id = "list_webhooks",
+    tag = "webhooks",
+    responses(
+        (status = 200, description = "Oldest first", body = Vec<WebhookDto>),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn list(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+) -> Result<Json<Vec<WebhookDto>>, AppError> {
+    Ok(Json(webhooks::list(&s.pool, &v).await?))
+}
+
+/// Add a webhook. The secret is in this answer only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    operation_id = "create_webhook",
+    tag = "webhooks",
+    request_body = WebhookBody,
+    responses(
+        (status = 201, description = "The webhook and its secret", body = CreatedWebhook),
+        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        (status = 422, description = "A bad URL, secret or description", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn create(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    ApiJson(body): ApiJson<WebhookBody>,
+) -> Result<impl IntoResponse, AppError> {
+    let w = webhooks::create(&s.pool, &v, body, s.config.webhook_allow.as_ref()).await?;
+    Ok((StatusCode::CREATED, Json(w)))
+}
+
+/// One webhook.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}",
+    operation_id = "get_webhook",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
+    responses(
+        (status = 200, description = "The webhook", body = WebhookDto),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        (status = 404, description = "No such webhook", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<Json<WebhookDto>, AppError> {
+    Ok(Json(webhooks::get(&s.pool, &v, id).await?))
+}
+
+/// Change a webhook's URL, secret, description or switch it on/off.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/webhooks/{id}",
+    operation_id = "update_webhook",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
+    request_body = WebhookBody,
+    responses(
+        (status = 200, description = "The webhook", body = WebhookDto),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        (status = 404, description = "No such webhook", body = ApiErrorBody),
+        (status = 422, description = "A bad value", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+    ApiJson(body): ApiJson<WebhookBody>,
+) -> Result<Json<WebhookDto>, AppError> {
+    Ok(Json(
+        webhooks::update(&s.pool, &v, id, body, s.config.webhook_allow.as_ref()).await?,
+    ))
+}
+
+/// Remove a webhook (its undelivered messages are dropped).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    operation_id = "delete_webhook",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Not signed in", body = ApiErrorBody),
+        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        (status = 404, description = "No such webhook", body = ApiErrorBody),
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn delete(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<StatusCode, AppError> {
+    webhooks::delete(&s.pool, &v, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

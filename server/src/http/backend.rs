@@ -1,0 +1,379 @@
+//! The use-cases, called by the REST API and (through [`tollgate_app::backend::Backend`]) by
+//! the pages' server functions, so each rule is written once.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use tollgate_app::backend::{Backend, ClientInfo, PendingOutcome, SignInOutcome, SignedIn};
+use tollgate_app::dto::*;
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::{identity::password, identity::session, store, usecases::tickets};
+
+pub struct Services {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    /// What this instance hears of changes made on any instance (for the held sign-in).
+    pub live: crate::store::live::Live,
+}
+
+impl Services {
+    pub fn new(pool: PgPool, config: Arc<Config>, live: crate::store::live::Live) -> Self {
+        Services { pool, config, live }
+    }
+
+    /// 404 unless the viewer may look at the org's estate (members, super admins, and
+    /// approvers of its pending tickets).
+    async fn browse(&self, viewer: &Viewer, org: Uuid) -> Result<(), AppError> {
+        if store::directory::may_browse_org(&self.pool, viewer, org).await? {
+            Ok(())
+        } else {
+            Err(AppError::not_found("Org"))
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for Services {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<SignInOutcome, AppError> {
+        // Too many failures for this username or IP: refused before any hashing. Otherwise
+        // the attempt counts as a failure until the password proves right (so parallel
+        // guesses cannot all pass the count before any of them is recorded).
+        let attempt =
+            crate::identity::ratelimit::reserve(&self.pool, &self.config, username, client.ip)
+                .await?;
+        let wrong = || AppError::new(401, "invalid_credentials", "Wrong username or password.");
+        if username.is_empty()
+            || password.is_empty()
+            || username.len() > 64
+            || password.len() > 1024
+        {
+            // Still spend the hashing time: the answer must not depend on who exists.
+            password::verify(password.to_string(), None).await;
+            return Err(wrong());
+        }
+        let user = store::users::by_username(&self.pool, username).await?;
+        let stored = user
+            .as_ref()
+            .filter(|u| u.active)
+            .and_then(|u| u.password_hash.clone());
+        if !password::verify(password.to_string(), stored).await {
+            return Err(wrong());
+        }
+        let user = user.ok_or_else(wrong)?;
+        attempt.succeeded(&self.pool).await?;
+        // Login ACLs (SPEC §6): refused sign-ins get no session; held ones wait for a reviewer.
+        let secure = self.config.secure_cookies();
+        if let crate::usecases::acls::LoginCheck::Review { rule, reviewers } =
+            crate::usecases::acls::check_login(
+                &self.pool,
+                self.live.acls(),
+                user.id,
+                &user.username,
+                client.ip,
+            )
+            .await?
+        {
+            let hold = crate::identity::held::Hold {
+                user_id: user.id,
+                username: &user.username,
+                client: &client,
+                rule_name: &rule,
+                reviewers: &reviewers,
+            };
+            return match crate::identity::held::hold(&self.pool, hold, secure).await? {
+                Some(held) => Ok(SignInOutcome::Held(held)),
+                None => Err(AppError::new(
+                    403,
+                    "login_review_unavailable",
+                    format!(
+                        "This sign-in needs a reviewer's approval (rule {rule:?}), but none of \
+                         its reviewers is active. Ask an administrator."
+                    ),
+                )),
+            };
+        }
+        let token =
+            session::create(&self.pool, user.id, self.config.session_hours, &client).await?;
+        let viewer = store::users::viewer(&self.pool, user.id)
+            .await?
+            .ok_or_else(wrong)?;
+        tracing::info!(user = %viewer.username, "signed in");
+        Ok(SignInOutcome::SignedIn(SignedIn {
+            viewer,
+            set_cookie: session::cookie(&token, self.config.session_hours, secure),
+        }))
+    }
+
+    async fn pending_sign_in(
+        &self,
+        token: &str,
+        wait_secs: u64,
+        client: ClientInfo,
+    ) -> Result<PendingOutcome, AppError> {
+        crate::identity::held::pending(
+            &self.pool,
+            &self.live,
+            token,
+            std::time::Duration::from_secs(wait_secs.min(60)),
+            &client,
+            self.config.session_hours,
+            self.config.secure_cookies(),
+        )
+        .await
+    }
+
+    async fn withdraw_sign_in(&self, token: &str) -> Result<String, AppError> {
+        crate::identity::held::withdraw(&self.pool, token).await?;
+        Ok(crate::identity::held::clear_cookie(
+            self.config.secure_cookies(),
+        ))
+    }
+
+    async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError> {
+        if let Some(t) = token {
+            session::delete(&self.pool, t).await?;
+        }
+        Ok(session::clear_cookie(self.config.secure_cookies()))
+    }
+
+    async fn list_tickets(
+        &self,
+        viewer: &Viewer,
+        query: TicketQuery,
+    ) -> Result<Page<TicketSummary>, AppError> {
+        store::tickets::list(&self.pool, viewer, &query).await
+    }
+
+    async fn ticket_detail(&self, viewer: &Viewer, id: Uuid) -> Result<TicketDetail, AppError> {
+        tickets::detail(&self.pool, viewer, id).await
+    }
+
+    async fn open_ticket(&self, viewer: &Viewer, body: OpenTicket) -> Result<TicketDto, AppError> {
+        tickets::open(&self.pool, viewer, body).await
+    }
+
+    async fn approve(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: ApproveBody,
+    ) -> Result<TicketDto, AppError> {
+        tickets::approve(&self.pool, viewer, id, body).await
+    }
+
+    async fn reject(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError> {
+        tickets::reject(&self.pool, viewer, id, body).await
+    }
+
+    async fn close(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: CommentOnly,
+    ) -> Result<TicketDto, AppError> {
+        tickets::close(&self.pool, viewer, id, body).await
+    }
+
+    async fn add_comment(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        body: NewComment,
+    ) -> Result<CommentDto, AppError> {
+        tickets::add_comment(&self.pool, viewer, id, body).await
+    }
+
+    async fn bulk(&self, viewer: &Viewer, body: BulkBody) -> Result<Vec<BulkResult>, AppError> {
+        tickets::bulk(&self.pool, viewer, body).await
+    }
+
+    async fn inbox_count(&self, viewer: &Viewer) -> Result<i64, AppError> {
+        tickets::inbox_count(&self.pool, viewer).await
+    }
+
+    async fn orgs_for(&self, viewer: &Viewer) -> Result<Vec<OrgDto>, AppError> {
+        if viewer.is_super_admin() {
+            return store::directory::all_orgs(&self.pool).await;
+        }
+        Ok(viewer
+            .orgs
+            .iter()
+            .map(|m| OrgDto {
+                id: m.org_id,
+                name: m.org_name.clone(),
+            })
+            .collect())
+    }
+
+    async fn nodes(&self, viewer: &Viewer, org: Uuid) -> Result<Vec<NodeDto>, AppError> {
+        self.browse(viewer, org).await?;
+        store::directory::nodes(&self.pool, org).await
+    }
+
+    async fn assets(
+        &self,
+        viewer: &Viewer,
+        org: Uuid,
+        q: Option<String>,
+        node: Option<Uuid>,
+    ) -> Result<Vec<AssetDto>, AppError> {
+        self.browse(viewer, org).await?;
+        let q = q
+            .map(|s| s.trim().chars().take(100).collect::<String>())
+            .filter(|s| !s.is_empty());
+        store::directory::assets(&self.pool, org, q.as_deref(), node, 200).await
+    }
+
+    async fn accounts(
+        &self,
+        viewer: &Viewer,
+        assets: Vec<Uuid>,
+    ) -> Result<Vec<AccountDto>, AppError> {
+        if assets.len() > 500 {
+            return Err(AppError::invalid("assets", "at most 500 assets at a time"));
+        }
+        let orgs: Vec<Uuid> =
+            sqlx::query_scalar("SELECT DISTINCT org_id FROM assets WHERE id = ANY($1)")
+                .bind(&assets)
+                .fetch_all(&self.pool)
+                .await?;
+        for org in orgs {
+            self.browse(viewer, org).await?;
+        }
+        store::directory::accounts_of(&self.pool, &assets).await
+    }
+
+    async fn grants(
+        &self,
+        viewer: &Viewer,
+        mine: bool,
+        page: u32,
+    ) -> Result<Page<GrantDto>, AppError> {
+        store::grants::list(&self.pool, viewer, mine, page).await
+    }
+
+    async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError> {
+        let g = store::grants::get(&self.pool, id)
+            .await?
+            .filter(|g| store::grants::may_see(viewer, g))
+            .ok_or_else(|| AppError::not_found("Grant"))?;
+        if !store::grants::may_revoke(viewer, &g) {
+            return Err(AppError::forbidden(
+                "Only super admins and the org's admins revoke grants.",
+            ));
+        }
+        store::grants::revoke(&self.pool, id, viewer.id, "revoked by hand").await?;
+        store::grants::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("Grant"))
+    }
+
+    async fn default_period_days(&self) -> i64 {
+        // The admin's setting (issue 8); the rulebook's default if it cannot be read.
+        crate::usecases::admin::settings::get(&self.pool)
+            .await
+            .map(|s| s.default_period_days)
+            .unwrap_or(tollgate_core::request::DEFAULT_APPLY_PERIOD_DAYS)
+    }
+
+    async fn search_users(
+        &self,
+        _viewer: &Viewer,
+        q: Option<String>,
+    ) -> Result<Vec<Person>, AppError> {
+        crate::usecases::flows::search_users(&self.pool, q).await
+    }
+
+    async fn list_flows(&self, viewer: &Viewer) -> Result<Vec<FlowDto>, AppError> {
+        crate::usecases::flows::list(&self.pool, viewer).await
+    }
+
+    async fn get_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError> {
+        crate::usecases::flows::get(&self.pool, viewer, scope, ticket_type).await
+    }
+
+    async fn put_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: tollgate_core::Flow,
+    ) -> Result<FlowDto, AppError> {
+        crate::usecases::flows::put(&self.pool, viewer, scope, ticket_type, flow).await
+    }
+
+    async fn delete_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+    ) -> Result<FlowDto, AppError> {
+        crate::usecases::flows::delete(&self.pool, viewer, scope, ticket_type).await
+    }
+
+    async fn preview_flow(
+        &self,
+        viewer: &Viewer,
+        scope: &str,
+        ticket_type: &str,
+        flow: Option<tollgate_core::Flow>,
+        applicant: Uuid,
+    ) -> Result<Vec<PreviewLevel>, AppError> {
+        crate::usecases::flows::preview(&self.pool, viewer, scope, ticket_type, flow, applicant)
+            .await
+    }
+}
+
+#[async_trait]
+impl tollgate_app::backend::Notifications for Services {
+    async fn notifications(
+        &self,
+        viewer: &Viewer,
+        unread_only: bool,
+        page: u32,
+        per_page: u32,
+    ) -> Result<tollgate_app::notifications::NotificationList, AppError> {
+        crate::usecases::notifications::list(&self.pool, viewer.id, unread_only, page, per_page)
+            .await
+    }
+
+    async fn unread_notifications(&self, viewer: &Viewer) -> Result<i64, AppError> {
+        crate::usecases::notifications::unread(&self.pool, viewer.id).await
+    }
+
+    async fn mark_notification_read(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+    ) -> Result<tollgate_app::notifications::NotificationDto, AppError> {
+        crate::usecases::notifications::mark_read(&self.pool, viewer.id, id).await
+    }
+
+    async fn mark_all_notifications_read(
+        &self,
+        viewer: &Viewer,
+        ticket: Option<Uuid>,
+    ) -> Result<i64, AppError> {
+        crate::usecases::notifications::mark_all_read(&self.pool, viewer.id, ticket).await
+    }
+}

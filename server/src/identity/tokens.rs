@@ -1,0 +1,220 @@
+//! Personal API tokens: `Authorization: Bearer tgp_…` for scripts and services. Like sessions,
+//! only the SHA-256 digest of a token is stored; the token itself is shown once, when made.
+//! A token acts as its user (same roles, same checks), until revoked or the user is
+//! deactivated.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+
+/// Every token starts with this, so that one pasted where it should not be is recognisable
+/// (and secret scanners can find it).
+pub const PREFIX: &str = "tgp_";
+
+/// How many live tokens one user may hold.
+pub const MAX_PER_USER: i64 = 50;
+
+/// Longest token name (as the table's check says).
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// `last_used_at` is written at most this often per token.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
+/// Request extension: this request was authenticated by the API token with this id (not by a
+/// session cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BearerAuth(pub Uuid);
+
+fn digest(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A token as its owner sees it in a list: never the secret.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token just made: the only time `token` is shown.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CreatedToken {
+    pub id: Uuid,
+    pub name: String,
+    /// The secret, `tgp_…`. Send it as `Authorization: Bearer <token>`; it cannot be shown
+    /// again.
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A token's name: trimmed, 1 to 64 characters, no control characters.
+pub fn check_name(raw: &str) -> Result<String, AppError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "Give the token a name."));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AppError::invalid(
+            "name",
+            format!("The name must be at most {MAX_NAME_CHARS} characters."),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            "name",
+            "The name must not contain control characters.",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Makes a token for `user_id`.
+pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedToken, AppError> {
+    let name = check_name(name)?;
+    let mut tx = pool.begin().await?;
+    // Serialise token creation per user so the cap holds under concurrent requests.
+    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    let live: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if live >= MAX_PER_USER {
+        return Err(AppError::conflict(
+            "too_many_tokens",
+            format!("You already have {MAX_PER_USER} tokens; revoke one first."),
+        ));
+    }
+    let token = format!("{PREFIX}{}", crate::identity::session::new_token());
+    let id = Uuid::new_v4();
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash) VALUES ($1, $2, $3, $4)
+         RETURNING created_at",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(&name)
+    .bind(digest(&token))
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(token_id = %id, user_id = %user_id, "api token created");
+    Ok(CreatedToken {
+        id,
+        name,
+        token,
+        created_at,
+    })
+}
+
+/// The user's live tokens, newest first.
+pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<TokenInfo>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, created_at, last_used_at FROM api_tokens
+         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Revokes one of the user's live tokens; false when they have no such token (someone
+/// else's, already revoked, or unknown: the caller cannot tell which).
+pub async fn revoke(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now()
+         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(pool)
+    .await?
+    .rows_affected()
+        == 1;
+    if done {
+        tracing::info!(token_id = %id, user_id = %user_id, "api token revoked");
+    }
+    Ok(done)
+}
+
+/// Whether token `id` of `user` still works (not revoked, its person active).
+pub async fn is_live(pool: &PgPool, id: Uuid, user: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL AND u.active)",
+    )
+    .bind(id)
+    .bind(user)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Who a bearer token acts for: its id and the user, if the token is known, not revoked and
+/// its user active. Notes the use (at most once a minute per token).
+pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<(Uuid, Viewer)>, AppError> {
+    if !token.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    let row: Option<(Uuid, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
+    )
+    .bind(digest(token))
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, user_id, last_used)) = row else {
+        return Ok(None);
+    };
+    if last_used.is_none_or(|t| Utc::now() - t >= TOUCH_EVERY) {
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = now()
+             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
+    }
+    Ok(crate::store::users::viewer(pool, user_id)
+        .await?
+        .map(|v| (id, v)))
+}
+
+/// The token in an `Authorization` header value: `Some(token)` for the Bearer scheme (any
+/// case; the token may be empty, which then fails), `None` for any other scheme.
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or((header.trim(), ""));
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_bearer_scheme_only() {
+        assert_eq!(bearer("Bearer tgp_abc"), Some("tgp_abc"));
+        assert_eq!(bearer("bearer   tgp_abc "), Some("tgp_abc"));
+        assert_eq!(bearer("Bearer"), Some(""));
+        assert_eq!(bearer("Basic dXNlcjpwdw=="), None);
+        assert_eq!(bearer(""), None);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert_eq!(check_name("  ci deploy ").unwrap(), "ci deploy");
+        assert_eq!(check_name(" ").unwrap_err().status, 422);
+        assert_eq!(check_name(&"x".repeat(65)).unwrap_err().status, 422);
+        assert!(check_name(&"é".repeat(64)).is_ok());
+        assert_eq!(check_name("a\nb").unwrap_err().status, 422);
+    }
+}

@@ -1,0 +1,101 @@
+//! Expiry: pending tickets past their `expires_at` become `expired` (core's rule), and
+//! everyone concerned is told (in-app notifications, webhooks, live updates).
+//!
+//! Every instance runs the sweep, but an advisory lock lets exactly one of them do each round;
+//! the others skip it. Each ticket expires in a transaction of its own that locks its row, so
+//! an approval racing the sweep either wins or waits, never both, and a round of hundreds of
+//! tickets never holds many approvers' inbox counters at once.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sqlx::{Connection, PgConnection, PgPool};
+use tollgate_app::AppError;
+use tollgate_core::TicketState;
+use uuid::Uuid;
+
+use crate::store::tickets as repo;
+
+/// The advisory lock key of the sweep ("tollgate expiry").
+pub const LOCK: i64 = 0x746f_6c6c_6578_7031;
+
+/// Tickets expired in one round at most (the next round takes the rest).
+const BATCH: i64 = 500;
+
+/// Expires what is due. Returns how many tickets expired, or `None` when another instance
+/// holds the sweep.
+pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
+    let mut conn = pool.acquire().await?;
+    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(LOCK)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !mine {
+        return Ok(None);
+    }
+    let done = expire_due(&mut conn).await;
+    let unlocked: Result<bool, _> = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+        .bind(LOCK)
+        .fetch_one(&mut *conn)
+        .await;
+    if !matches!(unlocked, Ok(true)) {
+        // Ending the session is what releases the lock then.
+        let _ = conn.close().await;
+    }
+    let done = done?;
+    if done > 0 {
+        tracing::info!(count = done, "tickets expired");
+    }
+    Ok(Some(done))
+}
+
+async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
+    let now = Utc::now();
+    let due: Vec<Uuid> = sqlx::query_scalar(
+        "SELECT ticket_id FROM pending_expiry WHERE expires_at <= $1
+         ORDER BY expires_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut done = 0;
+    for id in due {
+        let mut tx = conn.begin().await?;
+        let Some(row) = repo::get_for_update(&mut tx, id).await? else {
+            continue;
+        };
+        let ticket = row.to_core()?;
+        // core measures the time to live from the opening; ours is stored as a deadline.
+        let ttl = row.expires_at - row.created_at;
+        // Decided meanwhile: nothing to do (the decision took it out of `pending_expiry`; a row
+        // left behind by anything else is removed, so it cannot hold a place in every round).
+        let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
+            if ticket.state != TicketState::Pending {
+                sqlx::query("DELETE FROM pending_expiry WHERE ticket_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            continue;
+        };
+        let inbox = repo::update(&mut tx, &ticket, &t.ticket).await?;
+        crate::usecases::outbox::record(&mut tx, &t.ticket, &t.events, "expired", inbox).await?;
+        tx.commit().await?;
+        done += 1;
+    }
+    Ok(done)
+}
+
+/// Sweeps every `every` until the task is dropped.
+pub fn spawn(pool: PgPool, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = sweep(&pool).await {
+                tracing::warn!(error = %e.message, "expiry sweep failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}

@@ -1,0 +1,46 @@
+//! Background jobs every instance runs: the outbox worker, the mail worker and the expiry
+//! sweep. All are safe to run on many instances at once (SKIP LOCKED claims, an advisory lock
+//! per sweep).
+
+pub mod egress;
+pub mod expiry;
+pub mod mail;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::usecases::outbox::{Worker, WorkerConfig};
+
+/// The running jobs; dropping this does not stop them, [`Jobs::stop`] does.
+pub struct Jobs {
+    handles: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Jobs {
+    pub fn start(
+        pool: PgPool,
+        sweep_every: Duration,
+        webhook_allow: Option<tollgate_core::IpList>,
+    ) -> Jobs {
+        let worker = Worker::new(
+            pool.clone(),
+            WorkerConfig {
+                webhook_allow,
+                ..WorkerConfig::default()
+            },
+        );
+        Jobs {
+            handles: vec![
+                worker.spawn(),
+                crate::jobs::expiry::spawn(pool, sweep_every),
+            ],
+        }
+    }
+
+    pub fn stop(self) {
+        for h in self.handles {
+            h.abort();
+        }
+    }
+}

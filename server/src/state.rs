@@ -1,0 +1,49 @@
+//! What every handler can reach: the pool, the configuration, the use-cases' entry point and
+//! this instance's live listener.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use sqlx::PgPool;
+
+use crate::config::Config;
+use crate::http::backend::Services;
+
+/// What every handler can reach. Nothing here is state that matters across requests:
+/// several instances may share one database.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub services: Arc<Services>,
+    pub leptos: LeptosOptions,
+    /// What this instance hears of changes made on any instance.
+    pub live: crate::store::live::Live,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config) -> Self {
+        let config = Arc::new(config);
+        let leptos = LeptosOptions::builder()
+            .output_name("tollgate")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        let live = crate::store::live::Live::start(pool.clone());
+        AppState {
+            services: Arc::new(Services::new(pool.clone(), config.clone(), live.clone())),
+            live,
+            pool,
+            config,
+            leptos,
+        }
+    }
+}

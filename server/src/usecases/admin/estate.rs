@@ -1,0 +1,403 @@
+//! The estate of an org: its node tree, assets (placed under nodes) and their accounts.
+
+use sqlx::PgPool;
+use tollgate_app::admin_dto::*;
+use tollgate_app::dto::{AccountDto, AssetDto, NodeDto};
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use super::{account_name, address, exists, login, name, node_name, platform, require_admin};
+use crate::store::directory as dir;
+
+/// 404 unless the viewer may look at the org's estate.
+async fn browse(pool: &PgPool, v: &Viewer, org: Uuid) -> Result<(), AppError> {
+    if dir::may_browse_org(pool, v, org).await? {
+        Ok(())
+    } else {
+        Err(AppError::not_found("Org"))
+    }
+}
+
+async fn org_of_node(pool: &PgPool, id: Uuid) -> Result<Option<(Uuid, Option<Uuid>)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT org_id, parent_id FROM nodes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+// ---- nodes ----
+
+pub async fn get_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<NodeDto, AppError> {
+    let (org, _) = org_of_node(pool, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Node"))?;
+    browse(pool, v, org)
+        .await
+        .map_err(|_| AppError::not_found("Node"))?;
+    dir::nodes(pool, org)
+        .await?
+        .into_iter()
+        .find(|n| n.id == id)
+        .ok_or_else(|| AppError::not_found("Node"))
+}
+
+pub async fn create_node(pool: &PgPool, v: &Viewer, body: NewNode) -> Result<NodeDto, AppError> {
+    browse(pool, v, body.org_id).await?;
+    require_admin(v, body.org_id)?;
+    let node = node_name(&body.name)?;
+    let parent = match body.parent_id {
+        Some(p) => match org_of_node(pool, p).await? {
+            Some((org, _)) if org == body.org_id => p,
+            _ => {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "The parent is not a node of this org.",
+                ))
+            }
+        },
+        None => sqlx::query_scalar("SELECT id FROM nodes WHERE org_id = $1 AND parent_id IS NULL")
+            .bind(body.org_id)
+            .fetch_optional(pool)
+            .await?
+            .ok_or_else(|| AppError::invalid("parent_id", "The org has no root node."))?,
+    };
+    let id = dir::insert_node(pool, body.org_id, Some(parent), &node)
+        .await
+        .map_err(exists("A node named", &node))?;
+    get_node(pool, v, id).await
+}
+
+/// Rename, or move under another node of the same org (never under itself or below it; the
+/// root stays where it is).
+pub async fn patch_node(
+    pool: &PgPool,
+    v: &Viewer,
+    id: Uuid,
+    body: NodePatch,
+) -> Result<NodeDto, AppError> {
+    let before = get_node(pool, v, id).await?;
+    require_admin(v, before.org_id)?;
+    let new_name = body.name.as_deref().map(node_name).transpose()?;
+    let mut tx = pool.begin().await?;
+    if let Some(p) = body.parent_id {
+        if before.parent_id.is_none() {
+            return Err(AppError::invalid("parent_id", "The root node cannot move."));
+        }
+        let target: Option<(Uuid, bool)> = sqlx::query_as(
+            "WITH RECURSIVE below AS (
+                SELECT id FROM nodes WHERE id = $1
+                UNION ALL SELECT n.id FROM nodes n JOIN below ON n.parent_id = below.id)
+             SELECT org_id, id IN (SELECT id FROM below) FROM nodes WHERE id = $2 FOR UPDATE",
+        )
+        .bind(id)
+        .bind(p)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match target {
+            Some((org, false)) if org == before.org_id => {}
+            Some((_, true)) => {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "A node cannot move under itself or one of its own children.",
+                ))
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "parent_id",
+                    "The new parent is not a node of this org.",
+                ))
+            }
+        }
+        sqlx::query("UPDATE nodes SET parent_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(p)
+            .execute(&mut *tx)
+            .await
+            .map_err(AppError::from)
+            .map_err(exists("A node named", &before.name))?;
+    }
+    if let Some(n) = &new_name {
+        sqlx::query("UPDATE nodes SET name = $2 WHERE id = $1")
+            .bind(id)
+            .bind(n)
+            .execute(&mut *tx)
+            .await
+            .map_err(AppError::from)
+            .map_err(exists("A node named", n))?;
+    }
+    tx.commit().await?;
+    get_node(pool, v, id).await
+}
+
+/// Deletes a node with no children and no assets under it (and not the root).
+pub async fn delete_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
+    let node = get_node(pool, v, id).await?;
+    require_admin(v, node.org_id)?;
+    if node.parent_id.is_none() {
+        return Err(AppError::conflict(
+            "not_empty",
+            "The root node goes only with its org.",
+        ));
+    }
+    let children: i64 = sqlx::query_scalar("SELECT count(*) FROM nodes WHERE parent_id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await?;
+    if children > 0 || node.asset_count > 0 {
+        return Err(AppError::conflict(
+            "not_empty",
+            format!(
+                "{} still has {children} child nodes and {} assets; empty it first.",
+                node.path, node.asset_count
+            ),
+        ));
+    }
+    sqlx::query("DELETE FROM nodes WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+// ---- assets ----
+
+async fn asset_org(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn get_asset(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<AssetDto, AppError> {
+    let org = asset_org(pool, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Asset"))?;
+    if !dir::may_browse_org(pool, v, org).await? {
+        return Err(AppError::not_found("Asset"));
+    }
+    let row: (Uuid, String, String, String, Vec<Uuid>) = sqlx::query_as(
+        "SELECT a.id, a.name, a.address, a.platform,
+                ARRAY(SELECT node_id FROM asset_nodes WHERE asset_id = a.id) FROM assets a WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await?;
+    Ok(AssetDto {
+        id: row.0,
+        org_id: org,
+        name: row.1,
+        address: row.2,
+        platform: row.3,
+        nodes: row.4,
+    })
+}
+
+async fn check_nodes(pool: &PgPool, org: Uuid, nodes: &[Uuid]) -> Result<Vec<Uuid>, AppError> {
+    if nodes.len() > 100 {
+        return Err(AppError::invalid("nodes", "At most 100 nodes."));
+    }
+    if !dir::foreign_nodes(pool, org, nodes).await?.is_empty() {
+        return Err(AppError::invalid(
+            "nodes",
+            "Every node must be a node of the asset's org.",
+        ));
+    }
+    if nodes.is_empty() {
+        let root: Uuid =
+            sqlx::query_scalar("SELECT id FROM nodes WHERE org_id = $1 AND parent_id IS NULL")
+                .bind(org)
+                .fetch_one(pool)
+                .await?;
+        return Ok(vec![root]);
+    }
+    Ok(nodes.to_vec())
+}
+
+pub async fn create_asset(pool: &PgPool, v: &Viewer, body: NewAsset) -> Result<AssetDto, AppError> {
+    browse(pool, v, body.org_id).await?;
+    require_admin(v, body.org_id)?;
+    let n = name("name", &body.name, 128)?;
+    let addr = address("address", &body.address)?;
+    let plat = platform("platform", &body.platform)?;
+    let nodes = check_nodes(pool, body.org_id, &body.nodes).await?;
+    let mut tx = pool.begin().await?;
+    let id = dir::insert_asset(&mut *tx, body.org_id, &n, &addr, &plat)
+        .await
+        .map_err(exists("Asset", &n))?;
+    for node in nodes {
+        dir::place_asset(&mut *tx, id, node).await?;
+    }
+    tx.commit().await?;
+    get_asset(pool, v, id).await
+}
+
+pub async fn patch_asset(
+    pool: &PgPool,
+    v: &Viewer,
+    id: Uuid,
+    body: AssetPatch,
+) -> Result<AssetDto, AppError> {
+    let before = get_asset(pool, v, id).await?;
+    require_admin(v, before.org_id)?;
+    let n = body
+        .name
+        .as_deref()
+        .map(|s| name("name", s, 128))
+        .transpose()?;
+    let addr = body
+        .address
+        .as_deref()
+        .map(|s| address("address", s))
+        .transpose()?;
+    let plat = body
+        .platform
+        .as_deref()
+        .map(|s| platform("platform", s))
+        .transpose()?;
+    let nodes = match &body.nodes {
+        Some(ns) => Some(check_nodes(pool, before.org_id, ns).await?),
+        None => None,
+    };
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE assets SET name = COALESCE($2, name), address = COALESCE($3, address), platform = COALESCE($4, platform) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&n)
+    .bind(addr)
+    .bind(plat)
+    .execute(&mut *tx)
+    .await
+    .map_err(AppError::from)
+    .map_err(exists("Asset", n.as_deref().unwrap_or("")))?;
+    if let Some(ns) = nodes {
+        sqlx::query("DELETE FROM asset_nodes WHERE asset_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for node in ns {
+            dir::place_asset(&mut *tx, id, node).await?;
+        }
+    }
+    tx.commit().await?;
+    get_asset(pool, v, id).await
+}
+
+/// Deletes an asset and its accounts. Grants that named it keep its id and show it as
+/// "(deleted asset)"; tickets keep their history.
+pub async fn delete_asset(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
+    let a = get_asset(pool, v, id).await?;
+    require_admin(v, a.org_id)?;
+    sqlx::query("DELETE FROM assets WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Assets filtered by platform too (the read endpoint has name and node).
+pub fn filter_platform(items: Vec<AssetDto>, platform: Option<&str>) -> Vec<AssetDto> {
+    match platform.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => items
+            .into_iter()
+            .filter(|a| a.platform.eq_ignore_ascii_case(p))
+            .collect(),
+        None => items,
+    }
+}
+
+// ---- accounts ----
+
+pub async fn get_account(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<AccountDto, AppError> {
+    let row: Option<(Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
+        "SELECT ac.id, ac.asset_id, ac.name, ac.username, a.org_id FROM accounts ac
+         JOIN assets a ON a.id = ac.asset_id WHERE ac.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((id, asset_id, name, username, org)) = row else {
+        return Err(AppError::not_found("Account"));
+    };
+    if !dir::may_browse_org(pool, v, org).await? {
+        return Err(AppError::not_found("Account"));
+    }
+    Ok(AccountDto {
+        id,
+        asset_id,
+        name,
+        username,
+    })
+}
+
+pub async fn create_account(
+    pool: &PgPool,
+    v: &Viewer,
+    body: NewAccount,
+) -> Result<AccountDto, AppError> {
+    let org = asset_org(pool, body.asset_id).await?;
+    let org = match org {
+        Some(o) if dir::may_browse_org(pool, v, o).await? => o,
+        _ => return Err(AppError::invalid("asset_id", "No such asset.")),
+    };
+    require_admin(v, org)?;
+    let n = account_name("name", &body.name)?;
+    // The login name defaults to the account's name (`root` logs in as root).
+    let user = if body.username.trim().is_empty() {
+        login("username", &n)?
+    } else {
+        login("username", &body.username)?
+    };
+    let id = dir::insert_account(pool, body.asset_id, &n, &user)
+        .await
+        .map_err(exists("Account", &n))?;
+    get_account(pool, v, id).await
+}
+
+pub async fn patch_account(
+    pool: &PgPool,
+    v: &Viewer,
+    id: Uuid,
+    body: AccountPatch,
+) -> Result<AccountDto, AppError> {
+    let a = get_account(pool, v, id).await?;
+    let org = asset_org(pool, a.asset_id).await?.unwrap_or_default();
+    require_admin(v, org)?;
+    let n = body
+        .name
+        .as_deref()
+        .map(|s| account_name("name", s))
+        .transpose()?;
+    let user = body
+        .username
+        .as_deref()
+        .map(|s| login("username", s))
+        .transpose()?;
+    sqlx::query(
+        "UPDATE accounts SET name = COALESCE($2, name), username = COALESCE($3, username) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&n)
+    .bind(user)
+    .execute(pool)
+    .await
+    .map_err(AppError::from)
+    .map_err(exists("Account", n.as_deref().unwrap_or("")))?;
+    get_account(pool, v, id).await
+}
+
+pub async fn delete_account(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
+    let a = get_account(pool, v, id).await?;
+    let org = asset_org(pool, a.asset_id).await?.unwrap_or_default();
+    require_admin(v, org)?;
+    sqlx::query("DELETE FROM accounts WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! The use-cases, by domain. Each state change is one transaction that runs core's rules;
+//! the SQL they run is the store's, the HTTP answers are the edge's.
+
+pub mod acl_cache;
+pub mod acls;
+pub mod admin;
+pub mod demo;
+pub mod flows;
+pub mod gateway;
+pub mod notifications;
+pub mod outbox;
+pub mod policy;
+pub mod tickets;
+pub mod webhooks;

@@ -1,0 +1,198 @@
+//! Webhooks: receivers of a signed JSON POST per ticket event (delivered by the outbox).
+//! Only super admins manage them. The secret is chosen by the admin or made here, shown when
+//! the webhook is made and never again.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+/// A webhook as the API shows it (never its secret).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct WebhookDto {
+    pub id: Uuid,
+    pub url: String,
+    pub description: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new webhook, or a change to one (PATCH: every field optional).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    /// `http://` or `https://` URL that receives the POSTs.
+    pub url: Option<String>,
+    /// The HMAC key (16–200 characters); made for you when left out on create.
+    pub secret: Option<String>,
+    pub description: Option<String>,
+    pub active: Option<bool>,
+}
+
+/// A webhook just made: its secret is in this answer only.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: WebhookDto,
+    /// Verify `X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the raw body under this>`.
+    pub secret: String,
+}
+
+fn only_super_admin(v: &Viewer) -> Result<(), AppError> {
+    if v.is_super_admin() {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("Only super admins manage webhooks."))
+    }
+}
+
+/// A webhook URL: http(s), a host, no white space, and not an internal address given
+/// literally (names are checked when delivering, on the address they resolve to: egress.rs).
+fn check_url(url: &str, allow: Option<&tollgate_core::IpList>) -> Result<String, AppError> {
+    let url = url.trim();
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 2000
+        && url.split("://").nth(1).is_some_and(|rest| {
+            !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(char::is_whitespace)
+        });
+    if !ok {
+        return Err(AppError::invalid(
+            "url",
+            "give an http:// or https:// URL of at most 2000 characters",
+        ));
+    }
+    crate::jobs::egress::check_url_host(url, allow).map_err(|e| AppError::invalid("url", e))?;
+    Ok(url.to_string())
+}
+
+fn check_secret(secret: &str) -> Result<String, AppError> {
+    let n = secret.chars().count();
+    if (16..=200).contains(&n) {
+        Ok(secret.to_string())
+    } else {
+        Err(AppError::invalid(
+            "secret",
+            "the secret has 16 to 200 characters",
+        ))
+    }
+}
+
+fn check_description(d: &str) -> Result<String, AppError> {
+    if d.chars().count() > 500 {
+        return Err(AppError::invalid("description", "at most 500 characters"));
+    }
+    Ok(d.trim().to_string())
+}
+
+const COLUMNS: &str = "id, url, description, active, created_at";
+
+pub async fn list(pool: &PgPool, v: &Viewer) -> Result<Vec<WebhookDto>, AppError> {
+    only_super_admin(v)?;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"
+    )))
+    .fetch_all(pool)
+    .await?)
+}
+
+pub async fn get(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<WebhookDto, AppError> {
+    only_super_admin(v)?;
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Webhook"))
+}
+
+pub async fn create(
+    pool: &PgPool,
+    v: &Viewer,
+    body: WebhookBody,
+    allow: Option<&tollgate_core::IpList>,
+) -> Result<CreatedWebhook, AppError> {
+    only_super_admin(v)?;
+    let url = check_url(
+        body.url
+            .as_deref()
+            .ok_or_else(|| AppError::invalid("url", "the URL is required"))?,
+        allow,
+    )?;
+    let secret = match body.secret.as_deref() {
+        Some(s) => check_secret(s)?,
+        None => {
+            let mut b = [0u8; 24];
+            rand::rngs::OsRng.fill_bytes(&mut b);
+            format!(
+                "whsec_{}",
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            )
+        }
+    };
+    let description = check_description(body.description.as_deref().unwrap_or(""))?;
+    let webhook: WebhookDto = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO webhooks (id, url, secret, description, active, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    )))
+    .bind(Uuid::new_v4())
+    .bind(url)
+    .bind(&secret)
+    .bind(description)
+    .bind(body.active.unwrap_or(true))
+    .bind(v.id)
+    .fetch_one(pool)
+    .await?;
+    tracing::info!(id = %webhook.id, by = %v.username, "webhook created");
+    Ok(CreatedWebhook { webhook, secret })
+}
+
+pub async fn update(
+    pool: &PgPool,
+    v: &Viewer,
+    id: Uuid,
+    body: WebhookBody,
+    allow: Option<&tollgate_core::IpList>,
+) -> Result<WebhookDto, AppError> {
+    only_super_admin(v)?;
+    let url = body
+        .url
+        .as_deref()
+        .map(|u| check_url(u, allow))
+        .transpose()?;
+    let secret = body.secret.as_deref().map(check_secret).transpose()?;
+    let description = body
+        .description
+        .as_deref()
+        .map(check_description)
+        .transpose()?;
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE webhooks SET url = coalesce($2, url), secret = coalesce($3, secret),
+            description = coalesce($4, description), active = coalesce($5, active)
+         WHERE id = $1 RETURNING {COLUMNS}"
+    )))
+    .bind(id)
+    .bind(url)
+    .bind(secret)
+    .bind(description)
+    .bind(body.active)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Webhook"))
+}
+
+/// Removes a webhook; its undelivered messages go with it.
+pub async fn delete(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
+    only_super_admin(v)?;
+    let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Err(AppError::not_found("Webhook"));
+    }
+    Ok(())
+}
