@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::identity::session;
 use crate::store::live::Live;
-use crate::store::{directory as dir, tickets as repo};
+use crate::store::{directory as dir, pending_logins, tickets as repo};
 
 /// How long after the ticket's expiry an approved token may still be turned into a session
 /// (the page completes within milliseconds; this covers a browser that was briefly offline).
@@ -111,19 +111,19 @@ pub async fn hold(
     let expires_at = now + tollgate_core::default_ttl(TicketType::LoginConfirm);
     let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
     let token = session::new_token();
-    sqlx::query(
-        "INSERT INTO pending_logins (id, token_hash, user_id, ticket_id, expires_at, rule_name, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    let token_hash = digest(&token);
+    pending_logins::insert(
+        &mut *tx,
+        &pending_logins::NewPending {
+            token_hash: &token_hash,
+            user_id: h.user_id,
+            ticket_id: ticket.id,
+            usable_until: expires_at + Duration::minutes(GRACE_MINUTES),
+            rule_name: h.rule_name,
+            ip: h.client.ip.map(|ip| ip.to_string()),
+            user_agent: h.client.user_agent.as_deref(),
+        },
     )
-    .bind(Uuid::new_v4())
-    .bind(digest(&token))
-    .bind(h.user_id)
-    .bind(ticket.id)
-    .bind(expires_at + Duration::minutes(GRACE_MINUTES))
-    .bind(h.rule_name)
-    .bind(h.client.ip.map(|ip| ip.to_string()))
-    .bind(h.client.user_agent.as_deref())
-    .execute(&mut *tx)
     .await?;
     crate::usecases::outbox::record(&mut tx, &ticket, &events, "opened", inbox).await?;
     tx.commit().await?;
@@ -147,57 +147,28 @@ struct Row {
 
 /// Reads where the pending sign-in of `token` stands (no waiting, no side effects).
 async fn read(pool: &PgPool, token: &str) -> Result<Option<Row>, AppError> {
-    #[allow(clippy::type_complexity)]
-    let row: Option<(
-        Uuid,
-        Uuid,
-        Option<DateTime<Utc>>,
-        DateTime<Utc>,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        DateTime<Utc>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
-        "SELECT p.user_id, p.ticket_id, p.consumed_at, p.expires_at, p.rule_name, p.ip,
-                u.username, t.serial, t.state, t.created_at, t.expires_at
-         FROM pending_logins p JOIN tickets t ON t.id = p.ticket_id JOIN users u ON u.id = p.user_id
-         WHERE p.token_hash = $1",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?;
-    let Some((
+    let Some(row) = pending_logins::by_token(pool, &digest(token)).await? else {
+        return Ok(None);
+    };
+    let pending_logins::PendingRow {
         user_id,
         ticket_id,
-        consumed,
+        consumed_at,
         usable_until,
-        rule,
+        rule_name: rule,
         ip,
         username,
         serial,
         state,
         opened_at,
-        expires_at,
-    )) = row
-    else {
-        return Ok(None);
-    };
+        ticket_expires_at: expires_at,
+    } = row;
     let mut state: TicketState = state.parse().map_err(|_| AppError::internal())?;
     // The sweep runs every half minute; past its deadline a pending ticket is as good as expired.
     if state == TicketState::Pending && Utc::now() >= expires_at {
         state = TicketState::Expired;
     }
-    let reviewers: Vec<String> = sqlx::query_scalar(
-        "SELECT CASE WHEN u.display_name = '' THEN u.username ELSE u.display_name END
-         FROM ticket_assignees a JOIN users u ON u.id = a.user_id
-         WHERE a.ticket_id = $1 ORDER BY a.level, u.username",
-    )
-    .bind(ticket_id)
-    .fetch_all(pool)
-    .await?;
+    let reviewers = pending_logins::reviewer_names(pool, ticket_id).await?;
     let reason = if state == TicketState::Pending {
         None
     } else {
@@ -219,7 +190,7 @@ async fn read(pool: &PgPool, token: &str) -> Result<Option<Row>, AppError> {
             reason,
         },
         user_id,
-        consumed: consumed.is_some(),
+        consumed: consumed_at.is_some(),
         usable_until,
     }))
 }
@@ -231,15 +202,7 @@ async fn reason(
     user_id: Uuid,
     state: TicketState,
 ) -> Result<String, AppError> {
-    let last: Option<(Option<Uuid>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT e.actor_id, e.comment,
-                CASE WHEN u.display_name = '' THEN u.username ELSE u.display_name END
-         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
-         WHERE e.ticket_id = $1 ORDER BY e.id DESC LIMIT 1",
-    )
-    .bind(ticket_id)
-    .fetch_optional(pool)
-    .await?;
+    let last = pending_logins::last_event(pool, ticket_id).await?;
     let (actor, comment, name) = last.unwrap_or((None, None, None));
     let who = name.unwrap_or_else(|| "a reviewer".into());
     let said = comment
@@ -261,8 +224,8 @@ async fn reason(
 }
 
 /// Where the held sign-in of `token` stands, waiting up to `wait` for a decision; once the
-/// ticket is approved this opens the session (exactly once: the token is consumed in the same
-/// statement that checks it).
+/// ticket is approved this opens the session (exactly once: the token is consumed, checked
+/// and turned into a session in one transaction).
 pub async fn pending(
     pool: &PgPool,
     live: &Live,
@@ -273,12 +236,7 @@ pub async fn pending(
     secure: bool,
 ) -> Result<PendingOutcome, AppError> {
     // The page asks again: it was reloaded, not left (see [`leave`]).
-    sqlx::query(
-        "UPDATE pending_logins SET leaving_at = NULL WHERE token_hash = $1 AND leaving_at IS NOT NULL",
-    )
-    .bind(digest(token))
-    .execute(pool)
-    .await?;
+    pending_logins::clear_leave_mark(pool, &digest(token)).await?;
     // Subscribe before reading, so a decision between the read and the wait is not missed.
     let mut rx = live.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
@@ -303,25 +261,16 @@ pub async fn pending(
     let mut pending = row.pending;
     let mut set_cookies = Vec::new();
     if pending.state == TicketState::Approved {
-        let claimed = sqlx::query(
-            "UPDATE pending_logins SET consumed_at = now()
-             WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > now()",
-        )
-        .bind(digest(token))
-        .execute(pool)
-        .await?
-        .rows_affected()
-            == 1;
-        let active: bool = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
-            .bind(row.user_id)
-            .fetch_optional(pool)
-            .await?
-            .unwrap_or(false);
-        if !claimed || !active || Utc::now() > row.usable_until {
+        // The approval is used and the session opened in one transaction: a failure in
+        // between rolls both back, and the page's next request can still sign in.
+        let mut tx = pool.begin().await?;
+        let usable = pending_logins::consume(&mut tx, &digest(token)).await?;
+        if !usable || Utc::now() > row.usable_until {
             set_cookies.push(clear_cookie(secure));
             return Err(no_pending());
         }
-        let session = session::create(pool, row.user_id, session_hours, client).await?;
+        let session = session::create(&mut *tx, row.user_id, session_hours, client).await?;
+        tx.commit().await?;
         set_cookies.push(session::cookie(&session, session_hours, secure));
         pending.signed_in = true;
         tracing::info!(user = %pending.username, serial = %pending.serial, "held sign-in approved; signed in");
@@ -343,13 +292,7 @@ pub const LEAVE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// of the same browser (the reloaded page) cleared the mark in between. The withdrawal runs on
 /// this instance; if it stops first, the request still expires after its 10 minutes.
 pub async fn leave(pool: &PgPool, token: &str) -> Result<(), AppError> {
-    let marked: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "UPDATE pending_logins SET leaving_at = clock_timestamp()
-         WHERE token_hash = $1 AND consumed_at IS NULL RETURNING leaving_at",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?;
+    let marked = pending_logins::mark_leaving(pool, &digest(token)).await?;
     if let Some(at) = marked {
         let (pool, token) = (pool.clone(), token.to_string());
         tokio::spawn(async move {
@@ -376,15 +319,7 @@ async fn withdraw_if(
     left_at: Option<DateTime<Utc>>,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let found: Option<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT user_id, ticket_id FROM pending_logins
-         WHERE token_hash = $1 AND consumed_at IS NULL
-           AND ($2::timestamptz IS NULL OR leaving_at = $2)",
-    )
-    .bind(digest(token))
-    .bind(left_at)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let found = pending_logins::unused(&mut *tx, &digest(token), left_at).await?;
     let Some((user_id, ticket_id)) = found else {
         return Ok(());
     };

@@ -28,7 +28,7 @@ pub fn new_token() -> String {
 
 /// Opens a session for `user_id`; returns its token.
 pub async fn create(
-    pool: &PgPool,
+    db: impl sqlx::PgExecutor<'_>,
     user_id: Uuid,
     hours: i64,
     client: &ClientInfo,
@@ -42,7 +42,7 @@ pub async fn create(
     .bind(Utc::now() + Duration::hours(hours))
     .bind(client.ip.map(|ip| ip.to_string()))
     .bind(client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect::<String>()))
-    .execute(pool)
+    .execute(db)
     .await?;
     Ok(token)
 }

@@ -5,6 +5,7 @@ pub mod directory;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
+pub mod pending_logins;
 pub mod tickets;
 pub mod users;
 

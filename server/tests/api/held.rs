@@ -342,3 +342,42 @@ async fn reviewers_are_not_held_and_a_rule_nobody_can_review_refuses(pool: PgPoo
         "{e}"
     );
 }
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_approved_sign_in_that_fails_to_open_its_session_can_try_again(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    hold_dave(&app).await;
+    let (_, held, dave) = dave_signs_in(&app).await;
+    let carol = app.signed_in("carol").await;
+    let (s, r) = app
+        .act(&carol, &held["ticket_id"], "approve", json!({}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    // The database refuses the session (a fault between using the approval and opening it).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_sessions() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'no sessions today'; END $$;
+         CREATE TRIGGER refuse_sessions BEFORE INSERT ON sessions
+           FOR EACH ROW EXECUTE FUNCTION refuse_sessions();",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let (s, p) = pending(&app, &dave, 0).await;
+    assert!(s >= 500, "the failed sign-in is an error: {s} {p}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM pending_logins WHERE consumed_at IS NOT NULL")
+            .await,
+        0,
+        "the approval was not used up by the failed attempt"
+    );
+    sqlx::raw_sql("DROP TRIGGER refuse_sessions ON sessions")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The waiting page's next request signs dave in.
+    let (s, p) = pending(&app, &dave, 0).await;
+    assert_eq!((s, p["signed_in"].as_bool()), (200, Some(true)), "{p}");
+    let (s, me) = app.get(&dave, "/api/v1/me").await;
+    assert_eq!((s, me["username"].as_str()), (200, Some("dave")), "{me}");
+}
