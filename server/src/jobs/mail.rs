@@ -68,19 +68,7 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16), String> {
     Ok((host, port))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    user_id: Uuid,
-    ticket_id: Option<Uuid>,
-    kind: String,
-    title: String,
-    body: String,
-    link: String,
-    level: Option<i16>,
-    mail_to: String,
-    mail_attempts: i32,
-}
+use crate::store::mail_queue::MailDue as Due;
 
 /// Sends the mail of notifications.
 #[derive(Clone)]
@@ -118,26 +106,13 @@ impl Mailer {
     }
 
     async fn claim(&self) -> Result<Vec<Due>, AppError> {
-        Ok(sqlx::query_as(
-            "WITH due AS (
-                SELECT id FROM notifications
-                WHERE mail_to IS NOT NULL AND mailed_at IS NULL AND mail_failed_at IS NULL
-                  AND mail_visible_at <= now() AND created_at > now() - make_interval(hours => $3)
-                ORDER BY mail_visible_at, created_at
-                LIMIT $1
-                FOR UPDATE SKIP LOCKED
-             )
-             UPDATE notifications n SET mail_attempts = n.mail_attempts + 1,
-                 mail_visible_at = now() + make_interval(secs => $2)
-             FROM due WHERE n.id = due.id
-             RETURNING n.id, n.user_id, n.ticket_id, n.kind, n.title, n.body, n.link, n.level,
-                 n.mail_to, n.mail_attempts",
+        crate::store::mail_queue::claim(
+            &self.pool,
+            self.cfg.batch,
+            self.cfg.lease.as_secs_f64(),
+            STALE_HOURS as i32,
         )
-        .bind(self.cfg.batch)
-        .bind(self.cfg.lease.as_secs_f64())
-        .bind(STALE_HOURS as i32)
-        .fetch_all(&self.pool)
-        .await?)
+        .await
     }
 
     /// Makes a one-time link for `action`.
@@ -151,17 +126,15 @@ impl Mailer {
         let mut b = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut b);
         let token: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        sqlx::query(
-            "INSERT INTO email_links (token_hash, ticket_id, level, user_id, action, expires_at)
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6))",
+        crate::store::mail_links::insert(
+            &self.pool,
+            &digest(&token),
+            ticket,
+            level,
+            d.user_id,
+            action,
+            LINK_TTL_MINUTES as i32,
         )
-        .bind(digest(&token))
-        .bind(ticket)
-        .bind(level)
-        .bind(d.user_id)
-        .bind(action)
-        .bind(LINK_TTL_MINUTES as i32)
-        .execute(&self.pool)
         .await?;
         Ok(format!("{}/mail/{token}", self.public_url))
     }
@@ -234,10 +207,7 @@ impl Mailer {
         for d in &rows {
             match self.send(d).await {
                 Ok(()) => {
-                    sqlx::query("UPDATE notifications SET mailed_at = now(), mail_error = NULL WHERE id = $1")
-                        .bind(d.id)
-                        .execute(&self.pool)
-                        .await?;
+                    crate::store::mail_queue::sent(&self.pool, d.id).await?;
                     sent += 1;
                 }
                 Err(e) => {
@@ -248,17 +218,13 @@ impl Mailer {
                         .saturating_mul(1u32 << (d.mail_attempts - 1).clamp(0, 20) as u32)
                         .min(Duration::from_secs(3600));
                     tracing::info!(id = %d.id, attempt = d.mail_attempts, error = %e, "mail failed; will retry");
-                    sqlx::query(
-                        "UPDATE notifications SET mail_error = $2,
-                            mail_visible_at = now() + make_interval(secs => $3),
-                            mail_failed_at = CASE WHEN $4 THEN now() END
-                         WHERE id = $1",
+                    crate::store::mail_queue::failed(
+                        &self.pool,
+                        d.id,
+                        &e.chars().take(500).collect::<String>(),
+                        delay.as_secs_f64(),
+                        give_up,
                     )
-                    .bind(d.id)
-                    .bind(e.chars().take(500).collect::<String>())
-                    .bind(delay.as_secs_f64())
-                    .bind(give_up)
-                    .execute(&self.pool)
                     .await?;
                 }
             }
@@ -282,39 +248,14 @@ impl Mailer {
 
 /// Whether email links act without sign-in (settings key `direct_email_approval`).
 pub async fn direct_approval(pool: &PgPool) -> Result<bool, AppError> {
-    let v: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'direct_email_approval'")
-            .fetch_optional(pool)
-            .await?;
+    let v = crate::store::mail_links::direct_approval_setting(pool).await?;
     Ok(v.and_then(|v| v.as_bool()).unwrap_or(false))
 }
 
-#[derive(Debug, sqlx::FromRow)]
-struct LinkRow {
-    ticket_id: Uuid,
-    level: i16,
-    user_id: Uuid,
-    action: String,
-    expired: bool,
-    used: bool,
-    serial: String,
-    title: String,
-    /// The approver still has to decide this level of this pending ticket.
-    awaiting: bool,
-}
+use crate::store::mail_links::LinkRow;
 
 async fn find(pool: &PgPool, token: &str) -> Result<Option<LinkRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT l.ticket_id, l.level, l.user_id, l.action, l.expires_at <= now() AS expired,
-                l.used_at IS NOT NULL AS used, t.serial, t.title,
-                EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = l.ticket_id
-                        AND a.level = l.level AND a.user_id = l.user_id AND a.awaiting) AS awaiting
-         FROM email_links l JOIN tickets t ON t.id = l.ticket_id
-         WHERE l.token_hash = $1",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?)
+    crate::store::mail_links::find(pool, &digest(token)).await
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
@@ -449,18 +390,10 @@ pub async fn act(
         Err(r) => return Ok(r),
     };
     // Spend it: only one request wins, and the other link of the same mail goes with it.
-    let spent = sqlx::query(
-        "UPDATE email_links SET used_at = now()
-         WHERE ticket_id = $1 AND level = $2 AND user_id = $3 AND used_at IS NULL
-           AND EXISTS (SELECT 1 FROM email_links WHERE token_hash = $4 AND used_at IS NULL AND expires_at > now())",
-    )
-    .bind(l.ticket_id)
-    .bind(l.level)
-    .bind(l.user_id)
-    .bind(digest(&token))
-    .execute(&s.pool)
-    .await?;
-    if spent.rows_affected() == 0 {
+    let spent =
+        crate::store::mail_links::spend(&s.pool, l.ticket_id, l.level, l.user_id, &digest(&token))
+            .await?;
+    if !spent {
         return Ok(page(
             StatusCode::GONE,
             "Link already used",

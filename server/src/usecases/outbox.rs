@@ -245,48 +245,28 @@ pub async fn record(
         users: after.watchers(),
         at: now,
     })?;
-    sqlx::query(
-        "WITH history AS (
-            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
-            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
-            FROM unnest($4::text[], $5::uuid[], $6::smallint[], $7::text[], $8::jsonb[],
-                        $9::timestamptz[]) WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
-            ORDER BY e.n
-         ), messages AS (
-            INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
-                level, mail_to, mail_visible_at)
-            SELECT gen_random_uuid(), n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
-                (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
-            FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::smallint[])
-                 AS n(user_id, kind, title, body, level)
-         ), hooks AS (
-            INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
-            SELECT d.id, 'webhook', d.hook, $1, jsonb_set(d.payload, '{delivery_id}', to_jsonb(d.id)), $3, $3
-            FROM (SELECT gen_random_uuid() AS id, w.id AS hook, e.payload, e.n
-                  FROM webhooks w CROSS JOIN unnest($15::jsonb[]) WITH ORDINALITY AS e(payload, n)
-                  WHERE w.active OFFSET 0) d
-            ORDER BY d.hook, d.n
-         )
-         SELECT pg_notify($16, $17)",
+    crate::store::outbox::record(
+        db,
+        crate::store::outbox::Change {
+            ticket_id: after.id,
+            link: format!("/tickets/{}", after.id),
+            at: now,
+            events,
+            diffs,
+            notifications: notices
+                .iter()
+                .map(|n| crate::store::outbox::NewNotification {
+                    user_id: n.user_id,
+                    kind: &n.kind,
+                    title: &n.title,
+                    body: &n.body,
+                    level: n.level.map(i16::from),
+                })
+                .collect(),
+            webhook_payloads: payloads,
+            live,
+        },
     )
-    .bind(after.id)
-    .bind(format!("/tickets/{}", after.id))
-    .bind(now)
-    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.actor).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.level.map(i16::from)).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.comment.clone()).collect::<Vec<_>>())
-    .bind(diffs)
-    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
-    .bind(payloads)
-    .bind(crate::store::live::CHANNEL)
-    .bind(live)
-    .execute(&mut *db)
     .await?;
     // The counters in a statement of their own, the last: in the one above they were held
     // while the rest of it and its foreign-key checks ran (bench: 4.8 ms waits, fewer
@@ -317,17 +297,7 @@ pub fn sign(key: &[u8], body: &[u8]) -> String {
         .collect()
 }
 
-/// A claimed outbox row.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub channel: String,
-    pub payload: serde_json::Value,
-    pub attempts: i32,
-    pub url: Option<String>,
-    pub secret: Option<String>,
-    pub active: Option<bool>,
-}
+pub use crate::store::outbox::Claimed;
 
 /// How a worker claims and retries.
 #[derive(Debug, Clone)]
@@ -365,35 +335,11 @@ impl Default for WorkerConfig {
 /// Claims up to `batch` due rows: each gets its attempt counted and is hidden for the lease,
 /// in one statement, so two workers never hold the same row.
 pub async fn claim(pool: &PgPool, cfg: &WorkerConfig) -> Result<Vec<Claimed>, AppError> {
-    Ok(sqlx::query_as(
-        "WITH due AS (
-            SELECT id FROM outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND visible_at <= now()
-            ORDER BY visible_at, created_at
-            LIMIT $1
-            FOR UPDATE SKIP LOCKED
-         ), claimed AS (
-            UPDATE outbox o SET attempts = o.attempts + 1,
-                visible_at = now() + make_interval(secs => $2)
-            FROM due WHERE o.id = due.id
-            RETURNING o.id, o.channel, o.payload, o.attempts, o.webhook_id, o.created_at
-         )
-         SELECT c.id, c.channel, c.payload, c.attempts, w.url, w.secret, w.active
-         FROM claimed c LEFT JOIN webhooks w ON w.id = c.webhook_id
-         ORDER BY c.created_at",
-    )
-    .bind(cfg.batch)
-    .bind(cfg.lease.as_secs_f64())
-    .fetch_all(pool)
-    .await?)
+    crate::store::outbox::claim(pool, cfg.batch, cfg.lease.as_secs_f64()).await
 }
 
 async fn mark_delivered(pool: &PgPool, id: Uuid) -> Result<(), AppError> {
-    sqlx::query("UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
+    crate::store::outbox::delivered(pool, id).await
 }
 
 async fn mark_failed(
@@ -407,17 +353,13 @@ async fn mark_failed(
         .backoff
         .saturating_mul(1u32 << (row.attempts - 1).clamp(0, 20) as u32)
         .min(Duration::from_secs(3600));
-    sqlx::query(
-        "UPDATE outbox SET last_error = $2,
-            visible_at = now() + make_interval(secs => $3),
-            failed_at = CASE WHEN $4 THEN now() END
-         WHERE id = $1",
+    crate::store::outbox::failed(
+        pool,
+        row.id,
+        &error.chars().take(500).collect::<String>(),
+        delay.as_secs_f64(),
+        give_up,
     )
-    .bind(row.id)
-    .bind(error.chars().take(500).collect::<String>())
-    .bind(delay.as_secs_f64())
-    .bind(give_up)
-    .execute(pool)
     .await?;
     if give_up {
         tracing::warn!(id = %row.id, error, "outbox message given up");
@@ -519,12 +461,7 @@ pub async fn status(
     pool: &PgPool,
     id: Uuid,
 ) -> Result<Option<(i32, Option<DateTime<Utc>>, Option<String>)>, AppError> {
-    Ok(
-        sqlx::query_as("SELECT attempts, delivered_at, last_error FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    crate::store::outbox::status(pool, id).await
 }
 
 #[cfg(test)]
