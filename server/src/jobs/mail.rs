@@ -1,12 +1,10 @@
 //! Email (SPEC §7): each in-app notification of a person with an email address is also mailed
-//! when SMTP is configured, by a worker on any instance (claimed with `FOR UPDATE SKIP LOCKED`
-//! and a lease, like the outbox). The notification's id is the mail's `Message-ID`, so a mail
+//! when SMTP is configured, by a worker on any instance: the notifications' mail columns are a
+//! leased queue, like the outbox (jobs/queue.rs). The notification's id is the mail's `Message-ID`, so a mail
 //! sent again after an instance died mid-way is recognisable as the same message (at least once).
 //!
 //! Mail to an assignee whose decision is asked carries one-time approve and reject links
 //! (usecases/mail_links.rs; their pages are http/mail_links.rs).
-
-use std::time::Duration;
 
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
@@ -15,8 +13,8 @@ use sqlx::PgPool;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
-use crate::jobs::webhooks::WorkerConfig;
-use crate::store::mail_queue::MailDue as Due;
+use crate::jobs::queue::{self, Queue, QueueWorker, WorkerConfig};
+use crate::store::queue::MailDue as Due;
 use crate::usecases::mail_links::LINK_TTL_MINUTES;
 
 /// The card page moved to http/mail_links.rs; named here still for identity/welcome.rs.
@@ -85,16 +83,6 @@ impl Mailer {
             public_url: public_url.trim_end_matches('/').to_string(),
             transport,
         })
-    }
-
-    async fn claim(&self) -> Result<Vec<Due>, AppError> {
-        crate::store::mail_queue::claim(
-            &self.pool,
-            self.cfg.batch,
-            self.cfg.lease.as_secs_f64(),
-            STALE_HOURS as i32,
-        )
-        .await
     }
 
     /// Makes a one-time link for `action`.
@@ -173,46 +161,46 @@ impl Mailer {
 
     /// Claims one batch and mails it. Returns how many were sent.
     pub async fn run_once(&self) -> Result<usize, AppError> {
-        let rows = self.claim().await?;
-        let mut sent = 0;
-        for d in &rows {
-            match self.send(d).await {
-                Ok(()) => {
-                    crate::store::mail_queue::sent(&self.pool, d.id).await?;
-                    sent += 1;
-                }
-                Err(e) => {
-                    let give_up = d.mail_attempts >= self.cfg.max_attempts;
-                    let delay = self
-                        .cfg
-                        .backoff
-                        .saturating_mul(1u32 << (d.mail_attempts - 1).clamp(0, 20) as u32)
-                        .min(Duration::from_secs(3600));
-                    tracing::info!(id = %d.id, attempt = d.mail_attempts, error = %e, "mail failed; will retry");
-                    crate::store::mail_queue::failed(
-                        &self.pool,
-                        d.id,
-                        &e.chars().take(500).collect::<String>(),
-                        delay.as_secs_f64(),
-                        give_up,
-                    )
-                    .await?;
-                }
-            }
-        }
-        Ok(sent)
+        queue::run_once(self).await
     }
 
+    /// Runs until the task is dropped: a batch whenever something is due.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.run_once().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "mail worker"),
-                }
-                tokio::time::sleep(self.cfg.poll).await;
-            }
-        })
+        queue::spawn(self)
+    }
+}
+
+impl QueueWorker for Mailer {
+    type Item = Due;
+    const QUEUE: Queue = Queue::Mail;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn config(&self) -> &WorkerConfig {
+        &self.cfg
+    }
+
+    async fn claim(&self) -> Result<Vec<Due>, AppError> {
+        crate::store::queue::claim_mail(
+            &self.pool,
+            self.cfg.batch,
+            self.cfg.lease.as_secs_f64(),
+            STALE_HOURS as i32,
+        )
+        .await
+    }
+
+    fn id(d: &Due) -> Uuid {
+        d.id
+    }
+
+    fn attempts(d: &Due) -> i32 {
+        d.mail_attempts
+    }
+
+    async fn handle(&self, d: &Due) -> Result<(), String> {
+        self.send(d).await
     }
 }

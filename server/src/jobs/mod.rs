@@ -5,13 +5,15 @@
 pub mod egress;
 pub mod expiry;
 pub mod mail;
+pub mod queue;
 pub mod webhooks;
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::jobs::webhooks::{Worker, WorkerConfig};
+use crate::jobs::queue::WorkerConfig;
+use crate::jobs::webhooks::Worker;
 
 /// The running jobs; dropping this does not stop them, [`Jobs::stop`] does.
 pub struct Jobs {

@@ -1,10 +1,11 @@
 //! Webhook delivery: the worker that POSTs the outbox's messages (written with their ticket
 //! event by [`crate::usecases::outbox::record`]), signed with each webhook's secret.
 //!
-//! Workers on any instance claim due rows with `FOR UPDATE SKIP LOCKED`, counting the attempt
-//! and pushing `visible_at` forward by a lease in the same statement, then commit and deliver.
-//! Success marks the row delivered; failure schedules a retry with exponential backoff; an
-//! instance that dies mid-way leaves its claimed rows to be claimed again when the lease ends.
+//! The `outbox` is a leased queue (jobs/queue.rs): workers on any instance claim due rows with
+//! `FOR UPDATE SKIP LOCKED`, counting the attempt and pushing `visible_at` forward by a lease
+//! in the same statement, then commit and deliver. Success marks the row delivered; failure
+//! schedules a retry with exponential backoff; an instance that dies mid-way leaves its
+//! claimed rows to be claimed again when the lease ends.
 //!
 //! The guarantee for external deliveries is **at least once**: a message is never lost, and it
 //! is sent again only when an instance died (or the lease ran out) after the receiver got it
@@ -12,13 +13,14 @@
 //! (`X-Tollgate-Delivery`), so receivers drop the repeat by that key; exactly-once delivery
 //! over HTTP is not possible without the receiver's help.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tollgate_app::AppError;
 use uuid::Uuid;
+
+use crate::jobs::queue::{self, Queue, QueueWorker, WorkerConfig};
+use crate::store::queue::OutboxDue as Claimed;
 
 /// HMAC-SHA256 (RFC 2104) of `body` under `key`, as lowercase hex.
 pub fn sign(key: &[u8], body: &[u8]) -> String {
@@ -40,76 +42,6 @@ pub fn sign(key: &[u8], body: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-pub use crate::store::outbox::Claimed;
-
-/// How a worker claims and retries.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// How long a claimed row stays invisible to other workers (longer than a delivery may take).
-    pub lease: Duration,
-    /// The first retry's delay; each further one doubles it (up to an hour).
-    pub backoff: Duration,
-    /// After this many failed attempts the message is given up (`failed_at`).
-    pub max_attempts: i32,
-    /// Rows claimed at once.
-    pub batch: i64,
-    /// Pause between polls when nothing is due.
-    pub poll: Duration,
-    /// Time limit of one HTTP delivery.
-    pub timeout: Duration,
-    /// Internal addresses webhooks may reach anyway (`TOLLGATE_WEBHOOK_ALLOW`; see egress.rs).
-    pub webhook_allow: Option<tollgate_core::IpList>,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        WorkerConfig {
-            lease: Duration::from_secs(60),
-            backoff: Duration::from_secs(5),
-            max_attempts: 12,
-            batch: 20,
-            poll: Duration::from_secs(2),
-            timeout: Duration::from_secs(10),
-            webhook_allow: None,
-        }
-    }
-}
-
-/// Claims up to `batch` due rows: each gets its attempt counted and is hidden for the lease,
-/// in one statement, so two workers never hold the same row.
-pub async fn claim(pool: &PgPool, cfg: &WorkerConfig) -> Result<Vec<Claimed>, AppError> {
-    crate::store::outbox::claim(pool, cfg.batch, cfg.lease.as_secs_f64()).await
-}
-
-async fn mark_delivered(pool: &PgPool, id: Uuid) -> Result<(), AppError> {
-    crate::store::outbox::delivered(pool, id).await
-}
-
-async fn mark_failed(
-    pool: &PgPool,
-    cfg: &WorkerConfig,
-    row: &Claimed,
-    error: &str,
-) -> Result<(), AppError> {
-    let give_up = row.attempts >= cfg.max_attempts;
-    let delay = cfg
-        .backoff
-        .saturating_mul(1u32 << (row.attempts - 1).clamp(0, 20) as u32)
-        .min(Duration::from_secs(3600));
-    crate::store::outbox::failed(
-        pool,
-        row.id,
-        &error.chars().take(500).collect::<String>(),
-        delay.as_secs_f64(),
-        give_up,
-    )
-    .await?;
-    if give_up {
-        tracing::warn!(id = %row.id, error, "outbox message given up");
-    }
-    Ok(())
 }
 
 /// Delivers outbox messages; any number of these may run on any number of instances.
@@ -169,35 +101,42 @@ impl Worker {
 
     /// Claims one batch and delivers it. Returns how many were delivered.
     pub async fn run_once(&self) -> Result<usize, AppError> {
-        let rows = claim(&self.pool, &self.cfg).await?;
-        let mut delivered = 0;
-        for row in &rows {
-            match self.deliver(row).await {
-                Ok(()) => {
-                    mark_delivered(&self.pool, row.id).await?;
-                    delivered += 1;
-                }
-                Err(e) => {
-                    tracing::info!(id = %row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
-                    mark_failed(&self.pool, &self.cfg, row, &e).await?;
-                }
-            }
-        }
-        Ok(delivered)
+        queue::run_once(self).await
     }
 
     /// Runs until the task is dropped: a batch whenever something is due.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.run_once().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "outbox worker"),
-                }
-                tokio::time::sleep(self.cfg.poll).await;
-            }
-        })
+        queue::spawn(self)
+    }
+}
+
+impl QueueWorker for Worker {
+    type Item = Claimed;
+    const QUEUE: Queue = Queue::Outbox;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn config(&self) -> &WorkerConfig {
+        &self.cfg
+    }
+
+    async fn claim(&self) -> Result<Vec<Claimed>, AppError> {
+        crate::store::queue::claim_outbox(&self.pool, self.cfg.batch, self.cfg.lease.as_secs_f64())
+            .await
+    }
+
+    fn id(row: &Claimed) -> Uuid {
+        row.id
+    }
+
+    fn attempts(row: &Claimed) -> i32 {
+        row.attempts
+    }
+
+    async fn handle(&self, row: &Claimed) -> Result<(), String> {
+        self.deliver(row).await
     }
 }
 

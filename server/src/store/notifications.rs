@@ -1,6 +1,6 @@
 //! In-app notifications (`notifications`) as their person reads them: pages, counts, read
 //! marks. They are written with their ticket event ([`crate::store::outbox::record`]); the
-//! mail columns of the same rows are the mail queue ([`crate::store::mail_queue`]).
+//! mail columns of the same rows are the mail queue ([`crate::store::queue`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;

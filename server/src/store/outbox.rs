@@ -1,6 +1,6 @@
 //! What a ticket change leaves besides the ticket row, written in its transaction (history,
-//! in-app notifications, outbox rows, the live NOTIFY), and the outbox (`outbox`): webhook
-//! deliveries claimed by the delivery worker with `FOR UPDATE SKIP LOCKED` and a lease.
+//! in-app notifications, outbox rows, the live NOTIFY), and an outbox message's delivery
+//! state. The delivery worker's claims are the leased queue's ([`crate::store::queue`]).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -83,80 +83,6 @@ pub async fn record(db: &mut PgConnection, c: Change<'_>) -> Result<(), AppError
     .bind(crate::store::live::CHANNEL)
     .bind(c.live)
     .execute(&mut *db)
-    .await?;
-    Ok(())
-}
-
-/// A claimed outbox row, with its webhook (if it still exists).
-#[derive(Debug, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub channel: String,
-    pub payload: Value,
-    pub attempts: i32,
-    pub url: Option<String>,
-    pub secret: Option<String>,
-    pub active: Option<bool>,
-}
-
-/// Claims up to `batch` due rows: each gets its attempt counted and is hidden for
-/// `lease_seconds`, in one statement, so two workers never hold the same row.
-pub async fn claim(
-    db: impl PgExecutor<'_>,
-    batch: i64,
-    lease_seconds: f64,
-) -> Result<Vec<Claimed>, AppError> {
-    Ok(sqlx::query_as(
-        "WITH due AS (
-            SELECT id FROM outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND visible_at <= now()
-            ORDER BY visible_at, created_at
-            LIMIT $1
-            FOR UPDATE SKIP LOCKED
-         ), claimed AS (
-            UPDATE outbox o SET attempts = o.attempts + 1,
-                visible_at = now() + make_interval(secs => $2)
-            FROM due WHERE o.id = due.id
-            RETURNING o.id, o.channel, o.payload, o.attempts, o.webhook_id, o.created_at
-         )
-         SELECT c.id, c.channel, c.payload, c.attempts, w.url, w.secret, w.active
-         FROM claimed c LEFT JOIN webhooks w ON w.id = c.webhook_id
-         ORDER BY c.created_at",
-    )
-    .bind(batch)
-    .bind(lease_seconds)
-    .fetch_all(db)
-    .await?)
-}
-
-/// The message was delivered.
-pub async fn delivered(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), AppError> {
-    sqlx::query("UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// The attempt failed with `error`: try again in `delay_seconds`, or never (`give_up`).
-pub async fn failed(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    error: &str,
-    delay_seconds: f64,
-    give_up: bool,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE outbox SET last_error = $2,
-            visible_at = now() + make_interval(secs => $3),
-            failed_at = CASE WHEN $4 THEN now() END
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(error)
-    .bind(delay_seconds)
-    .bind(give_up)
-    .execute(db)
     .await?;
     Ok(())
 }

@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tollgate_server::jobs::webhooks::{sign, Worker, WorkerConfig};
+use tollgate_server::jobs::queue::WorkerConfig;
+use tollgate_server::jobs::webhooks::{sign, Worker};
 
 use crate::helpers::TestApp;
 use crate::notifications::open_default;
