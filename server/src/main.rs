@@ -151,7 +151,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(smtp) = &config.smtp_url {
         let mailer = tollgate_server::jobs::mail::Mailer::new(
             state.pool.clone(),
-            tollgate_server::usecases::outbox::WorkerConfig::default(),
+            tollgate_server::jobs::queue::WorkerConfig::default(),
             smtp,
             &config.mail_from,
             &config.public_url(),

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod backend;
+pub mod mail_links;
 pub mod middleware;
 pub mod security;
 pub mod serve;
@@ -41,10 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(favicon))
         .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
-        .route(
-            "/mail/{token}",
-            get(crate::jobs::mail::show).post(crate::jobs::mail::act),
-        )
+        .route("/mail/{token}", get(mail_links::show).post(mail_links::act))
         .route(
             "/welcome/{token}",
             get(crate::identity::welcome::show).post(crate::identity::welcome::choose),
@@ -71,7 +69,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(&state.pool).await {
+    match crate::store::ping(&state.pool).await {
         Ok(_) => (StatusCode::OK, "ok"),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }

@@ -18,6 +18,7 @@ use sqlx::PgPool;
 use tollgate_app::AppError;
 
 use crate::config::Config;
+use crate::store::sign_in_failures as repo;
 
 /// The name under which failures are counted: the lower-cased username, as users are
 /// looked up case-insensitively (and at most 64 characters, the longest a username can be).
@@ -36,7 +37,7 @@ pub struct Reservation(i64);
 impl Reservation {
     /// The password was right: the attempt no longer counts.
     pub async fn succeeded(self, pool: &PgPool) -> Result<(), AppError> {
-        crate::store::users::forget_sign_in_failure(pool, self.0).await
+        repo::forget(pool, self.0).await
     }
 }
 
@@ -50,11 +51,9 @@ pub async fn reserve(
     ip: Option<IpAddr>,
 ) -> Result<Reservation, AppError> {
     let mut tx = pool.begin().await?;
-    crate::store::users::lock_sign_in_keys(&mut tx, &key(username), ip).await?;
+    repo::lock_keys(&mut tx, &key(username), ip).await?;
     check(&mut tx, config, username, ip).await?;
-    let id =
-        crate::store::users::insert_sign_in_failure(&mut tx, &key(username), ip, window(config))
-            .await?;
+    let id = repo::record(&mut tx, &key(username), ip, window(config)).await?;
     tx.commit().await?;
     Ok(Reservation(id))
 }
@@ -67,23 +66,15 @@ async fn check(
     ip: Option<IpAddr>,
 ) -> Result<(), AppError> {
     // The limit-th newest failure of each: once it leaves the window, fewer than the limit
-    // remain. Both read straight off an index, newest first.
-    let retry_after: Option<i64> = sqlx::query_scalar(
-        "SELECT ceil(extract(epoch FROM greatest(
-                   (SELECT at FROM sign_in_failures
-                     WHERE username = $1 AND at > now() - make_interval(secs => $3)
-                     ORDER BY at DESC OFFSET $4 - 1 LIMIT 1),
-                   (SELECT at FROM sign_in_failures
-                     WHERE ip = $2 AND at > now() - make_interval(secs => $3)
-                     ORDER BY at DESC OFFSET $5 - 1 LIMIT 1))
-                 + make_interval(secs => $3) - now()))::bigint",
+    // remain.
+    let retry_after = repo::retry_after(
+        &mut *db,
+        &key(username),
+        ip,
+        window(config),
+        config.sign_in_max_per_user.max(1),
+        config.sign_in_max_per_ip.max(1),
     )
-    .bind(key(username))
-    .bind(ip.map(|ip| ip.to_string()))
-    .bind(window(config))
-    .bind(config.sign_in_max_per_user.max(1))
-    .bind(config.sign_in_max_per_ip.max(1))
-    .fetch_one(&mut *db)
     .await?;
     match retry_after {
         None => Ok(()),

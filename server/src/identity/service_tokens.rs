@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use tollgate_app::AppError;
 
+use crate::store::service_tokens as repo;
+
 /// Every service token starts with this.
 pub const PREFIX: &str = "tgs_";
 
@@ -95,12 +97,7 @@ pub async fn create(
     }
     let mut tx = pool.begin().await?;
     // Held until commit, so an org deleted meanwhile cannot leave a dangling row (FK error).
-    let found: Vec<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, name FROM orgs WHERE id = ANY($1) ORDER BY lower(name), id FOR KEY SHARE",
-    )
-    .bind(org_ids)
-    .fetch_all(&mut *tx)
-    .await?;
+    let found = repo::hold_orgs(&mut *tx, org_ids).await?;
     if let Some((i, missing)) = org_ids
         .iter()
         .enumerate()
@@ -113,24 +110,9 @@ pub async fn create(
     }
     let token = format!("{PREFIX}{}", crate::identity::session::new_token());
     let id = Uuid::new_v4();
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO service_tokens (id, name, token_hash, created_by) VALUES ($1, $2, $3, $4)
-         RETURNING created_at",
-    )
-    .bind(id)
-    .bind(&name)
-    .bind(digest(&token))
-    .bind(created_by)
-    .fetch_one(&mut *tx)
-    .await?;
+    let created_at = repo::insert(&mut *tx, id, &name, &digest(&token), created_by).await?;
     let ids: Vec<Uuid> = found.iter().map(|(o, _)| *o).collect();
-    sqlx::query(
-        "INSERT INTO service_token_orgs (service_token_id, org_id) SELECT $1, unnest($2::uuid[])",
-    )
-    .bind(id)
-    .bind(&ids)
-    .execute(&mut *tx)
-    .await?;
+    repo::add_orgs(&mut *tx, id, &ids).await?;
     tx.commit().await?;
     tracing::info!(token_id = %id, name = %name, orgs = ids.len(), "service token created");
     Ok(CreatedServiceToken {
@@ -145,31 +127,9 @@ pub async fn create(
     })
 }
 
-type ListRow = (
-    Uuid,
-    String,
-    Vec<Uuid>,
-    Vec<String>,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-);
-
 /// Every service token with its orgs, live ones first, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<ServiceTokenInfo>, AppError> {
-    let rows: Vec<ListRow> = sqlx::query_as(
-        "SELECT t.id, t.name,
-                COALESCE(array_agg(o.id ORDER BY lower(o.name), o.id) FILTER (WHERE o.id IS NOT NULL), '{}'),
-                COALESCE(array_agg(o.name ORDER BY lower(o.name), o.id) FILTER (WHERE o.id IS NOT NULL), '{}'),
-                t.created_at, t.last_used_at, t.revoked_at
-         FROM service_tokens t
-         LEFT JOIN service_token_orgs so ON so.service_token_id = t.id
-         LEFT JOIN orgs o ON o.id = so.org_id
-         GROUP BY t.id
-         ORDER BY t.revoked_at IS NOT NULL, t.created_at DESC, t.id",
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = repo::list(pool).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -193,14 +153,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<ServiceTokenInfo>, AppError> {
 
 /// Revokes a live service token; false when there is no such live token.
 pub async fn revoke(pool: &PgPool, id: Uuid) -> Result<bool, AppError> {
-    let done = sqlx::query(
-        "UPDATE service_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1;
+    let done = repo::revoke(pool, id).await?;
     if done {
         tracing::info!(token_id = %id, "service token revoked");
     }
@@ -213,20 +166,7 @@ pub async fn gateway(pool: &PgPool, token: &str) -> Result<Option<Gateway>, AppE
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
-    let row: Option<(Uuid, String, Vec<Uuid>)> = sqlx::query_as(
-        "WITH t AS (
-             UPDATE service_tokens SET last_used_at = now()
-             WHERE token_hash = $1 AND revoked_at IS NULL
-             RETURNING id, name
-         )
-         SELECT t.id, t.name,
-                COALESCE((SELECT array_agg(org_id) FROM service_token_orgs
-                          WHERE service_token_id = t.id), '{}')
-         FROM t",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?;
+    let row = repo::use_live(pool, &digest(token)).await?;
     Ok(row.map(|(token_id, name, org_ids)| Gateway {
         token_id,
         name,

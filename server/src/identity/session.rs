@@ -34,15 +34,17 @@ pub async fn create(
     client: &ClientInfo,
 ) -> Result<String, AppError> {
     let token = new_token();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
+    crate::store::sessions::open(
+        db,
+        &digest(&token),
+        user_id,
+        Utc::now() + Duration::hours(hours),
+        client.ip.map(|ip| ip.to_string()),
+        client
+            .user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(512).collect::<String>()),
     )
-    .bind(digest(&token))
-    .bind(user_id)
-    .bind(Utc::now() + Duration::hours(hours))
-    .bind(client.ip.map(|ip| ip.to_string()))
-    .bind(client.user_agent.as_deref().map(|ua| ua.chars().take(512).collect::<String>()))
-    .execute(db)
     .await?;
     Ok(token)
 }
@@ -53,11 +55,7 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<Viewer>, AppErr
 }
 
 pub async fn delete(pool: &PgPool, token: &str) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(digest(token))
-        .execute(pool)
-        .await?;
-    Ok(())
+    crate::store::sessions::end(pool, &digest(token)).await
 }
 
 /// The `Set-Cookie` value carrying a session.

@@ -11,6 +11,8 @@ use uuid::Uuid;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 
+use crate::store::tokens as repo;
+
 /// Every token starts with this, so that one pasted where it should not be is recognisable
 /// (and secret scanners can find it).
 pub const PREFIX: &str = "tgp_";
@@ -34,7 +36,7 @@ fn digest(token: &str) -> Vec<u8> {
 }
 
 /// A token as its owner sees it in a list: never the secret.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
@@ -79,16 +81,8 @@ pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedT
     let name = check_name(name)?;
     let mut tx = pool.begin().await?;
     // Serialise token creation per user so the cap holds under concurrent requests.
-    sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-    let live: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
+    repo::lock_owner(&mut *tx, user_id).await?;
+    let live = repo::count_live(&mut *tx, user_id).await?;
     if live >= MAX_PER_USER {
         return Err(AppError::conflict(
             "too_many_tokens",
@@ -97,16 +91,7 @@ pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedT
     }
     let token = format!("{PREFIX}{}", crate::identity::session::new_token());
     let id = Uuid::new_v4();
-    let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash) VALUES ($1, $2, $3, $4)
-         RETURNING created_at",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(&name)
-    .bind(digest(&token))
-    .fetch_one(&mut *tx)
-    .await?;
+    let created_at = repo::insert(&mut *tx, id, user_id, &name, &digest(&token)).await?;
     tx.commit().await?;
     tracing::info!(token_id = %id, user_id = %user_id, "api token created");
     Ok(CreatedToken {
@@ -119,28 +104,22 @@ pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedT
 
 /// The user's live tokens, newest first.
 pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<TokenInfo>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at FROM api_tokens
-         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await?)
+    Ok(repo::list_live(pool, user_id)
+        .await?
+        .into_iter()
+        .map(|r| TokenInfo {
+            id: r.id,
+            name: r.name,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        })
+        .collect())
 }
 
 /// Revokes one of the user's live tokens; false when they have no such token (someone
 /// else's, already revoked, or unknown: the caller cannot tell which).
 pub async fn revoke(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppError> {
-    let done = sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now()
-         WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(user_id)
-    .execute(pool)
-    .await?
-    .rows_affected()
-        == 1;
+    let done = repo::revoke(pool, user_id, id).await?;
     if done {
         tracing::info!(token_id = %id, user_id = %user_id, "api token revoked");
     }
@@ -149,14 +128,7 @@ pub async fn revoke(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<bool, AppE
 
 /// Whether token `id` of `user` still works (not revoked, its person active).
 pub async fn is_live(pool: &PgPool, id: Uuid, user: Uuid) -> Result<bool, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM api_tokens t JOIN users u ON u.id = t.user_id
-          WHERE t.id = $1 AND t.user_id = $2 AND t.revoked_at IS NULL AND u.active)",
-    )
-    .bind(id)
-    .bind(user)
-    .fetch_one(pool)
-    .await?)
+    repo::is_live(pool, id, user).await
 }
 
 /// Who a bearer token acts for: its id and the user, if the token is known, not revoked and
@@ -165,24 +137,11 @@ pub async fn viewer(pool: &PgPool, token: &str) -> Result<Option<(Uuid, Viewer)>
     if !token.starts_with(PREFIX) {
         return Ok(None);
     }
-    let row: Option<(Uuid, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT t.id, t.user_id, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?;
-    let Some((id, user_id, last_used)) = row else {
+    let Some((id, user_id, last_used)) = repo::live_by_digest(pool, &digest(token)).await? else {
         return Ok(None);
     };
     if last_used.is_none_or(|t| Utc::now() - t >= TOUCH_EVERY) {
-        sqlx::query(
-            "UPDATE api_tokens SET last_used_at = now()
-             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-        )
-        .bind(id)
-        .execute(pool)
-        .await?;
+        repo::touch(pool, id).await?;
     }
     Ok(crate::store::users::viewer(pool, user_id)
         .await?

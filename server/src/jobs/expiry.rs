@@ -12,8 +12,8 @@ use chrono::Utc;
 use sqlx::{Connection, PgConnection, PgPool};
 use tollgate_app::AppError;
 use tollgate_core::TicketState;
-use uuid::Uuid;
 
+use crate::store::expiry as sweeps;
 use crate::store::tickets as repo;
 
 /// The advisory lock key of the sweep ("tollgate expiry").
@@ -26,18 +26,12 @@ const BATCH: i64 = 500;
 /// holds the sweep.
 pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
     let mut conn = pool.acquire().await?;
-    let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(LOCK)
-        .fetch_one(&mut *conn)
-        .await?;
+    let mine = sweeps::try_lock(&mut conn, LOCK).await?;
     if !mine {
         return Ok(None);
     }
     let done = expire_due(&mut conn).await;
-    let unlocked: Result<bool, _> = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
-        .bind(LOCK)
-        .fetch_one(&mut *conn)
-        .await;
+    let unlocked = sweeps::unlock(&mut conn, LOCK).await;
     if !matches!(unlocked, Ok(true)) {
         // Ending the session is what releases the lock then.
         let _ = conn.close().await;
@@ -51,14 +45,7 @@ pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
 
 async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
     let now = Utc::now();
-    let due: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT ticket_id FROM pending_expiry WHERE expires_at <= $1
-         ORDER BY expires_at LIMIT $2",
-    )
-    .bind(now)
-    .bind(BATCH)
-    .fetch_all(&mut *conn)
-    .await?;
+    let due = sweeps::due(&mut *conn, now, BATCH).await?;
     let mut done = 0;
     for id in due {
         let mut tx = conn.begin().await?;
@@ -72,10 +59,7 @@ async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
         // left behind by anything else is removed, so it cannot hold a place in every round).
         let Ok(t) = tollgate_core::expire(&ticket, now, ttl) else {
             if ticket.state != TicketState::Pending {
-                sqlx::query("DELETE FROM pending_expiry WHERE ticket_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                sweeps::forget(&mut *tx, id).await?;
                 tx.commit().await?;
             }
             continue;

@@ -1,47 +1,29 @@
 //! Email (SPEC §7): each in-app notification of a person with an email address is also mailed
-//! when SMTP is configured, by a worker on any instance (claimed with `FOR UPDATE SKIP LOCKED`
-//! and a lease, like the outbox). The notification's id is the mail's `Message-ID`, so a mail
+//! when SMTP is configured, by a worker on any instance: the notifications' mail columns are a
+//! leased queue, like the outbox (jobs/queue.rs). The notification's id is the mail's `Message-ID`, so a mail
 //! sent again after an instance died mid-way is recognisable as the same message (at least once).
 //!
-//! Mail to an assignee whose decision is asked carries one-time approve and reject links, bound
-//! to the ticket, the level and the approver, valid one hour, single use (using one spends both),
-//! refused once the level has moved on. Opening a link shows a confirmation page (a GET never
-//! acts: mail scanners follow links); it asks for sign-in as that approver unless the setting
-//! `direct_email_approval` is on.
+//! Mail to an assignee whose decision is asked carries one-time approve and reject links
+//! (usecases/mail_links.rs; their pages are http/mail_links.rs).
 
-use std::time::Duration;
-
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Extension;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
-use tollgate_app::dto::{ApproveBody, CommentOnly};
-use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
-use crate::usecases::outbox::WorkerConfig;
-use crate::AppState;
+use crate::jobs::queue::{self, Queue, QueueWorker, WorkerConfig};
+use crate::store::queue::MailDue as Due;
+use crate::usecases::mail_links::LINK_TTL_MINUTES;
 
-/// How long a one-time link lives.
-pub const LINK_TTL_MINUTES: i64 = 60;
+/// The card page moved to http/mail_links.rs; named here still for identity/welcome.rs.
+pub(crate) use crate::http::mail_links::card_page;
 
 /// Mail older than this is not sent any more (e.g. when SMTP is configured later).
 const STALE_HOURS: i64 = 24;
 
-fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
+/// Text made safe for HTML (the mail's HTML part, the card pages).
 pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -66,20 +48,6 @@ pub fn parse_smtp_url(url: &str) -> Result<(String, u16), String> {
         return Err(format!("{url:?}: no host"));
     }
     Ok((host, port))
-}
-
-#[derive(Debug, sqlx::FromRow)]
-struct Due {
-    id: Uuid,
-    user_id: Uuid,
-    ticket_id: Option<Uuid>,
-    kind: String,
-    title: String,
-    body: String,
-    link: String,
-    level: Option<i16>,
-    mail_to: String,
-    mail_attempts: i32,
 }
 
 /// Sends the mail of notifications.
@@ -117,29 +85,6 @@ impl Mailer {
         })
     }
 
-    async fn claim(&self) -> Result<Vec<Due>, AppError> {
-        Ok(sqlx::query_as(
-            "WITH due AS (
-                SELECT id FROM notifications
-                WHERE mail_to IS NOT NULL AND mailed_at IS NULL AND mail_failed_at IS NULL
-                  AND mail_visible_at <= now() AND created_at > now() - make_interval(hours => $3)
-                ORDER BY mail_visible_at, created_at
-                LIMIT $1
-                FOR UPDATE SKIP LOCKED
-             )
-             UPDATE notifications n SET mail_attempts = n.mail_attempts + 1,
-                 mail_visible_at = now() + make_interval(secs => $2)
-             FROM due WHERE n.id = due.id
-             RETURNING n.id, n.user_id, n.ticket_id, n.kind, n.title, n.body, n.link, n.level,
-                 n.mail_to, n.mail_attempts",
-        )
-        .bind(self.cfg.batch)
-        .bind(self.cfg.lease.as_secs_f64())
-        .bind(STALE_HOURS as i32)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// Makes a one-time link for `action`.
     async fn link(
         &self,
@@ -148,21 +93,8 @@ impl Mailer {
         level: i16,
         action: &str,
     ) -> Result<String, AppError> {
-        let mut b = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut b);
-        let token: String = b.iter().map(|x| format!("{x:02x}")).collect();
-        sqlx::query(
-            "INSERT INTO email_links (token_hash, ticket_id, level, user_id, action, expires_at)
-             VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6))",
-        )
-        .bind(digest(&token))
-        .bind(ticket)
-        .bind(level)
-        .bind(d.user_id)
-        .bind(action)
-        .bind(LINK_TTL_MINUTES as i32)
-        .execute(&self.pool)
-        .await?;
+        let token =
+            crate::usecases::mail_links::mint(&self.pool, ticket, level, d.user_id, action).await?;
         Ok(format!("{}/mail/{token}", self.public_url))
     }
 
@@ -229,276 +161,46 @@ impl Mailer {
 
     /// Claims one batch and mails it. Returns how many were sent.
     pub async fn run_once(&self) -> Result<usize, AppError> {
-        let rows = self.claim().await?;
-        let mut sent = 0;
-        for d in &rows {
-            match self.send(d).await {
-                Ok(()) => {
-                    sqlx::query("UPDATE notifications SET mailed_at = now(), mail_error = NULL WHERE id = $1")
-                        .bind(d.id)
-                        .execute(&self.pool)
-                        .await?;
-                    sent += 1;
-                }
-                Err(e) => {
-                    let give_up = d.mail_attempts >= self.cfg.max_attempts;
-                    let delay = self
-                        .cfg
-                        .backoff
-                        .saturating_mul(1u32 << (d.mail_attempts - 1).clamp(0, 20) as u32)
-                        .min(Duration::from_secs(3600));
-                    tracing::info!(id = %d.id, attempt = d.mail_attempts, error = %e, "mail failed; will retry");
-                    sqlx::query(
-                        "UPDATE notifications SET mail_error = $2,
-                            mail_visible_at = now() + make_interval(secs => $3),
-                            mail_failed_at = CASE WHEN $4 THEN now() END
-                         WHERE id = $1",
-                    )
-                    .bind(d.id)
-                    .bind(e.chars().take(500).collect::<String>())
-                    .bind(delay.as_secs_f64())
-                    .bind(give_up)
-                    .execute(&self.pool)
-                    .await?;
-                }
-            }
-        }
-        Ok(sent)
+        queue::run_once(self).await
     }
 
+    /// Runs until the task is dropped: a batch whenever something is due.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.run_once().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "mail worker"),
-                }
-                tokio::time::sleep(self.cfg.poll).await;
-            }
-        })
+        queue::spawn(self)
     }
 }
 
-/// Whether email links act without sign-in (settings key `direct_email_approval`).
-pub async fn direct_approval(pool: &PgPool) -> Result<bool, AppError> {
-    let v: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = 'direct_email_approval'")
-            .fetch_optional(pool)
-            .await?;
-    Ok(v.and_then(|v| v.as_bool()).unwrap_or(false))
-}
+impl QueueWorker for Mailer {
+    type Item = Due;
+    const QUEUE: Queue = Queue::Mail;
 
-#[derive(Debug, sqlx::FromRow)]
-struct LinkRow {
-    ticket_id: Uuid,
-    level: i16,
-    user_id: Uuid,
-    action: String,
-    expired: bool,
-    used: bool,
-    serial: String,
-    title: String,
-    /// The approver still has to decide this level of this pending ticket.
-    awaiting: bool,
-}
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
 
-async fn find(pool: &PgPool, token: &str) -> Result<Option<LinkRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT l.ticket_id, l.level, l.user_id, l.action, l.expires_at <= now() AS expired,
-                l.used_at IS NOT NULL AS used, t.serial, t.title,
-                EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = l.ticket_id
-                        AND a.level = l.level AND a.user_id = l.user_id AND a.awaiting) AS awaiting
-         FROM email_links l JOIN tickets t ON t.id = l.ticket_id
-         WHERE l.token_hash = $1",
-    )
-    .bind(digest(token))
-    .fetch_optional(pool)
-    .await?)
-}
+    fn config(&self) -> &WorkerConfig {
+        &self.cfg
+    }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    card_page(status, title, body, "mail-link")
-}
-
-/// A small page outside the app (no WASM): a card with a title and `body` (HTML, escaped by the
-/// caller), as the one-time links show. Also the password set-up page's (welcome.rs).
-pub(crate) fn card_page(status: StatusCode, title: &str, body: &str, testid: &str) -> Response {
-    (
-        status,
-        Html(format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"{testid}\"><h1>{t}</h1>{body}</div></div></body></html>",
-            t = escape(title)
-        )),
-    )
-        .into_response()
-}
-
-/// Why a link cannot act, as a page; `None` when it may.
-fn refusal(l: &LinkRow) -> Option<Response> {
-    if l.used {
-        return Some(page(StatusCode::GONE, "Link already used", "<p>Each email link works once. Open the ticket in Tollgate to see where it stands.</p>"));
-    }
-    if l.expired {
-        return Some(page(StatusCode::GONE, "Link expired", &format!("<p>Email links are valid for {LINK_TTL_MINUTES} minutes. Decide in Tollgate instead.</p>")));
-    }
-    if !l.awaiting {
-        return Some(page(
-            StatusCode::CONFLICT,
-            "This decision is no longer yours to make",
-            &format!(
-                "<p>{} has moved on since this email was sent (decided, withdrawn, expired or at another level).</p><p><a class=\"btn\" href=\"/tickets/{}\">Open the ticket</a></p>",
-                escape(&l.serial),
-                l.ticket_id
-            ),
-        ));
-    }
-    None
-}
-
-/// Who acts: the link's approver, signed in unless direct approval is on.
-async fn actor(
-    s: &AppState,
-    l: &LinkRow,
-    signed_in: Option<&Viewer>,
-    token: &str,
-) -> Result<Result<Viewer, Response>, AppError> {
-    match signed_in {
-        Some(v) if v.id == l.user_id => return Ok(Ok(v.clone())),
-        Some(_) => {
-            return Ok(Err(page(
-                StatusCode::FORBIDDEN,
-                "This link is for someone else",
-                "<p>Sign out and sign in as the approver the email was sent to.</p>",
-            )))
-        }
-        None => {}
-    }
-    if !direct_approval(&s.pool).await? {
-        let next = format!("/mail/{token}");
-        return Ok(Err(Redirect::to(&format!(
-            "/login?next={}",
-            percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
-        ))
-        .into_response()));
-    }
-    match crate::store::users::viewer(&s.pool, l.user_id).await? {
-        Some(v) => Ok(Ok(v)),
-        None => Ok(Err(page(
-            StatusCode::FORBIDDEN,
-            "Account inactive",
-            "<p>The approver's account is not active.</p>",
-        ))),
-    }
-}
-
-fn unknown() -> Response {
-    page(
-        StatusCode::NOT_FOUND,
-        "Unknown link",
-        "<p>This link is not valid. Copy it whole from the email, or decide in Tollgate.</p>",
-    )
-}
-
-/// `GET /mail/{token}`: what the link would do, with a button to do it.
-pub async fn show(
-    State(s): State<AppState>,
-    viewer: Option<Extension<Viewer>>,
-    Path(token): Path<String>,
-) -> Result<Response, AppError> {
-    let Some(l) = find(&s.pool, &token).await? else {
-        return Ok(unknown());
-    };
-    if let Some(r) = refusal(&l) {
-        return Ok(r);
-    }
-    if let Err(r) = actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
-        return Ok(r);
-    }
-    let (verb, class) = if l.action == "approve" {
-        ("Approve", "btn btn-ok")
-    } else {
-        ("Reject", "btn btn-danger")
-    };
-    Ok(page(
-        StatusCode::OK,
-        &format!("{verb} {}?", l.serial),
-        &format!(
-            "<p><strong>{}</strong>, level {}.</p><form method=\"post\"><button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
-            escape(&l.title),
-            l.level,
-            l.ticket_id
-        ),
-    ))
-}
-
-/// `POST /mail/{token}`: spends the link (and its sibling) and decides.
-pub async fn act(
-    State(s): State<AppState>,
-    viewer: Option<Extension<Viewer>>,
-    Path(token): Path<String>,
-) -> Result<Response, AppError> {
-    let Some(l) = find(&s.pool, &token).await? else {
-        return Ok(unknown());
-    };
-    if let Some(r) = refusal(&l) {
-        return Ok(r);
-    }
-    let v = match actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
-        Ok(v) => v,
-        Err(r) => return Ok(r),
-    };
-    // Spend it: only one request wins, and the other link of the same mail goes with it.
-    let spent = sqlx::query(
-        "UPDATE email_links SET used_at = now()
-         WHERE ticket_id = $1 AND level = $2 AND user_id = $3 AND used_at IS NULL
-           AND EXISTS (SELECT 1 FROM email_links WHERE token_hash = $4 AND used_at IS NULL AND expires_at > now())",
-    )
-    .bind(l.ticket_id)
-    .bind(l.level)
-    .bind(l.user_id)
-    .bind(digest(&token))
-    .execute(&s.pool)
-    .await?;
-    if spent.rows_affected() == 0 {
-        return Ok(page(
-            StatusCode::GONE,
-            "Link already used",
-            "<p>Each email link works once.</p>",
-        ));
-    }
-    let comment = Some("(from the email link)".to_string());
-    let done = if l.action == "approve" {
-        crate::usecases::tickets::approve(
-            &s.pool,
-            &v,
-            l.ticket_id,
-            ApproveBody {
-                comment,
-                ..Default::default()
-            },
+    async fn claim(&self) -> Result<Vec<Due>, AppError> {
+        crate::store::queue::claim_mail(
+            &self.pool,
+            self.cfg.batch,
+            self.cfg.lease.as_secs_f64(),
+            STALE_HOURS as i32,
         )
         .await
-    } else {
-        crate::usecases::tickets::reject(&s.pool, &v, l.ticket_id, CommentOnly { comment }).await
-    };
-    match done {
-        Ok(t) => Ok(page(
-            StatusCode::OK,
-            if l.action == "approve" { "Approved" } else { "Rejected" },
-            &format!(
-                "<p data-state=\"{}\">{} · {} is now <strong>{}</strong>.</p><p><a class=\"btn\" href=\"/tickets/{}\">Open the ticket</a></p>",
-                t.state.as_str(),
-                escape(&t.serial),
-                escape(&t.title),
-                t.state.as_str(),
-                t.id
-            ),
-        )),
-        Err(e) => Ok(page(
-            StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
-            "Not done",
-            &format!("<p>{}</p>", escape(&e.message)),
-        )),
+    }
+
+    fn id(d: &Due) -> Uuid {
+        d.id
+    }
+
+    fn attempts(d: &Due) -> i32 {
+        d.mail_attempts
+    }
+
+    async fn handle(&self, d: &Due) -> Result<(), String> {
+        self.send(d).await
     }
 }

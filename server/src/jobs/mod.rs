@@ -1,16 +1,19 @@
-//! Background jobs every instance runs: the outbox worker, the mail worker and the expiry
-//! sweep. All are safe to run on many instances at once (SKIP LOCKED claims, an advisory lock
-//! per sweep).
+//! Background jobs every instance runs: the webhook delivery worker, the mail worker and the
+//! expiry sweep. All are safe to run on many instances at once (SKIP LOCKED claims, an
+//! advisory lock per sweep).
 
 pub mod egress;
 pub mod expiry;
 pub mod mail;
+pub mod queue;
+pub mod webhooks;
 
 use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::usecases::outbox::{Worker, WorkerConfig};
+use crate::jobs::queue::WorkerConfig;
+use crate::jobs::webhooks::Worker;
 
 /// The running jobs; dropping this does not stop them, [`Jobs::stop`] does.
 pub struct Jobs {

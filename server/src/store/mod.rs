@@ -2,12 +2,22 @@
 //! LISTEN/NOTIFY. Use-cases call these functions; nothing outside this folder writes SQL.
 
 pub mod directory;
+pub mod expiry;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
 pub mod pending_logins;
+pub mod mail_links;
+pub mod notifications;
+pub mod outbox;
+pub mod queue;
+pub mod service_tokens;
+pub mod sessions;
+pub mod sign_in_failures;
 pub mod tickets;
+pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -58,6 +68,11 @@ pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     Ok(())
+}
+
+/// Whether the database answers (`/healthz`).
+pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }
 
 /// A case-insensitive "contains" pattern for `lower(column) LIKE $n`: the text lowercased,

@@ -174,54 +174,6 @@ pub async fn add_membership(
     Ok(())
 }
 
-// ---- sign-in failures (ratelimit.rs) ----
-
-/// Serialises the sign-in attempts of one username and of one client address until the
-/// transaction ends (two attempts of different usernames from one address take the locks in
-/// the same order, username first, so they cannot deadlock).
-pub async fn lock_sign_in_keys(
-    db: &mut sqlx::PgConnection,
-    username_key: &str,
-    ip: Option<std::net::IpAddr>,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('sign_in:user:' || $1, 0)),
-                pg_advisory_xact_lock(hashtextextended('sign_in:ip:' || coalesce($2, ''), 0))",
-    )
-    .bind(username_key)
-    .bind(ip.map(|ip| ip.to_string()))
-    .execute(&mut *db)
-    .await?;
-    Ok(())
-}
-
-/// Records a failed (or not yet known good) sign-in and forgets failures older than the window.
-pub async fn insert_sign_in_failure(
-    db: &mut sqlx::PgConnection,
-    username_key: &str,
-    ip: Option<std::net::IpAddr>,
-    window_seconds: f64,
-) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar(
-        "WITH old AS (DELETE FROM sign_in_failures WHERE at < now() - make_interval(secs => $3))
-         INSERT INTO sign_in_failures (username, ip) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(username_key)
-    .bind(ip.map(|ip| ip.to_string()))
-    .bind(window_seconds)
-    .fetch_one(&mut *db)
-    .await?)
-}
-
-/// Takes back the failure recorded for an attempt that turned out to be right.
-pub async fn forget_sign_in_failure(pool: &PgPool, id: i64) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sign_in_failures WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
 /// Ends every session of `user` but the one whose token is `keep` (if any), and revokes every
 /// API token of theirs: what changing one's own password or email does.
 pub async fn end_other_sessions(

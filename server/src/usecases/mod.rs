@@ -7,6 +7,7 @@ pub mod admin;
 pub mod demo;
 pub mod flows;
 pub mod gateway;
+pub mod mail_links;
 pub mod notifications;
 pub mod outbox;
 pub mod policy;

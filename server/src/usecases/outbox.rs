@@ -1,27 +1,18 @@
 //! Being told (SPEC §7): what a ticket event must reach, written in the event's own
-//! transaction, and the workers that deliver it.
+//! transaction.
 //!
-//! - **In-app notifications** are a database write: [`enqueue`] inserts them directly, in the
+//! - **In-app notifications** are a database write: [`record`] inserts them directly, in the
 //!   transaction of the event, so a notification exists exactly when its event does (never
-//!   lost, never doubled).
-//! - **Webhook POSTs** (and later other external deliveries) go through the `outbox` table.
-//!   Workers on any instance claim due rows with `FOR UPDATE SKIP LOCKED`, counting the attempt
-//!   and pushing `visible_at` forward by a lease in the same statement, then commit and deliver.
-//!   Success marks the row delivered; failure schedules a retry with exponential backoff; an
-//!   instance that dies mid-way leaves its claimed rows to be claimed again when the lease ends.
-//!
-//! The guarantee for external deliveries is **at least once**: a message is never lost, and it
-//! is sent again only when an instance died (or the lease ran out) after the receiver got it
-//! and before the delivery was recorded. Every attempt of one message carries the same id
-//! (`X-Tollgate-Delivery`), so receivers drop the repeat by that key; exactly-once delivery
-//! over HTTP is not possible without the receiver's help.
+//!   lost, never doubled). Those of a person with an email address are mailed too
+//!   (jobs/mail.rs).
+//! - **Webhook POSTs** (and later other external deliveries) go through the `outbox` table,
+//!   one row per event and active webhook, delivered by the worker in jobs/webhooks.rs (at
+//!   least once).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgPool};
+use chrono::Utc;
+use sqlx::PgConnection;
 use tollgate_app::AppError;
 use tollgate_core::{EventKind, Ticket, TicketEvent, TicketState};
 use uuid::Uuid;
@@ -245,300 +236,34 @@ pub async fn record(
         users: after.watchers(),
         at: now,
     })?;
-    sqlx::query(
-        "WITH history AS (
-            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
-            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
-            FROM unnest($4::text[], $5::uuid[], $6::smallint[], $7::text[], $8::jsonb[],
-                        $9::timestamptz[]) WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
-            ORDER BY e.n
-         ), messages AS (
-            INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
-                level, mail_to, mail_visible_at)
-            SELECT gen_random_uuid(), n.user_id, $1, n.kind, n.title, n.body, $2, $3, n.level,
-                (SELECT nullif(trim(email), '') FROM users WHERE id = n.user_id AND active), $3
-            FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::smallint[])
-                 AS n(user_id, kind, title, body, level)
-         ), hooks AS (
-            INSERT INTO outbox (id, channel, webhook_id, ticket_id, payload, created_at, visible_at)
-            SELECT d.id, 'webhook', d.hook, $1, jsonb_set(d.payload, '{delivery_id}', to_jsonb(d.id)), $3, $3
-            FROM (SELECT gen_random_uuid() AS id, w.id AS hook, e.payload, e.n
-                  FROM webhooks w CROSS JOIN unnest($15::jsonb[]) WITH ORDINALITY AS e(payload, n)
-                  WHERE w.active OFFSET 0) d
-            ORDER BY d.hook, d.n
-         )
-         SELECT pg_notify($16, $17)",
+    crate::store::outbox::record(
+        db,
+        crate::store::outbox::Change {
+            ticket_id: after.id,
+            link: format!("/tickets/{}", after.id),
+            at: now,
+            events,
+            diffs,
+            notifications: notices
+                .iter()
+                .map(|n| crate::store::outbox::NewNotification {
+                    user_id: n.user_id,
+                    kind: &n.kind,
+                    title: &n.title,
+                    body: &n.body,
+                    level: n.level.map(i16::from),
+                })
+                .collect(),
+            webhook_payloads: payloads,
+            live,
+        },
     )
-    .bind(after.id)
-    .bind(format!("/tickets/{}", after.id))
-    .bind(now)
-    .bind(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.actor).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.level.map(i16::from)).collect::<Vec<_>>())
-    .bind(events.iter().map(|e| e.comment.clone()).collect::<Vec<_>>())
-    .bind(diffs)
-    .bind(events.iter().map(|e| e.at).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.user_id).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.kind.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.title.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.body.as_str()).collect::<Vec<_>>())
-    .bind(notices.iter().map(|n| n.level.map(i16::from)).collect::<Vec<_>>())
-    .bind(payloads)
-    .bind(crate::store::live::CHANNEL)
-    .bind(live)
-    .execute(&mut *db)
     .await?;
     // The counters in a statement of their own, the last: in the one above they were held
     // while the rest of it and its foreign-key checks ran (bench: 4.8 ms waits, fewer
     // lifecycles).
     inbox.apply(db).await?;
     Ok(())
-}
-
-/// HMAC-SHA256 (RFC 2104) of `body` under `key`, as lowercase hex.
-pub fn sign(key: &[u8], body: &[u8]) -> String {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(k.map(|b| b ^ 0x36));
-    inner.update(body);
-    let mut outer = Sha256::new();
-    outer.update(k.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A claimed outbox row.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Claimed {
-    pub id: Uuid,
-    pub channel: String,
-    pub payload: serde_json::Value,
-    pub attempts: i32,
-    pub url: Option<String>,
-    pub secret: Option<String>,
-    pub active: Option<bool>,
-}
-
-/// How a worker claims and retries.
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// How long a claimed row stays invisible to other workers (longer than a delivery may take).
-    pub lease: Duration,
-    /// The first retry's delay; each further one doubles it (up to an hour).
-    pub backoff: Duration,
-    /// After this many failed attempts the message is given up (`failed_at`).
-    pub max_attempts: i32,
-    /// Rows claimed at once.
-    pub batch: i64,
-    /// Pause between polls when nothing is due.
-    pub poll: Duration,
-    /// Time limit of one HTTP delivery.
-    pub timeout: Duration,
-    /// Internal addresses webhooks may reach anyway (`TOLLGATE_WEBHOOK_ALLOW`; see egress.rs).
-    pub webhook_allow: Option<tollgate_core::IpList>,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        WorkerConfig {
-            lease: Duration::from_secs(60),
-            backoff: Duration::from_secs(5),
-            max_attempts: 12,
-            batch: 20,
-            poll: Duration::from_secs(2),
-            timeout: Duration::from_secs(10),
-            webhook_allow: None,
-        }
-    }
-}
-
-/// Claims up to `batch` due rows: each gets its attempt counted and is hidden for the lease,
-/// in one statement, so two workers never hold the same row.
-pub async fn claim(pool: &PgPool, cfg: &WorkerConfig) -> Result<Vec<Claimed>, AppError> {
-    Ok(sqlx::query_as(
-        "WITH due AS (
-            SELECT id FROM outbox
-            WHERE delivered_at IS NULL AND failed_at IS NULL AND visible_at <= now()
-            ORDER BY visible_at, created_at
-            LIMIT $1
-            FOR UPDATE SKIP LOCKED
-         ), claimed AS (
-            UPDATE outbox o SET attempts = o.attempts + 1,
-                visible_at = now() + make_interval(secs => $2)
-            FROM due WHERE o.id = due.id
-            RETURNING o.id, o.channel, o.payload, o.attempts, o.webhook_id, o.created_at
-         )
-         SELECT c.id, c.channel, c.payload, c.attempts, w.url, w.secret, w.active
-         FROM claimed c LEFT JOIN webhooks w ON w.id = c.webhook_id
-         ORDER BY c.created_at",
-    )
-    .bind(cfg.batch)
-    .bind(cfg.lease.as_secs_f64())
-    .fetch_all(pool)
-    .await?)
-}
-
-async fn mark_delivered(pool: &PgPool, id: Uuid) -> Result<(), AppError> {
-    sqlx::query("UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-async fn mark_failed(
-    pool: &PgPool,
-    cfg: &WorkerConfig,
-    row: &Claimed,
-    error: &str,
-) -> Result<(), AppError> {
-    let give_up = row.attempts >= cfg.max_attempts;
-    let delay = cfg
-        .backoff
-        .saturating_mul(1u32 << (row.attempts - 1).clamp(0, 20) as u32)
-        .min(Duration::from_secs(3600));
-    sqlx::query(
-        "UPDATE outbox SET last_error = $2,
-            visible_at = now() + make_interval(secs => $3),
-            failed_at = CASE WHEN $4 THEN now() END
-         WHERE id = $1",
-    )
-    .bind(row.id)
-    .bind(error.chars().take(500).collect::<String>())
-    .bind(delay.as_secs_f64())
-    .bind(give_up)
-    .execute(pool)
-    .await?;
-    if give_up {
-        tracing::warn!(id = %row.id, error, "outbox message given up");
-    }
-    Ok(())
-}
-
-/// Delivers outbox messages; any number of these may run on any number of instances.
-#[derive(Clone)]
-pub struct Worker {
-    pool: PgPool,
-    cfg: WorkerConfig,
-    http: reqwest::Client,
-}
-
-impl Worker {
-    pub fn new(pool: PgPool, cfg: WorkerConfig) -> Worker {
-        // Redirects are not followed, and only allowed addresses are connected to.
-        let http = crate::jobs::egress::client(cfg.webhook_allow.clone(), cfg.timeout);
-        Worker { pool, cfg, http }
-    }
-
-    async fn deliver(&self, row: &Claimed) -> Result<(), String> {
-        match row.channel.as_str() {
-            "webhook" => {
-                let (Some(url), Some(secret)) = (&row.url, &row.secret) else {
-                    return Err("the webhook was removed".into());
-                };
-                if row.active == Some(false) {
-                    return Err("the webhook is switched off".into());
-                }
-                crate::jobs::egress::check_url_host(url, self.cfg.webhook_allow.as_ref())?;
-                let body = serde_json::to_vec(&row.payload).map_err(|e| e.to_string())?;
-                let event = row.payload["event"].as_str().unwrap_or("").to_string();
-                let r = self
-                    .http
-                    .post(url)
-                    .header("Content-Type", "application/json")
-                    .header("User-Agent", "Tollgate-Webhook/1")
-                    .header("X-Tollgate-Event", event)
-                    .header("X-Tollgate-Delivery", row.id.to_string())
-                    .header("X-Tollgate-Attempt", row.attempts.to_string())
-                    .header(
-                        "X-Tollgate-Signature",
-                        format!("sha256={}", sign(secret.as_bytes(), &body)),
-                    )
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!("request failed: {}", crate::jobs::egress::error_chain(&e))
-                    })?;
-                if r.status().is_success() {
-                    Ok(())
-                } else {
-                    Err(format!("the receiver answered {}", r.status()))
-                }
-            }
-            other => Err(format!("unknown channel {other}")),
-        }
-    }
-
-    /// Claims one batch and delivers it. Returns how many were delivered.
-    pub async fn run_once(&self) -> Result<usize, AppError> {
-        let rows = claim(&self.pool, &self.cfg).await?;
-        let mut delivered = 0;
-        for row in &rows {
-            match self.deliver(row).await {
-                Ok(()) => {
-                    mark_delivered(&self.pool, row.id).await?;
-                    delivered += 1;
-                }
-                Err(e) => {
-                    tracing::info!(id = %row.id, attempt = row.attempts, error = %e, "delivery failed; will retry");
-                    mark_failed(&self.pool, &self.cfg, row, &e).await?;
-                }
-            }
-        }
-        Ok(delivered)
-    }
-
-    /// Runs until the task is dropped: a batch whenever something is due.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            loop {
-                match self.run_once().await {
-                    Ok(n) if n > 0 => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e.message, "outbox worker"),
-                }
-                tokio::time::sleep(self.cfg.poll).await;
-            }
-        })
-    }
-}
-
-/// A message's delivery state (for tests and the admin API).
-pub async fn status(
-    pool: &PgPool,
-    id: Uuid,
-) -> Result<Option<(i32, Option<DateTime<Utc>>, Option<String>)>, AppError> {
-    Ok(
-        sqlx::query_as("SELECT attempts, delivered_at, last_error FROM outbox WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sign;
-
-    #[test]
-    fn hmac_sha256_matches_rfc_4231() {
-        // RFC 4231 test case 2.
-        assert_eq!(
-            sign(b"Jefe", b"what do ya want for nothing?"),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
-    }
 }
 
 #[cfg(test)]

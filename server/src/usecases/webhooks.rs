@@ -10,14 +10,28 @@ use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
+use crate::store::webhooks::{self as repo, WebhookChange, WebhookRow};
+
 /// A webhook as the API shows it (never its secret).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WebhookDto {
     pub id: Uuid,
     pub url: String,
     pub description: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+}
+
+impl From<WebhookRow> for WebhookDto {
+    fn from(r: WebhookRow) -> Self {
+        WebhookDto {
+            id: r.id,
+            url: r.url,
+            description: r.description,
+            active: r.active,
+            created_at: r.created_at,
+        }
+    }
 }
 
 /// A new webhook, or a change to one (PATCH: every field optional).
@@ -87,26 +101,21 @@ fn check_description(d: &str) -> Result<String, AppError> {
     Ok(d.trim().to_string())
 }
 
-const COLUMNS: &str = "id, url, description, active, created_at";
-
 pub async fn list(pool: &PgPool, v: &Viewer) -> Result<Vec<WebhookDto>, AppError> {
     only_super_admin(v)?;
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhooks ORDER BY created_at, id"
-    )))
-    .fetch_all(pool)
-    .await?)
+    Ok(repo::list(pool)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 pub async fn get(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<WebhookDto, AppError> {
     only_super_admin(v)?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM webhooks WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| AppError::not_found("Webhook"))
+    repo::get(pool, id)
+        .await?
+        .map(Into::into)
+        .ok_or_else(|| AppError::not_found("Webhook"))
 }
 
 pub async fn create(
@@ -134,18 +143,17 @@ pub async fn create(
         }
     };
     let description = check_description(body.description.as_deref().unwrap_or(""))?;
-    let webhook: WebhookDto = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO webhooks (id, url, secret, description, active, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
-    )))
-    .bind(Uuid::new_v4())
-    .bind(url)
-    .bind(&secret)
-    .bind(description)
-    .bind(body.active.unwrap_or(true))
-    .bind(v.id)
-    .fetch_one(pool)
-    .await?;
+    let webhook: WebhookDto = repo::insert(
+        pool,
+        Uuid::new_v4(),
+        &url,
+        &secret,
+        &description,
+        body.active.unwrap_or(true),
+        v.id,
+    )
+    .await?
+    .into();
     tracing::info!(id = %webhook.id, by = %v.username, "webhook created");
     Ok(CreatedWebhook { webhook, secret })
 }
@@ -169,29 +177,25 @@ pub async fn update(
         .as_deref()
         .map(check_description)
         .transpose()?;
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE webhooks SET url = coalesce($2, url), secret = coalesce($3, secret),
-            description = coalesce($4, description), active = coalesce($5, active)
-         WHERE id = $1 RETURNING {COLUMNS}"
-    )))
-    .bind(id)
-    .bind(url)
-    .bind(secret)
-    .bind(description)
-    .bind(body.active)
-    .fetch_optional(pool)
+    repo::update(
+        pool,
+        id,
+        WebhookChange {
+            url,
+            secret,
+            description,
+            active: body.active,
+        },
+    )
     .await?
+    .map(Into::into)
     .ok_or_else(|| AppError::not_found("Webhook"))
 }
 
 /// Removes a webhook; its undelivered messages go with it.
 pub async fn delete(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
     only_super_admin(v)?;
-    let r = sqlx::query("DELETE FROM webhooks WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    if r.rows_affected() == 0 {
+    if !repo::delete(pool, id).await? {
         return Err(AppError::not_found("Webhook"));
     }
     Ok(())

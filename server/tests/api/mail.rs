@@ -9,7 +9,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tollgate_server::jobs::mail::Mailer;
-use tollgate_server::usecases::outbox::WorkerConfig;
+use tollgate_server::jobs::queue::WorkerConfig;
 
 use crate::helpers::TestApp;
 use crate::notifications::open_default;

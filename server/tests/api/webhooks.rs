@@ -9,7 +9,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tollgate_server::usecases::outbox::{sign, Worker, WorkerConfig};
+use tollgate_server::jobs::queue::WorkerConfig;
+use tollgate_server::jobs::webhooks::{sign, Worker};
 
 use crate::helpers::TestApp;
 use crate::notifications::open_default;
@@ -230,7 +231,7 @@ async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
     assert_eq!(got[0].body["ticket"]["state"], "pending");
     assert_eq!(got[0].body["delivery_id"], got[0].delivery);
     let (attempts, at, _): (i32, Option<chrono::DateTime<chrono::Utc>>, Option<String>) =
-        tollgate_server::usecases::outbox::status(&pool, got[0].delivery.parse().unwrap())
+        tollgate_server::jobs::webhooks::status(&pool, got[0].delivery.parse().unwrap())
             .await
             .unwrap()
             .unwrap();

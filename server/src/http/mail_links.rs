@@ -1,0 +1,165 @@
+//! The one-time email links' pages, `/mail/{token}` (the rules are usecases/mail_links.rs).
+//! Opening a link shows a confirmation page (a GET never acts: mail scanners follow links);
+//! posting it decides. Also the small card page outside the app that these and the password
+//! set-up pages show.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Extension;
+use tollgate_app::model::Viewer;
+use tollgate_app::AppError;
+
+use crate::jobs::mail::escape;
+use crate::usecases::mail_links::{self, Actor, Link, Refusal, LINK_TTL_MINUTES};
+use crate::AppState;
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    card_page(status, title, body, "mail-link")
+}
+
+/// A small page outside the app (no WASM): a card with a title and `body` (HTML, escaped by the
+/// caller), as the one-time links show. Also the password set-up page's (welcome.rs).
+pub(crate) fn card_page(status: StatusCode, title: &str, body: &str, testid: &str) -> Response {
+    (
+        status,
+        Html(format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"{testid}\"><h1>{t}</h1>{body}</div></div></body></html>",
+            t = escape(title)
+        )),
+    )
+        .into_response()
+}
+
+/// Why a link cannot act, as a page; `None` when it may.
+fn refusal(l: &Link) -> Option<Response> {
+    Some(match mail_links::refusal(l)? {
+        Refusal::Used => page(StatusCode::GONE, "Link already used", "<p>Each email link works once. Open the ticket in Tollgate to see where it stands.</p>"),
+        Refusal::Expired => page(StatusCode::GONE, "Link expired", &format!("<p>Email links are valid for {LINK_TTL_MINUTES} minutes. Decide in Tollgate instead.</p>")),
+        Refusal::MovedOn => page(
+            StatusCode::CONFLICT,
+            "This decision is no longer yours to make",
+            &format!(
+                "<p>{} has moved on since this email was sent (decided, withdrawn, expired or at another level).</p><p><a class=\"btn\" href=\"/tickets/{}\">Open the ticket</a></p>",
+                escape(&l.serial),
+                l.ticket_id
+            ),
+        ),
+    })
+}
+
+/// Who acts: the link's approver, signed in unless direct approval is on; else the page or
+/// the redirect to sign-in to answer with.
+async fn actor(
+    s: &AppState,
+    l: &Link,
+    signed_in: Option<&Viewer>,
+    token: &str,
+) -> Result<Result<Viewer, Response>, AppError> {
+    Ok(match mail_links::actor(&s.pool, l, signed_in).await? {
+        Actor::Approver(v) => Ok(v),
+        Actor::SomeoneElse => Err(page(
+            StatusCode::FORBIDDEN,
+            "This link is for someone else",
+            "<p>Sign out and sign in as the approver the email was sent to.</p>",
+        )),
+        Actor::SignInFirst => {
+            let next = format!("/mail/{token}");
+            Err(Redirect::to(&format!(
+                "/login?next={}",
+                percent_encoding::utf8_percent_encode(&next, percent_encoding::NON_ALPHANUMERIC)
+            ))
+            .into_response())
+        }
+        Actor::Inactive => Err(page(
+            StatusCode::FORBIDDEN,
+            "Account inactive",
+            "<p>The approver's account is not active.</p>",
+        )),
+    })
+}
+
+fn unknown() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "Unknown link",
+        "<p>This link is not valid. Copy it whole from the email, or decide in Tollgate.</p>",
+    )
+}
+
+/// `GET /mail/{token}`: what the link would do, with a button to do it.
+pub async fn show(
+    State(s): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(l) = mail_links::find(&s.pool, &token).await? else {
+        return Ok(unknown());
+    };
+    if let Some(r) = refusal(&l) {
+        return Ok(r);
+    }
+    if let Err(r) = actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
+        return Ok(r);
+    }
+    let (verb, class) = if l.action == "approve" {
+        ("Approve", "btn btn-ok")
+    } else {
+        ("Reject", "btn btn-danger")
+    };
+    Ok(page(
+        StatusCode::OK,
+        &format!("{verb} {}?", l.serial),
+        &format!(
+            "<p><strong>{}</strong>, level {}.</p><form method=\"post\"><button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
+            escape(&l.title),
+            l.level,
+            l.ticket_id
+        ),
+    ))
+}
+
+/// `POST /mail/{token}`: spends the link (and its sibling) and decides.
+pub async fn act(
+    State(s): State<AppState>,
+    viewer: Option<Extension<Viewer>>,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let Some(l) = mail_links::find(&s.pool, &token).await? else {
+        return Ok(unknown());
+    };
+    if let Some(r) = refusal(&l) {
+        return Ok(r);
+    }
+    let v = match actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    // Spend it: only one request wins, and the other link of the same mail goes with it.
+    if !mail_links::spend(&s.pool, &l, &token).await? {
+        return Ok(page(
+            StatusCode::GONE,
+            "Link already used",
+            "<p>Each email link works once.</p>",
+        ));
+    }
+    match mail_links::decide(&s.pool, &v, &l).await {
+        Ok(t) => Ok(page(
+            StatusCode::OK,
+            if l.action == "approve" { "Approved" } else { "Rejected" },
+            &format!(
+                "<p data-state=\"{}\">{} · {} is now <strong>{}</strong>.</p><p><a class=\"btn\" href=\"/tickets/{}\">Open the ticket</a></p>",
+                t.state.as_str(),
+                escape(&t.serial),
+                escape(&t.title),
+                t.state.as_str(),
+                t.id
+            ),
+        )),
+        Err(e) => Ok(page(
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
+            "Not done",
+            &format!("<p>{}</p>", escape(&e.message)),
+        )),
+    }
+}
