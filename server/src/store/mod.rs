@@ -1,7 +1,9 @@
 //! The store: all SQL (one module per table family), the migrations, the private Postgres and
 //! LISTEN/NOTIFY. Use-cases call these functions; nothing outside this folder writes SQL.
 
+pub mod acls;
 pub mod directory;
+pub mod gateway;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
