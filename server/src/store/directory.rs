@@ -580,3 +580,19 @@ pub async fn labels(
     let n = names(db, &[], org, node_ids, asset_ids).await?;
     Ok((n.nodes, n.assets))
 }
+
+/// Writes `definition` as the global apply_asset flow unless there is one already.
+pub async fn insert_global_apply_asset_flow_unless_present(
+    db: impl PgExecutor<'_>,
+    definition: &serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO flows (id, org_id, ticket_type, definition) VALUES ($1, NULL, 'apply_asset', $2)
+         ON CONFLICT (org_id, ticket_type) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(definition)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -55,7 +55,7 @@ pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
         .run(pool)
         .await
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
-    crate::usecases::demo::ensure_default_flow(pool)
+    crate::usecases::flows::ensure_default_flow(pool)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     Ok(())
