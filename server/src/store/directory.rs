@@ -596,3 +596,23 @@ pub async fn insert_global_apply_asset_flow_unless_present(
     .await?;
     Ok(())
 }
+
+/// The org of the asset `id`; None when there is no such asset.
+pub async fn org_of_asset(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// The orgs that hold any of the assets `ids` (each once).
+pub async fn orgs_of_assets(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT org_id FROM assets WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(db)
+            .await?,
+    )
+}
