@@ -247,11 +247,7 @@ impl Backend for Services {
         if assets.len() > 500 {
             return Err(AppError::invalid("assets", "at most 500 assets at a time"));
         }
-        let orgs: Vec<Uuid> =
-            sqlx::query_scalar("SELECT DISTINCT org_id FROM assets WHERE id = ANY($1)")
-                .bind(&assets)
-                .fetch_all(&self.pool)
-                .await?;
+        let orgs = store::directory::orgs_of_assets(&self.pool, &assets).await?;
         for org in orgs {
             self.browse(viewer, org).await?;
         }

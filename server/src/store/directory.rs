@@ -580,3 +580,39 @@ pub async fn labels(
     let n = names(db, &[], org, node_ids, asset_ids).await?;
     Ok((n.nodes, n.assets))
 }
+
+/// Writes `definition` as the global apply_asset flow unless there is one already.
+pub async fn insert_global_apply_asset_flow_unless_present(
+    db: impl PgExecutor<'_>,
+    definition: &serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO flows (id, org_id, ticket_type, definition) VALUES ($1, NULL, 'apply_asset', $2)
+         ON CONFLICT (org_id, ticket_type) DO NOTHING",
+    )
+    .bind(Uuid::new_v4())
+    .bind(definition)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The org of the asset `id`; None when there is no such asset.
+pub async fn org_of_asset(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// The orgs that hold any of the assets `ids` (each once).
+pub async fn orgs_of_assets(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<Uuid>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT DISTINCT org_id FROM assets WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(db)
+            .await?,
+    )
+}

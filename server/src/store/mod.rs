@@ -1,8 +1,10 @@
 //! The store: all SQL (one module per table family), the migrations, the private Postgres and
 //! LISTEN/NOTIFY. Use-cases call these functions; nothing outside this folder writes SQL.
 
+pub mod acls;
 pub mod directory;
 pub mod expiry;
+pub mod gateway;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
@@ -64,7 +66,7 @@ pub async fn prepare(pool: &PgPool) -> anyhow::Result<()> {
         .run(pool)
         .await
         .map_err(|e| anyhow::anyhow!("database migration failed: {e}"))?;
-    crate::usecases::demo::ensure_default_flow(pool)
+    crate::usecases::flows::ensure_default_flow(pool)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
     Ok(())

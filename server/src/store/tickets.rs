@@ -1,4 +1,5 @@
-//! Tickets: load one (locked for a change), write one back after a transition, lists.
+//! Tickets: load one (locked for a change), write one back after a transition, lists; their
+//! history and comment threads.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
@@ -657,4 +658,99 @@ pub async fn pending_policy_change(
     .fetch_optional(&mut *db)
     .await?;
     Ok(row.map(|(ticket_id, serial)| tollgate_app::dto::PendingChange { ticket_id, serial }))
+}
+
+/// Adds a comment to the ticket's thread.
+pub async fn insert_comment(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    ticket: Uuid,
+    author: Uuid,
+    body: &str,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO ticket_comments (id, ticket_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(ticket)
+        .bind(author)
+        .bind(body)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    actor_id: Option<Uuid>,
+    username: Option<String>,
+    display_name: Option<String>,
+    level: Option<i16>,
+    comment: Option<String>,
+    diff: Option<serde_json::Value>,
+    at: DateTime<Utc>,
+}
+
+/// A ticket's history, oldest first, with who did each thing.
+pub async fn events(
+    db: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<tollgate_app::dto::EventDto>, AppError> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
+         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
+         WHERE e.ticket_id = $1 ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(tollgate_app::dto::EventDto {
+            id: r.id,
+            kind: r.kind.parse().map_err(|_| AppError::internal())?,
+            actor: r.actor_id.map(|id| Person {
+                id,
+                username: r.username.clone().unwrap_or_default(),
+                display_name: r.display_name.clone().unwrap_or_default(),
+            }),
+            level: r.level.map(|l| l as u8),
+            comment: r.comment,
+            diff: r.diff.and_then(|d| serde_json::from_value(d).ok()),
+            at: r.at,
+        });
+    }
+    Ok(out)
+}
+
+/// A ticket's thread, oldest first.
+pub async fn comments(
+    db: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<tollgate_app::dto::CommentDto>, AppError> {
+    let rows: Vec<(Uuid, Uuid, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT c.id, c.author_id, u.username, u.display_name, c.body, c.created_at
+         FROM ticket_comments c JOIN users u ON u.id = c.author_id
+         WHERE c.ticket_id = $1 ORDER BY c.created_at, c.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, author, username, display_name, body, created_at)| {
+            tollgate_app::dto::CommentDto {
+                id,
+                author: Person {
+                    id: author,
+                    username,
+                    display_name,
+                },
+                body,
+                created_at,
+            }
+        })
+        .collect())
 }

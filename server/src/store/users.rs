@@ -438,3 +438,73 @@ pub async fn notify_invitation(
     .await?;
     Ok(())
 }
+
+/// How many of `ids` are users.
+pub async fn count_existing(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// How many of `ids` are active users.
+pub async fn count_active(db: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1) AND active")
+            .bind(ids)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// A user's id, username and whether they are active, by id.
+pub async fn status_by_id(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<(Uuid, String, bool)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT id, username, active FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// A user's id, username and whether they are active, by username (exactly as written).
+pub async fn status_by_username(
+    db: impl PgExecutor<'_>,
+    username: &str,
+) -> Result<Option<(Uuid, String, bool)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT id, username, active FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Up to 50 active users whose username or display name matches `like` (a
+/// [`crate::store::contains_pattern`]; None: everyone), by username.
+pub async fn search_active(
+    db: impl PgExecutor<'_>,
+    like: Option<String>,
+) -> Result<Vec<tollgate_app::dto::Person>, AppError> {
+    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT id, username, display_name FROM users
+         WHERE active AND ($1::text IS NULL OR lower(username) LIKE $1 OR lower(display_name) LIKE $1)
+         ORDER BY lower(username) LIMIT 50",
+    )
+    .bind(like)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, username, display_name)| tollgate_app::dto::Person {
+            id,
+            username,
+            display_name,
+        })
+        .collect())
+}

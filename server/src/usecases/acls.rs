@@ -3,6 +3,7 @@
 //! rule is stored as core serializes it, with copies of its name, priority, action and org
 //! beside it for lists and ordering.
 
+use crate::store::{acls as store, users};
 use crate::usecases::acl_cache::AclCache;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -229,10 +230,7 @@ async fn check(
     let users = trimmed(input.users);
     check_selector("users", &users)?;
     if let Selector::Ids(ids) = &users {
-        let known: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
-            .bind(ids)
-            .fetch_one(&mut *db)
-            .await?;
+        let known = users::count_existing(&mut *db, ids).await?;
         if known as usize != ids.len() {
             return Err(AppError::invalid("users", "a chosen user does not exist"));
         }
@@ -250,11 +248,7 @@ async fn check(
                 "A review rule needs at least one reviewer.",
             ));
         }
-        let known: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1) AND active")
-                .bind(&reviewers)
-                .fetch_one(&mut *db)
-                .await?;
+        let known = users::count_active(&mut *db, &reviewers).await?;
         if known as usize != reviewers.len() {
             return Err(AppError::invalid(
                 "reviewers",
@@ -393,27 +387,12 @@ fn admin_orgs(viewer: &Viewer) -> Vec<Uuid> {
         .collect()
 }
 
-#[derive(sqlx::FromRow)]
-struct AclRow {
-    id: Uuid,
-    kind: String,
-    org_id: Option<Uuid>,
-    org_name: Option<String>,
-    rule: serde_json::Value,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-const SELECT: &str =
-    "SELECT a.id, a.kind, a.org_id, o.name AS org_name, a.rule, a.created_at, a.updated_at
-     FROM acls a LEFT JOIN orgs o ON o.id = a.org_id";
-
 pub(crate) fn bad_row(e: impl std::fmt::Display) -> AppError {
     tracing::error!(error = %e, "a stored ACL does not parse");
     AppError::internal()
 }
 
-async fn to_dtos(db: &mut PgConnection, rows: Vec<AclRow>) -> Result<Vec<AclDto>, AppError> {
+async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<AclDto>, AppError> {
     let mut out = Vec::with_capacity(rows.len());
     let mut dtos = Vec::with_capacity(rows.len());
     let mut ids = Vec::new();
@@ -507,27 +486,12 @@ pub async fn list(
         Some(mine)
     };
     let mut db = pool.acquire().await?;
-    let rows: Vec<AclRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE a.kind = $1 AND ($2::uuid[] IS NULL OR a.org_id = ANY($2))
-           AND ($3::uuid IS NULL OR a.org_id = $3)
-         ORDER BY o.name NULLS FIRST, a.priority, a.id"
-    )))
-    .bind(kind.as_str())
-    .bind(orgs)
-    .bind(org)
-    .fetch_all(&mut *db)
-    .await?;
+    let rows = store::list(&mut *db, kind.as_str(), orgs, org).await?;
     to_dtos(&mut db, rows).await
 }
 
 async fn load(db: &mut PgConnection, kind: AclKind, id: Uuid) -> Result<Option<AclDto>, AppError> {
-    let rows: Vec<AclRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE a.kind = $1 AND a.id = $2"
-    )))
-    .bind(kind.as_str())
-    .bind(id)
-    .fetch_all(&mut *db)
-    .await?;
+    let rows = store::get(&mut *db, kind.as_str(), id).await?;
     Ok(to_dtos(db, rows).await?.pop())
 }
 
@@ -558,45 +522,29 @@ async fn write(
         Rule::LoginAsset(r) => (&r.name, r.priority, r.active, r.action),
         Rule::Command(r) => (&r.name, r.priority, r.active, r.action),
     };
-    let sql = if insert {
-        "INSERT INTO acls (id, kind, org_id, name, priority, active, action, rule)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-    } else {
-        "UPDATE acls SET org_id = $3, name = $4, priority = $5, active = $6, action = $7,
-                rule = $8, updated_at = now()
-         WHERE id = $1 AND kind = $2"
+    let acl = store::NewAcl {
+        id,
+        kind: kind.as_str(),
+        org_id: org,
+        name,
+        priority,
+        active,
+        action: action_str(action),
+        rule: rule.json()?,
     };
-    sqlx::query(sql)
-        .bind(id)
-        .bind(kind.as_str())
-        .bind(org)
-        .bind(name)
-        .bind(priority)
-        .bind(active)
-        .bind(action_str(action))
-        .bind(rule.json()?)
-        .execute(&mut *db)
-        .await?;
+    store::write(&mut *db, acl, insert).await?;
     announce_change(db).await
 }
 
 /// Deletes a rule and announces the change.
 async fn remove(db: &mut PgConnection, kind: AclKind, id: Uuid) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM acls WHERE id = $1 AND kind = $2")
-        .bind(id)
-        .bind(kind.as_str())
-        .execute(&mut *db)
-        .await?;
+    store::delete(&mut *db, kind.as_str(), id).await?;
     announce_change(db).await
 }
 
 /// Tells every instance (after commit) that ACLs changed: their caches drop what they hold.
 async fn announce_change(db: &mut PgConnection) -> Result<(), AppError> {
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(crate::usecases::acl_cache::CHANNEL)
-        .execute(&mut *db)
-        .await?;
-    Ok(())
+    store::announce_change(db, crate::usecases::acl_cache::CHANNEL).await
 }
 
 fn refuse_edit(kind: AclKind) -> AppError {
@@ -760,12 +708,7 @@ pub async fn update(
     replace: bool,
 ) -> Result<AclWrite, AppError> {
     let mut tx = pool.begin().await?;
-    let locked: Option<Uuid> =
-        sqlx::query_scalar("SELECT id FROM acls WHERE id = $1 AND kind = $2 FOR UPDATE")
-            .bind(id)
-            .bind(kind.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+    let locked = store::lock(&mut *tx, kind.as_str(), id).await?;
     let current = match locked {
         Some(_) => load(&mut tx, kind, id).await?,
         None => None,
@@ -848,24 +791,14 @@ pub async fn rule_rows(
     kind: AclKind,
     org: Option<Uuid>,
 ) -> Result<Vec<serde_json::Value>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT rule FROM acls WHERE kind = $1 AND org_id IS NOT DISTINCT FROM $2 AND active",
-    )
-    .bind(kind.as_str())
-    .bind(org)
-    .fetch_all(pool)
-    .await?)
+    store::active_rules(pool, kind.as_str(), org).await
 }
 
 /// A rule's name, for reasons given to gateways and users.
 pub async fn name_of(db: &mut PgConnection, id: Uuid) -> Result<String, AppError> {
-    Ok(
-        sqlx::query_scalar::<_, String>("SELECT name FROM acls WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *db)
-            .await?
-            .unwrap_or_else(|| "a rule".into()),
-    )
+    Ok(store::name_of(&mut *db, id)
+        .await?
+        .unwrap_or_else(|| "a rule".into()))
 }
 
 /// What the login ACLs say of a sign-in whose password was right.

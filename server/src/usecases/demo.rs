@@ -147,18 +147,3 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
     tx.commit().await?;
     Ok(true)
 }
-
-/// Makes sure a global apply_asset flow exists (an empty database gets the default one).
-pub async fn ensure_default_flow(pool: &PgPool) -> Result<(), AppError> {
-    let def =
-        serde_json::to_value(Flow::default_apply_asset()).map_err(|_| AppError::internal())?;
-    sqlx::query(
-        "INSERT INTO flows (id, org_id, ticket_type, definition) VALUES ($1, NULL, 'apply_asset', $2)
-         ON CONFLICT (org_id, ticket_type) DO NOTHING",
-    )
-    .bind(uuid::Uuid::new_v4())
-    .bind(def)
-    .execute(pool)
-    .await?;
-    Ok(())
-}

@@ -359,20 +359,13 @@ pub async fn search_users(pool: &PgPool, q: Option<String>) -> Result<Vec<Person
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| crate::store::contains_pattern(&s.chars().take(100).collect::<String>()));
-    let rows: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, username, display_name FROM users
-         WHERE active AND ($1::text IS NULL OR lower(username) LIKE $1 OR lower(display_name) LIKE $1)
-         ORDER BY lower(username) LIMIT 50",
-    )
-    .bind(like)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, display_name)| Person {
-            id,
-            username,
-            display_name,
-        })
-        .collect())
+    crate::store::users::search_active(pool, like).await
+}
+
+/// Makes sure a global apply_asset flow exists (an empty database gets the default one); runs
+/// at every start.
+pub async fn ensure_default_flow(pool: &PgPool) -> Result<(), AppError> {
+    let def =
+        serde_json::to_value(Flow::default_apply_asset()).map_err(|_| AppError::internal())?;
+    dir::insert_global_apply_asset_flow_unless_present(pool, &def).await
 }

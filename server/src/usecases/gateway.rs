@@ -15,7 +15,7 @@ use tollgate_core::{
 use uuid::Uuid;
 
 use crate::identity::service_tokens::Gateway;
-use crate::store::{directory as dir, tickets as repo};
+use crate::store::{directory as dir, gateway as store, tickets as repo, users};
 use crate::usecases::acls::{self, AclKind};
 
 /// "Which connection": the question a gateway asks before connecting.
@@ -103,18 +103,8 @@ async fn resolve(
         return Err(AppError::invalid("user", "Give the user's id or username."));
     }
     let u: Option<(Uuid, String, bool)> = match user.parse::<Uuid>() {
-        Ok(id) => {
-            sqlx::query_as("SELECT id, username, active FROM users WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *db)
-                .await?
-        }
-        Err(_) => {
-            sqlx::query_as("SELECT id, username, active FROM users WHERE username = $1")
-                .bind(user)
-                .fetch_optional(&mut *db)
-                .await?
-        }
+        Ok(id) => users::status_by_id(&mut *db, id).await?,
+        Err(_) => users::status_by_username(&mut *db, user).await?,
     };
     let Some((user_id, username, user_active)) = u else {
         return Err(AppError::invalid(
@@ -142,28 +132,10 @@ async fn resolve(
             )
         }
     };
-    let rows: Vec<(Uuid, String, Uuid, String)> =
-        match asset.parse::<Uuid>() {
-            Ok(id) => sqlx::query_as(
-                "SELECT a.id, a.name, a.org_id, o.name FROM assets a JOIN orgs o ON o.id = a.org_id
-             WHERE a.id = $1 AND a.org_id = ANY($2) AND ($3::uuid IS NULL OR a.org_id = $3)",
-            )
-            .bind(id)
-            .bind(&gw.org_ids)
-            .bind(org_id)
-            .fetch_all(&mut *db)
-            .await?,
-            Err(_) => sqlx::query_as(
-                "SELECT a.id, a.name, a.org_id, o.name FROM assets a JOIN orgs o ON o.id = a.org_id
-             WHERE a.name = $1 AND a.org_id = ANY($2) AND ($3::uuid IS NULL OR a.org_id = $3)
-             ORDER BY lower(o.name), o.id",
-            )
-            .bind(asset)
-            .bind(&gw.org_ids)
-            .bind(org_id)
-            .fetch_all(&mut *db)
-            .await?,
-        };
+    let rows = match asset.parse::<Uuid>() {
+        Ok(id) => store::asset_by_id(&mut *db, id, &gw.org_ids, org_id).await?,
+        Err(_) => store::assets_by_name(&mut *db, asset, &gw.org_ids, org_id).await?,
+    };
     let (asset_id, asset_name, asset_org) = match rows.as_slice() {
         [(id, name, org, _)] => (*id, name.clone(), *org),
         [] if org_id.is_some() => {
@@ -304,13 +276,7 @@ async fn answer(
             };
             let expires_at = now + tollgate_core::default_ttl(ticket.ticket_type);
             let inbox = repo::insert(&mut tx, &ticket, "", expires_at).await?;
-            sqlx::query(
-                "INSERT INTO gateway_tickets (ticket_id, service_token_id) VALUES ($1, $2)",
-            )
-            .bind(ticket.id)
-            .bind(gw.token_id)
-            .execute(&mut *tx)
-            .await?;
+            store::insert_ticket(&mut *tx, ticket.id, gw.token_id).await?;
             // The reviewers are told (in-app, email, webhooks) like for any ticket.
             crate::usecases::outbox::record(&mut tx, &ticket, &events, "opened", inbox).await?;
             tx.commit().await?;
@@ -448,13 +414,7 @@ async fn own_ticket(
     id: Uuid,
     lock: bool,
 ) -> Result<(repo::TicketRow, Ticket), AppError> {
-    let mine: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM gateway_tickets WHERE ticket_id = $1 AND service_token_id = $2)",
-    )
-    .bind(id)
-    .bind(gw.token_id)
-    .fetch_one(&mut *db)
-    .await?;
+    let mine = store::opened_by(&mut *db, id, gw.token_id).await?;
     if !mine {
         return Err(AppError::not_found("Ticket"));
     }

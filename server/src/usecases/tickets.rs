@@ -375,14 +375,7 @@ pub async fn add_comment(
         .map_err(|e| refused(e, &ticket))?;
     let text = body.body.trim().to_string();
     let comment_id = Uuid::new_v4();
-    sqlx::query("INSERT INTO ticket_comments (id, ticket_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(comment_id)
-        .bind(id)
-        .bind(viewer.id)
-        .bind(&text)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+    repo::insert_comment(&mut *tx, comment_id, id, viewer.id, &text, now).await?;
     let unchanged = repo::InboxDelta::default();
     crate::usecases::outbox::record(&mut tx, &ticket, &events, "commented", unchanged).await?;
     tx.commit().await?;
@@ -409,8 +402,8 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
         return Err(AppError::not_found("Ticket"));
     }
     let dto = dto(&mut db, &ticket, viewer, &row.comment, row.expires_at).await?;
-    let events = events(&mut db, id).await?;
-    let comments = comments(&mut db, id).await?;
+    let events = repo::events(&mut db, id).await?;
+    let comments = repo::comments(&mut db, id).await?;
     // Edits may name nodes and assets the request no longer holds: name them too.
     let mut node_ids = Vec::new();
     let mut asset_ids = Vec::new();
@@ -437,73 +430,6 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
         comments,
         labels,
     })
-}
-
-#[derive(sqlx::FromRow)]
-struct EventRow {
-    id: i64,
-    kind: String,
-    actor_id: Option<Uuid>,
-    username: Option<String>,
-    display_name: Option<String>,
-    level: Option<i16>,
-    comment: Option<String>,
-    diff: Option<serde_json::Value>,
-    at: chrono::DateTime<Utc>,
-}
-
-pub async fn events(db: &mut PgConnection, id: Uuid) -> Result<Vec<EventDto>, AppError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
-         FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
-         WHERE e.ticket_id = $1 ORDER BY e.id",
-    )
-    .bind(id)
-    .fetch_all(&mut *db)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(EventDto {
-            id: r.id,
-            kind: r.kind.parse().map_err(|_| AppError::internal())?,
-            actor: r.actor_id.map(|id| Person {
-                id,
-                username: r.username.clone().unwrap_or_default(),
-                display_name: r.display_name.clone().unwrap_or_default(),
-            }),
-            level: r.level.map(|l| l as u8),
-            comment: r.comment,
-            diff: r.diff.and_then(|d| serde_json::from_value(d).ok()),
-            at: r.at,
-        });
-    }
-    Ok(out)
-}
-
-pub async fn comments(db: &mut PgConnection, id: Uuid) -> Result<Vec<CommentDto>, AppError> {
-    let rows: Vec<(Uuid, Uuid, String, String, String, chrono::DateTime<Utc>)> = sqlx::query_as(
-        "SELECT c.id, c.author_id, u.username, u.display_name, c.body, c.created_at
-         FROM ticket_comments c JOIN users u ON u.id = c.author_id
-         WHERE c.ticket_id = $1 ORDER BY c.created_at, c.id",
-    )
-    .bind(id)
-    .fetch_all(&mut *db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, author, username, display_name, body, created_at)| CommentDto {
-                id,
-                author: Person {
-                    id: author,
-                    username,
-                    display_name,
-                },
-                body,
-                created_at,
-            },
-        )
-        .collect())
 }
 
 /// Approves or rejects each ticket on its own; one failure does not stop the others.

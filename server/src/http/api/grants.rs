@@ -141,11 +141,7 @@ pub async fn check(
             format!("{:?} is not an action", q.action),
         ));
     }
-    let org: Option<Uuid> = sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
-        .bind(q.asset)
-        .fetch_optional(&s.pool)
-        .await?;
-    let Some(org) = org else {
+    let Some(org) = crate::store::directory::org_of_asset(&s.pool, q.asset).await? else {
         return Err(AppError::not_found("Asset"));
     };
     // A gateway (service token) may ask about anyone, on the assets of the orgs it serves.
