@@ -1,10 +1,14 @@
 //! The store: all SQL (one module per table family), the migrations, the private Postgres and
 //! LISTEN/NOTIFY. Use-cases call these functions; nothing outside this folder writes SQL.
 
+pub mod audit;
 pub mod directory;
+pub mod estate;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
+pub mod orgs;
+pub mod settings;
 pub mod tickets;
 pub mod users;
 
