@@ -1,10 +1,19 @@
 //! An org's estate as the administration changes it: the node tree, assets (and where they
 //! are placed) and their accounts. Reading it for the pickers and adding to it in bulk:
-//! `directory`.
+//! `directory`. A name in use (the unique indexes below) is a 409 on `name`.
 
 use sqlx::PgExecutor;
 use tollgate_app::AppError;
 use uuid::Uuid;
+
+use super::errors::{taken, ResultExt};
+
+/// Sibling nodes have different names, whatever their case.
+const NODE_NAME_KEY: &str = "nodes_sibling_name";
+/// The assets of an org have different names, whatever their case.
+const ASSET_NAME_KEY: &str = "assets_org_name";
+/// The accounts of an asset have different names, whatever their case.
+const ACCOUNT_NAME_KEY: &str = "accounts_asset_name";
 
 // ---- nodes ----
 
@@ -31,6 +40,25 @@ pub async fn root_of(db: impl PgExecutor<'_>, org: Uuid) -> Result<Option<Uuid>,
     )
 }
 
+/// A new node under `parent` (`directory::insert_node`, answering a sibling's name with a 409).
+pub async fn add_node(
+    db: impl PgExecutor<'_>,
+    org: Uuid,
+    parent: Uuid,
+    name: &str,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO nodes (id, org_id, parent_id, name) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(org)
+        .bind(parent)
+        .bind(name)
+        .execute(db)
+        .await
+        .on_constraint(NODE_NAME_KEY, |_| taken("A node named", name, "name"))?;
+    Ok(id)
+}
+
 /// Where node `id` would move to: the org of node `parent` and whether `parent` is `id` or
 /// below it. Locks `parent` until the transaction ends, so it cannot move meanwhile.
 pub async fn new_parent(
@@ -50,12 +78,19 @@ pub async fn new_parent(
     .await?)
 }
 
-pub async fn move_node(db: impl PgExecutor<'_>, id: Uuid, parent: Uuid) -> Result<(), AppError> {
+/// Moves node `id` (named `name`) under `parent`; a child of `parent` with its name is a 409.
+pub async fn move_node(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    name: &str,
+    parent: Uuid,
+) -> Result<(), AppError> {
     sqlx::query("UPDATE nodes SET parent_id = $2 WHERE id = $1")
         .bind(id)
         .bind(parent)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(NODE_NAME_KEY, |_| taken("A node named", name, "name"))?;
     Ok(())
 }
 
@@ -64,7 +99,8 @@ pub async fn rename_node(db: impl PgExecutor<'_>, id: Uuid, name: &str) -> Resul
         .bind(id)
         .bind(name)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(NODE_NAME_KEY, |_| taken("A node named", name, "name"))?;
     Ok(())
 }
 
@@ -123,6 +159,30 @@ pub async fn asset_org(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>
     )
 }
 
+/// A new asset of the org (placed nowhere yet: `directory::place_asset`);
+/// `directory::insert_asset`, answering a name in use with a 409.
+pub async fn add_asset(
+    db: impl PgExecutor<'_>,
+    org: Uuid,
+    name: &str,
+    address: &str,
+    platform: &str,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO assets (id, org_id, name, address, platform) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(org)
+    .bind(name)
+    .bind(address)
+    .bind(platform)
+    .execute(db)
+    .await
+    .on_constraint(ASSET_NAME_KEY, |_| taken("Asset", name, "name"))?;
+    Ok(id)
+}
+
 /// An asset and the nodes it is placed under.
 #[derive(Debug, Clone)]
 pub struct AssetRow {
@@ -168,7 +228,10 @@ pub async fn update_asset(
     .bind(address)
     .bind(platform)
     .execute(db)
-    .await?;
+    .await
+    .on_constraint(ASSET_NAME_KEY, |_| {
+        taken("Asset", name.unwrap_or(""), "name")
+    })?;
     Ok(())
 }
 
@@ -191,6 +254,26 @@ pub async fn delete_asset(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), AppEr
 }
 
 // ---- accounts ----
+
+/// A new account of the asset (`directory::insert_account`, answering a name in use with a
+/// 409).
+pub async fn add_account(
+    db: impl PgExecutor<'_>,
+    asset: Uuid,
+    name: &str,
+    username: &str,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO accounts (id, asset_id, name, username) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(asset)
+        .bind(name)
+        .bind(username)
+        .execute(db)
+        .await
+        .on_constraint(ACCOUNT_NAME_KEY, |_| taken("Account", name, "name"))?;
+    Ok(id)
+}
 
 /// An account and the org of its asset.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -226,7 +309,10 @@ pub async fn update_account(
     .bind(name)
     .bind(username)
     .execute(db)
-    .await?;
+    .await
+    .on_constraint(ACCOUNT_NAME_KEY, |_| {
+        taken("Account", name.unwrap_or(""), "name")
+    })?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod directory;
+pub mod errors;
 pub mod estate;
 pub mod grants;
 pub mod live;

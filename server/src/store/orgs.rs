@@ -1,10 +1,15 @@
 //! Orgs as the administration sees them: with their root node and counts, renamed, deleted,
-//! and locked while an import writes into one. (Creating one: `directory::insert_org`.)
+//! and locked while an import writes into one.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use tollgate_app::AppError;
 use uuid::Uuid;
+
+use super::errors::{taken, ResultExt};
+
+/// Org names are unique whatever their case.
+const NAME_KEY: &str = "orgs_name_key";
 
 /// An org with its root node and how many members and assets it has.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -48,13 +53,28 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OrgRow>, Ap
     )
 }
 
-/// Renames the org (its root node keeps the same name: `estate::rename_root`).
+/// A new org (without its root node: `directory::insert_org`, answering a name in use with a
+/// 409 on `name`).
+pub async fn create(db: impl PgExecutor<'_>, name: &str) -> Result<Uuid, AppError> {
+    let id = Uuid::new_v4();
+    sqlx::query("INSERT INTO orgs (id, name) VALUES ($1, $2)")
+        .bind(id)
+        .bind(name)
+        .execute(db)
+        .await
+        .on_constraint(NAME_KEY, |_| taken("Org", name, "name"))?;
+    Ok(id)
+}
+
+/// Renames the org (its root node keeps the same name: `estate::rename_root`); a name in use
+/// is a 409 on `name`.
 pub async fn rename(db: impl PgExecutor<'_>, id: Uuid, name: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE orgs SET name = $2 WHERE id = $1")
         .bind(id)
         .bind(name)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(NAME_KEY, |_| taken("Org", name, "name"))?;
     Ok(())
 }
 

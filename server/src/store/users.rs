@@ -489,6 +489,8 @@ pub async fn notify_invitation(
 
 // ---- administration of people ----
 
+use super::errors::{taken, ResultExt};
+
 pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, AppError> {
     Ok(
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
@@ -573,7 +575,8 @@ pub async fn orgs_of(
     .await?)
 }
 
-/// Writes a new user with the id `id` chosen by the caller.
+/// Writes a new user with the id `id` chosen by the caller; a username in use (whatever its
+/// case) is a 409 on `username`.
 pub async fn create(db: impl PgExecutor<'_>, id: Uuid, u: &NewUser<'_>) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO users (id, username, display_name, email, password_hash, system_role) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -585,23 +588,29 @@ pub async fn create(db: impl PgExecutor<'_>, id: Uuid, u: &NewUser<'_>) -> Resul
     .bind(u.password_hash)
     .bind(system_role_str(u.system_role))
     .execute(db)
-    .await?;
+    .await
+    .on_constraint("users_username_key", |_| {
+        taken("User", u.username, "username")
+    })?;
     Ok(())
 }
 
-/// Makes a new user a member of `org` in `role`.
+/// Makes a new user a member of `org` in `role`; when there is no such org, the error
+/// `no_such_org` makes.
 pub async fn join(
     db: impl PgExecutor<'_>,
     org: Uuid,
     user: Uuid,
     role: OrgRole,
+    no_such_org: impl FnOnce() -> AppError,
 ) -> Result<(), AppError> {
     sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role")
         .bind(org)
         .bind(user)
         .bind(org_role_str(role))
         .execute(db)
-        .await?;
+        .await
+        .on_constraint("memberships_org_id_fkey", |_| no_such_org())?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
-use super::{account_name, address, exists, login, name, node_name, platform, require_admin};
+use super::{account_name, address, login, name, node_name, platform, require_admin};
 use crate::store::directory as dir;
 use crate::store::estate;
 
@@ -26,9 +26,10 @@ pub async fn get_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<NodeDto, Ap
     let (org, _) = estate::node_place(pool, id)
         .await?
         .ok_or_else(|| AppError::not_found("Node"))?;
-    browse(pool, v, org)
-        .await
-        .map_err(|_| AppError::not_found("Node"))?;
+    // Only "may not look" is a 404: an error in asking (the database gone) stays what it is.
+    if !dir::may_browse_org(pool, v, org).await? {
+        return Err(AppError::not_found("Node"));
+    }
     dir::nodes(pool, org)
         .await?
         .into_iter()
@@ -54,9 +55,7 @@ pub async fn create_node(pool: &PgPool, v: &Viewer, body: NewNode) -> Result<Nod
             .await?
             .ok_or_else(|| AppError::invalid("parent_id", "The org has no root node."))?,
     };
-    let id = dir::insert_node(pool, body.org_id, Some(parent), &node)
-        .await
-        .map_err(exists("A node named", &node))?;
+    let id = estate::add_node(pool, body.org_id, parent, &node).await?;
     get_node(pool, v, id).await
 }
 
@@ -91,14 +90,10 @@ pub async fn patch_node(
                 ))
             }
         }
-        estate::move_node(&mut *tx, id, p)
-            .await
-            .map_err(exists("A node named", &before.name))?;
+        estate::move_node(&mut *tx, id, &before.name, p).await?;
     }
     if let Some(n) = &new_name {
-        estate::rename_node(&mut *tx, id, n)
-            .await
-            .map_err(exists("A node named", n))?;
+        estate::rename_node(&mut *tx, id, n).await?;
     }
     tx.commit().await?;
     get_node(pool, v, id).await
@@ -175,9 +170,7 @@ pub async fn create_asset(pool: &PgPool, v: &Viewer, body: NewAsset) -> Result<A
     let plat = platform("platform", &body.platform)?;
     let nodes = check_nodes(pool, body.org_id, &body.nodes).await?;
     let mut tx = pool.begin().await?;
-    let id = dir::insert_asset(&mut *tx, body.org_id, &n, &addr, &plat)
-        .await
-        .map_err(exists("Asset", &n))?;
+    let id = estate::add_asset(&mut *tx, body.org_id, &n, &addr, &plat).await?;
     for node in nodes {
         dir::place_asset(&mut *tx, id, node).await?;
     }
@@ -213,9 +206,7 @@ pub async fn patch_asset(
         None => None,
     };
     let mut tx = pool.begin().await?;
-    estate::update_asset(&mut *tx, id, n.as_deref(), addr.as_deref(), plat.as_deref())
-        .await
-        .map_err(exists("Asset", n.as_deref().unwrap_or("")))?;
+    estate::update_asset(&mut *tx, id, n.as_deref(), addr.as_deref(), plat.as_deref()).await?;
     if let Some(ns) = nodes {
         estate::unplace_asset(&mut *tx, id).await?;
         for node in ns {
@@ -281,9 +272,7 @@ pub async fn create_account(
     } else {
         login("username", &body.username)?
     };
-    let id = dir::insert_account(pool, body.asset_id, &n, &user)
-        .await
-        .map_err(exists("Account", &n))?;
+    let id = estate::add_account(pool, body.asset_id, &n, &user).await?;
     get_account(pool, v, id).await
 }
 
@@ -308,9 +297,7 @@ pub async fn patch_account(
         .as_deref()
         .map(|s| login("username", s))
         .transpose()?;
-    estate::update_account(pool, id, n.as_deref(), user.as_deref())
-        .await
-        .map_err(exists("Account", n.as_deref().unwrap_or("")))?;
+    estate::update_account(pool, id, n.as_deref(), user.as_deref()).await?;
     get_account(pool, v, id).await
 }
 

@@ -8,7 +8,7 @@ use tollgate_app::AppError;
 use tollgate_core::{OrgRole, SystemRole};
 use uuid::Uuid;
 
-use super::{exists, may_oversee, name, require_admin, require_super, role_in};
+use super::{may_oversee, name, require_admin, require_super, role_in};
 use crate::store::users::{self, org_role_str, parse_org_role, parse_system_role, Visible};
 use crate::store::{estate, orgs};
 
@@ -51,9 +51,7 @@ pub async fn create_org(pool: &PgPool, v: &Viewer, body: NewOrg) -> Result<OrgDe
         ));
     }
     let mut tx = pool.begin().await?;
-    let id = crate::store::directory::insert_org(&mut *tx, &org_name)
-        .await
-        .map_err(exists("Org", &org_name))?;
+    let id = orgs::create(&mut *tx, &org_name).await?;
     crate::store::directory::insert_node(&mut *tx, id, None, &org_name).await?;
     tx.commit().await?;
     get_org(pool, v, id).await
@@ -76,9 +74,7 @@ pub async fn patch_org(
             ));
         }
         let mut tx = pool.begin().await?;
-        orgs::rename(&mut *tx, id, &new_name)
-            .await
-            .map_err(exists("Org", &new_name))?;
+        orgs::rename(&mut *tx, id, &new_name).await?;
         // The root node carries the org's name: paths read /Org/…
         estate::rename_root(&mut *tx, id, &new_name).await?;
         tx.commit().await?;
@@ -424,23 +420,17 @@ pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<Use
             system_role: role,
         },
     )
-    .await
-    .map_err(|e| {
-        let mut e = exists("User", &uname)(e);
-        if e.code == "already_exists" {
-            e.field = Some("username".into());
-        }
-        e
-    })?;
+    .await?;
     if hash.is_none() {
         crate::identity::welcome::invite(&mut tx, id, &uname, &mail, v.id).await?;
     } else if v.is_super_admin() && v.id != id {
         tracing::info!(by = %v.username, user = %uname, "password chosen by a super admin");
     }
     for (i, m) in body.orgs.iter().enumerate() {
-        users::join(&mut *tx, m.org_id, id, m.role)
-            .await
-            .map_err(|_| AppError::invalid(&format!("orgs[{i}].org_id"), "No such org."))?;
+        users::join(&mut *tx, m.org_id, id, m.role, || {
+            AppError::invalid(&format!("orgs[{i}].org_id"), "No such org.")
+        })
+        .await?;
     }
     tx.commit().await?;
     tracing::info!(by = %v.username, user = %uname, "user created");
