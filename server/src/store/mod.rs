@@ -2,19 +2,24 @@
 //! LISTEN/NOTIFY. Use-cases call these functions; nothing outside this folder writes SQL.
 
 pub mod acls;
+pub mod audit;
 pub mod directory;
+pub mod errors;
+pub mod estate;
 pub mod expiry;
 pub mod gateway;
 pub mod grants;
 pub mod live;
 pub mod local_pg;
-pub mod pending_logins;
 pub mod mail_links;
 pub mod notifications;
+pub mod orgs;
 pub mod outbox;
+pub mod pending_logins;
 pub mod queue;
 pub mod service_tokens;
 pub mod sessions;
+pub mod settings;
 pub mod sign_in_failures;
 pub mod tickets;
 pub mod tokens;

@@ -508,3 +508,188 @@ pub async fn search_active(
         })
         .collect())
 }
+
+// ---- administration of people ----
+
+use super::errors::{taken, ResultExt};
+
+pub async fn exists(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+            .bind(id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// A person as the administration lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub system_role: String,
+    pub active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Who a viewer may see: everyone (`all`), themselves (`me`), and the members of `orgs`.
+pub struct Visible<'a> {
+    pub all: bool,
+    pub me: Uuid,
+    pub orgs: &'a [Uuid],
+}
+
+/// The people `visible`, by username (at most 500): those whose username, display name or
+/// email matches `like` (a `contains_pattern`), and members of `org`, when given.
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    visible: Visible<'_>,
+    like: Option<String>,
+    org: Option<Uuid>,
+) -> Result<Vec<PersonRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, display_name, email, system_role, active, created_at FROM users u
+         WHERE ($1 OR u.id = $2 OR u.id IN (SELECT user_id FROM memberships WHERE org_id = ANY($3)))
+           AND ($4::text IS NULL OR lower(u.username) LIKE $4 OR lower(u.display_name) LIKE $4 OR lower(u.email) LIKE $4)
+           AND ($5::uuid IS NULL OR u.id IN (SELECT user_id FROM memberships WHERE org_id = $5))
+         ORDER BY lower(u.username) LIMIT 500",
+    )
+    .bind(visible.all)
+    .bind(visible.me)
+    .bind(visible.orgs)
+    .bind(like)
+    .bind(org)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The person `id`, if `visible`.
+pub async fn person(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    visible: Visible<'_>,
+) -> Result<Option<PersonRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, username, display_name, email, system_role, active, created_at FROM users
+         WHERE id = $1 AND ($2 OR id = $3 OR id IN (SELECT user_id FROM memberships WHERE org_id = ANY($4)))",
+    )
+    .bind(id)
+    .bind(visible.all)
+    .bind(visible.me)
+    .bind(visible.orgs)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The memberships of `users`: (user id, org id, org name, role), by org name.
+pub async fn orgs_of(
+    db: impl PgExecutor<'_>,
+    users: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid, String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT m.user_id, o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
+         WHERE m.user_id = ANY($1) ORDER BY lower(o.name)",
+    )
+    .bind(users)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Writes a new user with the id `id` chosen by the caller; a username in use (whatever its
+/// case) is a 409 on `username`.
+pub async fn create(db: impl PgExecutor<'_>, id: Uuid, u: &NewUser<'_>) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, email, password_hash, system_role) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(u.username)
+    .bind(u.display_name)
+    .bind(u.email)
+    .bind(u.password_hash)
+    .bind(system_role_str(u.system_role))
+    .execute(db)
+    .await
+    .on_constraint("users_username_key", |_| {
+        taken("User", u.username, "username")
+    })?;
+    Ok(())
+}
+
+/// Makes a new user a member of `org` in `role`; when there is no such org, the error
+/// `no_such_org` makes.
+pub async fn join(
+    db: impl PgExecutor<'_>,
+    org: Uuid,
+    user: Uuid,
+    role: OrgRole,
+    no_such_org: impl FnOnce() -> AppError,
+) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role")
+        .bind(org)
+        .bind(user)
+        .bind(org_role_str(role))
+        .execute(db)
+        .await
+        .on_constraint("memberships_org_id_fkey", |_| no_such_org())?;
+    Ok(())
+}
+
+/// What changes of a user; None keeps a value.
+#[derive(Debug, Default)]
+pub struct UserChanges<'a> {
+    pub display_name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+    pub system_role: Option<SystemRole>,
+    pub active: Option<bool>,
+}
+
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    c: &UserChanges<'_>,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email),
+            password_hash = COALESCE($4, password_hash), system_role = COALESCE($5, system_role),
+            active = COALESCE($6, active)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(c.display_name)
+    .bind(c.email)
+    .bind(c.password_hash)
+    .bind(c.system_role.map(system_role_str))
+    .bind(c.active)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session and revokes every API token of `user`.
+pub async fn end_all_sessions(db: &mut sqlx::PgConnection, user: Uuid) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Ends `user`'s membership of `org`; false when there was none.
+pub async fn leave(db: impl PgExecutor<'_>, org: Uuid, user: Uuid) -> Result<bool, AppError> {
+    let n = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+        .bind(org)
+        .bind(user)
+        .execute(db)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}

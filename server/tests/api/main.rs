@@ -5,6 +5,7 @@ mod acls;
 mod admin;
 mod audit;
 mod auth;
+mod errors;
 mod faults;
 mod flows;
 mod gateway;

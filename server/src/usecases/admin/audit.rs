@@ -39,23 +39,6 @@ fn field(s: &str) -> String {
     }
 }
 
-type Row = (
-    String,
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-    Option<String>,
-    Option<i16>,
-    Option<String>,
-    Option<serde_json::Value>,
-);
-
 /// The CSV text. Super admins export every org; org admins and auditors theirs (`org`
 /// narrows to one); anyone else is refused.
 pub async fn tickets_csv(
@@ -95,46 +78,28 @@ pub async fn tickets_csv(
     if to - from > Duration::days(366) {
         return Err(AppError::invalid("to", "At most a year at a time."));
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT t.serial, t.id, t.ticket_type, t.title, o.name, u.username, t.state, t.created_at,
-                e.at, e.kind, a.username, e.level, e.comment, e.diff
-         FROM tickets t
-         LEFT JOIN orgs o ON o.id = t.org_id
-         JOIN users u ON u.id = t.applicant_id
-         LEFT JOIN ticket_events e ON e.ticket_id = t.id
-         LEFT JOIN users a ON a.id = e.actor_id
-         WHERE t.created_at >= $1 AND t.created_at < $2
-           AND ($3 OR t.org_id = ANY($4))
-           AND ($5::uuid IS NULL OR t.org_id = $5)
-         ORDER BY t.created_at, t.serial, e.id
-         LIMIT 200000",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(v.is_super_admin())
-    .bind(&overseen)
-    .bind(org)
-    .fetch_all(pool)
-    .await?;
+    let rows =
+        crate::store::audit::ticket_events(pool, from, to, v.is_super_admin(), &overseen, org)
+            .await?;
     let mut out = String::from(
         "serial,ticket_id,type,title,org,applicant,state,created_at,event_at,event,actor,level,comment,diff\r\n",
     );
     for r in rows {
         let cols = [
-            field(&r.0),
-            r.1.to_string(),
-            field(&r.2),
-            field(&r.3),
-            field(r.4.as_deref().unwrap_or("")),
-            field(&r.5),
-            field(&r.6),
-            r.7.to_rfc3339(),
-            r.8.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            field(r.9.as_deref().unwrap_or("")),
-            field(r.10.as_deref().unwrap_or("")),
-            r.11.map(|l| l.to_string()).unwrap_or_default(),
-            field(r.12.as_deref().unwrap_or("")),
-            field(&r.13.map(|d| d.to_string()).unwrap_or_default()),
+            field(&r.serial),
+            r.ticket_id.to_string(),
+            field(&r.ticket_type),
+            field(&r.title),
+            field(r.org.as_deref().unwrap_or("")),
+            field(&r.applicant),
+            field(&r.state),
+            r.created_at.to_rfc3339(),
+            r.event_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            field(r.event.as_deref().unwrap_or("")),
+            field(r.actor.as_deref().unwrap_or("")),
+            r.level.map(|l| l.to_string()).unwrap_or_default(),
+            field(r.comment.as_deref().unwrap_or("")),
+            field(&r.diff.map(|d| d.to_string()).unwrap_or_default()),
         ];
         out.push_str(&cols.join(","));
         out.push_str("\r\n");

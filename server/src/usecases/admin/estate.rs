@@ -7,8 +7,9 @@ use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
-use super::{account_name, address, exists, login, name, node_name, platform, require_admin};
+use super::{account_name, address, login, name, node_name, platform, require_admin};
 use crate::store::directory as dir;
+use crate::store::estate;
 
 /// 404 unless the viewer may look at the org's estate.
 async fn browse(pool: &PgPool, v: &Viewer, org: Uuid) -> Result<(), AppError> {
@@ -19,24 +20,16 @@ async fn browse(pool: &PgPool, v: &Viewer, org: Uuid) -> Result<(), AppError> {
     }
 }
 
-async fn org_of_node(pool: &PgPool, id: Uuid) -> Result<Option<(Uuid, Option<Uuid>)>, AppError> {
-    Ok(
-        sqlx::query_as("SELECT org_id, parent_id FROM nodes WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
 // ---- nodes ----
 
 pub async fn get_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<NodeDto, AppError> {
-    let (org, _) = org_of_node(pool, id)
+    let (org, _) = estate::node_place(pool, id)
         .await?
         .ok_or_else(|| AppError::not_found("Node"))?;
-    browse(pool, v, org)
-        .await
-        .map_err(|_| AppError::not_found("Node"))?;
+    // Only "may not look" is a 404: an error in asking (the database gone) stays what it is.
+    if !dir::may_browse_org(pool, v, org).await? {
+        return Err(AppError::not_found("Node"));
+    }
     dir::nodes(pool, org)
         .await?
         .into_iter()
@@ -49,7 +42,7 @@ pub async fn create_node(pool: &PgPool, v: &Viewer, body: NewNode) -> Result<Nod
     require_admin(v, body.org_id)?;
     let node = node_name(&body.name)?;
     let parent = match body.parent_id {
-        Some(p) => match org_of_node(pool, p).await? {
+        Some(p) => match estate::node_place(pool, p).await? {
             Some((org, _)) if org == body.org_id => p,
             _ => {
                 return Err(AppError::invalid(
@@ -58,15 +51,11 @@ pub async fn create_node(pool: &PgPool, v: &Viewer, body: NewNode) -> Result<Nod
                 ))
             }
         },
-        None => sqlx::query_scalar("SELECT id FROM nodes WHERE org_id = $1 AND parent_id IS NULL")
-            .bind(body.org_id)
-            .fetch_optional(pool)
+        None => estate::root_of(pool, body.org_id)
             .await?
             .ok_or_else(|| AppError::invalid("parent_id", "The org has no root node."))?,
     };
-    let id = dir::insert_node(pool, body.org_id, Some(parent), &node)
-        .await
-        .map_err(exists("A node named", &node))?;
+    let id = estate::add_node(pool, body.org_id, parent, &node).await?;
     get_node(pool, v, id).await
 }
 
@@ -86,17 +75,7 @@ pub async fn patch_node(
         if before.parent_id.is_none() {
             return Err(AppError::invalid("parent_id", "The root node cannot move."));
         }
-        let target: Option<(Uuid, bool)> = sqlx::query_as(
-            "WITH RECURSIVE below AS (
-                SELECT id FROM nodes WHERE id = $1
-                UNION ALL SELECT n.id FROM nodes n JOIN below ON n.parent_id = below.id)
-             SELECT org_id, id IN (SELECT id FROM below) FROM nodes WHERE id = $2 FOR UPDATE",
-        )
-        .bind(id)
-        .bind(p)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match target {
+        match estate::new_parent(&mut *tx, id, p).await? {
             Some((org, false)) if org == before.org_id => {}
             Some((_, true)) => {
                 return Err(AppError::invalid(
@@ -111,22 +90,10 @@ pub async fn patch_node(
                 ))
             }
         }
-        sqlx::query("UPDATE nodes SET parent_id = $2 WHERE id = $1")
-            .bind(id)
-            .bind(p)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)
-            .map_err(exists("A node named", &before.name))?;
+        estate::move_node(&mut *tx, id, &before.name, p).await?;
     }
     if let Some(n) = &new_name {
-        sqlx::query("UPDATE nodes SET name = $2 WHERE id = $1")
-            .bind(id)
-            .bind(n)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)
-            .map_err(exists("A node named", n))?;
+        estate::rename_node(&mut *tx, id, n).await?;
     }
     tx.commit().await?;
     get_node(pool, v, id).await
@@ -142,10 +109,7 @@ pub async fn delete_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppE
             "The root node goes only with its org.",
         ));
     }
-    let children: i64 = sqlx::query_scalar("SELECT count(*) FROM nodes WHERE parent_id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
+    let children = estate::child_count(pool, id).await?;
     if children > 0 || node.asset_count > 0 {
         return Err(AppError::conflict(
             "not_empty",
@@ -155,45 +119,27 @@ pub async fn delete_node(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppE
             ),
         ));
     }
-    sqlx::query("DELETE FROM nodes WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    estate::delete_node(pool, id).await?;
     Ok(())
 }
 
 // ---- assets ----
 
-async fn asset_org(pool: &PgPool, id: Uuid) -> Result<Option<Uuid>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT org_id FROM assets WHERE id = $1")
-            .bind(id)
-            .fetch_optional(pool)
-            .await?,
-    )
-}
-
 pub async fn get_asset(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<AssetDto, AppError> {
-    let org = asset_org(pool, id)
+    let org = estate::asset_org(pool, id)
         .await?
         .ok_or_else(|| AppError::not_found("Asset"))?;
     if !dir::may_browse_org(pool, v, org).await? {
         return Err(AppError::not_found("Asset"));
     }
-    let row: (Uuid, String, String, String, Vec<Uuid>) = sqlx::query_as(
-        "SELECT a.id, a.name, a.address, a.platform,
-                ARRAY(SELECT node_id FROM asset_nodes WHERE asset_id = a.id) FROM assets a WHERE a.id = $1",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await?;
+    let row = estate::asset(pool, id).await?;
     Ok(AssetDto {
-        id: row.0,
+        id: row.id,
         org_id: org,
-        name: row.1,
-        address: row.2,
-        platform: row.3,
-        nodes: row.4,
+        name: row.name,
+        address: row.address,
+        platform: row.platform,
+        nodes: row.nodes,
     })
 }
 
@@ -208,11 +154,9 @@ async fn check_nodes(pool: &PgPool, org: Uuid, nodes: &[Uuid]) -> Result<Vec<Uui
         ));
     }
     if nodes.is_empty() {
-        let root: Uuid =
-            sqlx::query_scalar("SELECT id FROM nodes WHERE org_id = $1 AND parent_id IS NULL")
-                .bind(org)
-                .fetch_one(pool)
-                .await?;
+        let root = estate::root_of(pool, org)
+            .await?
+            .ok_or_else(|| AppError::not_found("Record"))?;
         return Ok(vec![root]);
     }
     Ok(nodes.to_vec())
@@ -226,9 +170,7 @@ pub async fn create_asset(pool: &PgPool, v: &Viewer, body: NewAsset) -> Result<A
     let plat = platform("platform", &body.platform)?;
     let nodes = check_nodes(pool, body.org_id, &body.nodes).await?;
     let mut tx = pool.begin().await?;
-    let id = dir::insert_asset(&mut *tx, body.org_id, &n, &addr, &plat)
-        .await
-        .map_err(exists("Asset", &n))?;
+    let id = estate::add_asset(&mut *tx, body.org_id, &n, &addr, &plat).await?;
     for node in nodes {
         dir::place_asset(&mut *tx, id, node).await?;
     }
@@ -264,22 +206,9 @@ pub async fn patch_asset(
         None => None,
     };
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE assets SET name = COALESCE($2, name), address = COALESCE($3, address), platform = COALESCE($4, platform) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&n)
-    .bind(addr)
-    .bind(plat)
-    .execute(&mut *tx)
-    .await
-    .map_err(AppError::from)
-    .map_err(exists("Asset", n.as_deref().unwrap_or("")))?;
+    estate::update_asset(&mut *tx, id, n.as_deref(), addr.as_deref(), plat.as_deref()).await?;
     if let Some(ns) = nodes {
-        sqlx::query("DELETE FROM asset_nodes WHERE asset_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        estate::unplace_asset(&mut *tx, id).await?;
         for node in ns {
             dir::place_asset(&mut *tx, id, node).await?;
         }
@@ -293,10 +222,7 @@ pub async fn patch_asset(
 pub async fn delete_asset(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
     let a = get_asset(pool, v, id).await?;
     require_admin(v, a.org_id)?;
-    sqlx::query("DELETE FROM assets WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    estate::delete_asset(pool, id).await?;
     Ok(())
 }
 
@@ -314,24 +240,17 @@ pub fn filter_platform(items: Vec<AssetDto>, platform: Option<&str>) -> Vec<Asse
 // ---- accounts ----
 
 pub async fn get_account(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<AccountDto, AppError> {
-    let row: Option<(Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
-        "SELECT ac.id, ac.asset_id, ac.name, ac.username, a.org_id FROM accounts ac
-         JOIN assets a ON a.id = ac.asset_id WHERE ac.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    let Some((id, asset_id, name, username, org)) = row else {
+    let Some(row) = estate::account(pool, id).await? else {
         return Err(AppError::not_found("Account"));
     };
-    if !dir::may_browse_org(pool, v, org).await? {
+    if !dir::may_browse_org(pool, v, row.org_id).await? {
         return Err(AppError::not_found("Account"));
     }
     Ok(AccountDto {
-        id,
-        asset_id,
-        name,
-        username,
+        id: row.id,
+        asset_id: row.asset_id,
+        name: row.name,
+        username: row.username,
     })
 }
 
@@ -340,7 +259,7 @@ pub async fn create_account(
     v: &Viewer,
     body: NewAccount,
 ) -> Result<AccountDto, AppError> {
-    let org = asset_org(pool, body.asset_id).await?;
+    let org = estate::asset_org(pool, body.asset_id).await?;
     let org = match org {
         Some(o) if dir::may_browse_org(pool, v, o).await? => o,
         _ => return Err(AppError::invalid("asset_id", "No such asset.")),
@@ -353,9 +272,7 @@ pub async fn create_account(
     } else {
         login("username", &body.username)?
     };
-    let id = dir::insert_account(pool, body.asset_id, &n, &user)
-        .await
-        .map_err(exists("Account", &n))?;
+    let id = estate::add_account(pool, body.asset_id, &n, &user).await?;
     get_account(pool, v, id).await
 }
 
@@ -366,7 +283,9 @@ pub async fn patch_account(
     body: AccountPatch,
 ) -> Result<AccountDto, AppError> {
     let a = get_account(pool, v, id).await?;
-    let org = asset_org(pool, a.asset_id).await?.unwrap_or_default();
+    let org = estate::asset_org(pool, a.asset_id)
+        .await?
+        .unwrap_or_default();
     require_admin(v, org)?;
     let n = body
         .name
@@ -378,26 +297,16 @@ pub async fn patch_account(
         .as_deref()
         .map(|s| login("username", s))
         .transpose()?;
-    sqlx::query(
-        "UPDATE accounts SET name = COALESCE($2, name), username = COALESCE($3, username) WHERE id = $1",
-    )
-    .bind(id)
-    .bind(&n)
-    .bind(user)
-    .execute(pool)
-    .await
-    .map_err(AppError::from)
-    .map_err(exists("Account", n.as_deref().unwrap_or("")))?;
+    estate::update_account(pool, id, n.as_deref(), user.as_deref()).await?;
     get_account(pool, v, id).await
 }
 
 pub async fn delete_account(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
     let a = get_account(pool, v, id).await?;
-    let org = asset_org(pool, a.asset_id).await?.unwrap_or_default();
+    let org = estate::asset_org(pool, a.asset_id)
+        .await?
+        .unwrap_or_default();
     require_admin(v, org)?;
-    sqlx::query("DELETE FROM accounts WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    estate::delete_account(pool, id).await?;
     Ok(())
 }

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::{account_name, address, login, name, node_name, platform, require_admin};
 use crate::store::directory as dir;
+use crate::store::{estate, orgs};
 
 /// Most rows one import may hold (CSV lines of data, or JSON rows).
 pub const MAX_ROWS: usize = 10_000;
@@ -226,10 +227,7 @@ pub async fn run(
     };
     let mut tx = pool.begin().await?;
     // Serialize imports into one org, so two at once do not race on the same names.
-    sqlx::query("SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE")
-        .bind(org)
-        .execute(&mut *tx)
-        .await?;
+    orgs::lock(&mut *tx, org).await?;
     let tree = dir::nodes(&mut *tx, org).await?;
     let root = tree
         .iter()
@@ -250,11 +248,7 @@ pub async fn run(
             (below, n.id)
         })
         .collect();
-    let rows_db: Vec<(Uuid, String, String, String)> =
-        sqlx::query_as("SELECT id, name, address, platform FROM assets WHERE org_id = $1")
-            .bind(org)
-            .fetch_all(&mut *tx)
-            .await?;
+    let rows_db = estate::assets_of_org(&mut *tx, org).await?;
     let mut assets: HashMap<String, Asset> = rows_db
         .into_iter()
         .map(|(id, name, address, platform)| {
@@ -269,22 +263,12 @@ pub async fn run(
             )
         })
         .collect();
-    let acc_db: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT ac.asset_id, ac.name, ac.username FROM accounts ac JOIN assets a ON a.id = ac.asset_id WHERE a.org_id = $1",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?;
+    let acc_db = estate::accounts_of_org(&mut *tx, org).await?;
     let mut accounts: HashMap<(Uuid, String), String> = acc_db
         .into_iter()
         .map(|(a, n, u)| ((a, n.to_lowercase()), u))
         .collect();
-    let placed_db: Vec<(Uuid, Uuid)> = sqlx::query_as(
-        "SELECT an.asset_id, an.node_id FROM asset_nodes an JOIN assets a ON a.id = an.asset_id WHERE a.org_id = $1",
-    )
-    .bind(org)
-    .fetch_all(&mut *tx)
-    .await?;
+    let placed_db = estate::placements_of_org(&mut *tx, org).await?;
     let mut placed: HashSet<(Uuid, Uuid)> = placed_db.into_iter().collect();
 
     let (mut made_nodes, mut made_assets, mut made_accounts, mut existing) = (

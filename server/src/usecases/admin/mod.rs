@@ -160,17 +160,3 @@ pub fn account_name(field: &str, raw: &str) -> Result<String, AppError> {
     }
     Ok(s)
 }
-
-/// Turns a unique violation into a 409 that says what already exists.
-pub fn exists(what: &str, name: &str) -> impl FnOnce(AppError) -> AppError {
-    let msg = format!("{what} {name:?} already exists.");
-    move |e| {
-        if e.code == "already_exists" {
-            let mut out = AppError::conflict("already_exists", msg);
-            out.field = Some("name".into());
-            out
-        } else {
-            e
-        }
-    }
-}

@@ -1,6 +1,5 @@
 //! Orgs, users and memberships.
 
-use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use tollgate_app::admin_dto::*;
 use tollgate_app::dto::Person;
@@ -9,41 +8,27 @@ use tollgate_app::AppError;
 use tollgate_core::{OrgRole, SystemRole};
 use uuid::Uuid;
 
-use super::{exists, may_oversee, name, require_admin, require_super, role_in};
-use crate::store::users::{org_role_str, parse_org_role, parse_system_role, system_role_str};
+use super::{may_oversee, name, require_admin, require_super, role_in};
+use crate::store::users::{self, org_role_str, parse_org_role, parse_system_role, Visible};
+use crate::store::{estate, orgs};
 
 // ---- orgs ----
 
-type OrgRow = (Uuid, String, Option<Uuid>, i64, i64, DateTime<Utc>);
-
-const ORG_SELECT: &str = "SELECT o.id, o.name,
-        (SELECT id FROM nodes WHERE org_id = o.id AND parent_id IS NULL) AS root,
-        (SELECT count(*) FROM memberships WHERE org_id = o.id) AS members,
-        (SELECT count(*) FROM assets WHERE org_id = o.id) AS assets,
-        o.created_at
-    FROM orgs o";
-
-fn org_dto(r: OrgRow) -> OrgDetail {
+fn org_dto(r: orgs::OrgRow) -> OrgDetail {
     OrgDetail {
-        id: r.0,
-        name: r.1,
-        root_node_id: r.2,
-        members: r.3,
-        assets: r.4,
-        created_at: r.5,
+        id: r.id,
+        name: r.name,
+        root_node_id: r.root,
+        members: r.members,
+        assets: r.assets,
+        created_at: r.created_at,
     }
 }
 
 /// Orgs with counts: all for super admins, else the viewer's own.
 pub async fn list_orgs(pool: &PgPool, v: &Viewer) -> Result<Vec<OrgDetail>, AppError> {
     let ids: Vec<Uuid> = v.orgs.iter().map(|m| m.org_id).collect();
-    let rows: Vec<OrgRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{ORG_SELECT} WHERE $1 OR o.id = ANY($2) ORDER BY lower(o.name)"
-    )))
-    .bind(v.is_super_admin())
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?;
+    let rows = orgs::list(pool, v.is_super_admin(), &ids).await?;
     Ok(rows.into_iter().map(org_dto).collect())
 }
 
@@ -51,11 +36,7 @@ pub async fn get_org(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<OrgDetail, A
     if !v.is_super_admin() && role_in(v, id).is_none() {
         return Err(AppError::not_found("Org"));
     }
-    let row: Option<OrgRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{ORG_SELECT} WHERE o.id = $1")))
-            .bind(id)
-            .fetch_optional(pool)
-            .await?;
+    let row = orgs::get(pool, id).await?;
     row.map(org_dto).ok_or_else(|| AppError::not_found("Org"))
 }
 
@@ -70,9 +51,7 @@ pub async fn create_org(pool: &PgPool, v: &Viewer, body: NewOrg) -> Result<OrgDe
         ));
     }
     let mut tx = pool.begin().await?;
-    let id = crate::store::directory::insert_org(&mut *tx, &org_name)
-        .await
-        .map_err(exists("Org", &org_name))?;
+    let id = orgs::create(&mut *tx, &org_name).await?;
     crate::store::directory::insert_node(&mut *tx, id, None, &org_name).await?;
     tx.commit().await?;
     get_org(pool, v, id).await
@@ -95,19 +74,9 @@ pub async fn patch_org(
             ));
         }
         let mut tx = pool.begin().await?;
-        sqlx::query("UPDATE orgs SET name = $2 WHERE id = $1")
-            .bind(id)
-            .bind(&new_name)
-            .execute(&mut *tx)
-            .await
-            .map_err(AppError::from)
-            .map_err(exists("Org", &new_name))?;
+        orgs::rename(&mut *tx, id, &new_name).await?;
         // The root node carries the org's name: paths read /Org/…
-        sqlx::query("UPDATE nodes SET name = $2 WHERE org_id = $1 AND parent_id IS NULL")
-            .bind(id)
-            .bind(&new_name)
-            .execute(&mut *tx)
-            .await?;
+        estate::rename_root(&mut *tx, id, &new_name).await?;
         tx.commit().await?;
     }
     get_org(pool, v, id).await
@@ -117,10 +86,7 @@ pub async fn patch_org(
 pub async fn delete_org(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError> {
     let org = get_org(pool, v, id).await?;
     require_super(v)?;
-    let tickets: i64 = sqlx::query_scalar("SELECT count(*) FROM tickets WHERE org_id = $1")
-        .bind(id)
-        .fetch_one(pool)
-        .await?;
+    let tickets = orgs::ticket_count(pool, id).await?;
     if org.assets > 0 || tickets > 0 {
         return Err(AppError::conflict(
             "not_empty",
@@ -131,23 +97,8 @@ pub async fn delete_org(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppEr
         ));
     }
     let mut tx = pool.begin().await?;
-    // Children first: a node's parent may not go while it has children.
-    loop {
-        let n = sqlx::query(
-            "DELETE FROM nodes WHERE org_id = $1 AND NOT EXISTS (SELECT 1 FROM nodes c WHERE c.parent_id = nodes.id)",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if n == 0 {
-            break;
-        }
-    }
-    sqlx::query("DELETE FROM orgs WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    estate::delete_tree(&mut tx, id).await?;
+    orgs::delete(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -161,7 +112,7 @@ pub async fn members(pool: &PgPool, v: &Viewer, org: Uuid) -> Result<Vec<MemberD
             "Only super admins and the org's admins and auditors see its members.",
         ));
     }
-    let rows = crate::store::users::members_and_invitees(pool, org).await?;
+    let rows = users::members_and_invitees(pool, org).await?;
     Ok(rows
         .into_iter()
         .map(
@@ -187,11 +138,7 @@ pub async fn put_member(
 ) -> Result<Vec<MemberDto>, AppError> {
     get_org(pool, v, org).await?;
     require_admin(v, org)?;
-    let known: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-        .bind(body.user_id)
-        .fetch_one(pool)
-        .await?;
-    if !known {
+    if !users::exists(pool, body.user_id).await? {
         return Err(AppError::invalid("user_id", "No such user."));
     }
     if body.user_id == v.id && !v.is_super_admin() && body.role != OrgRole::OrgAdmin {
@@ -209,21 +156,13 @@ pub async fn put_member(
     }
     // A super admin adds anyone; an org admin changes the role of a member, but someone who
     // is not a member yet is only invited: they join (and the admin sees them) once they accept.
-    let member = crate::store::users::is_member(pool, org, body.user_id).await?;
+    let member = users::is_member(pool, org, body.user_id).await?;
     if v.is_super_admin() || member {
-        crate::store::users::upsert_membership(pool, org, body.user_id, org_role_str(body.role))
-            .await?;
-        crate::store::users::delete_invitation(pool, org, body.user_id).await?;
+        users::upsert_membership(pool, org, body.user_id, org_role_str(body.role)).await?;
+        users::delete_invitation(pool, org, body.user_id).await?;
     } else {
-        crate::store::users::upsert_invitation(
-            pool,
-            org,
-            body.user_id,
-            org_role_str(body.role),
-            v.id,
-        )
-        .await?;
-        crate::store::users::notify_invitation(pool, org, body.user_id, &v.username).await?;
+        users::upsert_invitation(pool, org, body.user_id, org_role_str(body.role), v.id).await?;
+        users::notify_invitation(pool, org, body.user_id, &v.username).await?;
         tracing::info!(by = %v.username, user = %body.user_id, org = %org, "invited to an org");
     }
     members(pool, v, org).await
@@ -231,7 +170,7 @@ pub async fn put_member(
 
 /// The invitations waiting for the viewer.
 pub async fn my_invitations(pool: &PgPool, v: &Viewer) -> Result<Vec<InvitationDto>, AppError> {
-    Ok(crate::store::users::invitations_of(pool, v.id)
+    Ok(users::invitations_of(pool, v.id)
         .await?
         .into_iter()
         .map(|r| InvitationDto {
@@ -256,11 +195,11 @@ pub async fn answer_invitation(
     accept: bool,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    let role = crate::store::users::take_invitation(&mut tx, org, v.id)
+    let role = users::take_invitation(&mut tx, org, v.id)
         .await?
         .ok_or_else(|| AppError::not_found("Invitation"))?;
     if accept {
-        crate::store::users::upsert_membership(&mut *tx, org, v.id, &role).await?;
+        users::upsert_membership(&mut *tx, org, v.id, &role).await?;
     }
     tx.commit().await?;
     tracing::info!(user = %v.username, org = %org, accept, "invitation answered");
@@ -282,15 +221,10 @@ pub async fn remove_member(
         ));
     }
     let mut tx = pool.begin().await?;
-    let n = sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
-        .bind(org)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let was_member = users::leave(&mut *tx, org, user).await?;
     // Removing someone only invited withdraws the invitation.
-    let invited = crate::store::users::delete_invitation(&mut *tx, org, user).await?;
-    if n == 0 && !invited {
+    let invited = users::delete_invitation(&mut *tx, org, user).await?;
+    if !was_member && !invited {
         return Err(AppError::not_found("Membership"));
     }
     // Access to the org's assets ends with the membership.
@@ -302,33 +236,16 @@ pub async fn remove_member(
 
 // ---- users ----
 
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: Uuid,
-    username: String,
-    display_name: String,
-    email: String,
-    system_role: String,
-    active: bool,
-    created_at: DateTime<Utc>,
-}
-
 /// Users with their memberships — only those of orgs the viewer oversees, unless it is the
 /// viewer's own record or a super admin asks: an org admin learns nothing of a person's
 /// other orgs.
 async fn details(
     pool: &PgPool,
     v: &Viewer,
-    rows: Vec<UserRow>,
+    rows: Vec<users::PersonRow>,
 ) -> Result<Vec<UserDetail>, AppError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let ms: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(
-        "SELECT m.user_id, o.id, o.name, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id
-         WHERE m.user_id = ANY($1) ORDER BY lower(o.name)",
-    )
-    .bind(&ids)
-    .fetch_all(pool)
-    .await?;
+    let ms = users::orgs_of(pool, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| UserDetail {
@@ -361,6 +278,15 @@ fn overseen(v: &Viewer) -> Vec<Uuid> {
         .collect()
 }
 
+/// Who the viewer sees: everyone (super admins), themselves and the members of `overseen`.
+fn visible_to<'a>(v: &Viewer, overseen: &'a [Uuid]) -> Visible<'a> {
+    Visible {
+        all: v.is_super_admin(),
+        me: v.id,
+        orgs: overseen,
+    }
+}
+
 /// People the viewer administers or audits: everyone for super admins, the members of the
 /// orgs they oversee for org admins and auditors, else only themselves.
 pub async fn list_users(
@@ -373,35 +299,16 @@ pub async fn list_users(
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
         .map(|s| crate::store::contains_pattern(&s));
-    let rows: Vec<UserRow> = sqlx::query_as(
-        "SELECT id, username, display_name, email, system_role, active, created_at FROM users u
-         WHERE ($1 OR u.id = $2 OR u.id IN (SELECT user_id FROM memberships WHERE org_id = ANY($3)))
-           AND ($4::text IS NULL OR lower(u.username) LIKE $4 OR lower(u.display_name) LIKE $4 OR lower(u.email) LIKE $4)
-           AND ($5::uuid IS NULL OR u.id IN (SELECT user_id FROM memberships WHERE org_id = $5))
-         ORDER BY lower(u.username) LIMIT 500",
-    )
-    .bind(v.is_super_admin())
-    .bind(v.id)
-    .bind(overseen(v))
-    .bind(like)
-    .bind(org)
-    .fetch_all(pool)
-    .await?;
+    let rows = users::search(pool, visible_to(v, &overseen(v)), like, org).await?;
     details(pool, v, rows).await
 }
 
 /// One user: themselves, super admins, and the admins and auditors of an org they are in.
 pub async fn get_user(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<UserDetail, AppError> {
-    let rows: Vec<UserRow> = sqlx::query_as(
-        "SELECT id, username, display_name, email, system_role, active, created_at FROM users
-         WHERE id = $1 AND ($2 OR id = $3 OR id IN (SELECT user_id FROM memberships WHERE org_id = ANY($4)))",
-    )
-    .bind(id)
-    .bind(v.is_super_admin())
-    .bind(v.id)
-    .bind(overseen(v))
-    .fetch_all(pool)
-    .await?;
+    let rows = users::person(pool, id, visible_to(v, &overseen(v)))
+        .await?
+        .into_iter()
+        .collect();
     details(pool, v, rows)
         .await?
         .pop()
@@ -502,57 +409,32 @@ pub async fn create_user(pool: &PgPool, v: &Viewer, body: NewUser) -> Result<Use
     };
     let id = Uuid::new_v4();
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "INSERT INTO users (id, username, display_name, email, password_hash, system_role) VALUES ($1, $2, $3, $4, $5, $6)",
+    users::create(
+        &mut *tx,
+        id,
+        &users::NewUser {
+            username: &uname,
+            display_name: &display,
+            email: &mail,
+            password_hash: hash.as_deref(),
+            system_role: role,
+        },
     )
-    .bind(id)
-    .bind(&uname)
-    .bind(&display)
-    .bind(&mail)
-    .bind(&hash)
-    .bind(system_role_str(role))
-    .execute(&mut *tx)
-    .await
-    .map_err(AppError::from)
-    .map_err(|e| {
-        let mut e = exists("User", &uname)(e);
-        if e.code == "already_exists" {
-            e.field = Some("username".into());
-        }
-        e
-    })?;
+    .await?;
     if hash.is_none() {
         crate::identity::welcome::invite(&mut tx, id, &uname, &mail, v.id).await?;
     } else if v.is_super_admin() && v.id != id {
         tracing::info!(by = %v.username, user = %uname, "password chosen by a super admin");
     }
     for (i, m) in body.orgs.iter().enumerate() {
-        sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role")
-            .bind(m.org_id)
-            .bind(id)
-            .bind(org_role_str(m.role))
-            .execute(&mut *tx)
-            .await
-            .map_err(|_| AppError::invalid(&format!("orgs[{i}].org_id"), "No such org."))?;
+        users::join(&mut *tx, m.org_id, id, m.role, || {
+            AppError::invalid(&format!("orgs[{i}].org_id"), "No such org.")
+        })
+        .await?;
     }
     tx.commit().await?;
     tracing::info!(by = %v.username, user = %uname, "user created");
     get_user(pool, v, id).await
-}
-
-/// Ends every session and API token of a user at once.
-pub async fn end_sessions(db: &mut sqlx::PgConnection, user: Uuid) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user)
-    .execute(&mut *db)
-    .await?;
-    Ok(())
 }
 
 /// How the caller of a change proved who they are.
@@ -603,7 +485,7 @@ pub async fn patch_user(
         // Guesses of the current password count like failed sign-ins (and are limited alike).
         let attempt =
             crate::identity::ratelimit::reserve(pool, config, &v.username, auth.client_ip).await?;
-        let stored = crate::store::users::by_username(pool, &v.username)
+        let stored = users::by_username(pool, &v.username)
             .await?
             .filter(|u| u.id == v.id && u.active)
             .and_then(|u| u.password_hash);
@@ -646,27 +528,25 @@ pub async fn patch_user(
         None => None,
     };
     let mut tx = pool.begin().await?;
-    sqlx::query(
-        "UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email),
-            password_hash = COALESCE($4, password_hash), system_role = COALESCE($5, system_role),
-            active = COALESCE($6, active)
-         WHERE id = $1",
+    users::update(
+        &mut *tx,
+        id,
+        &users::UserChanges {
+            display_name: display.as_deref(),
+            email: mail.as_deref(),
+            password_hash: hash.as_deref(),
+            system_role: body.system_role,
+            active: body.active,
+        },
     )
-    .bind(id)
-    .bind(display)
-    .bind(mail)
-    .bind(&hash)
-    .bind(body.system_role.map(system_role_str))
-    .bind(body.active)
-    .execute(&mut *tx)
     .await?;
     // A deactivated user, or one whose password an admin reset, is signed out everywhere.
     if body.active == Some(false) || (hash.is_some() && !own) {
-        end_sessions(&mut tx, id).await?;
+        users::end_all_sessions(&mut tx, id).await?;
     }
     // Someone who changed their own password or email keeps only the session they did it in.
     if own_credentials {
-        crate::store::users::end_other_sessions(&mut tx, id, auth.session_token.as_deref()).await?;
+        users::end_other_sessions(&mut tx, id, auth.session_token.as_deref()).await?;
     }
     if body.active == Some(false) {
         crate::store::grants::revoke_all_of_user(&mut tx, id, v.id, "the person was deactivated")
@@ -704,7 +584,7 @@ pub async fn deactivate_user(
 
 /// Creates a super admin unless a user of that name exists. Returns whether it created one.
 pub async fn ensure_admin(pool: &PgPool, username: &str, password: &str) -> anyhow::Result<bool> {
-    if crate::store::users::by_username(pool, username)
+    if users::by_username(pool, username)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?
         .is_some()
@@ -717,9 +597,9 @@ pub async fn ensure_admin(pool: &PgPool, username: &str, password: &str) -> anyh
     let hash = crate::identity::password::hash(password.to_string())
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    crate::store::users::insert(
+    users::insert(
         pool,
-        &crate::store::users::NewUser {
+        &users::NewUser {
             username,
             display_name: username,
             email: "",

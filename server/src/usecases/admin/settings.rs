@@ -11,12 +11,7 @@ use super::require_super;
 
 /// The current settings; a key never set (or unreadable) has its default.
 pub async fn get(db: impl PgExecutor<'_>) -> Result<SettingsDto, AppError> {
-    let rows: Vec<(String, serde_json::Value)> = sqlx::query_as(
-        "SELECT key, value FROM settings WHERE key IN ('default_period_days', 'ttl_minutes', 'direct_email_approval')",
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(from_rows(rows))
+    Ok(from_rows(crate::store::settings::known(db).await?))
 }
 
 /// Settings from their stored (key, value) rows; a key missing or unreadable has its default.
@@ -121,15 +116,7 @@ pub async fn patch(
         put.push(("direct_email_approval", serde_json::json!(b)));
     }
     for (k, val) in put {
-        sqlx::query(
-            "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, now(), $3)
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now(), updated_by = EXCLUDED.updated_by",
-        )
-        .bind(k)
-        .bind(val)
-        .bind(v.id)
-        .execute(&mut *tx)
-        .await?;
+        crate::store::settings::put(&mut *tx, k, val, v.id).await?;
     }
     tx.commit().await?;
     get(pool).await
