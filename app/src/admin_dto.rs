@@ -1,12 +1,13 @@
 //! Request and response shapes of the administration API (orgs, people, the estate, import,
-//! settings), shared by the REST API and the Administration pages.
+//! settings, tokens, access rules), shared by the REST API and the pages that call it
+//! ([`crate::client`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tollgate_core::{OrgRole, SystemRole};
+use tollgate_core::{AclAction, CommandGroupSpec, OrgRole, SystemRole};
 use uuid::Uuid;
 
-use crate::dto::Person;
+use crate::dto::{PendingChange, Person};
 
 /// Create an org (its root node, named like the org, is made with it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,7 +22,7 @@ pub struct NewOrg {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrgPatch {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -85,7 +86,7 @@ pub struct NewUser {
     pub password: String,
     #[serde(default)]
     pub system_role: Option<SystemRole>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub orgs: Vec<NewMembership>,
 }
 
@@ -95,18 +96,18 @@ pub struct NewUser {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Required when people change their own password or email: what they sign in with today.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_role: Option<SystemRole>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
 }
 
@@ -148,7 +149,7 @@ pub struct PutMember {
 #[serde(deny_unknown_fields)]
 pub struct NewNode {
     pub org_id: Uuid,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<Uuid>,
     pub name: String,
 }
@@ -158,9 +159,9 @@ pub struct NewNode {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NodePatch {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<Uuid>,
 }
 
@@ -350,4 +351,256 @@ pub struct SettingsPatch {
     pub ttl_minutes: Option<TtlMinutes>,
     #[serde(default)]
     pub direct_email_approval: Option<bool>,
+}
+
+// ---------- Personal API tokens (`/api/v1/tokens`) ----------
+// The server's own structs (`server/src/tokens.rs`, `server/src/api/tokens.rs`) send and
+// accept exactly these shapes.
+
+/// A new personal token's name, e.g. what script uses it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub name: String,
+}
+
+/// One of the caller's live tokens (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token just made: the only time `token` (the secret) is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+// ---------- Gateway (service) tokens (`/api/v1/service-tokens`) ----------
+// Same JSON as `server/src/service_tokens.rs` and `server/src/api/service_tokens.rs`.
+
+/// A new service token: its name and the orgs it serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewServiceToken {
+    pub name: String,
+    pub org_ids: Vec<Uuid>,
+}
+
+/// An org a service token serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTokenOrg {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A service token in a list: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTokenInfo {
+    pub id: Uuid,
+    pub name: String,
+    pub orgs: Vec<ServiceTokenOrg>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Every service token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceTokenList {
+    pub items: Vec<ServiceTokenInfo>,
+}
+
+/// A service token just made: the only time `token` (the secret) is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedServiceToken {
+    pub id: Uuid,
+    pub name: String,
+    pub orgs: Vec<ServiceTokenOrg>,
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+}
+
+// ---------- Access rules (`/api/v1/acls/…`) ----------
+// Same JSON as `server/src/acls.rs` (`AclInput`, `AclDto`) and `server/src/api/acls.rs`. What
+// people type (selector ids, addresses, time ranges, the time zone) stays text here: the
+// server checks it and names the field of a mistake.
+
+/// The three kinds of access rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AclKind {
+    /// Sign-ins to Tollgate (global).
+    Login,
+    /// Connections to assets (per org).
+    LoginAsset,
+    /// Commands on assets (per org).
+    CommandFilter,
+}
+
+impl AclKind {
+    /// Its part of the API's paths: `/api/v1/acls/{path}`.
+    pub fn path(self) -> &'static str {
+        match self {
+            AclKind::Login => "login",
+            AclKind::LoginAsset => "login-asset",
+            AclKind::CommandFilter => "command-filter",
+        }
+    }
+}
+
+/// Who (or which assets / accounts) a rule is about: `"all"`, `{"ids": [...]}` or
+/// `{"names": ["ops-*"]}` (core's `Selector`, with the ids as written).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleSelector {
+    #[default]
+    All,
+    Ids(Vec<String>),
+    Names(Vec<String>),
+}
+
+/// The `HH:MM-HH:MM` ranges of each weekday.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekText {
+    #[serde(default)]
+    pub mon: Vec<String>,
+    #[serde(default)]
+    pub tue: Vec<String>,
+    #[serde(default)]
+    pub wed: Vec<String>,
+    #[serde(default)]
+    pub thu: Vec<String>,
+    #[serde(default)]
+    pub fri: Vec<String>,
+    #[serde(default)]
+    pub sat: Vec<String>,
+    #[serde(default)]
+    pub sun: Vec<String>,
+}
+
+impl WeekText {
+    /// The days, Monday first, by their JSON key.
+    pub fn days(&self) -> [(&'static str, &Vec<String>); 7] {
+        [
+            ("mon", &self.mon),
+            ("tue", &self.tue),
+            ("wed", &self.wed),
+            ("thu", &self.thu),
+            ("fri", &self.fri),
+            ("sat", &self.sat),
+            ("sun", &self.sun),
+        ]
+    }
+
+    /// The ranges of the day with this JSON key (`"mon"` … `"sun"`).
+    pub fn day(&self, key: &str) -> Option<&Vec<String>> {
+        self.days()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, r)| r)
+    }
+
+    /// The ranges of the day with this JSON key (`"mon"` … `"sun"`), to change.
+    pub fn day_mut(&mut self, key: &str) -> Option<&mut Vec<String>> {
+        Some(match key {
+            "mon" => &mut self.mon,
+            "tue" => &mut self.tue,
+            "wed" => &mut self.wed,
+            "thu" => &mut self.thu,
+            "fri" => &mut self.fri,
+            "sat" => &mut self.sat,
+            "sun" => &mut self.sun,
+            _ => return None,
+        })
+    }
+}
+
+/// When a login rule applies: weekday ranges in an IANA time zone (core's `TimeWindows`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeWindowsText {
+    pub timezone: String,
+    #[serde(default)]
+    pub days: WeekText,
+}
+
+impl TimeWindowsText {
+    /// True when some day has a range (no range on any day means always).
+    pub fn restricts(&self) -> bool {
+        self.days.days().iter().any(|(_, r)| !r.is_empty())
+    }
+}
+
+/// A rule as written (create or replace). Fields of other kinds are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AclInput {
+    pub name: String,
+    pub priority: i64,
+    pub active: bool,
+    pub users: RuleSelector,
+    pub action: AclAction,
+    pub reviewers: Vec<Uuid>,
+    /// Login rules: source addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ips: Option<Vec<String>>,
+    /// Login rules: when (left out: always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<TimeWindowsText>,
+    /// Org rules: the org.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Uuid>,
+    /// Org rules: which assets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<RuleSelector>,
+    /// Org rules: which accounts, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<RuleSelector>,
+    /// Command rules: the commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_groups: Option<Vec<CommandGroupSpec>>,
+}
+
+/// A rule as the API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AclDto {
+    pub id: Uuid,
+    pub kind: AclKind,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    pub name: String,
+    pub priority: i64,
+    pub active: bool,
+    pub action: AclAction,
+    pub users: RuleSelector,
+    #[serde(default)]
+    pub ips: Option<Vec<String>>,
+    #[serde(default)]
+    pub time: Option<TimeWindowsText>,
+    #[serde(default)]
+    pub assets: Option<RuleSelector>,
+    #[serde(default)]
+    pub accounts: Option<RuleSelector>,
+    #[serde(default)]
+    pub command_groups: Option<Vec<CommandGroupSpec>>,
+    pub reviewers: Vec<Uuid>,
+    pub reviewer_people: Vec<Person>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The rules of one kind, in decision order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AclList {
+    pub items: Vec<AclDto>,
+    pub total: usize,
+}
+
+/// What an org admin's rule change answers (202): the ticket that waits for a super admin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposed {
+    pub pending_change: PendingChange,
 }

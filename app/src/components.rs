@@ -1,8 +1,11 @@
-//! Small pieces every page uses: state badges, times, errors, empty states, paging.
+//! Small pieces every page uses: state badges, times, errors, empty states, paging, tabs,
+//! the first org.
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use tollgate_core::{TicketState, TicketType};
+use uuid::Uuid;
 
 use crate::error::AppError;
 
@@ -120,6 +123,48 @@ pub fn Pager(
             </span>
         </nav>
     }
+}
+
+/// The page's tab: its `?tab=` query, or `default`.
+pub fn use_tab(default: &'static str) -> Signal<String> {
+    let query = use_query_map();
+    Signal::derive(move || {
+        query
+            .read()
+            .get("tab")
+            .unwrap_or_else(|| default.to_string())
+    })
+}
+
+/// A row of tabs `(key, label)`, each a link to `{base}?tab={key}`; the `active` one is marked.
+#[component]
+pub fn TabBar(
+    base: &'static str,
+    tabs: &'static [(&'static str, &'static str)],
+    active: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <div class="tabs" role="tablist">
+            {tabs.iter().map(|(k, label)| {
+                let k = *k;
+                view! {
+                    <a href=format!("{base}?tab={k}") class="tab" class:active=move || active.with(|t| t == k) role="tab">{*label}</a>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// Chooses the first org for `chosen` once the list of orgs arrives (`first` reads its id),
+/// unless an org is chosen already.
+pub fn use_first_org(chosen: RwSignal<Option<Uuid>>, first: impl Fn() -> Option<Uuid> + 'static) {
+    Effect::new(move |_| {
+        if chosen.get().is_none() {
+            if let Some(id) = first() {
+                chosen.set(Some(id));
+            }
+        }
+    });
 }
 
 /// 10000 → "10,000".

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod client;
 pub mod components;
 pub mod dto;
 pub mod error;
@@ -14,7 +15,6 @@ pub mod layout;
 pub mod model;
 pub mod pages;
 pub mod picker;
-pub mod rest;
 pub mod routes;
 
 use leptos::prelude::*;

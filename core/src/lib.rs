@@ -8,6 +8,7 @@
 //! - [`ticket`]: tickets, their types, states, steps, events.
 //! - [`request`]: what each ticket type asks for, parsed so it cannot be invalid.
 //! - [`action`]: the action set a grant carries.
+//! - [`asset`]: the platforms an asset may have.
 //! - [`flow`]: approval flows and assignee resolution.
 //! - [`directory`]: the users snapshot and the acting user.
 //! - [`person`]: display names that cannot impersonate.
@@ -20,6 +21,7 @@
 
 pub mod acl;
 pub mod action;
+pub mod asset;
 pub mod diff;
 pub mod directory;
 pub mod error;
@@ -42,6 +44,7 @@ pub use acl::rules::{
 };
 pub use acl::time::{TimeRange, TimeWindows, WeekRanges};
 pub use action::{Action, ActionSet};
+pub use asset::Platform;
 pub use diff::{FieldChange, RequestDiff};
 pub use directory::{Actor, DirUser, Directory};
 pub use error::{FieldError, FieldErrors, RuleError};

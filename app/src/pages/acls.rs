@@ -6,52 +6,41 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
-use serde_json::{json, Value};
+use tollgate_core::{AclAction, CommandGroupSpec, CommandKind};
 use uuid::Uuid;
 
+use crate::admin_dto::{
+    AclDto, AclInput, AclKind, NewServiceToken, RuleSelector, TimeWindowsText, WeekText,
+};
+use crate::client::{self, Written};
 use crate::components::*;
-use crate::dto::Person;
+use crate::dto::{OrgDto, Person};
 use crate::error::AppError;
 use crate::pages::flows::PeoplePicker;
-use crate::rest;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Login,
-    LoginAsset,
-    Command,
+/// A rule of this kind, in words.
+fn noun(kind: AclKind) -> &'static str {
+    match kind {
+        AclKind::Login => "sign-in rule",
+        AclKind::LoginAsset => "connection rule",
+        AclKind::CommandFilter => "command rule",
+    }
 }
 
-impl Kind {
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Login => "login",
-            Kind::LoginAsset => "login-asset",
-            Kind::Command => "command-filter",
-        }
-    }
-    fn noun(self) -> &'static str {
-        match self {
-            Kind::Login => "sign-in rule",
-            Kind::LoginAsset => "connection rule",
-            Kind::Command => "command rule",
-        }
-    }
-    fn actions(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Kind::Command => &[
-                ("reject", "Refuse"),
-                ("review", "Hold for review"),
-                ("warning", "Allow with a warning"),
-                ("accept", "Allow"),
-            ],
-            _ => &[
-                ("reject", "Refuse"),
-                ("review", "Hold for review"),
-                ("accept", "Allow"),
-            ],
-        }
+/// What a rule of this kind may do: the action, its value in the form, its label.
+fn actions(kind: AclKind) -> &'static [(AclAction, &'static str, &'static str)] {
+    match kind {
+        AclKind::CommandFilter => &[
+            (AclAction::Reject, "reject", "Refuse"),
+            (AclAction::Review, "review", "Hold for review"),
+            (AclAction::Warning, "warning", "Allow with a warning"),
+            (AclAction::Accept, "accept", "Allow"),
+        ],
+        _ => &[
+            (AclAction::Reject, "reject", "Refuse"),
+            (AclAction::Review, "review", "Hold for review"),
+            (AclAction::Accept, "accept", "Allow"),
+        ],
     }
 }
 
@@ -74,13 +63,7 @@ const DAYS: &[(&str, &str)] = &[
 
 #[component]
 pub fn AclsPage() -> impl IntoView {
-    let query = use_query_map();
-    let tab = move || {
-        query
-            .read()
-            .get("tab")
-            .unwrap_or_else(|| "login".to_string())
-    };
+    let tab = use_tab("login");
     view! {
         <Title text="Access rules" />
         <div class="page-head">
@@ -89,61 +72,50 @@ pub fn AclsPage() -> impl IntoView {
                 <p class="sub">"Who may sign in, connect to assets and run commands — and what is held for a reviewer. The first matching rule (lowest priority number) decides; no match allows."</p>
             </div>
         </div>
-        <div class="tabs" role="tablist">
-            {TABS.iter().map(|(k, label)| {
-                let k = *k;
-                view! {
-                    <a href=format!("/acls?tab={k}") class="tab" class:active=move || tab() == k role="tab">{*label}</a>
-                }
-            }).collect_view()}
-        </div>
-        {move || match tab().as_str() {
-            "login-asset" => view! { <RulesTab kind=Kind::LoginAsset /> }.into_any(),
-            "command-filter" => view! { <RulesTab kind=Kind::Command /> }.into_any(),
+        <TabBar base="/acls" tabs=TABS active=tab />
+        {move || match tab.get().as_str() {
+            "login-asset" => view! { <RulesTab kind=AclKind::LoginAsset /> }.into_any(),
+            "command-filter" => view! { <RulesTab kind=AclKind::CommandFilter /> }.into_any(),
             "gateways" => view! { <GatewaysTab /> }.into_any(),
-            _ => view! { <RulesTab kind=Kind::Login /> }.into_any(),
+            _ => view! { <RulesTab kind=AclKind::Login /> }.into_any(),
         }}
     }
 }
 
-/// A selector (`"all"`, `{"names": [...]}`, `{"ids": [...]}`) in words.
-fn selector_text(v: &Value, everyone: &str) -> String {
-    if v.is_null() || v == "all" {
-        return everyone.to_string();
-    }
-    if let Some(names) = v["names"].as_array() {
-        return names
+/// A selector in words (`everyone` for all, or when there is none).
+fn selector_text(v: Option<&RuleSelector>, everyone: &str) -> String {
+    match v {
+        None | Some(RuleSelector::All) => everyone.to_string(),
+        Some(RuleSelector::Names(names)) => names.join(", "),
+        Some(RuleSelector::Ids(ids)) => ids
             .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-    }
-    if let Some(ids) = v["ids"].as_array() {
-        return ids
-            .iter()
-            .filter_map(Value::as_str)
             .map(|s| format!("id:{s}"))
             .collect::<Vec<_>>()
-            .join(", ");
+            .join(", "),
     }
-    v.to_string()
 }
 
 /// Text as a selector: empty, `*` or `all` → all; `id:…` entries → ids; else name patterns.
-fn selector_json(text: &str, field: &str) -> Result<Value, AppError> {
+fn selector_input(text: &str, field: &str) -> Result<RuleSelector, AppError> {
     let items: Vec<&str> = text
         .split([',', '\n'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
     if items.is_empty() || items == ["*"] || items == ["all"] {
-        return Ok(json!("all"));
+        return Ok(RuleSelector::All);
     }
-    let ids: Vec<&str> = items.iter().filter_map(|s| s.strip_prefix("id:")).collect();
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|s| s.strip_prefix("id:"))
+        .map(str::to_string)
+        .collect();
     if ids.is_empty() {
-        Ok(json!({ "names": items }))
+        Ok(RuleSelector::Names(
+            items.into_iter().map(str::to_string).collect(),
+        ))
     } else if ids.len() == items.len() {
-        Ok(json!({ "ids": ids }))
+        Ok(RuleSelector::Ids(ids))
     } else {
         let mut e = AppError::bad_request("Write either names or id:… entries, not both.");
         e.field = Some(field.to_string());
@@ -151,85 +123,61 @@ fn selector_json(text: &str, field: &str) -> Result<Value, AppError> {
     }
 }
 
-fn action_badge(a: &str) -> impl IntoView {
+fn action_badge(a: AclAction) -> impl IntoView {
     let (class, label) = match a {
-        "reject" => ("badge rejected", "Refuse"),
-        "review" => ("badge pending", "Review"),
-        "warning" => ("badge expired", "Warn"),
-        _ => ("badge approved", "Allow"),
+        AclAction::Reject => ("badge rejected", "Refuse"),
+        AclAction::Review => ("badge pending", "Review"),
+        AclAction::Warning => ("badge expired", "Warn"),
+        AclAction::Accept => ("badge approved", "Allow"),
     };
     view! { <span class=class>{label}</span> }
 }
 
 /// What a rule covers, in words, for the list.
-fn scope_text(kind: Kind, r: &Value) -> String {
-    let users = selector_text(&r["users"], "everyone");
+fn scope_text(kind: AclKind, r: &AclDto) -> String {
+    let users = selector_text(Some(&r.users), "everyone");
     match kind {
-        Kind::Login => {
-            let ips = r["ips"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            let when = if !has_windows(&r["time"]) {
-                String::new()
-            } else {
-                let tz = r["time"]["timezone"].as_str().unwrap_or("UTC");
-                let days: Vec<String> = DAYS
-                    .iter()
-                    .filter_map(|(k, label)| {
-                        let ranges = r["time"]["days"][*k].as_array()?;
-                        (!ranges.is_empty()).then(|| {
-                            format!(
-                                "{label} {}",
-                                ranges
-                                    .iter()
-                                    .filter_map(Value::as_str)
-                                    .collect::<Vec<_>>()
-                                    .join("+")
-                            )
+        AclKind::Login => {
+            let ips = r.ips.as_deref().unwrap_or_default().join(", ");
+            let when = match r.time.as_ref().filter(|t| t.restricts()) {
+                None => String::new(),
+                Some(t) => {
+                    let days: Vec<String> = DAYS
+                        .iter()
+                        .filter_map(|(k, label)| {
+                            let ranges = t.days.day(k)?;
+                            (!ranges.is_empty()).then(|| format!("{label} {}", ranges.join("+")))
                         })
-                    })
-                    .collect();
-                format!(" · {} ({tz})", days.join(", "))
+                        .collect();
+                    format!(" · {} ({})", days.join(", "), t.timezone)
+                }
             };
             format!("{users} · from {ips}{when}")
         }
-        Kind::LoginAsset | Kind::Command => {
+        AclKind::LoginAsset | AclKind::CommandFilter => {
             let mut s = format!(
                 "{users} → {} as {}",
-                selector_text(&r["assets"], "every asset"),
-                selector_text(&r["accounts"], "any account")
+                selector_text(r.assets.as_ref(), "every asset"),
+                selector_text(r.accounts.as_ref(), "any account")
             );
-            if kind == Kind::Command {
-                let cmds: Vec<String> = r["command_groups"]
-                    .as_array()
-                    .map(|gs| {
-                        gs.iter()
-                            .flat_map(|g| {
-                                let re = g["kind"] == "regex";
-                                g["patterns"]
-                                    .as_array()
-                                    .cloned()
-                                    .unwrap_or_default()
-                                    .into_iter()
-                                    .filter_map(move |p| {
-                                        p.as_str().map(|p| {
-                                            if re {
-                                                format!("/{p}/")
-                                            } else {
-                                                p.to_string()
-                                            }
-                                        })
-                                    })
-                            })
-                            .collect()
+            if kind == AclKind::CommandFilter {
+                let cmds: Vec<String> = r
+                    .command_groups
+                    .iter()
+                    .flatten()
+                    .flat_map(|g| {
+                        let re = g.kind == CommandKind::Regex;
+                        g.patterns.iter().map(
+                            move |p| {
+                                if re {
+                                    format!("/{p}/")
+                                } else {
+                                    p.clone()
+                                }
+                            },
+                        )
                     })
-                    .unwrap_or_default();
+                    .collect();
                 s.push_str(&format!(" · {}", cmds.join(", ")));
             }
             s
@@ -238,37 +186,32 @@ fn scope_text(kind: Kind, r: &Value) -> String {
 }
 
 #[component]
-fn RulesTab(kind: Kind) -> impl IntoView {
+fn RulesTab(kind: AclKind) -> impl IntoView {
     let version = RwSignal::new(0u32);
     let rules = LocalResource::new(move || {
         version.track();
-        async move { rest::get::<Value>(&format!("/api/v1/acls/{}", kind.path())).await }
+        client::acls::list(kind)
     });
     let orgs = LocalResource::new(move || async move {
-        if kind == Kind::Login {
+        if kind == AclKind::Login {
             Ok(vec![])
         } else {
             org_choices().await
         }
     });
     // None: no form open; Some(None): a new rule; Some(Some(rule)): editing that rule.
-    let editing = RwSignal::new(None::<Option<Value>>);
+    let editing = RwSignal::new(None::<Option<AclDto>>);
     let done = RwSignal::new(None::<String>);
     let list_error = RwSignal::new(None::<AppError>);
-    let delete = move |id: String, name: String| {
+    let delete = move |id: Uuid, name: String| {
         list_error.set(None);
         spawn_local(async move {
-            match rest::call::<Value>(
-                "DELETE",
-                &format!("/api/v1/acls/{}/{id}", kind.path()),
-                None,
-            )
-            .await
-            {
-                Ok(v) => {
-                    done.set(Some(match pending_serial(&v) {
-                        Some(serial) => format!(
-                            "Removing {name} waits for a super admin's approval (ticket {serial})."
+            match client::acls::delete(kind, id).await {
+                Ok(pending) => {
+                    done.set(Some(match pending {
+                        Some(p) => format!(
+                            "Removing {name} waits for a super admin's approval (ticket {}).",
+                            p.serial
                         ),
                         None => format!("Deleted {name}."),
                     }));
@@ -279,9 +222,9 @@ fn RulesTab(kind: Kind) -> impl IntoView {
         });
     };
     let explain = match kind {
-        Kind::Login => "Applied when someone signs in to Tollgate with the right password. A review rule holds the sign-in until a reviewer approves; the person waits on a page that goes on by itself.",
-        Kind::LoginAsset => "Asked by gateways (bastions, SSH proxies) before a connection to an asset. A review rule opens a connection review for its reviewers.",
-        Kind::Command => "Asked by gateways before a command runs. Patterns match whole command words (rm does not match rmdir) or, as /regex/, the whole line.",
+        AclKind::Login => "Applied when someone signs in to Tollgate with the right password. A review rule holds the sign-in until a reviewer approves; the person waits on a page that goes on by itself.",
+        AclKind::LoginAsset => "Asked by gateways (bastions, SSH proxies) before a connection to an asset. A review rule opens a connection review for its reviewers.",
+        AclKind::CommandFilter => "Asked by gateways before a command runs. Patterns match whole command words (rm does not match rmdir) or, as /regex/, the whole line.",
     };
     view! {
         <div class="card">
@@ -289,7 +232,7 @@ fn RulesTab(kind: Kind) -> impl IntoView {
                 <p class="muted small" style="margin:0">{explain}</p>
                 <button class="btn btn-primary btn-sm" data-testid="new-rule"
                     on:click=move |_| { done.set(None); editing.set(Some(None)); }>
-                    {format!("New {}", kind.noun())}
+                    {format!("New {}", noun(kind))}
                 </button>
             </div>
             {move || done.get().map(|m| view! { <div class="card-body"><div class="form-ok" role="status">{m}</div></div> })}
@@ -307,8 +250,8 @@ fn RulesTab(kind: Kind) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading"</p> }>
                 {move || rules.get().map(|r| match r {
                     Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
-                    Ok(v) => {
-                        let items = v["items"].as_array().cloned().unwrap_or_default();
+                    Ok(list) => {
+                        let items = list.items;
                         if items.is_empty() {
                             return view! { <Empty title="No rules yet" hint="Everything is allowed until a rule says otherwise." /> }.into_any();
                         }
@@ -316,33 +259,32 @@ fn RulesTab(kind: Kind) -> impl IntoView {
                             <table class="table" data-testid="rules">
                                 <thead><tr>
                                     <th>"Priority"</th><th>"Name"</th>
-                                    {(kind != Kind::Login).then(|| view! { <th>"Org"</th> })}
+                                    {(kind != AclKind::Login).then(|| view! { <th>"Org"</th> })}
                                     <th>"Applies to"</th><th>"Then"</th><th>"Reviewers"</th><th></th>
                                 </tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|r| {
-                                        let id = r["id"].as_str().unwrap_or_default().to_string();
-                                        let name = r["name"].as_str().unwrap_or_default().to_string();
-                                        let reviewers = r["reviewer_people"].as_array().map(|a| a.iter()
-                                            .filter_map(|p| p["display_name"].as_str().or(p["username"].as_str()))
-                                            .collect::<Vec<_>>().join(", ")).unwrap_or_default();
-                                        let active = r["active"].as_bool().unwrap_or(true);
+                                        let name = r.name.clone();
+                                        let reviewers = r.reviewer_people.iter()
+                                            .map(|p| p.display_name.as_str())
+                                            .collect::<Vec<_>>().join(", ");
+                                        let active = r.active;
                                         let edit_rule = r.clone();
-                                        let (del_id, del_name) = (id.clone(), name.clone());
+                                        let (del_id, del_name) = (r.id, name.clone());
                                         let confirm = RwSignal::new(false);
                                         view! {
                                             <tr class:inactive=!active data-testid="rule-row">
-                                                <td class="mono">{r["priority"].as_i64().unwrap_or(50)}</td>
+                                                <td class="mono">{r.priority}</td>
                                                 <td><strong>{name.clone()}</strong>{(!active).then(|| view! { <span class="muted small">" (off)"</span> })}</td>
-                                                {(kind != Kind::Login).then(|| view! { <td>{r["org_name"].as_str().unwrap_or("—").to_string()}</td> })}
+                                                {(kind != AclKind::Login).then(|| view! { <td>{r.org_name.clone().unwrap_or_else(|| "—".to_string())}</td> })}
                                                 <td class="small">{scope_text(kind, &r)}</td>
-                                                <td>{action_badge(r["action"].as_str().unwrap_or("accept"))}</td>
+                                                <td>{action_badge(r.action)}</td>
                                                 <td class="small">{if reviewers.is_empty() { "—".to_string() } else { reviewers }}</td>
                                                 <td class="row-actions">
                                                     <button class="btn btn-sm" on:click=move |_| { done.set(None); editing.set(Some(Some(edit_rule.clone()))); }>"Edit"</button>
                                                     {move || if confirm.get() {
-                                                        let (i, n) = (del_id.clone(), del_name.clone());
-                                                        view! { <button class="btn btn-sm btn-danger" on:click=move |_| delete(i.clone(), n.clone())>"Really delete"</button> }.into_any()
+                                                        let n = del_name.clone();
+                                                        view! { <button class="btn btn-sm btn-danger" on:click=move |_| delete(del_id, n.clone())>"Really delete"</button> }.into_any()
                                                     } else {
                                                         view! { <button class="btn btn-sm" on:click=move |_| confirm.set(true)>"Delete"</button> }.into_any()
                                                     }}
@@ -360,87 +302,66 @@ fn RulesTab(kind: Kind) -> impl IntoView {
     }
 }
 
-/// True when time windows restrict anything (no ranges on any day means always).
-fn has_windows(time: &Value) -> bool {
-    DAYS.iter()
-        .any(|(k, _)| time["days"][*k].as_array().is_some_and(|a| !a.is_empty()))
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[component]
 fn RuleForm(
-    kind: Kind,
-    rule: Option<Value>,
-    orgs: Signal<Vec<(String, String)>>,
+    kind: AclKind,
+    rule: Option<AclDto>,
+    orgs: Signal<Vec<OrgDto>>,
     on_done: Callback<Option<String>>,
 ) -> impl IntoView {
-    let r = rule.clone().unwrap_or(Value::Null);
-    let id = r["id"].as_str().map(str::to_string);
-    let name = RwSignal::new(r["name"].as_str().unwrap_or_default().to_string());
-    let priority = RwSignal::new(r["priority"].as_i64().unwrap_or(50).to_string());
-    let active = RwSignal::new(r["active"].as_bool().unwrap_or(true));
-    let org = RwSignal::new(r["org_id"].as_str().unwrap_or_default().to_string());
-    let users = RwSignal::new(if r.is_null() {
-        String::new()
-    } else {
-        selector_text(&r["users"], "")
+    let r = rule.as_ref();
+    let id = r.map(|r| r.id);
+    let name = RwSignal::new(r.map(|r| r.name.clone()).unwrap_or_default());
+    let priority = RwSignal::new(r.map_or(50, |r| r.priority).to_string());
+    let active = RwSignal::new(r.is_none_or(|r| r.active));
+    let org = RwSignal::new(
+        r.and_then(|r| r.org_id)
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+    );
+    let users = RwSignal::new(
+        r.map(|r| selector_text(Some(&r.users), ""))
+            .unwrap_or_default(),
+    );
+    let ips = RwSignal::new(match r.and_then(|r| r.ips.as_ref()) {
+        None => "*".to_string(),
+        Some(ips) => ips.join("\n"),
     });
-    let ips = RwSignal::new(if r["ips"].is_null() {
-        "*".to_string()
-    } else {
-        strings(&r["ips"]).join("\n")
-    });
-    let timed = RwSignal::new(has_windows(&r["time"]));
-    let timezone = RwSignal::new(r["time"]["timezone"].as_str().unwrap_or("UTC").to_string());
+    // The rule's time windows, when they restrict anything.
+    let windows = r.and_then(|r| r.time.as_ref()).filter(|t| t.restricts());
+    let timed = RwSignal::new(windows.is_some());
+    let timezone = RwSignal::new(
+        r.and_then(|r| r.time.as_ref())
+            .map_or("UTC", |t| t.timezone.as_str())
+            .to_string(),
+    );
     let days: Vec<(&'static str, &'static str, RwSignal<String>)> = DAYS
         .iter()
         .map(|(k, label)| {
-            let initial = if !has_windows(&r["time"]) {
-                if matches!(*k, "sat" | "sun") {
-                    String::new()
-                } else {
-                    "09:00-18:00".to_string()
-                }
-            } else {
-                strings(&r["time"]["days"][*k]).join(", ")
+            let initial = match windows {
+                None if matches!(*k, "sat" | "sun") => String::new(),
+                None => "09:00-18:00".to_string(),
+                Some(t) => t.days.day(k).map(|r| r.join(", ")).unwrap_or_default(),
             };
             (*k, *label, RwSignal::new(initial))
         })
         .collect();
-    let assets = RwSignal::new(if r.is_null() {
-        String::new()
-    } else {
-        selector_text(&r["assets"], "")
-    });
-    let accounts = RwSignal::new(if r.is_null() {
-        String::new()
-    } else {
-        selector_text(&r["accounts"], "")
-    });
-    let group = &r["command_groups"][0];
-    let patterns = RwSignal::new(strings(&group["patterns"]).join("\n"));
-    let regex = RwSignal::new(group["kind"] == "regex");
-    let ignore_case = RwSignal::new(group["ignore_case"].as_bool().unwrap_or(false));
-    let action = RwSignal::new(r["action"].as_str().unwrap_or("reject").to_string());
-    let reviewers = RwSignal::new(
-        r["reviewer_people"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| serde_json::from_value::<Person>(p.clone()).ok())
-                    .collect::<Vec<Person>>()
-            })
+    let assets = RwSignal::new(
+        r.map(|r| selector_text(r.assets.as_ref(), ""))
             .unwrap_or_default(),
     );
+    let accounts = RwSignal::new(
+        r.map(|r| selector_text(r.accounts.as_ref(), ""))
+            .unwrap_or_default(),
+    );
+    let group = r
+        .and_then(|r| r.command_groups.as_ref())
+        .and_then(|g| g.first());
+    let patterns = RwSignal::new(group.map(|g| g.patterns.join("\n")).unwrap_or_default());
+    let regex = RwSignal::new(group.is_some_and(|g| g.kind == CommandKind::Regex));
+    let ignore_case = RwSignal::new(group.is_some_and(|g| g.ignore_case));
+    let action = RwSignal::new(r.map_or(AclAction::Reject, |r| r.action));
+    let reviewers = RwSignal::new(r.map(|r| r.reviewer_people.clone()).unwrap_or_default());
     let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let field_error = move |f: &'static str| {
@@ -458,49 +379,61 @@ fn RuleForm(
     let days_for_save = days.clone();
     let save = move |_| {
         error.set(None);
-        let body = (|| -> Result<Value, AppError> {
+        let body = (|| -> Result<AclInput, AppError> {
             let prio: i64 = priority.get_untracked().trim().parse().map_err(|_| {
                 let mut e = AppError::bad_request("Write a whole number from 1 to 100.");
                 e.field = Some("priority".into());
                 e
             })?;
-            let mut b = json!({
-                "name": name.get_untracked().trim(),
-                "priority": prio,
-                "active": active.get_untracked(),
-                "users": selector_json(&users.get_untracked(), "users")?,
-                "action": action.get_untracked(),
-                "reviewers": reviewers.get_untracked().iter().map(|p| p.id).collect::<Vec<Uuid>>(),
-            });
+            let mut b = AclInput {
+                name: name.get_untracked().trim().to_string(),
+                priority: prio,
+                active: active.get_untracked(),
+                users: selector_input(&users.get_untracked(), "users")?,
+                action: action.get_untracked(),
+                reviewers: reviewers.get_untracked().iter().map(|p| p.id).collect(),
+                ips: None,
+                time: None,
+                org_id: None,
+                assets: None,
+                accounts: None,
+                command_groups: None,
+            };
             match kind {
-                Kind::Login => {
-                    b["ips"] = json!(ips
-                        .get_untracked()
-                        .split([',', '\n'])
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .collect::<Vec<_>>());
+                AclKind::Login => {
+                    b.ips = Some(
+                        ips.get_untracked()
+                            .split([',', '\n'])
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                    );
                     if timed.get_untracked() {
-                        let mut d = json!({});
+                        let mut week = WeekText::default();
                         for (k, _, s) in &days_for_save {
-                            d[*k] = json!(s
-                                .get_untracked()
-                                .split(',')
-                                .map(str::trim)
-                                .filter(|s| !s.is_empty())
-                                .collect::<Vec<_>>());
+                            if let Some(day) = week.day_mut(k) {
+                                *day = s
+                                    .get_untracked()
+                                    .split(',')
+                                    .map(str::trim)
+                                    .filter(|s| !s.is_empty())
+                                    .map(str::to_string)
+                                    .collect();
+                            }
                         }
-                        b["time"] = json!({"timezone": timezone.get_untracked().trim(), "days": d});
+                        b.time = Some(TimeWindowsText {
+                            timezone: timezone.get_untracked().trim().to_string(),
+                            days: week,
+                        });
                     }
                 }
-                Kind::LoginAsset | Kind::Command => {
-                    let o = org.get_untracked();
-                    if !o.is_empty() {
-                        b["org_id"] = json!(o);
-                    }
-                    b["assets"] = selector_json(&assets.get_untracked(), "assets")?;
-                    b["accounts"] = selector_json(&accounts.get_untracked(), "accounts")?;
-                    if kind == Kind::Command {
+                AclKind::LoginAsset | AclKind::CommandFilter => {
+                    // "Choose an org" left: none (the server asks for one).
+                    b.org_id = org.get_untracked().parse().ok();
+                    b.assets = Some(selector_input(&assets.get_untracked(), "assets")?);
+                    b.accounts = Some(selector_input(&accounts.get_untracked(), "accounts")?);
+                    if kind == AclKind::CommandFilter {
                         let lines: Vec<String> = patterns
                             .get_untracked()
                             .lines()
@@ -508,10 +441,14 @@ fn RuleForm(
                             .filter(|s| !s.is_empty())
                             .map(str::to_string)
                             .collect();
-                        b["command_groups"] = json!([{
-                            "patterns": lines,
-                            "kind": if regex.get_untracked() { "regex" } else { "command" },
-                            "ignore_case": ignore_case.get_untracked(),
+                        b.command_groups = Some(vec![CommandGroupSpec {
+                            patterns: lines,
+                            kind: if regex.get_untracked() {
+                                CommandKind::Regex
+                            } else {
+                                CommandKind::Command
+                            },
+                            ignore_case: ignore_case.get_untracked(),
                         }]);
                     }
                 }
@@ -525,33 +462,30 @@ fn RuleForm(
                 return;
             }
         };
-        let (method, url) = match &id {
-            Some(id) => ("PUT", format!("/api/v1/acls/{}/{id}", kind.path())),
-            None => ("POST", format!("/api/v1/acls/{}", kind.path())),
-        };
         let saved_name = name.get_untracked();
         let verb = if id.is_some() { "Saved" } else { "Created" };
         saving.set(true);
         spawn_local(async move {
-            let r = rest::call::<Value>(method, &url, Some((body.to_string(), "application/json")))
-                .await;
+            let r = match id {
+                Some(id) => client::acls::replace(kind, id, &body).await,
+                None => client::acls::create(kind, &body).await,
+            };
             saving.set(false);
             match r {
-                Ok(v) => on_done.run(Some(match pending_serial(&v) {
-                    Some(serial) => format!(
-                        "{} waits for a super admin's approval (ticket {serial}).",
-                        saved_name.trim()
-                    ),
-                    None => format!("{verb} {}.", saved_name.trim()),
-                })),
+                Ok(Written::Proposed(p)) => on_done.run(Some(format!(
+                    "{} waits for a super admin's approval (ticket {}).",
+                    saved_name.trim(),
+                    p.serial
+                ))),
+                Ok(Written::Done(_)) => on_done.run(Some(format!("{verb} {}.", saved_name.trim()))),
                 Err(e) => error.set(Some(e)),
             }
         });
     };
     let title = if rule.is_some() {
-        format!("Edit {}", kind.noun())
+        format!("Edit {}", noun(kind))
     } else {
-        format!("New {}", kind.noun())
+        format!("New {}", noun(kind))
     };
     view! {
         <div class="card-body rule-form" data-testid="rule-form">
@@ -567,14 +501,15 @@ fn RuleForm(
                     <input id="rule-priority" type="number" min="1" max="100" prop:value=move || priority.get() on:input=move |ev| priority.set(event_target_value(&ev)) />
                     {field_error("priority")}
                 </div>
-                {(kind != Kind::Login).then(|| view! {
+                {(kind != AclKind::Login).then(|| view! {
                     <div class="field">
                         <label for="rule-org">"Org"</label>
                         <select id="rule-org" prop:value=move || org.get() on:change=move |ev| org.set(event_target_value(&ev))>
                             <option value="">"Choose an org"</option>
-                            {move || orgs.get().into_iter().map(|(id, n)| {
+                            {move || orgs.get().into_iter().map(|o| {
+                                let id = o.id.to_string();
                                 let sel = id.clone();
-                                view! { <option value=id.clone() selected=move || org.get() == sel>{n}</option> }
+                                view! { <option value=id selected=move || org.get() == sel>{o.name}</option> }
                             }).collect_view()}
                         </select>
                         {field_error("org_id")}
@@ -586,7 +521,7 @@ fn RuleForm(
                 <input id="rule-users" placeholder="everyone — or usernames and patterns: dave, ops-*" prop:value=move || users.get() on:input=move |ev| users.set(event_target_value(&ev)) />
                 {field_error("users")}
             </div>
-            {(kind == Kind::Login).then(|| view! {
+            {(kind == AclKind::Login).then(|| view! {
                 <div class="field">
                     <label for="rule-ips">"From addresses"</label>
                     <textarea id="rule-ips" rows="2" placeholder="* — or 10.0.0.1, 10.0.0.0/8, 10.0.0.1-10.0.0.99" prop:value=move || ips.get() on:input=move |ev| ips.set(event_target_value(&ev))></textarea>
@@ -609,7 +544,7 @@ fn RuleForm(
                     {field_error("time")}
                 </Show>
             })}
-            {(kind != Kind::Login).then(|| view! {
+            {(kind != AclKind::Login).then(|| view! {
                 <div class="row">
                     <div class="field">
                         <label for="rule-assets">"Assets"</label>
@@ -623,7 +558,7 @@ fn RuleForm(
                     </div>
                 </div>
             })}
-            {(kind == Kind::Command).then(|| view! {
+            {(kind == AclKind::CommandFilter).then(|| view! {
                 <div class="field">
                     <label for="rule-commands">"Commands (one per line)"</label>
                     <textarea id="rule-commands" rows="4" class="mono" placeholder="rm\nshutdown\nreboot" prop:value=move || patterns.get() on:input=move |ev| patterns.set(event_target_value(&ev))></textarea>
@@ -637,10 +572,15 @@ fn RuleForm(
             <div class="row">
                 <div class="field">
                     <label for="rule-action">"Then"</label>
-                    <select id="rule-action" on:change=move |ev| action.set(event_target_value(&ev))>
-                        {kind.actions().iter().map(|(v, l)| {
-                            let v = *v;
-                            view! { <option value=v selected=move || action.get() == v>{*l}</option> }
+                    <select id="rule-action" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if let Some((a, _, _)) = actions(kind).iter().find(|(_, value, _)| *value == v) {
+                            action.set(*a);
+                        }
+                    }>
+                        {actions(kind).iter().map(|(a, v, l)| {
+                            let a = *a;
+                            view! { <option value=*v selected=move || action.get() == a>{*l}</option> }
                         }).collect_view()}
                     </select>
                     {field_error("action")}
@@ -650,7 +590,7 @@ fn RuleForm(
                     <label class="check"><input type="checkbox" prop:checked=move || active.get() on:change=move |ev| active.set(event_target_checked(&ev)) />" This rule is on"</label>
                 </div>
             </div>
-            <Show when=move || action.get() == "review">
+            <Show when=move || action.get() == AclAction::Review>
                 <div class="field">
                     <label>"Reviewers"</label>
                     <PeoplePicker
@@ -679,35 +619,25 @@ fn GatewaysTab() -> impl IntoView {
     let version = RwSignal::new(0u32);
     let tokens = LocalResource::new(move || {
         version.track();
-        async move { rest::get::<Value>("/api/v1/service-tokens").await }
+        client::service_tokens::list()
     });
     // The orgs a new token may serve: every org (only super admins make tokens).
     let orgs = LocalResource::new(org_choices);
     let name = RwSignal::new(String::new());
     // The ids of the orgs ticked for the new token.
-    let chosen = RwSignal::new(Vec::<String>::new());
+    let chosen = RwSignal::new(Vec::<Uuid>::new());
     let created = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<AppError>);
     let create = move |_| {
         error.set(None);
-        let n = name.get_untracked();
-        let org_ids = chosen.get_untracked();
+        let body = NewServiceToken {
+            name: name.get_untracked().trim().to_string(),
+            org_ids: chosen.get_untracked(),
+        };
         spawn_local(async move {
-            match rest::call::<Value>(
-                "POST",
-                "/api/v1/service-tokens",
-                Some((
-                    json!({"name": n.trim(), "org_ids": org_ids}).to_string(),
-                    "application/json",
-                )),
-            )
-            .await
-            {
-                Ok(v) => {
-                    created.set(Some((
-                        v["name"].as_str().unwrap_or_default().to_string(),
-                        v["token"].as_str().unwrap_or_default().to_string(),
-                    )));
+            match client::service_tokens::create(&body).await {
+                Ok(t) => {
+                    created.set(Some((t.name, t.token)));
                     name.set(String::new());
                     chosen.set(Vec::new());
                     version.update(|n| *n += 1);
@@ -716,12 +646,11 @@ fn GatewaysTab() -> impl IntoView {
             }
         });
     };
-    let revoke = move |id: String| {
+    let revoke = move |id: Uuid| {
         error.set(None);
         spawn_local(async move {
-            match rest::call::<Value>("DELETE", &format!("/api/v1/service-tokens/{id}"), None).await
-            {
-                Ok(_) => version.update(|n| *n += 1),
+            match client::service_tokens::revoke(id).await {
+                Ok(()) => version.update(|n| *n += 1),
                 Err(e) => error.set(Some(e)),
             }
         });
@@ -737,8 +666,8 @@ fn GatewaysTab() -> impl IntoView {
                 </div>
                 <fieldset class="checks" data-testid="gateway-token-orgs">
                     <legend class="small">"Orgs it serves"</legend>
-                    {move || orgs.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|(id, n)| {
-                        let (on, flip) = (id.clone(), id.clone());
+                    {move || orgs.get().and_then(|r| r.ok()).unwrap_or_default().into_iter().map(|o| {
+                        let (on, flip, n) = (o.id, o.id, o.name);
                         view! {
                             <label><input type="checkbox"
                                 prop:checked=move || chosen.with(|c| c.contains(&on))
@@ -746,7 +675,7 @@ fn GatewaysTab() -> impl IntoView {
                                     let ticked = event_target_checked(&ev);
                                     chosen.update(|c| {
                                         c.retain(|x| *x != flip);
-                                        if ticked { c.push(flip.clone()) }
+                                        if ticked { c.push(flip) }
                                     })
                                 } />" " {n}</label>
                         }
@@ -763,8 +692,8 @@ fn GatewaysTab() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="loading">"Loading"</p> }>
                 {move || tokens.get().map(|r| match r {
                     Err(e) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
-                    Ok(v) => {
-                        let items = v["items"].as_array().cloned().unwrap_or_default();
+                    Ok(list) => {
+                        let items = list.items;
                         if items.is_empty() {
                             return view! { <Empty title="No gateway tokens" hint="Create one for each gateway." /> }.into_any();
                         }
@@ -773,19 +702,17 @@ fn GatewaysTab() -> impl IntoView {
                                 <thead><tr><th>"Gateway"</th><th>"Orgs"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
                                 <tbody>
                                     {items.into_iter().map(|t| {
-                                        let id = t["id"].as_str().unwrap_or_default().to_string();
-                                        let time = |k: &str| t[k].as_str().and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok()).map(fmt_time);
-                                        let revoked = !t["revoked_at"].is_null();
+                                        let id = t.id;
+                                        let revoked = t.revoked_at.is_some();
                                         view! {
                                             <tr class:inactive=revoked>
-                                                <td><strong>{t["name"].as_str().unwrap_or_default().to_string()}</strong></td>
-                                                <td>{t["orgs"].as_array().map(|o| o.iter().filter_map(|o| o["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()}</td>
-                                                <td>{time("created_at").unwrap_or_default()}</td>
-                                                <td>{time("last_used_at").unwrap_or_else(|| "never".into())}</td>
+                                                <td><strong>{t.name.clone()}</strong></td>
+                                                <td>{t.orgs.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")}</td>
+                                                <td>{fmt_time(t.created_at)}</td>
+                                                <td>{t.last_used_at.map(fmt_time).unwrap_or_else(|| "never".into())}</td>
                                                 <td>{if revoked { "revoked" } else { "active" }}</td>
-                                                <td class="row-actions">{(!revoked).then(|| {
-                                                    let id = id.clone();
-                                                    view! { <button class="btn btn-sm btn-danger" on:click=move |_| revoke(id.clone())>"Revoke"</button> }
+                                                <td class="row-actions">{(!revoked).then(|| view! {
+                                                    <button class="btn btn-sm btn-danger" on:click=move |_| revoke(id)>"Revoke"</button>
                                                 })}</td>
                                             </tr>
                                         }
@@ -800,28 +727,7 @@ fn GatewaysTab() -> impl IntoView {
     }
 }
 
-/// The serial of the policy-change ticket an org admin's rule change became, if it did.
-fn pending_serial(v: &Value) -> Option<String> {
-    v.get("pending_change")?
-        .get("serial")?
-        .as_str()
-        .map(str::to_string)
-}
-
-/// The orgs the viewer may pick from: (id, name).
-async fn org_choices() -> Result<Vec<(String, String)>, AppError> {
-    rest::get::<Value>("/api/v1/orgs").await.map(|v| {
-        v["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|o| {
-                Some((
-                    o["id"].as_str()?.to_string(),
-                    o["name"].as_str()?.to_string(),
-                ))
-            })
-            .collect()
-    })
+/// The orgs the viewer may pick from.
+async fn org_choices() -> Result<Vec<OrgDto>, AppError> {
+    client::orgs::list().await.map(|p| p.items)
 }

@@ -1,19 +1,18 @@
 //! Administration: orgs, people and memberships, the estate (node tree, assets, accounts),
 //! bulk import, settings and personal API tokens. The tabs call the same REST endpoints as
-//! scripts do (`crate::rest`), after hydration; the server enforces who may do what.
+//! scripts do ([`crate::client`]), after hydration; the server enforces who may do what.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
-use serde_json::{json, Value};
+use tollgate_core::{OrgRole, Platform, SystemRole};
 use uuid::Uuid;
 
 use crate::admin_dto::*;
+use crate::client::{self, assets::AssetQuery};
 use crate::components::*;
-use crate::dto::{AccountDto, AssetDto, NodeDto, Page};
+use crate::dto::{AssetDto, Page};
 use crate::error::AppError;
-use crate::rest;
 
 const TABS: &[(&str, &str)] = &[
     ("orgs", "Orgs"),
@@ -24,28 +23,10 @@ const TABS: &[(&str, &str)] = &[
     ("tokens", "Tokens"),
 ];
 
-const PLATFORMS: &[&str] = &[
-    "linux",
-    "unix",
-    "windows",
-    "macos",
-    "mysql",
-    "mariadb",
-    "postgresql",
-    "oracle",
-    "sqlserver",
-    "mongodb",
-    "redis",
-    "clickhouse",
-    "kubernetes",
-    "website",
-    "other",
-];
-
-const ORG_ROLES: &[(&str, &str)] = &[
-    ("org_user", "Member"),
-    ("org_auditor", "Auditor"),
-    ("org_admin", "Admin"),
+const ORG_ROLES: &[(OrgRole, &str)] = &[
+    (OrgRole::OrgUser, "Member"),
+    (OrgRole::OrgAuditor, "Auditor"),
+    (OrgRole::OrgAdmin, "Admin"),
 ];
 
 /// What a write left to say: done, or the error.
@@ -92,7 +73,7 @@ impl Outcome {
     }
 }
 
-fn role_label(r: &str) -> &'static str {
+fn role_label(r: OrgRole) -> &'static str {
     ORG_ROLES
         .iter()
         .find(|(k, _)| *k == r)
@@ -104,15 +85,32 @@ fn loading() -> impl IntoView {
     view! { <p class="loading">"Loading"</p> }
 }
 
+/// Platform options of a select: value and label are the platform's name.
+fn platform_options() -> impl IntoView {
+    Platform::ALL
+        .map(|p| view! { <option value=p.as_str()>{p.as_str()}</option> })
+        .into_iter()
+        .collect_view()
+}
+
+/// The org chosen in a select of orgs (`None` while none is).
+fn org_select(org: RwSignal<Option<Uuid>>, ev: &leptos::ev::Event) {
+    org.set(event_target_value(ev).parse().ok());
+}
+
+/// The value of a select of orgs.
+fn org_value(org: RwSignal<Option<Uuid>>) -> String {
+    org.get().map(|o| o.to_string()).unwrap_or_default()
+}
+
+/// The error of a form that needs an org when none is chosen.
+fn no_org() -> AppError {
+    AppError::invalid("org_id", "Choose an org.")
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let query = use_query_map();
-    let tab = move || {
-        query
-            .read()
-            .get("tab")
-            .unwrap_or_else(|| "orgs".to_string())
-    };
+    let tab = use_tab("orgs");
     view! {
         <Title text="Administration" />
         <div class="page-head">
@@ -121,15 +119,8 @@ pub fn AdminPage() -> impl IntoView {
                 <p class="sub">"Orgs, people, the asset estate, imports, settings and your API tokens."</p>
             </div>
         </div>
-        <div class="tabs" role="tablist">
-            {TABS.iter().map(|(k, label)| {
-                let k = *k;
-                view! {
-                    <a href=format!("/admin?tab={k}") class="tab" class:active=move || tab() == k role="tab">{*label}</a>
-                }
-            }).collect_view()}
-        </div>
-        {move || match tab().as_str() {
+        <TabBar base="/admin" tabs=TABS active=tab />
+        {move || match tab.get().as_str() {
             "people" => view! { <PeopleTab /> }.into_any(),
             "assets" => view! { <AssetsTab /> }.into_any(),
             "import" => view! { <ImportTab /> }.into_any(),
@@ -143,8 +134,30 @@ pub fn AdminPage() -> impl IntoView {
 fn orgs_resource(version: RwSignal<u32>) -> LocalResource<Result<Page<OrgDetail>, AppError>> {
     LocalResource::new(move || {
         version.get();
-        async move { rest::get::<Page<OrgDetail>>("/api/v1/admin/orgs").await }
+        client::orgs::admin_list()
     })
+}
+
+/// The id of the first org of the list, once it has arrived.
+fn first_org(
+    orgs: LocalResource<Result<Page<OrgDetail>, AppError>>,
+) -> impl Fn() -> Option<Uuid> + 'static {
+    move || {
+        orgs.get()
+            .and_then(|r| r.ok())
+            .and_then(|p| p.items.first().map(|o| o.id))
+    }
+}
+
+/// No rows (nothing to list before an org is chosen).
+fn empty_page<T>() -> Page<T> {
+    Page {
+        items: vec![],
+        total: 0,
+        total_capped: false,
+        page: 1,
+        per_page: 1,
+    }
 }
 
 // ---------- Orgs ----------
@@ -159,9 +172,7 @@ fn OrgsTab() -> impl IntoView {
         let n = name.get_untracked();
         out.run(
             format!("Org {n} created."),
-            async move {
-                rest::send_json::<OrgDetail>("POST", "/api/v1/orgs", &json!({"name": n})).await
-            },
+            async move { client::orgs::create(&NewOrg { name: n }).await },
             move |_| name.set(String::new()),
         );
     };
@@ -189,7 +200,7 @@ fn OrgsTab() -> impl IntoView {
                                             let Some(w) = web_sys::window() else { return };
                                             let Ok(Some(n)) = w.prompt_with_message_and_default("New name of the org", &oname) else { return };
                                             out.run(format!("Renamed to {n}."), async move {
-                                                rest::send_json::<OrgDetail>("PATCH", &format!("/api/v1/orgs/{id}"), &json!({"name": n})).await
+                                                client::orgs::update(id, &OrgPatch { name: Some(n) }).await
                                             }, |_| {});
                                         }
                                     };
@@ -204,9 +215,7 @@ fn OrgsTab() -> impl IntoView {
                                                 <button class="btn btn-sm" on:click=rename>"Rename"</button>
                                                 <button class="btn btn-danger btn-sm" on:click=move |_| {
                                                     let n = oname2.clone();
-                                                    out.run(format!("Org {n} deleted."), async move {
-                                                        rest::call::<Value>("DELETE", &format!("/api/v1/orgs/{id}"), None).await
-                                                    }, |_| {});
+                                                    out.run(format!("Org {n} deleted."), client::orgs::delete(id), |_| {});
                                                 }>"Delete"</button>
                                             </td>
                                         </tr>
@@ -237,26 +246,22 @@ fn OrgsTab() -> impl IntoView {
 fn Members(org: Uuid, out: Outcome) -> impl IntoView {
     let members = LocalResource::new(move || {
         out.version.get();
-        async move { rest::get::<Page<MemberDto>>(&format!("/api/v1/orgs/{org}/members")).await }
+        client::orgs::members(org)
     });
-    let people = LocalResource::new(move || async move {
-        rest::get::<Page<UserDetail>>("/api/v1/admin/users").await
-    });
+    let people = LocalResource::new(move || client::users::admin_list(None));
     let user = RwSignal::new(String::new());
-    let role = RwSignal::new("org_user".to_string());
+    let role = RwSignal::new(OrgRole::OrgUser.as_str().to_string());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (u, r) = (user.get_untracked(), role.get_untracked());
+        let Ok(user_id) = user.get_untracked().parse::<Uuid>() else {
+            out.err
+                .set(Some(AppError::invalid("user_id", "Choose a person.")));
+            return;
+        };
+        let role = role.get_untracked().parse().unwrap_or(OrgRole::OrgUser);
         out.run(
             "Membership saved.".into(),
-            async move {
-                rest::send_json::<Page<MemberDto>>(
-                    "PUT",
-                    &format!("/api/v1/orgs/{org}/members"),
-                    &json!({"user_id": u, "role": r}),
-                )
-                .await
-            },
+            async move { client::orgs::put_member(org, &PutMember { user_id, role }).await },
             |_| {},
         );
     };
@@ -276,11 +281,9 @@ fn Members(org: Uuid, out: Outcome) -> impl IntoView {
                                     <td>{m.user.display_name.clone()}" "<span class="muted small mono">{m.user.username.clone()}</span>
                                         {(!m.active).then(|| view! { <span class="badge">" inactive"</span> })}
                                         {m.invited.then(|| view! { <span class="badge" data-testid="invited">"invited"</span> })}</td>
-                                    <td>{role_label(m.role.as_str())}</td>
+                                    <td>{role_label(m.role)}</td>
                                     <td><button class="btn btn-danger btn-sm" on:click=move |_| {
-                                        out.run("Removed from the org.".into(), async move {
-                                            rest::call::<Value>("DELETE", &format!("/api/v1/orgs/{org}/members/{uid}"), None).await
-                                        }, |_| {});
+                                        out.run("Removed from the org.".into(), client::orgs::remove_member(org, uid), |_| {});
                                     }>"Remove"</button></td>
                                 </tr>
                             }
@@ -301,7 +304,7 @@ fn Members(org: Uuid, out: Outcome) -> impl IntoView {
                 <div class="field">
                     <label for="member-role">"Role in the org"</label>
                     <select id="member-role" bind:value=role>
-                        {ORG_ROLES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                        {ORG_ROLES.iter().map(|(k, l)| view! { <option value=k.as_str()>{*l}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field"><label>" "</label><button class="btn btn-primary" type="submit">"Add or change"</button></div>
@@ -319,7 +322,7 @@ fn PeopleTab() -> impl IntoView {
     let people = LocalResource::new(move || {
         out.version.get();
         let q = q.get();
-        async move { rest::get::<Page<UserDetail>>(&format!("/api/v1/admin/users?q={}", enc(&q))).await }
+        async move { client::users::admin_list(Some(&q)).await }
     });
     let orgs = orgs_resource(out.version);
     let (username, display, email, password) = (
@@ -328,21 +331,33 @@ fn PeopleTab() -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
-    let system_role = RwSignal::new("user".to_string());
+    let system_role = RwSignal::new(SystemRole::User.as_str().to_string());
     let org = RwSignal::new(String::new());
-    let org_role = RwSignal::new("org_user".to_string());
+    let org_role = RwSignal::new(OrgRole::OrgUser.as_str().to_string());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let u = username.get_untracked();
-        let mut body = json!({"username": u, "display_name": display.get_untracked(), "email": email.get_untracked(),
-            "password": password.get_untracked(), "system_role": system_role.get_untracked()});
-        let o = org.get_untracked();
-        if !o.is_empty() {
-            body["orgs"] = json!([{"org_id": o, "role": org_role.get_untracked()}]);
-        }
+        let body = NewUser {
+            username: u.clone(),
+            display_name: display.get_untracked(),
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+            system_role: system_role.get_untracked().parse().ok(),
+            // "None" chosen: no membership.
+            orgs: org
+                .get_untracked()
+                .parse()
+                .ok()
+                .map(|org_id| NewMembership {
+                    org_id,
+                    role: org_role.get_untracked().parse().unwrap_or(OrgRole::OrgUser),
+                })
+                .into_iter()
+                .collect(),
+        };
         out.run(
             format!("User {u} created."),
-            async move { rest::send_json::<UserDetail>("POST", "/api/v1/users", &body).await },
+            async move { client::users::create(&body).await },
             move |_| {
                 username.set(String::new());
                 display.set(String::new());
@@ -376,7 +391,7 @@ fn PeopleTab() -> impl IntoView {
                                         let Some(w) = web_sys::window() else { return };
                                         let Ok(Some(pw)) = w.prompt_with_message("New password (8 characters or more)") else { return };
                                         out.run("Password reset; their sessions ended.".into(), async move {
-                                            rest::send_json::<UserDetail>("PATCH", &format!("/api/v1/users/{id}"), &json!({"password": pw})).await
+                                            client::users::update(id, &UserPatch { password: Some(pw), ..Default::default() }).await
                                         }, |_| {});
                                     }
                                 };
@@ -385,20 +400,20 @@ fn PeopleTab() -> impl IntoView {
                                         <td><span class="row-title">{u.display_name.clone()}</span>
                                             <div class="muted small mono">{u.username.clone()}" "{u.email.clone()}</div></td>
                                         <td class="small">{if super_admin { "Super admin" } else { "User" }}</td>
-                                        <td class="small">{u.orgs.iter().map(|m| format!("{} ({})", m.org_name, role_label(m.role.as_str()))).collect::<Vec<_>>().join(", ")}</td>
+                                        <td class="small">{u.orgs.iter().map(|m| format!("{} ({})", m.org_name, role_label(m.role))).collect::<Vec<_>>().join(", ")}</td>
                                         <td>{if active { view! { <span class="badge grant-active">"active"</span> }.into_any() } else { view! { <span class="badge grant-revoked">"inactive"</span> }.into_any() }}</td>
                                         <td class="actions">
                                             <button class="btn btn-sm" on:click=reset>"Reset password"</button>
                                             <button class="btn btn-sm" on:click=move |_| {
-                                                let r = if super_admin { "user" } else { "super_admin" };
+                                                let r = if super_admin { SystemRole::User } else { SystemRole::SuperAdmin };
                                                 out.run("System role changed.".into(), async move {
-                                                    rest::send_json::<UserDetail>("PATCH", &format!("/api/v1/users/{id}"), &json!({"system_role": r})).await
+                                                    client::users::update(id, &UserPatch { system_role: Some(r), ..Default::default() }).await
                                                 }, |_| {});
                                             }>{if super_admin { "Make user" } else { "Make super admin" }}</button>
                                             <button class=if active { "btn btn-danger btn-sm" } else { "btn btn-sm" } on:click=move |_| {
                                                 let n = uname.clone();
                                                 out.run(if active { format!("{n} deactivated; their sessions ended.") } else { format!("{n} activated.") }, async move {
-                                                    rest::send_json::<UserDetail>("PATCH", &format!("/api/v1/users/{id}"), &json!({"active": !active})).await
+                                                    client::users::update(id, &UserPatch { active: Some(!active), ..Default::default() }).await
                                                 }, |_| {});
                                             }>{if active { "Deactivate" } else { "Activate" }}</button>
                                         </td>
@@ -419,8 +434,8 @@ fn PeopleTab() -> impl IntoView {
                         <p class="hint" id="u-pw-hint">"Only super admins set a password. Left empty, the person gets a one-time link by email to choose their own (an email is then needed)."</p></div>
                     <div class="field"><label for="u-role">"System role"</label>
                         <select id="u-role" bind:value=system_role>
-                            <option value="user">"User"</option>
-                            <option value="super_admin">"Super admin"</option>
+                            <option value=SystemRole::User.as_str()>"User"</option>
+                            <option value=SystemRole::SuperAdmin.as_str()>"Super admin"</option>
                         </select></div>
                     <div class="row">
                         <div class="field"><label for="u-org">"Org"</label>
@@ -432,7 +447,7 @@ fn PeopleTab() -> impl IntoView {
                             </select></div>
                         <div class="field"><label for="u-org-role">"Role there"</label>
                             <select id="u-org-role" bind:value=org_role>
-                                {ORG_ROLES.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                                {ORG_ROLES.iter().map(|(k, l)| view! { <option value=k.as_str()>{*l}</option> }).collect_view()}
                             </select></div>
                     </div>
                     <button class="btn btn-primary" type="submit">"Create person"</button>
@@ -448,31 +463,16 @@ fn PeopleTab() -> impl IntoView {
 fn AssetsTab() -> impl IntoView {
     let out = Outcome::new();
     let orgs = orgs_resource(RwSignal::new(0));
-    let org = RwSignal::new(String::new());
-    // The first org is chosen once the list arrives.
-    Effect::new(move |_| {
-        if org.get().is_empty() {
-            if let Some(Ok(p)) = orgs.get() {
-                if let Some(o) = p.items.first() {
-                    org.set(o.id.to_string());
-                }
-            }
-        }
-    });
+    let org = RwSignal::new(None::<Uuid>);
+    use_first_org(org, first_org(orgs));
     let nodes = LocalResource::new(move || {
         out.version.get();
         let o = org.get();
         async move {
-            if o.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                    total_capped: false,
-                    page: 1,
-                    per_page: 1,
-                });
+            match o {
+                Some(o) => client::nodes::list(o).await,
+                None => Ok(empty_page()),
             }
-            rest::get::<Page<NodeDto>>(&format!("/api/v1/nodes?org={o}")).await
         }
     });
     let (q, node_filter, platform_filter) = (
@@ -482,25 +482,17 @@ fn AssetsTab() -> impl IntoView {
     );
     let assets = LocalResource::new(move || {
         out.version.get();
-        let (o, q, n, p) = (org.get(), q.get(), node_filter.get(), platform_filter.get());
+        let query = org.get().map(|org| AssetQuery {
+            org,
+            q: q.get(),
+            node: node_filter.get().parse().ok(),
+            platform: Platform::parse(&platform_filter.get()),
+        });
         async move {
-            if o.is_empty() {
-                return Ok(Page {
-                    items: vec![],
-                    total: 0,
-                    total_capped: false,
-                    page: 1,
-                    per_page: 1,
-                });
+            match query {
+                Some(query) => client::assets::list(&query).await,
+                None => Ok(empty_page()),
             }
-            let mut url = format!("/api/v1/assets?org={o}&q={}", enc(&q));
-            if !n.is_empty() {
-                url.push_str(&format!("&node={n}"));
-            }
-            if !p.is_empty() {
-                url.push_str(&format!("&platform={p}"));
-            }
-            rest::get::<Page<AssetDto>>(&url).await
         }
     });
     let node_options = move || {
@@ -514,45 +506,42 @@ fn AssetsTab() -> impl IntoView {
     let (node_name, node_parent) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let add_node = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (o, n, p) = (
-            org.get_untracked(),
-            node_name.get_untracked(),
-            node_parent.get_untracked(),
-        );
-        let mut body = json!({"org_id": o, "name": n});
-        if !p.is_empty() {
-            body["parent_id"] = json!(p);
-        }
+        let Some(org_id) = org.get_untracked() else {
+            out.err.set(Some(no_org()));
+            return;
+        };
+        let n = node_name.get_untracked();
+        let body = NewNode {
+            org_id,
+            // "The root": left out.
+            parent_id: node_parent.get_untracked().parse().ok(),
+            name: n.clone(),
+        };
         out.run(
             format!("Node {n} created."),
-            async move { rest::send_json::<NodeDto>("POST", "/api/v1/nodes", &body).await },
+            async move { client::nodes::create(&body).await },
             move |_| node_name.set(String::new()),
         );
     };
     let (edit_node, edit_name, edit_parent) = (
-        RwSignal::new(String::new()),
+        RwSignal::new(None::<Uuid>),
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
     let save_node = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, n, p) = (
-            edit_node.get_untracked(),
-            edit_name.get_untracked(),
-            edit_parent.get_untracked(),
-        );
-        let mut body = json!({});
-        if !n.trim().is_empty() {
-            body["name"] = json!(n);
-        }
-        if !p.is_empty() {
-            body["parent_id"] = json!(p);
-        }
+        let Some(id) = edit_node.get_untracked() else {
+            return;
+        };
+        let n = edit_name.get_untracked();
+        let body = NodePatch {
+            // An empty name keeps it; "(stay)" keeps the parent.
+            name: (!n.trim().is_empty()).then_some(n),
+            parent_id: edit_parent.get_untracked().parse().ok(),
+        };
         out.run(
             "Node saved.".into(),
-            async move {
-                rest::send_json::<NodeDto>("PATCH", &format!("/api/v1/nodes/{id}"), &body).await
-            },
+            async move { client::nodes::update(id, &body).await },
             move |_| edit_name.set(String::new()),
         );
     };
@@ -560,21 +549,27 @@ fn AssetsTab() -> impl IntoView {
     let (a_name, a_addr, a_plat, a_node) = (
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
-        RwSignal::new("linux".to_string()),
+        RwSignal::new(Platform::Linux.as_str().to_string()),
         RwSignal::new(String::new()),
     );
     let add_asset = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let Some(org_id) = org.get_untracked() else {
+            out.err.set(Some(no_org()));
+            return;
+        };
         let n = a_name.get_untracked();
-        let nodes: Vec<String> = Some(a_node.get_untracked())
-            .filter(|s| !s.is_empty())
-            .into_iter()
-            .collect();
-        let body = json!({"org_id": org.get_untracked(), "name": n, "address": a_addr.get_untracked(),
-            "platform": a_plat.get_untracked(), "nodes": nodes});
+        let body = NewAsset {
+            org_id,
+            name: n.clone(),
+            address: a_addr.get_untracked(),
+            platform: a_plat.get_untracked(),
+            // "The root": no node, the server places it at the root.
+            nodes: a_node.get_untracked().parse().ok().into_iter().collect(),
+        };
         out.run(
             format!("Asset {n} created."),
-            async move { rest::send_json::<AssetDto>("POST", "/api/v1/assets", &body).await },
+            async move { client::assets::create(&body).await },
             move |_| {
                 a_name.set(String::new());
                 a_addr.set(String::new());
@@ -586,7 +581,7 @@ fn AssetsTab() -> impl IntoView {
         {out.view()}
         <div class="filters admin-org">
             <label for="estate-org" class="label">"Org"</label>
-            <select id="estate-org" bind:value=org>
+            <select id="estate-org" prop:value=move || org_value(org) on:change=move |ev| org_select(org, &ev)>
                 {move || orgs.get().and_then(|r| r.ok()).map(|p| p.items.into_iter().map(|o| view! {
                     <option value=o.id.to_string()>{o.name}</option>
                 }).collect_view())}
@@ -605,7 +600,7 @@ fn AssetsTab() -> impl IntoView {
                             </select>
                             <select bind:value=platform_filter aria-label="Platform">
                                 <option value="">"Any platform"</option>
-                                {PLATFORMS.iter().map(|p| view! { <option value=*p>{*p}</option> }).collect_view()}
+                                {platform_options()}
                             </select>
                         </div>
                     </div>
@@ -633,9 +628,7 @@ fn AssetsTab() -> impl IntoView {
                                                     <button class="btn btn-sm" on:click=move |_| open_asset.set(Some(a2.clone()))>"Accounts"</button>
                                                     <button class="btn btn-danger btn-sm" on:click=move |_| {
                                                         let n = n.clone();
-                                                        out.run(format!("Asset {n} deleted."), async move {
-                                                            rest::call::<Value>("DELETE", &format!("/api/v1/assets/{id}"), None).await
-                                                        }, move |_| open_asset.set(None));
+                                                        out.run(format!("Asset {n} deleted."), client::assets::delete(id), move |_| open_asset.set(None));
                                                     }>"Delete"</button>
                                                 </td>
                                             </tr>
@@ -664,13 +657,11 @@ fn AssetsTab() -> impl IntoView {
                                         <span class="muted small">{format!(" {} assets", n.asset_count)}</span>
                                         {(!root).then(|| view! {
                                             <button class="btn-link small" on:click=move |_| {
-                                                edit_node.set(id.to_string());
+                                                edit_node.set(Some(id));
                                                 edit_name.set(name.clone());
                                             }>" edit"</button>
                                             <button class="btn-link small danger" on:click=move |_| {
-                                                out.run("Node deleted.".into(), async move {
-                                                    rest::call::<Value>("DELETE", &format!("/api/v1/nodes/{id}"), None).await
-                                                }, |_| {});
+                                                out.run("Node deleted.".into(), client::nodes::delete(id), |_| {});
                                             }>" delete"</button>
                                         })}
                                     </li>
@@ -689,7 +680,7 @@ fn AssetsTab() -> impl IntoView {
                         </div>
                         <button class="btn btn-primary btn-sm" type="submit">"Add node"</button>
                     </form>
-                    {move || (!edit_node.get().is_empty()).then(|| view! {
+                    {move || edit_node.get().is_some().then(|| view! {
                         <form class="card-body" on:submit=save_node data-testid="edit-node">
                             <div class="row">
                                 <div class="field"><label for="edit-node-name">"Rename"</label><input id="edit-node-name" type="text" bind:value=edit_name /></div>
@@ -701,7 +692,7 @@ fn AssetsTab() -> impl IntoView {
                             </div>
                             <button class="btn btn-primary btn-sm" type="submit">"Save node"</button>
                             " "
-                            <button class="btn btn-sm" type="button" on:click=move |_| edit_node.set(String::new())>"Cancel"</button>
+                            <button class="btn btn-sm" type="button" on:click=move |_| edit_node.set(None)>"Cancel"</button>
                         </form>
                     })}
                 </div>
@@ -713,7 +704,7 @@ fn AssetsTab() -> impl IntoView {
                         <div class="row">
                             <div class="field"><label for="asset-platform">"Platform"</label>
                                 <select id="asset-platform" bind:value=a_plat>
-                                    {PLATFORMS.iter().map(|p| view! { <option value=*p>{*p}</option> }).collect_view()}
+                                    {platform_options()}
                                 </select></div>
                             <div class="field"><label for="asset-node">"Under node"</label>
                                 <select id="asset-node" bind:value=a_node>
@@ -734,21 +725,26 @@ fn Accounts(asset: AssetDto, out: Outcome) -> impl IntoView {
     let id = asset.id;
     let accounts = LocalResource::new(move || {
         out.version.get();
-        async move { rest::get::<Page<AccountDto>>(&format!("/api/v1/accounts?assets={id}")).await }
+        client::accounts::list(id)
     });
     let (name, username) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let add =
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let n = name.get_untracked();
-            let body = json!({"asset_id": id, "name": n, "username": username.get_untracked()});
-            out.run(format!("Account {n} added."), async move {
-            rest::send_json::<AccountDto>("POST", "/api/v1/accounts", &body).await
-        }, move |_| {
-            name.set(String::new());
-            username.set(String::new());
-        });
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get_untracked();
+        let body = NewAccount {
+            asset_id: id,
+            name: n.clone(),
+            username: username.get_untracked(),
         };
+        out.run(
+            format!("Account {n} added."),
+            async move { client::accounts::create(&body).await },
+            move |_| {
+                name.set(String::new());
+                username.set(String::new());
+            },
+        );
+    };
     view! {
         <div class="card" data-testid="accounts">
             <div class="card-head"><h3>{format!("Accounts of {}", asset.name)}</h3></div>
@@ -765,9 +761,7 @@ fn Accounts(asset: AssetDto, out: Outcome) -> impl IntoView {
                                     <td>{a.name.clone()}</td>
                                     <td class="mono small">{a.username.clone()}</td>
                                     <td><button class="btn btn-danger btn-sm" on:click=move |_| {
-                                        out.run("Account deleted.".into(), async move {
-                                            rest::call::<Value>("DELETE", &format!("/api/v1/accounts/{aid}"), None).await
-                                        }, |_| {});
+                                        out.run("Account deleted.".into(), client::accounts::delete(aid), |_| {});
                                     }>"Delete"</button></td>
                                 </tr>
                             }
@@ -790,28 +784,18 @@ fn Accounts(asset: AssetDto, out: Outcome) -> impl IntoView {
 fn ImportTab() -> impl IntoView {
     let out = Outcome::new();
     let orgs = orgs_resource(RwSignal::new(0));
-    let org = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if org.get().is_empty() {
-            if let Some(Ok(p)) = orgs.get() {
-                if let Some(o) = p.items.first() {
-                    org.set(o.id.to_string());
-                }
-            }
-        }
-    });
+    let org = RwSignal::new(None::<Uuid>);
+    use_first_org(org, first_org(orgs));
     let text = RwSignal::new(
         "path,asset,address,platform,account,username\n/Default/prod/web,web-10,10.0.1.10,linux,root,root\n".to_string(),
     );
     let report = RwSignal::new(None::<ImportReport>);
     let submit = move |dry: bool| {
-        let body = text.get_untracked();
-        let o = org.get_untracked();
-        let ct = if body.trim_start().starts_with(['{', '[']) {
-            "application/json"
-        } else {
-            "text/csv"
+        let Some(o) = org.get_untracked() else {
+            out.err.set(Some(no_org()));
+            return;
         };
+        let file = text.get_untracked();
         report.set(None);
         out.run(
             if dry {
@@ -819,22 +803,13 @@ fn ImportTab() -> impl IntoView {
             } else {
                 "Imported.".into()
             },
-            async move {
-                rest::call::<ImportReport>(
-                    "POST",
-                    &format!("/api/v1/import?org={o}&dry_run={dry}"),
-                    Some((body, ct)),
-                )
-                .await
-            },
+            client::import::run(o, dry, file),
             move |r| report.set(Some(r)),
         );
     };
     let refused = move || {
         out.err
-            .get()
-            .and_then(|e| e.details)
-            .and_then(|d| serde_json::from_value::<ImportReport>(d).ok())
+            .with(|e| e.as_ref().and_then(client::import::refused))
     };
     view! {
         {out.view()}
@@ -844,7 +819,7 @@ fn ImportTab() -> impl IntoView {
                 <div class="card-body">
                     <div class="field">
                         <label for="import-org">"Into org"</label>
-                        <select id="import-org" bind:value=org>
+                        <select id="import-org" prop:value=move || org_value(org) on:change=move |ev| org_select(org, &ev)>
                             {move || orgs.get().and_then(|r| r.ok()).map(|p| p.items.into_iter().map(|o| view! {
                                 <option value=o.id.to_string()>{o.name}</option>
                             }).collect_view())}
@@ -909,10 +884,7 @@ fn counted(n: usize, names: &[String]) -> String {
 #[component]
 fn SettingsTab() -> impl IntoView {
     let out = Outcome::new();
-    let current =
-        LocalResource::new(
-            move || async move { rest::get::<SettingsDto>("/api/v1/settings").await },
-        );
+    let current = LocalResource::new(client::settings::get);
     let period = RwSignal::new(String::new());
     let ttl: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let direct = RwSignal::new(false);
@@ -926,20 +898,25 @@ fn SettingsTab() -> impl IntoView {
             direct.set(s.direct_email_approval);
         }
     });
-    let save =
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            let num = |s: RwSignal<String>| s.get_untracked().trim().parse::<i64>().unwrap_or(0);
-            let body = json!({
-                "default_period_days": num(period),
-                "ttl_minutes": {"apply_asset": num(ttl[0]), "login_confirm": num(ttl[1]),
-                                "login_asset_confirm": num(ttl[2]), "command_confirm": num(ttl[3])},
-                "direct_email_approval": direct.get_untracked(),
-            });
-            out.run("Settings saved.".into(), async move {
-            rest::send_json::<SettingsDto>("PATCH", "/api/v1/settings", &body).await
-        }, |_| {});
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let num = |s: RwSignal<String>| s.get_untracked().trim().parse::<i64>().unwrap_or(0);
+        let body = SettingsPatch {
+            default_period_days: Some(num(period)),
+            ttl_minutes: Some(TtlMinutes {
+                apply_asset: num(ttl[0]),
+                login_confirm: num(ttl[1]),
+                login_asset_confirm: num(ttl[2]),
+                command_confirm: num(ttl[3]),
+            }),
+            direct_email_approval: Some(direct.get_untracked()),
         };
+        out.run(
+            "Settings saved.".into(),
+            async move { client::settings::update(&body).await },
+            |_| {},
+        );
+    };
     let labels = [
         ("ttl-apply", "Asset requests"),
         ("ttl-login", "Sign-in reviews"),
@@ -1000,7 +977,7 @@ fn TokensTab() -> impl IntoView {
     let out = Outcome::new();
     let tokens = LocalResource::new(move || {
         out.version.get();
-        async move { rest::get::<Vec<Value>>("/api/v1/tokens").await }
+        client::tokens::list()
     });
     let name = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
@@ -1008,12 +985,14 @@ fn TokensTab() -> impl IntoView {
         ev.prevent_default();
         let n = name.get_untracked();
         fresh.set(None);
-        out.run(format!("Token {n} made."), async move {
-            rest::send_json::<Value>("POST", "/api/v1/tokens", &json!({"name": n})).await
-        }, move |v| {
-            fresh.set(v["token"].as_str().map(str::to_string));
-            name.set(String::new());
-        });
+        out.run(
+            format!("Token {n} made."),
+            async move { client::tokens::create(&NewToken { name: n }).await },
+            move |t| {
+                fresh.set(Some(t.token));
+                name.set(String::new());
+            },
+        );
     };
     view! {
         {out.view()}
@@ -1037,18 +1016,14 @@ fn TokensTab() -> impl IntoView {
                         <table class="table" data-testid="tokens">
                             <thead><tr><th>"Name"</th><th>"Made"</th><th>"Last used"</th><th></th></tr></thead>
                             <tbody>{list.into_iter().map(|t| {
-                                let id = t["id"].as_str().unwrap_or_default().to_string();
-                                let when = |k: &str| t[k].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()).map(|d| fmt_time(d.with_timezone(&chrono::Utc))).unwrap_or_else(|| "never".into());
+                                let id = t.id;
                                 view! {
                                     <tr>
-                                        <td class="row-title">{t["name"].as_str().unwrap_or_default().to_string()}</td>
-                                        <td class="small">{when("created_at")}</td>
-                                        <td class="small">{when("last_used_at")}</td>
+                                        <td class="row-title">{t.name}</td>
+                                        <td class="small">{fmt_time(t.created_at)}</td>
+                                        <td class="small">{t.last_used_at.map(fmt_time).unwrap_or_else(|| "never".into())}</td>
                                         <td><button class="btn btn-danger btn-sm" on:click=move |_| {
-                                            let id = id.clone();
-                                            out.run("Token revoked.".into(), async move {
-                                                rest::call::<Value>("DELETE", &format!("/api/v1/tokens/{id}"), None).await
-                                            }, |_| {});
+                                            out.run("Token revoked.".into(), client::tokens::revoke(id), |_| {});
                                         }>"Revoke"</button></td>
                                     </tr>
                                 }

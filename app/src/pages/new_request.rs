@@ -8,6 +8,7 @@ use tollgate_core::{ApplyAssetForm, TicketType};
 use uuid::Uuid;
 
 use crate::api::{default_period_days, my_orgs, open_request};
+use crate::components::use_first_org;
 use crate::dto::OpenTicket;
 use crate::error::AppError;
 use crate::picker::{from_input, AccessPicker, Selection};
@@ -33,14 +34,10 @@ pub fn NewRequest() -> impl IntoView {
                 .set(crate::picker::to_input(now + Duration::days(days)));
         }
     });
-    Effect::new(move |_| {
-        if org.get().is_none() {
-            if let Some(Ok(list)) = orgs.get() {
-                if let Some(first) = list.first() {
-                    org.set(Some(first.id));
-                }
-            }
-        }
+    use_first_org(org, move || {
+        orgs.get()
+            .and_then(|r| r.ok())
+            .and_then(|list| list.first().map(|o| o.id))
     });
     let title = RwSignal::new(String::new());
     let permission = RwSignal::new(String::new());

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::{list_notifications, mark_all_notifications_read, mark_notification_read};
+use crate::client::invitations;
 use crate::components::*;
 use crate::layout::UnreadNotifications;
 use crate::notifications::NotificationDto;
@@ -151,29 +152,17 @@ fn Invitations() -> impl IntoView {
     let error = RwSignal::new(None::<crate::error::AppError>);
     let list = LocalResource::new(move || {
         version.get();
-        async move {
-            crate::rest::get::<Vec<crate::admin_dto::InvitationDto>>("/api/v1/me/invitations").await
-        }
+        invitations::list()
     });
     let answer = move |org: uuid::Uuid, accept: bool| {
         leptos::task::spawn_local(async move {
             let r = if accept {
-                crate::rest::call::<serde_json::Value>(
-                    "POST",
-                    &format!("/api/v1/me/invitations/{org}/accept"),
-                    None,
-                )
-                .await
+                invitations::accept(org).await
             } else {
-                crate::rest::call::<serde_json::Value>(
-                    "DELETE",
-                    &format!("/api/v1/me/invitations/{org}"),
-                    None,
-                )
-                .await
+                invitations::decline(org).await
             };
             match r {
-                Ok(_) => version.update(|v| *v += 1),
+                Ok(()) => version.update(|v| *v += 1),
                 Err(e) => error.set(Some(e)),
             }
         });

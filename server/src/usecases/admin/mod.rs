@@ -11,7 +11,7 @@ pub mod settings;
 
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
-use tollgate_core::OrgRole;
+use tollgate_core::{OrgRole, Platform};
 use uuid::Uuid;
 
 /// The viewer's role in `org`, if a member.
@@ -90,28 +90,10 @@ pub fn node_name(raw: &str) -> Result<String, AppError> {
     Ok(s)
 }
 
-/// Platforms an asset may have.
-pub const PLATFORMS: &[&str] = &[
-    "linux",
-    "unix",
-    "windows",
-    "macos",
-    "mysql",
-    "mariadb",
-    "postgresql",
-    "oracle",
-    "sqlserver",
-    "mongodb",
-    "redis",
-    "clickhouse",
-    "kubernetes",
-    "website",
-    "other",
-];
-
+/// A platform an asset may have (core's [`Platform`] names), trimmed and lowercased.
 pub fn platform(field: &str, raw: &str) -> Result<String, AppError> {
     let s = raw.trim().to_lowercase();
-    if PLATFORMS.contains(&s.as_str()) {
+    if Platform::parse(&s).is_some() {
         Ok(s)
     } else {
         Err(AppError::invalid(
@@ -119,7 +101,7 @@ pub fn platform(field: &str, raw: &str) -> Result<String, AppError> {
             format!(
                 "Unknown platform {:?}; use one of {}.",
                 raw.trim(),
-                PLATFORMS.join(", ")
+                Platform::ALL.map(Platform::as_str).join(", ")
             ),
         ))
     }
