@@ -60,6 +60,7 @@ pub enum AclAction {
 /// JSON: `"all"`, `{"ids": [...]}`, or `{"names": ["admin*", "bob"]}` where a name pattern
 /// may use `*` for any run of characters and is matched case-sensitively.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Selector {
     /// Everyone / everything.

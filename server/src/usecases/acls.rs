@@ -83,7 +83,6 @@ pub struct AclInput {
     pub org_id: Option<Uuid>,
     /// Who: `"all"`, `{"ids": [...]}` or `{"names": ["ops-*"]}` (default all).
     #[serde(default = "all")]
-    #[schema(value_type = Object)]
     pub users: Selector,
     /// Login ACLs: source addresses (`10.0.0.1`, `10.0.0.0/8`, `a-b`, `*`; default `*`).
     #[serde(default = "any_ip")]
@@ -95,11 +94,9 @@ pub struct AclInput {
     pub time: Option<TimeWindows>,
     /// Which assets (default all).
     #[serde(default = "all")]
-    #[schema(value_type = Object)]
     pub assets: Selector,
     /// Which accounts, by name pattern (default all).
     #[serde(default = "all")]
-    #[schema(value_type = Object)]
     pub accounts: Selector,
     /// Command filters: `[{"patterns": ["rm", "shutdown"], "kind": "command"|"regex",
     /// "ignore_case": true}]`.
@@ -126,7 +123,6 @@ pub struct AclDto {
     pub active: bool,
     #[schema(value_type = String)]
     pub action: AclAction,
-    #[schema(value_type = Object)]
     pub users: Selector,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ips: Option<Vec<String>>,
@@ -134,10 +130,8 @@ pub struct AclDto {
     #[schema(value_type = Option<Object>)]
     pub time: Option<TimeWindows>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub assets: Option<Selector>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
     pub accounts: Option<Selector>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]

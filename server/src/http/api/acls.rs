@@ -58,7 +58,6 @@ macro_rules! acl_routes {
                 params(AclQuery),
                 responses(
                     (status = 200, description = "The rules", body = AclList),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Not an admin of these rules", body = ApiErrorBody),
                 ),
                 security(("cookie" = []), ("bearer" = []))
@@ -82,8 +81,6 @@ macro_rules! acl_routes {
                     (status = 201, description = "The rule", body = AclDto),
                     (status = 202, description = "An org admin's rule waits for a super admin's approval (a policy_change ticket)", body = Proposed),
                     (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Not allowed", body = ApiErrorBody),
                     (status = 422, description = "An invalid value", body = ApiErrorBody),
                 ),
@@ -106,7 +103,6 @@ macro_rules! acl_routes {
                 params(("id" = uuid::Uuid, Path, description = "The rule's id")),
                 responses(
                     (status = 200, description = "The rule", body = AclDto),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
                 ),
                 security(("cookie" = []), ("bearer" = []))
@@ -131,8 +127,6 @@ macro_rules! acl_routes {
                     (status = 200, description = "The rule after it", body = AclDto),
                     (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
                     (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
                     (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
                     (status = 422, description = "An invalid value", body = ApiErrorBody),
@@ -160,8 +154,6 @@ macro_rules! acl_routes {
                     (status = 200, description = "The rule after it", body = AclDto),
                     (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
                     (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
                     (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
                     (status = 422, description = "An invalid value", body = ApiErrorBody),
@@ -188,7 +180,6 @@ macro_rules! acl_routes {
                     (status = 204, description = "Deleted"),
                     (status = 202, description = "An org admin's removal waits for a super admin's approval (a policy_change ticket)", body = Proposed),
                     (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 401, description = "Not signed in", body = ApiErrorBody),
                     (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
                 ),
                 security(("cookie" = []), ("bearer" = []))

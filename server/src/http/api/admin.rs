@@ -79,7 +79,6 @@ fn page<T>(items: Vec<T>) -> Page<T> {
     tag = "admin",
     responses(
         (status = 200, description = "The orgs", body = Page<OrgDetail>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -99,8 +98,6 @@ pub async fn admin_list_orgs(
     request_body = NewOrg,
     responses(
         (status = 201, description = "The org", body = OrgDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -128,8 +125,6 @@ pub async fn create_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The org", body = OrgDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -152,8 +147,6 @@ pub async fn get_org(
     request_body = OrgPatch,
     responses(
         (status = 200, description = "The org", body = OrgDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -179,8 +172,6 @@ pub async fn patch_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -206,8 +197,6 @@ pub async fn delete_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The members", body = Page<MemberDto>),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
@@ -231,8 +220,6 @@ pub async fn list_members(
     request_body = PutMember,
     responses(
         (status = 200, description = "The members", body = Page<MemberDto>),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -260,8 +247,6 @@ pub async fn put_member(
     params(("id" = uuid::Uuid, Path, description = "The org"), ("user_id" = uuid::Uuid, Path, description = "The user")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -288,8 +273,6 @@ pub async fn remove_member(
     params(PeopleQuery),
     responses(
         (status = 200, description = "The people", body = Page<UserDetail>),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -312,8 +295,6 @@ pub async fn admin_list_users(
     request_body = NewUser,
     responses(
         (status = 201, description = "The user", body = UserDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -341,8 +322,6 @@ pub async fn create_user(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The user", body = UserDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -367,8 +346,6 @@ pub async fn get_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "The user", body = UserDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -405,8 +382,6 @@ pub async fn patch_user(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The user, inactive", body = UserDetail),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -433,8 +408,6 @@ pub async fn deactivate_user(
     request_body = NewNode,
     responses(
         (status = 201, description = "The node", body = NodeDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -462,8 +435,6 @@ pub async fn create_node(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The node", body = NodeDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -486,8 +457,6 @@ pub async fn get_node(
     request_body = NodePatch,
     responses(
         (status = 200, description = "The node", body = NodeDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -513,8 +482,6 @@ pub async fn patch_node(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -540,8 +507,6 @@ pub async fn delete_node(
     request_body = NewAsset,
     responses(
         (status = 201, description = "The asset", body = AssetDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -569,8 +534,6 @@ pub async fn create_asset(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The asset", body = AssetDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -593,8 +556,6 @@ pub async fn get_asset(
     request_body = AssetPatch,
     responses(
         (status = 200, description = "The asset", body = AssetDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -620,8 +581,6 @@ pub async fn patch_asset(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -647,8 +606,6 @@ pub async fn delete_asset(
     request_body = NewAccount,
     responses(
         (status = 201, description = "The account", body = AccountDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -676,8 +633,6 @@ pub async fn create_account(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The account", body = AccountDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -700,8 +655,6 @@ pub async fn get_account(
     request_body = AccountPatch,
     responses(
         (status = 200, description = "The account", body = AccountDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -729,8 +682,6 @@ pub async fn patch_account(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -755,7 +706,6 @@ pub async fn delete_account(
     tag = "admin",
     responses(
         (status = 200, description = "The settings", body = SettingsDto),
-        (status = 401, description = "Not signed in", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -775,8 +725,6 @@ pub async fn get_settings(
     request_body = SettingsPatch,
     responses(
         (status = 200, description = "The settings", body = SettingsDto),
-        (status = 400, description = "A bad id, query or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
         (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
@@ -807,8 +755,6 @@ pub async fn patch_settings(
     request_body(content = ImportBody, description = "JSON rows, or text/csv"),
     responses(
         (status = 200, description = "What was created (nothing on a dry run)", body = ImportReport),
-        (status = 400, description = "Malformed JSON or query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 413, description = "A body over 4 MiB", body = ApiErrorBody),
@@ -964,8 +910,6 @@ fn import_json(bytes: &[u8]) -> Result<(Vec<ImportRow>, bool), AppError> {
     params(AuditQuery),
     responses(
         (status = 200, description = "CSV: serial, ticket_id, type, title, org, applicant, state, created_at, event_at, event, actor, level, comment, diff", content_type = "text/csv", body = String),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "A bad date range", body = ApiErrorBody),

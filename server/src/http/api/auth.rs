@@ -35,7 +35,6 @@ pub struct SignedIn {
     responses(
         (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
         (status = 202, description = "Held for review by a login ACL: a login_confirm ticket is open and `Set-Cookie` carries the pending-sign-in token; follow it with `GET /api/v1/auth/pending`", body = PendingSignIn),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "Wrong username or password", body = ApiErrorBody),
         (status = 403, description = "A login ACL refuses this sign-in", body = ApiErrorBody),
         (status = 422, description = "Wrong shape", body = ApiErrorBody),
@@ -93,7 +92,6 @@ pub struct PendingQuery {
     params(PendingQuery),
     responses(
         (status = 200, description = "Where it stands; `signed_in` is true when this answer carries the session cookie", body = PendingSignIn),
-        (status = 400, description = "A wait that is not a whole number", body = ApiErrorBody),
         (status = 422, description = "A bad wait (more than 60 seconds)", body = ApiErrorBody),
         (status = 404, description = "No held sign-in for this cookie (never held, already used, or its time is over)", body = ApiErrorBody),
     ),

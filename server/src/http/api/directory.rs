@@ -30,7 +30,6 @@ fn list<T>(items: Vec<T>) -> Page<T> {
     tag = "directory",
     responses(
         (status = 200, description = "All of them, one page", body = Page<OrgDto>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -65,8 +64,6 @@ pub struct OrgQuery {
     params(OrgQuery),
     responses(
         (status = 200, description = "All of them, one page", body = Page<NodeDto>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a member of the org", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
     ),
@@ -88,8 +85,6 @@ pub async fn nodes(
     params(OrgQuery),
     responses(
         (status = 200, description = "The matches, one page", body = Page<AssetDto>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a member of the org", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
     ),
@@ -122,9 +117,8 @@ pub struct AccountQuery {
     params(AccountQuery),
     responses(
         (status = 200, description = "All of them, one page", body = Page<AccountDto>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see these assets", body = ApiErrorBody),
+        (status = 404, description = "An asset of an org the caller may not browse", body = ApiErrorBody),
         (status = 422, description = "More than 500 assets", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -160,8 +154,6 @@ pub struct UserQuery {
     params(UserQuery),
     responses(
         (status = 200, description = "Up to 50 matches", body = Page<Person>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -21,7 +21,6 @@ use tollgate_core::TicketType;
     tag = "flows",
     responses(
         (status = 200, description = "All of them, one page", body = Page<FlowDto>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -53,10 +52,9 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "The flow", body = FlowDto),
-        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 422, description = "A ticket type that follows no flow (the ACL's reviewers decide)", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -81,11 +79,9 @@ pub async fn get(
     request_body = tollgate_core::Flow,
     responses(
         (status = 200, description = "The flow as saved", body = FlowDto),
-        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
-        (status = 409, description = "Changed concurrently", body = ApiErrorBody),
+        (status = 409, description = "Changed concurrently, or a change already waits for approval (`change_pending`)", body = ApiErrorBody),
         (status = 422, description = "An invalid flow", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -111,10 +107,9 @@ pub async fn put(
     ),
     responses(
         (status = 200, description = "The flow that applies now", body = FlowDto),
-        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
+        (status = 409, description = "A change of this flow already waits for approval (`change_pending`)", body = ApiErrorBody),
         (status = 422, description = "The global flow cannot be removed", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -145,8 +140,6 @@ pub struct PreviewQuery {
     ),
     responses(
         (status = 200, description = "One entry per level", body = Vec<PreviewLevel>),
-        (status = 400, description = "A bad scope, type or body", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "No such applicant", body = ApiErrorBody),

@@ -64,7 +64,6 @@ impl<S: Send + Sync> FromRequestParts<S> for GatewayCaller {
     request_body = LoginAssetQuestion,
     responses(
         (status = 200, description = "The decision", body = GatewayDecision),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "No valid service token", body = ApiErrorBody),
         (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
         (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account", body = ApiErrorBody),
@@ -92,7 +91,6 @@ pub async fn login_asset(
     request_body = CommandQuestion,
     responses(
         (status = 200, description = "The decision", body = GatewayDecision),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
         (status = 401, description = "No valid service token", body = ApiErrorBody),
         (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
         (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account or command", body = ApiErrorBody),

@@ -33,8 +33,6 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of grants", body = Page<GrantDto>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -57,8 +55,6 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
     responses(
         (status = 200, description = "The grant", body = GrantDto),
-        (status = 400, description = "Not a UUID", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -84,8 +80,6 @@ pub async fn get(
     params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
     responses(
         (status = 200, description = "The grant, revoked", body = GrantDto),
-        (status = 400, description = "Not a UUID", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
     ),
@@ -122,8 +116,6 @@ pub struct CheckQuery {
     params(CheckQuery),
     responses(
         (status = 200, description = "The answer", body = GrantCheck),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Asking about someone the caller does not oversee", body = ApiErrorBody),
         (status = 404, description = "Unknown asset", body = ApiErrorBody),
         (status = 422, description = "Unknown action", body = ApiErrorBody),

@@ -20,7 +20,6 @@ use crate::AppState;
     tag = "auth",
     responses(
         (status = 200, description = "Invitations to orgs", body = Vec<InvitationDto>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -40,8 +39,6 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The org")),
     responses(
         (status = 204, description = "Joined"),
-        (status = 400, description = "A bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such invitation", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -64,8 +61,6 @@ pub async fn accept(
     params(("id" = uuid::Uuid, Path, description = "The org")),
     responses(
         (status = 204, description = "Declined"),
-        (status = 400, description = "A bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such invitation", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))

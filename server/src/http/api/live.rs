@@ -35,7 +35,7 @@ pub struct WaitQuery {
 
 /// Where a ticket's decision stands.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Decision {
+pub struct DecisionStatus {
     pub id: Uuid,
     pub serial: String,
     pub state: TicketState,
@@ -53,10 +53,8 @@ pub struct Decision {
     tag = "tickets",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id"), WaitQuery),
     responses(
-        (status = 200, description = "The decision, or `pending` at the timeout", body = Decision),
-        (status = 400, description = "A bad id or wait", body = ApiErrorBody),
+        (status = 200, description = "The decision, or `pending` at the timeout", body = DecisionStatus),
         (status = 422, description = "A wait of more than 60 seconds", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "Unknown ticket, or not visible", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -66,7 +64,7 @@ pub async fn decision(
     p: super::gateway::Principal,
     Id(id): Id,
     ApiQuery(q): ApiQuery<WaitQuery>,
-) -> Result<Json<Decision>, AppError> {
+) -> Result<Json<DecisionStatus>, AppError> {
     let wait = q.wait.unwrap_or(0);
     if wait > MAX_WAIT_SECONDS {
         return Err(AppError::invalid(
@@ -88,7 +86,7 @@ pub async fn decision(
                 crate::usecases::gateway::ticket_state(&s.pool, g, id).await?
             }
         };
-        let answer = Decision {
+        let answer = DecisionStatus {
             id,
             serial,
             state,
@@ -124,7 +122,6 @@ const RECHECK: Duration = Duration::from_secs(5);
     tag = "tickets",
     responses(
         (status = 200, description = "text/event-stream of `ticket` events", content_type = "text/event-stream"),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 429, description = "Too many open streams of this person", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))

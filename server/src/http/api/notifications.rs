@@ -33,7 +33,6 @@ pub struct ListQuery {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of notifications", body = NotificationList),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 422, description = "A bad page or per_page", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -63,7 +62,6 @@ pub async fn list(
     tag = "notifications",
     responses(
         (status = 200, description = "The count", body = UnreadCount),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -85,8 +83,6 @@ pub async fn unread_count(
     params(("id" = uuid::Uuid, Path, description = "The notification's id")),
     responses(
         (status = 200, description = "The notification, read", body = NotificationDto),
-        (status = 400, description = "Not a UUID", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such notification of the caller's", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -117,7 +113,6 @@ pub struct ReadAllBody {
     request_body(content = Option<ReadAllBody>, description = "Optional; `{}` marks everything"),
     responses(
         (status = 200, description = "How many were marked", body = MarkedRead),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 422, description = "A bad body", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))

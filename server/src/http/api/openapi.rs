@@ -90,6 +90,68 @@ impl Modify for OptionalBodies {
     }
 }
 
+/// The answers any operation may give whatever it does, written once here instead of on every
+/// handler: a malformed request (400, from the extractors), not signed in (401) or refused by
+/// a sign-in rule (403) where the operation needs a caller, a body too large or of the wrong
+/// type (413, 415) where it takes one, and the database out of reach (503). A handler lists
+/// only the answers of its own (its 404, 409, 422, a more precise 401 or 403).
+struct SharedErrors;
+
+impl Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let responses = &mut op.responses.responses;
+                let mut add = |status: &str, description: &str| {
+                    responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(description).into());
+                };
+                add(
+                    "400",
+                    "A malformed request: the JSON body, a query or a path parameter (`bad_request`)",
+                );
+                if signed_in {
+                    add("401", "Not signed in, or a bad bearer token");
+                    add(
+                        "403",
+                        "Not allowed: the caller's role, or a sign-in rule that refuses this session",
+                    );
+                }
+                if has_body {
+                    add("413", "The body is too large");
+                    add(
+                        "415",
+                        "The body is not JSON (`Content-Type: application/json`)",
+                    );
+                }
+                add("503", "The database cannot be reached; try again");
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -204,7 +266,7 @@ impl Modify for OptionalBodies {
         tollgate_app::AppError,
         tollgate_app::dto::Scope
     )),
-    modifiers(&Security, &OptionalBodies),
+    modifiers(&Security, &OptionalBodies, &SharedErrors),
     tags(
         (name = "auth", description = "Signing in and out, and who is calling"),
         (name = "tokens", description = "Personal API tokens for scripts"),

@@ -53,8 +53,6 @@ fn super_admin(v: &tollgate_app::model::Viewer) -> Result<(), AppError> {
     request_body = NewServiceToken,
     responses(
         (status = 201, description = "The token, with its secret (shown this once)", body = CreatedServiceToken),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 422, description = "Bad name (`name`), no orgs (`org_ids`) or an unknown org (`org_ids[i]`)", body = ApiErrorBody),
     ),
@@ -78,7 +76,6 @@ pub async fn create(
     tag = "gateway",
     responses(
         (status = 200, description = "The tokens", body = ServiceTokenList),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -102,7 +99,6 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 404, description = "No such live token", body = ApiErrorBody),
     ),

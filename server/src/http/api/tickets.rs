@@ -34,8 +34,6 @@ pub struct InboxCount {
     params(TicketQuery),
     responses(
         (status = 200, description = "A page of tickets", body = Page<TicketSummary>),
-        (status = 400, description = "A bad query", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -56,8 +54,6 @@ pub async fn list(
     request_body = OpenTicket,
     responses(
         (status = 201, description = "The new ticket", body = TicketDto),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed to apply in this org", body = ApiErrorBody),
         (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "An invalid value", body = ApiErrorBody),
@@ -82,8 +78,6 @@ pub async fn open(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The ticket", body = TicketDto),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -110,8 +104,6 @@ fn or_default<T>(body: OptionalJson<T>) -> T {
     request_body(content = Option<ApproveBody>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
         (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
@@ -138,8 +130,6 @@ pub async fn approve(
     request_body(content = Option<CommentOnly>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
         (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
@@ -166,8 +156,6 @@ pub async fn reject(
     request_body(content = Option<CommentOnly>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
         (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
@@ -207,8 +195,6 @@ pub async fn close(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The comments", body = Vec<CommentDto>),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -230,10 +216,9 @@ pub async fn comments(
     request_body = NewComment,
     responses(
         (status = 201, description = "The comment", body = CommentDto),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not allowed", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        (status = 409, description = "The ticket is closed: no more comments (`already_closed`)", body = ApiErrorBody),
         (status = 422, description = "An invalid value", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -257,8 +242,6 @@ pub async fn add_comment(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The events", body = Vec<EventDto>),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -280,8 +263,6 @@ pub async fn events(
     request_body = BulkBody,
     responses(
         (status = 200, description = "One result per id", body = BulkResults),
-        (status = 400, description = "Malformed JSON or a bad id", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 422, description = "An invalid value", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -302,7 +283,6 @@ pub async fn bulk(
     tag = "tickets",
     responses(
         (status = 200, description = "The count", body = InboxCount),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

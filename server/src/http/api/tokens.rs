@@ -32,8 +32,6 @@ pub struct NewToken {
     request_body = NewToken,
     responses(
         (status = 201, description = "The token, with its secret (shown this once)", body = CreatedToken),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Asked with a bearer token: tokens are made from a browser session", body = ApiErrorBody),
         (status = 409, description = "Too many live tokens", body = ApiErrorBody),
         (status = 422, description = "Bad name", body = ApiErrorBody),
@@ -63,7 +61,6 @@ pub async fn create(
     tag = "tokens",
     responses(
         (status = 200, description = "Newest first", body = Vec<TokenInfo>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -83,8 +80,6 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, description = "Not a UUID", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 404, description = "No such live token of the caller's", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))

@@ -19,7 +19,6 @@ use crate::AppState;
     tag = "webhooks",
     responses(
         (status = 200, description = "Oldest first", body = Vec<WebhookDto>),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -40,8 +39,6 @@ pub async fn list(
     request_body = WebhookBody,
     responses(
         (status = 201, description = "The webhook and its secret", body = CreatedWebhook),
-        (status = 400, description = "Malformed JSON", body = ApiErrorBody),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 422, description = "A bad URL, secret or description", body = ApiErrorBody),
     ),
@@ -65,7 +62,6 @@ pub async fn create(
     params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook", body = WebhookDto),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 404, description = "No such webhook", body = ApiErrorBody),
     ),
@@ -89,7 +85,6 @@ pub async fn get(
     request_body = WebhookBody,
     responses(
         (status = 200, description = "The webhook", body = WebhookDto),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 404, description = "No such webhook", body = ApiErrorBody),
         (status = 422, description = "A bad value", body = ApiErrorBody),
@@ -116,7 +111,6 @@ pub async fn update(
     params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "Not signed in", body = ApiErrorBody),
         (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 404, description = "No such webhook", body = ApiErrorBody),
     ),
