@@ -11,6 +11,11 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Postgres URL of the schema's owner, for the migrations; DATABASE_URL's role then gets only
+    /// the grants the server needs (store/roles.rs). Unset: DATABASE_URL migrates too.
+    #[arg(long, env = "TOLLGATE_MIGRATION_DATABASE_URL")]
+    pub migration_database_url: Option<String>,
+
     /// Address to listen on.
     #[arg(long, env = "TOLLGATE_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
@@ -121,6 +126,7 @@ impl Config {
     pub fn for_tests(database_url: &str) -> Self {
         Config {
             database_url: Some(database_url.to_string()),
+            migration_database_url: None,
             addr: "127.0.0.1:0".parse().expect("literal address"),
             public_url: None,
             data_dir: ".data".into(),

@@ -1,7 +1,9 @@
 //! `tollgate`: serve (default), create an admin, or manage the private Postgres.
 
 use clap::{Parser, Subcommand};
+use sqlx::PgPool;
 use tollgate_server::store::local_pg::LocalPg;
+use tollgate_server::store::roles;
 use tollgate_server::{connect, ensure_admin, prepare, router, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -98,22 +100,54 @@ fn local_pg(
     }
 }
 
-/// The database URL: the configured one, or the private Postgres (started if needed).
-fn database_url(config: &Config) -> anyhow::Result<(String, bool)> {
-    match &config.database_url {
-        Some(url) => Ok((url.clone(), false)),
+/// Connects to the database and readies it: the configured one, or the private Postgres (started
+/// if needed). The migrations run as the schema's owner; the returned pool connects as the
+/// application's role, which gets only the grants it needs (store/roles.rs). The private
+/// Postgres makes both (`postgres` owns, `tollgate_app` serves); with DATABASE_URL the owner is
+/// TOLLGATE_MIGRATION_DATABASE_URL's user, or DATABASE_URL's own when that is unset. The bool
+/// says whether the database is the private one.
+async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPool, bool)> {
+    let (app_url, owner_url, private) = match &config.database_url {
+        Some(url) => (url.clone(), config.migration_database_url.clone(), false),
         None => {
             let pg = LocalPg::new(&config.data_dir.join("pg"), config.pg_port, false)?;
             pg.ensure_started("tollgate")?;
-            Ok((pg.socket_url("tollgate"), true))
+            let owner = pg.socket_url("tollgate");
+            let app = owner.replacen(
+                "postgres://postgres@",
+                &format!("postgres://{}@", roles::PRIVATE_APP_ROLE),
+                1,
+            );
+            (app, Some(owner), true)
         }
+    };
+    let cannot = |e: sqlx::Error| anyhow::anyhow!("cannot connect to the database: {e}");
+    let Some(owner_url) = owner_url else {
+        let pool = connect(&app_url, pool_size).await.map_err(cannot)?;
+        prepare(&pool).await?;
+        if roles::owns_history(&pool).await? {
+            tracing::warn!(
+                "the server's database role owns the ticket history: set \
+                 TOLLGATE_MIGRATION_DATABASE_URL to the owner and DATABASE_URL to a role of its \
+                 own to make the history append-only for the server too (docs/administration.md)"
+            );
+        }
+        return Ok((pool, private));
+    };
+    let owner = connect(&owner_url, 2).await.map_err(cannot)?;
+    if private {
+        roles::ensure_login_role(&owner, roles::PRIVATE_APP_ROLE).await?;
     }
+    prepare(&owner).await?;
+    let pool = connect(&app_url, pool_size).await.map_err(cannot)?;
+    let app_role = roles::current(&pool).await?;
+    roles::grant_app(&owner, &app_role).await?;
+    owner.close().await;
+    Ok((pool, private))
 }
 
 async fn create_admin(config: Config, username: &str, password: &str) -> anyhow::Result<()> {
-    let (url, _) = database_url(&config)?;
-    let pool = connect(&url, 2).await?;
-    prepare(&pool).await?;
+    let (pool, _) = open_database(&config, 2).await?;
     if ensure_admin(&pool, username, password).await? {
         println!("created super admin {username}");
     } else {
@@ -123,11 +157,7 @@ async fn create_admin(config: Config, username: &str, password: &str) -> anyhow:
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let (url, private) = database_url(&config)?;
-    let pool = connect(&url, config.db_pool)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
-    prepare(&pool).await?;
+    let (pool, private) = open_database(&config, config.db_pool).await?;
     if let (Some(u), Some(p)) = (&config.admin_username, &config.admin_password) {
         if ensure_admin(&pool, u, p).await? {
             tracing::info!(username = %u, "created the bootstrap super admin");

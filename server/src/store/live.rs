@@ -108,6 +108,12 @@ impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.tx.subscribe()
     }
+
+    /// How many long polls and event streams of this instance are listening now (a test waits
+    /// for its subscriber with it instead of sleeping).
+    pub fn listeners(&self) -> usize {
+        self.tx.receiver_count()
+    }
 }
 
 /// One open event stream of a person on this instance; dropping it gives the place back.

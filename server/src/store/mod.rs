@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod pending_logins;
 pub mod queue;
+pub mod roles;
 pub mod service_tokens;
 pub mod sessions;
 pub mod settings;

@@ -11,6 +11,8 @@ pub const PASSWORD: &str = "tollgate-demo";
 pub struct TestApp {
     pub url: String,
     pub pool: PgPool,
+    /// This instance's live listener (to wait until a long poll or stream is listening).
+    pub live: tollgate_server::store::live::Live,
     handle: JoinHandle<()>,
 }
 
@@ -31,9 +33,11 @@ impl TestApp {
         Self::spawn_with(pool, Config::for_tests("postgres://unused")).await
     }
 
-    /// An instance with its own configuration (the database must be prepared).
+    /// An instance with its own configuration (the database must be prepared). Its queries run
+    /// as the application's role, as in production: owning nothing, with only its grants.
     pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
-        let state = AppState::new(pool.clone(), config);
+        let state = AppState::new(app_role_pool(&pool).await, config);
+        let live = state.live.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -46,7 +50,24 @@ impl TestApp {
             .await
             .expect("serve");
         });
-        TestApp { url, pool, handle }
+        TestApp {
+            url,
+            pool,
+            live,
+            handle,
+        }
+    }
+
+    /// Waits until more than `before` long polls or event streams listen on this instance: the
+    /// readiness signal a test waits for before deciding what a waiter should hear.
+    pub async fn until_listening(&self, before: usize) {
+        for _ in 0..1000 {
+            if self.live.listeners() > before {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("nobody started listening (still {before})");
     }
 
     pub fn stop(self) {
@@ -76,53 +97,53 @@ impl TestApp {
     }
 
     pub async fn get(&self, c: &Client, path: &str) -> (u16, Value) {
-        let r = c
-            .get(format!("{}{}", self.url, path))
-            .send()
-            .await
-            .expect("get");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.request(c, reqwest::Method::GET, path, None).await
     }
 
     pub async fn post(&self, c: &Client, path: &str, body: Value) -> (u16, Value) {
-        let r = c
-            .post(format!("{}{}", self.url, path))
-            .json(&body)
-            .send()
+        self.request(c, reqwest::Method::POST, path, Some(body))
             .await
-            .expect("post");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn put(&self, c: &Client, path: &str, body: Value) -> (u16, Value) {
-        self.send(c, reqwest::Method::PUT, path, body).await
+        self.request(c, reqwest::Method::PUT, path, Some(body))
+            .await
     }
 
     pub async fn patch(&self, c: &Client, path: &str, body: Value) -> (u16, Value) {
-        self.send(c, reqwest::Method::PATCH, path, body).await
-    }
-
-    async fn send(&self, c: &Client, m: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
-        let r = c
-            .request(m, format!("{}{}", self.url, path))
-            .json(&body)
-            .send()
+        self.request(c, reqwest::Method::PATCH, path, Some(body))
             .await
-            .expect("send");
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn delete_json(&self, c: &Client, path: &str) -> (u16, Value) {
-        let r = c
-            .delete(format!("{}{}", self.url, path))
-            .send()
-            .await
-            .expect("delete");
+        self.request(c, reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Sends a request (with a JSON body if given) and checks the answer against the OpenAPI
+    /// document (`conformance.rs`): (status, JSON body or null).
+    async fn request(
+        &self,
+        c: &Client,
+        m: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = c.request(m.clone(), format!("{}{}", self.url, path));
+        if let Some(body) = &body {
+            req = req.json(body);
+        }
+        let r = req.send().await.expect("send");
         let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        let content_type = r
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = r.bytes().await.expect("body");
+        let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        crate::conformance::check(m.as_str(), path, status, &content_type, &json);
+        (status, json)
     }
 }
 
@@ -305,4 +326,24 @@ impl TestApp {
         }
         out
     }
+}
+
+/// A pool on the test database as the application's role (made and granted like the private
+/// Postgres does at start), for the server under test.
+pub async fn app_role_pool(owner: &PgPool) -> PgPool {
+    use tollgate_server::store::roles;
+    roles::ensure_login_role(owner, roles::PRIVATE_APP_ROLE)
+        .await
+        .expect("app role");
+    roles::grant_app(owner, roles::PRIVATE_APP_ROLE)
+        .await
+        .expect("grants");
+    let options = (*owner.connect_options())
+        .clone()
+        .username(roles::PRIVATE_APP_ROLE);
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect_with(options)
+        .await
+        .expect("connect as the app role")
 }
