@@ -115,6 +115,7 @@ async fn an_approval_signs_the_waiting_browser_in_at_once(pool: PgPool) {
     );
 
     // dave's browser waits; carol approves through another request; the wait ends at once.
+    let listening = app.live.listeners();
     let waiter = {
         let dave = dave.clone();
         let url = format!("{}/api/v1/auth/pending?wait=20", app.url);
@@ -127,22 +128,20 @@ async fn an_approval_signs_the_waiting_browser_in_at_once(pool: PgPool) {
                 .iter()
                 .map(|v| v.to_str().unwrap().to_string())
                 .collect();
-            (s, cookies, r.json::<Value>().await.unwrap(), Instant::now())
+            (s, cookies, r.json::<Value>().await.unwrap())
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.until_listening(listening).await;
     let (s, r) = app.act(&carol, &id, "approve", json!({})).await;
     assert_eq!(s, 200, "{r}");
-    let approved_at = Instant::now();
-    let (s, cookies, answer, answered_at) = waiter.await.unwrap();
+    // The approval ends the wait (it asked for 20 s; the bench measures how fast).
+    let (s, cookies, answer) = tokio::time::timeout(Duration::from_secs(15), waiter)
+        .await
+        .expect("the waiting browser heard of the approval before its wait ran out")
+        .unwrap();
     assert_eq!(s, 200, "{answer}");
     assert_eq!(answer["state"], "approved");
     assert_eq!(answer["signed_in"], true);
-    assert!(
-        answered_at.duration_since(approved_at) < Duration::from_millis(500),
-        "the waiting browser heard of the approval {:?} after it",
-        answered_at.duration_since(approved_at)
-    );
     assert!(answer["reason"]
         .as_str()
         .unwrap()
@@ -353,10 +352,11 @@ async fn an_approved_sign_in_that_fails_to_open_its_session_can_try_again(pool: 
         .act(&carol, &held["ticket_id"], "approve", json!({}))
         .await;
     assert_eq!(s, 200, "{r}");
-    // The database refuses the session (a fault between using the approval and opening it).
+    // The database fails the session's insert (a fault between using the approval and opening
+    // it; the error code is the one of a server shutting down, so the answer is a 503).
     sqlx::raw_sql(
         "CREATE FUNCTION refuse_sessions() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN RAISE EXCEPTION 'no sessions today'; END $$;
+           $$ BEGIN RAISE EXCEPTION 'no sessions today' USING ERRCODE = 'admin_shutdown'; END $$;
          CREATE TRIGGER refuse_sessions BEFORE INSERT ON sessions
            FOR EACH ROW EXECUTE FUNCTION refuse_sessions();",
     )
@@ -364,7 +364,7 @@ async fn an_approved_sign_in_that_fails_to_open_its_session_can_try_again(pool: 
     .await
     .unwrap();
     let (s, p) = pending(&app, &dave, 0).await;
-    assert!(s >= 500, "the failed sign-in is an error: {s} {p}");
+    assert_eq!(s, 503, "the failed sign-in is an error to try again: {p}");
     assert_eq!(
         app.count("SELECT count(*) FROM pending_logins WHERE consumed_at IS NOT NULL")
             .await,

@@ -50,30 +50,28 @@ async fn the_long_poll_returns_the_moment_another_instance_decides(pool: PgPool)
     );
     assert!(started.elapsed() >= Duration::from_millis(900));
 
-    // alice waits on instance A while bob rejects on instance B.
+    // alice waits on instance A (up to a minute) while bob rejects on instance B.
+    let listening = a.live.listeners();
     let waiter = {
-        let url = format!("{}/api/v1/tickets/{id}/decision?wait=30", a.url);
+        let url = format!("{}/api/v1/tickets/{id}/decision?wait=60", a.url);
         let alice = alice.clone();
-        tokio::spawn(async move {
-            let r = alice.get(url).send().await.unwrap();
-            (Instant::now(), r.json::<Value>().await.unwrap())
-        })
+        tokio::spawn(async move { alice.get(url).send().await.unwrap().json::<Value>().await })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    a.until_listening(listening).await;
     let bob = b.signed_in("bob").await;
     let (s, _) = b
         .post(&bob, &format!("/api/v1/tickets/{id}/reject"), json!({}))
         .await;
-    let decided_at = Instant::now();
     assert_eq!(s, 200);
-    let (returned_at, d) = waiter.await.unwrap();
+    // The decision ends the wait: the poll does not sit out its minute. (How fast it comes
+    // back is the bench's figure 3, not a test's.)
+    let d = tokio::time::timeout(Duration::from_secs(45), waiter)
+        .await
+        .expect("the poll came back at the decision, not at its deadline")
+        .unwrap()
+        .unwrap();
     assert_eq!(d["state"], "rejected");
     assert_eq!(d["decided"], true);
-    let lag = returned_at.saturating_duration_since(decided_at);
-    assert!(
-        lag < Duration::from_millis(200),
-        "the poll came back {lag:?} after the decision"
-    );
 
     // Bad waits and strangers.
     assert_eq!(
@@ -116,15 +114,16 @@ async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: P
         .starts_with("text/event-stream"));
 
     let bob = a.signed_in("bob").await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    b.until_listening(0).await;
     let (s, _) = a
         .post(&bob, &format!("/api/v1/tickets/{id}/approve"), json!({}))
         .await;
     assert_eq!(s, 200);
-    let approved_at = Instant::now();
 
+    // Heard without asking again (the bound only keeps a broken stream from hanging the test;
+    // how fast it comes is the bench's figure 3).
     let mut seen = String::new();
-    let heard = tokio::time::timeout(Duration::from_secs(1), async {
+    let heard = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(chunk) = stream.chunk().await.unwrap() {
             seen.push_str(&String::from_utf8_lossy(&chunk));
             if seen.contains(&id) && seen.contains("approved") {
@@ -133,20 +132,20 @@ async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: P
         }
     })
     .await;
-    assert!(
-        heard.is_ok(),
-        "no event within a second of the approval; got {seen:?}"
-    );
-    assert!(approved_at.elapsed() < Duration::from_secs(1));
+    assert!(heard.is_ok(), "no event of the approval; got {seen:?}");
     assert!(seen.contains("event: ticket"), "{seen}");
 
-    // dave, who has nothing to do with it, hears nothing of it.
+    // dave, who has nothing to do with it, hears nothing of it: his stream carries the news of
+    // his own ticket, opened after alice's comment, and nothing of alice's before it.
     let dave = a.signed_in("dave").await;
+    let listening = b.live.listeners();
     let mut other = dave
         .get(format!("{}/api/v1/events", b.url))
         .send()
         .await
         .unwrap();
+    assert_eq!(other.status(), 200, "dave's stream is open");
+    b.until_listening(listening).await;
     let (s, _) = a
         .post(
             &alice,
@@ -155,16 +154,31 @@ async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: P
         )
         .await;
     assert_eq!(s, 201);
-    let quiet = tokio::time::timeout(Duration::from_millis(700), async {
+    let own = open_default(&a, &dave).await;
+    let mut dave_saw = String::new();
+    let reached_own = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             match other.chunk().await {
-                Ok(Some(c)) if String::from_utf8_lossy(&c).contains(&id) => return,
-                Ok(Some(_)) => continue,
-                _ => std::future::pending::<()>().await,
+                Ok(Some(c)) => {
+                    dave_saw.push_str(&String::from_utf8_lossy(&c));
+                    if dave_saw.contains(&own) {
+                        return true;
+                    }
+                }
+                // The stream was refused or ended: that is a failure, not silence.
+                _ => return false,
             }
         }
     })
     .await;
-    assert!(quiet.is_err(), "dave heard of a ticket he cannot see");
+    assert_eq!(
+        reached_own,
+        Ok(true),
+        "dave's stream ended or never told him of his own ticket: {dave_saw:?}"
+    );
+    assert!(
+        !dave_saw.contains(&id),
+        "dave heard of a ticket he cannot see: {dave_saw:?}"
+    );
     assert_eq!(a.get(&a.client(), "/api/v1/events").await.0, 401);
 }

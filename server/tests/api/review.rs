@@ -348,9 +348,10 @@ async fn a_ticket_with_many_people_to_tell_reaches_only_those_who_may_see_it(poo
     let dave = app.signed_in("dave").await;
     let watcher = app.signed_in("watcher7").await;
     let listen = |c: &Client| c.get(format!("{}/api/v1/events", app.url)).send();
+    let listening = app.live.listeners();
     let dave_hears = listen(&dave).await.unwrap();
     let watcher_hears = listen(&watcher).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.until_listening(listening + 1).await;
     let t = app
         .open_default(&alice, &[app.asset_id("web-01").await])
         .await;

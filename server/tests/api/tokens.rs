@@ -259,3 +259,46 @@ async fn only_the_owner_revokes_and_tokens_do_not_make_tokens(pool: PgPool) {
         .await;
     assert_eq!(status, 401);
 }
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_person_holds_at_most_fifty_live_tokens_even_when_asking_in_parallel(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let alice = app.signed_in("alice").await;
+    // 60 requests at once: the cap holds (creation is serialised per person).
+    let asks = (0..60).map(|i| {
+        let (app, alice) = (&app, alice.clone());
+        async move {
+            app.post(&alice, "/api/v1/tokens", json!({"name": format!("t{i}")}))
+                .await
+        }
+    });
+    let answers = futures::future::join_all(asks).await;
+    let made = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(made, 50, "{answers:?}");
+    for (s, body) in answers.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(
+            (*s, body["error"]["code"].as_str()),
+            (409, Some("too_many_tokens")),
+            "{body}"
+        );
+    }
+    let (s, list) = app.get(&alice, "/api/v1/tokens").await;
+    assert_eq!((s, list.as_array().map(Vec::len)), (200, Some(50)));
+    // The 51st is refused until one is revoked; revoked ones do not count.
+    let (s, body) = app
+        .post(&alice, "/api/v1/tokens", json!({"name": "one more"}))
+        .await;
+    assert_eq!(
+        (s, body["error"]["code"].as_str()),
+        (409, Some("too_many_tokens"))
+    );
+    let first = list[0]["id"].as_str().unwrap();
+    let (s, _) = app
+        .delete_json(&alice, &format!("/api/v1/tokens/{first}"))
+        .await;
+    assert!(s == 204 || s == 200, "revoke: {s}");
+    make_token(&app, &alice, "one more").await;
+    // The cap is per person: bob is not affected by alice's fifty.
+    let bob = app.signed_in("bob").await;
+    make_token(&app, &bob, "bob's first").await;
+}
