@@ -2,7 +2,8 @@
 # The store holds all SQL (docs/architecture.md): fails, naming file and line, when a query call
 # or SQL text appears in server/src outside server/src/store/. The bench runner
 # (server/src/bin/tollgate-bench.rs) and the tests keep their own SQL for set-up and checks.
-# `scripts/check-sql.sh --self-test` shows the check catching a planted query.
+# `scripts/check-sql.sh --self-test` shows the check catching a planted query. Part of
+# scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

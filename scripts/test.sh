@@ -13,6 +13,10 @@ scripts/install-tools.sh --test
 step "cargo fmt --check"
 cargo fmt --all --check
 
+step "all SQL in the store"
+scripts/check-sql.sh --self-test
+scripts/check-sql.sh
+
 step "build (debug)"
 scripts/build.sh
 
