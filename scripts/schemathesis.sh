@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Schemathesis against /api/openapi.json of a running debug server, signed in with a super
-# admin's API token (so the administration endpoints are reached too): no answer may be a 500,
-# and every answer must match the document. A fresh database `tollgate_fuzz` with the demo.
+# admin's API token (so the administration endpoints are reached too). Every check of
+# schemathesis runs but two: no 5xx, status codes, content types, headers and bodies as
+# documented, invalid data refused, deleted resources gone, and so on. Left out:
+# - ignored_auth: the API takes a session cookie OR a bearer token; schemathesis keeps our valid
+#   token while it spoils the cookie, so every operation would "accept invalid authentication".
+#   Authentication is tested by the API tests (matrix.rs: every route without and with each
+#   kind of caller).
+# - positive_data_acceptance: it expects schema-valid data to succeed, but most of our refusals
+#   are rules the schema cannot say (a user that does not exist, a flow without levels): 422s
+#   with the field, which the other checks hold to the document. A fresh database `tollgate_fuzz` with the demo.
 #
 # Needs target/debug/tollgate (scripts/build.sh), the test Postgres (scripts/test.sh starts it
 # on TOLLGATE_TEST_PG_PORT) and the venv of scripts/install-tools.sh --test.
@@ -40,7 +48,8 @@ token=$(curl -fsS -b "$jar" -H 'content-type: application/json' -d '{"name":"sch
 # /events is a never-ending event stream: nothing to check there with a fuzzer.
 "$st" run "$base/api/openapi.json" \
   --header "Authorization: Bearer $token" \
-  --checks not_a_server_error,response_schema_conformance \
+  --checks all \
+  --exclude-checks ignored_auth,positive_data_acceptance \
   --phases examples,coverage,fuzzing \
   --mode "${FUZZ_MODE:-all}" \
   --max-examples "${FUZZ_MAX_EXAMPLES:-20}" \

@@ -216,8 +216,10 @@ pub struct TicketQuery {
     #[serde(default)]
     pub q: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(value_type = Option<u64>, maximum = 4294967295.0))]
     pub page: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(value_type = Option<u64>, maximum = 4294967295.0))]
     pub per_page: Option<u32>,
 }
 

@@ -120,6 +120,25 @@ async fn odd_bodies_get_400s_and_422s(pool: PgPool) {
         assert_client_error(&format!("{path} {body:?}"), s, &e, expected);
     }
 
+    // A body that is JSON but not an object is refused, not read as a struct's fields in a row
+    // (an array `[null, null]` was a settings patch that changed nothing and answered 200;
+    // found by schemathesis's negative-data check).
+    let admin = app.signed_in("admin").await;
+    let (_, before) = app.get(&admin, "/api/v1/settings").await;
+    for body in ["[null, null]", "[7]", "\"x\"", "7"] {
+        let r = admin
+            .patch(format!("{}/api/v1/settings", app.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let e: Value = r.json().await.unwrap_or(Value::Null);
+        assert_client_error(&format!("PATCH /api/v1/settings {body}"), s, &e, 422);
+    }
+    assert_eq!(app.get(&admin, "/api/v1/settings").await.1, before);
+
     // Bad edits are refused with their field, and leave the ticket as it was.
     for (edits, field) in [
         (json!({"accounts": [""]}), "accounts"),

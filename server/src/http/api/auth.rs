@@ -76,6 +76,7 @@ fn pending_token(headers: &HeaderMap) -> Result<String, AppError> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PendingQuery {
     /// Seconds to wait for a decision (0–60; default 0 = answer at once).
     #[serde(default)]

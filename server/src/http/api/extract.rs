@@ -24,6 +24,16 @@ where
         if has_json_nul(&bytes) {
             return Err(nul_refused());
         }
+        // Every body of this API is an object; serde would also fill a struct from an array
+        // (`[null, null]` read as a settings patch that changes nothing, and answered 200).
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') && is_json(&bytes) {
+            return Err(AppError::new(
+                422,
+                "invalid",
+                "The body must be a JSON object.",
+            ));
+        }
         let body = bytes.clone();
         let mut req = Request::new(axum::body::Body::from(bytes));
         *req.headers_mut() = headers;

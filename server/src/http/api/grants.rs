@@ -21,6 +21,7 @@ pub struct ListQuery {
     mine: bool,
     /// 1-based.
     #[serde(default)]
+    #[param(value_type = Option<u64>, maximum = 4294967295.0)]
     page: Option<u32>,
 }
 

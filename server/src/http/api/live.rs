@@ -27,6 +27,7 @@ use crate::AppState;
 pub const MAX_WAIT_SECONDS: u64 = 60;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WaitQuery {
     /// Seconds to wait for a decision (0–60; default 0 = answer at once).
     #[serde(default)]

@@ -12,15 +12,18 @@ use super::openapi::ApiErrorBody;
 use crate::AppState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only unread ones (default false).
     #[serde(default)]
     unread: Option<bool>,
     /// 1-based page (default 1).
     #[serde(default)]
+    #[param(value_type = Option<u64>, maximum = 4294967295.0)]
     page: Option<u32>,
     /// 1 to 100 (default 20).
     #[serde(default)]
+    #[param(value_type = Option<u64>, maximum = 4294967295.0)]
     per_page: Option<u32>,
 }
 
