@@ -179,6 +179,20 @@ pub struct Page<T> {
     pub per_page: u32,
 }
 
+impl<T> Page<T> {
+    /// A whole list as one page (lists that are never paged: orgs, flows, members).
+    pub fn whole(items: Vec<T>) -> Page<T> {
+        let n = items.len();
+        Page {
+            items,
+            total: n as i64,
+            total_capped: false,
+            page: 1,
+            per_page: n.max(1) as u32,
+        }
+    }
+}
+
 /// Which tickets a list shows, relative to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -7,7 +7,6 @@
 //! token is worth nothing and the page says why.
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tollgate_app::auth::no_pending;
 use tollgate_app::backend::{ClientInfo, HeldSignIn, PendingOutcome, PENDING_COOKIE};
@@ -27,9 +26,7 @@ use crate::store::{directory as dir, pending_logins, tickets as repo};
 /// (the page completes within milliseconds; this covers a browser that was briefly offline).
 const GRACE_MINUTES: i64 = 5;
 
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+use crate::identity::digest::of as digest;
 
 /// The cookie that carries the pending-sign-in token (for the ticket's lifetime plus grace).
 pub fn cookie(token: &str, secure: bool) -> String {

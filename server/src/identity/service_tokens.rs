@@ -8,7 +8,6 @@
 //! to it. So another org naming an asset like one of ours changes nothing for our gateway.
 
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -40,9 +39,7 @@ impl Gateway {
 /// Most orgs one service token may serve.
 pub const MAX_ORGS: usize = 1000;
 
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+use crate::identity::digest::of as digest;
 
 /// An org a service token serves.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]

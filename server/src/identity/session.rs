@@ -5,7 +5,6 @@
 use base64::Engine;
 use chrono::{Duration, Utc};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -15,9 +14,7 @@ use tollgate_app::AppError;
 
 pub const COOKIE: &str = "tollgate_session";
 
-pub fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+pub use crate::identity::digest::of as digest;
 
 /// A fresh random token (256 bits), URL-safe.
 pub fn new_token() -> String {

@@ -4,7 +4,6 @@
 //! deactivated.
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -31,9 +30,7 @@ const TOUCH_EVERY: Duration = Duration::minutes(1);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BearerAuth(pub Uuid);
 
-fn digest(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+use crate::identity::digest::of as digest;
 
 /// A token as its owner sees it in a list: never the secret.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]

@@ -5,7 +5,6 @@
 //! setting `direct_email_approval` lets the link act by itself. The pages are http/mail_links.rs.
 
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tollgate_app::dto::{ApproveBody, CommentOnly, TicketDto};
 use tollgate_app::model::Viewer;
@@ -17,12 +16,7 @@ pub use crate::store::mail_links::LinkRow as Link;
 /// How long a one-time link lives.
 pub const LINK_TTL_MINUTES: i64 = 60;
 
-fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::identity::digest::hex as digest;
 
 /// Makes a one-time link for `user` to `action` (`approve` or `reject`) `ticket` at `level`;
 /// returns its token (the only time it exists outside the mail).

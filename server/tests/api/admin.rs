@@ -82,12 +82,18 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
     );
 
     // Read: members and super admins; others do not see it.
-    let (s, _) = app.get(&admin, &format!("/api/v1/orgs/{ops_id}")).await;
-    assert_eq!(s, 200);
-    let (s, _) = app.get(&alice, &format!("/api/v1/orgs/{ops_id}")).await;
-    assert_eq!(s, 404);
-    let (s, _) = app.get(&alice, "/api/v1/orgs/not-a-uuid").await;
-    assert_eq!(s, 400);
+    app.statuses(&[
+        (&admin, "GET", format!("/api/v1/orgs/{ops_id}"), None, 200),
+        (&alice, "GET", format!("/api/v1/orgs/{ops_id}"), None, 404),
+        (
+            &alice,
+            "GET",
+            "/api/v1/orgs/not-a-uuid".to_string(),
+            None,
+            400,
+        ),
+    ])
+    .await;
     let (s, list) = app.get(&alice, "/api/v1/admin/orgs").await;
     assert_eq!(s, 200);
     assert_eq!(
@@ -97,22 +103,23 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
     );
 
     // Rename: super admins and the org's admins; members 403; outsiders 404.
-    let (s, _) = app
-        .patch(
+    app.statuses(&[
+        (
             &alice,
-            &format!("/api/v1/orgs/{default}"),
-            json!({"name": "D2"}),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .patch(
+            "PATCH",
+            format!("/api/v1/orgs/{default}"),
+            Some(json!({"name": "D2"})),
+            403,
+        ),
+        (
             &carol,
-            &format!("/api/v1/orgs/{default}"),
-            json!({"name": "D2"}),
-        )
-        .await;
-    assert_eq!(s, 404);
+            "PATCH",
+            format!("/api/v1/orgs/{default}"),
+            Some(json!({"name": "D2"})),
+            404,
+        ),
+    ])
+    .await;
     let (s, o) = app
         .patch(
             &bob,
@@ -129,22 +136,26 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
 
     // Members: admins and auditors read; admins change; plain members may not.
     let dave = user(&pool, "dave").await;
-    let (s, _) = app
-        .get(&alice, &format!("/api/v1/orgs/{default}/members"))
-        .await;
-    assert_eq!(s, 403);
+    app.statuses(&[(
+        &alice,
+        "GET",
+        format!("/api/v1/orgs/{default}/members"),
+        None,
+        403,
+    )])
+    .await;
     let (s, m) = app
         .get(&bob, &format!("/api/v1/orgs/{default}/members"))
         .await;
     assert_eq!(s, 200, "{m}");
-    let (s, _) = app
-        .put(
-            &alice,
-            &format!("/api/v1/orgs/{default}/members"),
-            json!({"user_id": dave, "role": "org_auditor"}),
-        )
-        .await;
-    assert_eq!(s, 403);
+    app.statuses(&[(
+        &alice,
+        "PUT",
+        format!("/api/v1/orgs/{default}/members"),
+        Some(json!({"user_id": dave, "role": "org_auditor"})),
+        403,
+    )])
+    .await;
     let (s, e) = app
         .put(
             &bob,
@@ -171,50 +182,63 @@ async fn orgs_and_memberships_per_role(pool: PgPool) {
     assert_eq!(s, 200, "{m}");
     // dave, now an auditor of Default, reads its members and the audit but changes nothing.
     let dave_c = app.signed_in("dave").await;
-    let (s, _) = app
-        .get(&dave_c, &format!("/api/v1/orgs/{default}/members"))
-        .await;
-    assert_eq!(s, 200);
-    let (s, _) = app
-        .post(
+    app.statuses(&[
+        (
             &dave_c,
-            "/api/v1/nodes",
-            json!({"org_id": default, "name": "x"}),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}"))
-        .await;
-    assert_eq!(s, 204);
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/orgs/{default}/members/{dave}"))
-        .await;
-    assert_eq!(s, 404);
+            "GET",
+            format!("/api/v1/orgs/{default}/members"),
+            None,
+            200,
+        ),
+        (
+            &dave_c,
+            "POST",
+            "/api/v1/nodes".to_string(),
+            Some(json!({"org_id": default, "name": "x"})),
+            403,
+        ),
+        (
+            &bob,
+            "DELETE",
+            format!("/api/v1/orgs/{default}/members/{dave}"),
+            None,
+            204,
+        ),
+        (
+            &bob,
+            "DELETE",
+            format!("/api/v1/orgs/{default}/members/{dave}"),
+            None,
+            404,
+        ),
+    ])
+    .await;
 
     // Delete: super admins only, and only an empty org.
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/orgs/{default}"))
+    app.statuses(&[(&bob, "DELETE", format!("/api/v1/orgs/{default}"), None, 403)])
         .await;
-    assert_eq!(s, 403);
     let (s, e) = app
         .delete_json(&admin, &format!("/api/v1/orgs/{default}"))
         .await;
     assert_eq!(s, 409, "{e}");
-    let (s, _) = app
-        .post(
+    app.statuses(&[
+        (
             &admin,
-            "/api/v1/nodes",
-            json!({"org_id": ops_id, "name": "prod"}),
-        )
-        .await;
-    assert_eq!(s, 201);
-    let (s, _) = app
-        .delete_json(&admin, &format!("/api/v1/orgs/{ops_id}"))
-        .await;
-    assert_eq!(s, 204);
-    let (s, _) = app.get(&admin, &format!("/api/v1/orgs/{ops_id}")).await;
-    assert_eq!(s, 404);
+            "POST",
+            "/api/v1/nodes".to_string(),
+            Some(json!({"org_id": ops_id, "name": "prod"})),
+            201,
+        ),
+        (
+            &admin,
+            "DELETE",
+            format!("/api/v1/orgs/{ops_id}"),
+            None,
+            204,
+        ),
+        (&admin, "GET", format!("/api/v1/orgs/{ops_id}"), None, 404),
+    ])
+    .await;
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
@@ -271,10 +295,11 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
 
     // Read: oneself, super admins, overseers of their orgs.
     let carol = app.signed_in("carol").await;
-    let (s, _) = app.get(&carol, &format!("/api/v1/users/{erin_id}")).await;
-    assert_eq!(s, 404);
-    let (s, _) = app.get(&bob, &format!("/api/v1/users/{erin_id}")).await;
-    assert_eq!(s, 200);
+    app.statuses(&[
+        (&carol, "GET", format!("/api/v1/users/{erin_id}"), None, 404),
+        (&bob, "GET", format!("/api/v1/users/{erin_id}"), None, 200),
+    ])
+    .await;
     let (s, list) = app.get(&alice, "/api/v1/admin/users").await;
     assert_eq!(s, 200);
     assert_eq!(
@@ -295,22 +320,23 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
         )
         .await;
     assert_eq!((s, a["display_name"].as_str()), (200, Some("Alice A.")));
-    let (s, _) = app
-        .patch(
+    app.statuses(&[
+        (
             &alice,
-            &format!("/api/v1/users/{alice_id}"),
-            json!({"system_role": "super_admin"}),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .patch(
+            "PATCH",
+            format!("/api/v1/users/{alice_id}"),
+            Some(json!({"system_role": "super_admin"})),
+            403,
+        ),
+        (
             &bob,
-            &format!("/api/v1/users/{erin_id}"),
-            json!({"display_name": "E"}),
-        )
-        .await;
-    assert_eq!(s, 403);
+            "PATCH",
+            format!("/api/v1/users/{erin_id}"),
+            Some(json!({"display_name": "E"})),
+            403,
+        ),
+    ])
+    .await;
     let (s, e) = app
         .patch(
             &admin,
@@ -332,14 +358,14 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
         (422, "active"),
         "no one deactivates themselves"
     );
-    let (s, _) = app
-        .patch(
-            &admin,
-            &format!("/api/v1/users/{erin_id}"),
-            json!({"password": "a new password"}),
-        )
-        .await;
-    assert_eq!(s, 200);
+    app.statuses(&[(
+        &admin,
+        "PATCH",
+        format!("/api/v1/users/{erin_id}"),
+        Some(json!({"password": "a new password"})),
+        200,
+    )])
+    .await;
     let c = app.client();
     let (s, _) = app
         .post(
@@ -349,8 +375,8 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
         )
         .await;
     assert_eq!(s, 200, "the reset password works");
-    let (s, _) = app.get(&c, "/api/v1/me").await;
-    assert_eq!(s, 200);
+    app.statuses(&[(&c, "GET", "/api/v1/me".to_string(), None, 200)])
+        .await;
 
     // Deactivate: their session ends at once.
     let (s, _) = app
@@ -363,14 +389,14 @@ async fn people_per_role_and_deactivation(pool: PgPool) {
     assert_eq!((s, u["active"].as_bool()), (200, Some(false)), "{u}");
     let (s, _) = app.get(&c, "/api/v1/me").await;
     assert_eq!(s, 401, "a deactivated user's session ends at once");
-    let (s, _) = app
-        .post(
-            &c,
-            "/api/v1/auth/login",
-            json!({"username": "erin", "password": "a new password"}),
-        )
-        .await;
-    assert_eq!(s, 401);
+    app.statuses(&[(
+        &c,
+        "POST",
+        "/api/v1/auth/login".to_string(),
+        Some(json!({"username": "erin", "password": "a new password"})),
+        401,
+    )])
+    .await;
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
@@ -398,10 +424,14 @@ async fn a_deactivated_approver_drops_out_of_assignee_resolution(pool: PgPool) {
     assert_eq!(s, 201, "{t}");
     assert!(names(&t).contains(&"bob".to_string()), "{t}");
     let bob_id = user(&pool, "bob").await;
-    let (s, _) = app
-        .delete_json(&admin, &format!("/api/v1/users/{bob_id}"))
-        .await;
-    assert_eq!(s, 200);
+    app.statuses(&[(
+        &admin,
+        "DELETE",
+        format!("/api/v1/users/{bob_id}"),
+        None,
+        200,
+    )])
+    .await;
     let (s, t) = app.post(&dave, "/api/v1/tickets", open()).await;
     assert_eq!(s, 201, "{t}");
     assert!(!names(&t).contains(&"bob".to_string()), "{t}");
@@ -419,22 +449,23 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
     let default = org(&pool, "Default").await;
 
     // Nodes.
-    let (s, _) = app
-        .post(
+    app.statuses(&[
+        (
             &alice,
-            "/api/v1/nodes",
-            json!({"org_id": default, "name": "ops"}),
-        )
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .post(
+            "POST",
+            "/api/v1/nodes".to_string(),
+            Some(json!({"org_id": default, "name": "ops"})),
+            403,
+        ),
+        (
             &carol,
-            "/api/v1/nodes",
-            json!({"org_id": default, "name": "ops"}),
-        )
-        .await;
-    assert_eq!(s, 404);
+            "POST",
+            "/api/v1/nodes".to_string(),
+            Some(json!({"org_id": default, "name": "ops"})),
+            404,
+        ),
+    ])
+    .await;
     let (s, e) = app
         .post(
             &bob,
@@ -502,14 +533,14 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         (200, Some("/Default/prod/moved")),
         "{n}"
     );
-    let (s, _) = app
-        .patch(
-            &alice,
-            &format!("/api/v1/nodes/{sub_id}"),
-            json!({"name": "z"}),
-        )
-        .await;
-    assert_eq!(s, 403);
+    app.statuses(&[(
+        &alice,
+        "PATCH",
+        format!("/api/v1/nodes/{sub_id}"),
+        Some(json!({"name": "z"})),
+        403,
+    )])
+    .await;
 
     // Assets, with two accounts.
     let new_asset = json!({"org_id": default, "name": "app-01", "address": "10.9.0.1", "platform": "linux", "nodes": [ops_id]});
@@ -539,14 +570,14 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         )
         .await;
     assert_eq!((s, field(&e)), (422, "name"));
-    let (s, _) = app
-        .post(
-            &alice,
-            "/api/v1/accounts",
-            json!({"asset_id": asset_id, "name": "root"}),
-        )
-        .await;
-    assert_eq!(s, 403);
+    app.statuses(&[(
+        &alice,
+        "POST",
+        "/api/v1/accounts".to_string(),
+        Some(json!({"asset_id": asset_id, "name": "root"})),
+        403,
+    )])
+    .await;
     let (s, root) = app
         .post(
             &bob,
@@ -559,14 +590,14 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         (201, Some("root")),
         "{root}"
     );
-    let (s, _) = app
-        .post(
-            &bob,
-            "/api/v1/accounts",
-            json!({"asset_id": asset_id, "name": "deploy", "username": "deployer"}),
-        )
-        .await;
-    assert_eq!(s, 201);
+    app.statuses(&[(
+        &bob,
+        "POST",
+        "/api/v1/accounts".to_string(),
+        Some(json!({"asset_id": asset_id, "name": "deploy", "username": "deployer"})),
+        201,
+    )])
+    .await;
     let (_, accs) = app
         .get(&alice, &format!("/api/v1/accounts?assets={asset_id}"))
         .await;
@@ -580,10 +611,14 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         )
         .await;
     assert_eq!((s, r["username"].as_str()), (200, Some("toor")));
-    let (s, _) = app
-        .get(&carol, &format!("/api/v1/accounts/{root_id}"))
-        .await;
-    assert_eq!(s, 404);
+    app.statuses(&[(
+        &carol,
+        "GET",
+        format!("/api/v1/accounts/{root_id}"),
+        None,
+        404,
+    )])
+    .await;
 
     // Search and filters: by name, node and platform.
     let (_, found) = app
@@ -623,24 +658,32 @@ async fn the_estate_per_role_with_validation(pool: PgPool) {
         .delete_json(&bob, &format!("/api/v1/nodes/{prod}"))
         .await;
     assert_eq!(s, 409, "{e}");
-    let (s, _) = app
-        .delete_json(&alice, &format!("/api/v1/assets/{asset_id}"))
-        .await;
-    assert_eq!(s, 403);
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/accounts/{root_id}"))
-        .await;
-    assert_eq!(s, 204);
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/assets/{asset_id}"))
-        .await;
-    assert_eq!(s, 204);
-    let (s, _) = app.get(&bob, &format!("/api/v1/assets/{asset_id}")).await;
-    assert_eq!(s, 404);
-    let (s, _) = app
-        .delete_json(&bob, &format!("/api/v1/nodes/{ops_id}"))
-        .await;
-    assert_eq!(s, 204);
+    app.statuses(&[
+        (
+            &alice,
+            "DELETE",
+            format!("/api/v1/assets/{asset_id}"),
+            None,
+            403,
+        ),
+        (
+            &bob,
+            "DELETE",
+            format!("/api/v1/accounts/{root_id}"),
+            None,
+            204,
+        ),
+        (
+            &bob,
+            "DELETE",
+            format!("/api/v1/assets/{asset_id}"),
+            None,
+            204,
+        ),
+        (&bob, "GET", format!("/api/v1/assets/{asset_id}"), None, 404),
+        (&bob, "DELETE", format!("/api/v1/nodes/{ops_id}"), None, 204),
+    ])
+    .await;
     let root_node = id_of(
         &pool,
         "SELECT id FROM nodes WHERE name = $1 AND parent_id IS NULL",
@@ -730,8 +773,14 @@ async fn an_import_with_one_bad_row_imports_nothing_and_names_the_row(pool: PgPo
         .post(&bob, &url, json!({"rows": [{"path": "/a"}, {"pth": "/b"}]}))
         .await;
     assert_eq!((s, field(&e)), (422, "rows[2]"), "{e}");
-    let (s, _) = app.post(&bob, &url, json!({"rows": []})).await;
-    assert_eq!(s, 422);
+    app.statuses(&[(
+        &bob,
+        "POST",
+        url.to_string(),
+        Some(json!({"rows": []})),
+        422,
+    )])
+    .await;
     let r = bob
         .post(format!("{}{}", app.url, url))
         .header("content-type", "application/xml")

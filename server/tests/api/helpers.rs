@@ -119,6 +119,20 @@ impl TestApp {
         self.request(c, reqwest::Method::DELETE, path, None).await
     }
 
+    /// A table of requests, each with the status it must get: (who, method, path, JSON body,
+    /// status). They are sent in order; every answer that differs is reported at once.
+    pub async fn statuses(&self, rows: &[(&Client, &str, String, Option<Value>, u16)]) {
+        let mut wrong = Vec::new();
+        for (who, method, path, body, want) in rows {
+            let m: reqwest::Method = method.parse().expect("a method");
+            let (got, answer) = self.request(who, m, path, body.clone()).await;
+            if got != *want {
+                wrong.push(format!("{method} {path}: {got}, expected {want}: {answer}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
     /// Sends a request (with a JSON body if given) and checks the answer against the OpenAPI
     /// document (`conformance.rs`): (status, JSON body or null).
     async fn request(
@@ -198,6 +212,25 @@ impl TestApp {
                 "start": now, "expiry": now + chrono::Duration::days(1),
             }
         })
+    }
+
+    /// Opens a small Default ticket titled `title` as `c` (web-01, root,
+    /// connect, for a day); panics unless 201. Returns its id.
+    pub async fn open_simple(&self, c: &Client, title: &str) -> String {
+        let org = self.org_id("Default").await;
+        let asset = self.asset_id("web-01").await;
+        let now = chrono::Utc::now();
+        let (s, t) = self
+            .post(
+                c,
+                "/api/v1/tickets",
+                serde_json::json!({"type": "apply_asset", "org_id": org, "title": title, "request": {
+                    "permission_name": "p", "assets": [asset], "accounts": ["root"],
+                    "actions": ["connect"], "start": now, "expiry": now + chrono::Duration::days(1)}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        t["id"].as_str().expect("id").to_string()
     }
 
     /// Opens a Default ticket as `c` for `assets`; panics unless 201.

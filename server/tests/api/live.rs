@@ -4,40 +4,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::helpers::TestApp;
-
-async fn open_default(app: &TestApp, c: &reqwest::Client) -> String {
-    let pool = &app.pool;
-    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE name = 'Default'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let asset: Uuid = sqlx::query_scalar("SELECT id FROM assets WHERE name = 'web-01'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let now = chrono::Utc::now();
-    let (s, t) = app
-        .post(
-            c,
-            "/api/v1/tickets",
-            json!({"type": "apply_asset", "org_id": org, "title": "Live", "request": {
-                "permission_name": "p", "assets": [asset], "accounts": ["root"], "actions": ["connect"],
-                "start": now, "expiry": now + chrono::Duration::days(1)}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{t}");
-    t["id"].as_str().unwrap().to_string()
-}
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn the_long_poll_returns_the_moment_another_instance_decides(pool: PgPool) {
     let a = TestApp::spawn(pool.clone(), true).await;
     let b = TestApp::spawn_again(pool).await;
     let alice = a.signed_in("alice").await;
-    let id = open_default(&a, &alice).await;
+    let id = a.open_simple(&alice, "Live").await;
 
     // Nothing decided: the poll answers pending at its timeout.
     let started = Instant::now();
@@ -100,7 +75,7 @@ async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: P
     let a = TestApp::spawn(pool.clone(), true).await;
     let b = TestApp::spawn_again(pool).await;
     let alice = a.signed_in("alice").await;
-    let id = open_default(&a, &alice).await;
+    let id = a.open_simple(&alice, "Live").await;
 
     let mut stream = alice
         .get(format!("{}/api/v1/events", b.url))
@@ -154,7 +129,7 @@ async fn an_sse_client_of_one_instance_hears_an_approval_made_on_another(pool: P
         )
         .await;
     assert_eq!(s, 201);
-    let own = open_default(&a, &dave).await;
+    let own = a.open_simple(&dave, "Live").await;
     let mut dave_saw = String::new();
     let reached_own = tokio::time::timeout(Duration::from_secs(30), async {
         loop {

@@ -12,7 +12,6 @@ use tollgate_server::jobs::mail::Mailer;
 use tollgate_server::jobs::queue::WorkerConfig;
 
 use crate::helpers::TestApp;
-use crate::notifications::open_default;
 
 #[derive(Debug, Clone)]
 struct Mail {
@@ -130,7 +129,7 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     let bob = app.signed_in("bob").await;
     let anonymous = app.client();
 
-    let one = open_default(&app, &alice, "Mail one").await;
+    let one = app.open_simple(&alice, "Mail one").await;
     assert_eq!(mailer.run_once().await.unwrap(), 1, "bob, level 1");
     assert_eq!(mailer.run_once().await.unwrap(), 0, "sent once");
     let mails = got.lock().unwrap().clone();
@@ -176,7 +175,7 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     );
 
     // Level 2 (carol) and the applicant hear of it; bob hears of a second ticket.
-    let two = open_default(&app, &alice, "Mail two").await;
+    let two = app.open_simple(&alice, "Mail two").await;
     assert_eq!(mailer.run_once().await.unwrap(), 3);
     let mails = got.lock().unwrap().clone();
     let carol_one = mail_for(&mails, "carol@tollgate.example", "Mail one").clone();
@@ -243,7 +242,7 @@ async fn an_unreachable_smtp_server_is_recorded_and_retried_later(pool: PgPool) 
     )
     .unwrap();
     let alice = app.signed_in("alice").await;
-    open_default(&app, &alice, "Retry me").await;
+    app.open_simple(&alice, "Retry me").await;
     assert_eq!(mailer.run_once().await.unwrap(), 0);
     let (attempts, err): (i32, Option<String>) = sqlx::query_as(
         "SELECT mail_attempts, mail_error FROM notifications WHERE mail_to IS NOT NULL",

@@ -2,33 +2,8 @@
 
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::helpers::TestApp;
-
-pub async fn open_default(app: &TestApp, c: &reqwest::Client, title: &str) -> String {
-    let pool = &app.pool;
-    let org: Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE name = 'Default'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let asset: Uuid = sqlx::query_scalar("SELECT id FROM assets WHERE name = 'web-01'")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    let now = chrono::Utc::now();
-    let (s, t) = app
-        .post(
-            c,
-            "/api/v1/tickets",
-            json!({"type": "apply_asset", "org_id": org, "title": title, "request": {
-                "permission_name": "p", "assets": [asset], "accounts": ["root"], "actions": ["connect"],
-                "start": now, "expiry": now + chrono::Duration::days(1)}}),
-        )
-        .await;
-    assert_eq!(s, 201, "{t}");
-    t["id"].as_str().unwrap().to_string()
-}
 
 fn kinds(list: &Value) -> Vec<String> {
     list["items"]
@@ -45,7 +20,7 @@ async fn assignees_applicant_and_levels_are_told_and_can_mark_read(pool: PgPool)
     let alice = app.signed_in("alice").await;
     let bob = app.signed_in("bob").await;
     let carol = app.signed_in("carol").await;
-    let id = open_default(&app, &alice, "Need web-01").await;
+    let id = app.open_simple(&alice, "Need web-01").await;
 
     // Opened: level 1 (bob) is told; the applicant is not told of her own act; carol (level 2) not yet.
     let (s, b) = app.get(&bob, "/api/v1/notifications").await;
@@ -158,8 +133,8 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
     let app = TestApp::spawn(pool.clone(), true).await;
     let alice = app.signed_in("alice").await;
     let bob = app.signed_in("bob").await;
-    let due = open_default(&app, &alice, "Old").await;
-    let fresh = open_default(&app, &alice, "New").await;
+    let due = app.open_simple(&alice, "Old").await;
+    let fresh = app.open_simple(&alice, "New").await;
     app.set_deadline(&due, "now() - interval '1 second'").await;
 
     // Another instance holds the sweep: this one skips the round.
@@ -228,8 +203,8 @@ async fn the_sweep_expires_overdue_tickets_once_and_tells_everyone(pool: PgPool)
 async fn decided_tickets_leave_the_sweep_and_never_expire(pool: PgPool) {
     let app = TestApp::spawn(pool.clone(), true).await;
     let alice = app.signed_in("alice").await;
-    let closed = open_default(&app, &alice, "Closed early").await;
-    let waiting = open_default(&app, &alice, "Still waiting").await;
+    let closed = app.open_simple(&alice, "Closed early").await;
+    let waiting = app.open_simple(&alice, "Still waiting").await;
     let listed = |id: String| {
         let pool = pool.clone();
         async move {

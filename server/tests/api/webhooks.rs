@@ -13,7 +13,6 @@ use tollgate_server::jobs::queue::WorkerConfig;
 use tollgate_server::jobs::webhooks::{sign, Worker};
 
 use crate::helpers::TestApp;
-use crate::notifications::open_default;
 
 #[derive(Clone, Debug)]
 struct Received {
@@ -204,7 +203,7 @@ async fn deliveries_are_signed_and_a_failing_receiver_is_retried(pool: PgPool) {
     let url = spawn_receiver(r.clone()).await;
     add_webhook(&app, &r, &url).await;
     let alice = app.signed_in("alice").await;
-    let id = open_default(&app, &alice, "Hooked").await;
+    let id = app.open_simple(&alice, "Hooked").await;
 
     let worker = Worker::new(pool.clone(), quick());
     // Attempt 1 fails (500), is scheduled 100 ms later; attempt 2 fails, 200 ms; attempt 3 succeeds.
@@ -253,7 +252,7 @@ async fn a_worker_killed_mid_batch_loses_nothing_and_resends_only_what_was_in_fl
     let url = spawn_receiver(r.clone()).await;
     add_webhook(&app, &r, &url).await;
     let alice = app.signed_in("alice").await;
-    let id = open_default(&app, &alice, "Five events").await;
+    let id = app.open_simple(&alice, "Five events").await;
     for i in 0..4 {
         let (s, _) = app
             .post(
@@ -373,7 +372,7 @@ async fn a_name_that_resolves_inside_is_refused_at_delivery_and_the_refusal_reco
     let by_name = url.replace("127.0.0.1", "localhost");
     add_webhook(&app, &r, &by_name).await;
     let alice = app.signed_in("alice").await;
-    open_default(&app, &alice, "Hooked").await;
+    app.open_simple(&alice, "Hooked").await;
 
     // A worker with the production default connects nowhere inside.
     let strict = Worker::new(
@@ -436,7 +435,7 @@ async fn redirects_are_not_followed(pool: PgPool) {
     let r = receiver(0, None);
     add_webhook(&app, &r, &url).await;
     let alice = app.signed_in("alice").await;
-    open_default(&app, &alice, "Hooked").await;
+    app.open_simple(&alice, "Hooked").await;
     let worker = Worker::new(pool.clone(), quick());
     assert_eq!(worker.run_once().await.unwrap(), 0);
     assert_eq!(*hits.lock().unwrap(), 0);

@@ -60,17 +60,6 @@ pub struct AuditQuery {
     org: Option<Uuid>,
 }
 
-fn page<T>(items: Vec<T>) -> Page<T> {
-    let n = items.len();
-    Page {
-        items,
-        total: n as i64,
-        total_capped: false,
-        page: 1,
-        per_page: n.max(1) as u32,
-    }
-}
-
 /// Orgs with counts: every org for super admins, else the caller's.
 #[utoipa::path(
     get,
@@ -86,7 +75,9 @@ pub async fn admin_list_orgs(
     State(s): State<AppState>,
     Caller(v): Caller,
 ) -> Result<Json<Page<OrgDetail>>, AppError> {
-    Ok(Json(page(admin::people::list_orgs(&s.pool, &v).await?)))
+    Ok(Json(Page::whole(
+        admin::people::list_orgs(&s.pool, &v).await?,
+    )))
 }
 
 /// Create an org (with its root node). Super admins.
@@ -207,7 +198,9 @@ pub async fn list_members(
     Caller(v): Caller,
     Id(id): Id,
 ) -> Result<Json<Page<MemberDto>>, AppError> {
-    Ok(Json(page(admin::people::members(&s.pool, &v, id).await?)))
+    Ok(Json(Page::whole(
+        admin::people::members(&s.pool, &v, id).await?,
+    )))
 }
 
 /// Add a member or change their role. Super admins and the org's admins.
@@ -233,7 +226,7 @@ pub async fn put_member(
     Id(id): Id,
     ApiJson(b): ApiJson<PutMember>,
 ) -> Result<Json<Page<MemberDto>>, AppError> {
-    Ok(Json(page(
+    Ok(Json(Page::whole(
         admin::people::put_member(&s.pool, &v, id, b).await?,
     )))
 }
@@ -281,7 +274,7 @@ pub async fn admin_list_users(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<PeopleQuery>,
 ) -> Result<Json<Page<UserDetail>>, AppError> {
-    Ok(Json(page(
+    Ok(Json(Page::whole(
         admin::people::list_users(&s.pool, &v, q.q, q.org).await?,
     )))
 }

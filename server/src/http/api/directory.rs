@@ -12,17 +12,6 @@ use super::extract::{ApiQuery, Caller};
 use super::openapi::ApiErrorBody;
 use crate::AppState;
 
-fn list<T>(items: Vec<T>) -> Page<T> {
-    let n = items.len();
-    Page {
-        items,
-        total: n as i64,
-        total_capped: false,
-        page: 1,
-        per_page: n.max(1) as u32,
-    }
-}
-
 /// Orgs the caller may apply in.
 #[utoipa::path(
     get,
@@ -37,7 +26,7 @@ pub async fn orgs(
     State(s): State<AppState>,
     Caller(v): Caller,
 ) -> Result<Json<Page<OrgDto>>, AppError> {
-    Ok(Json(list(s.services.orgs_for(&v).await?)))
+    Ok(Json(Page::whole(s.services.orgs_for(&v).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -74,7 +63,7 @@ pub async fn nodes(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> Result<Json<Page<NodeDto>>, AppError> {
-    Ok(Json(list(s.services.nodes(&v, q.org).await?)))
+    Ok(Json(Page::whole(s.services.nodes(&v, q.org).await?)))
 }
 
 /// Assets of an org, by name or address (`q`) and node.
@@ -96,10 +85,9 @@ pub async fn assets(
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> Result<Json<Page<AssetDto>>, AppError> {
     let items = s.services.assets(&v, q.org, q.q, q.node).await?;
-    Ok(Json(list(crate::usecases::admin::estate::filter_platform(
-        items,
-        q.platform.as_deref(),
-    ))))
+    Ok(Json(Page::whole(
+        crate::usecases::admin::estate::filter_platform(items, q.platform.as_deref()),
+    )))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -134,7 +122,7 @@ pub async fn accounts(
             AppError::new(400, "bad_query", format!("{part:?} is not an asset id"))
         })?);
     }
-    Ok(Json(list(s.services.accounts(&v, ids).await?)))
+    Ok(Json(Page::whole(s.services.accounts(&v, ids).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -162,5 +150,5 @@ pub async fn users(
     Caller(v): Caller,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> Result<Json<Page<Person>>, AppError> {
-    Ok(Json(list(s.services.search_users(&v, q.q).await?)))
+    Ok(Json(Page::whole(s.services.search_users(&v, q.q).await?)))
 }

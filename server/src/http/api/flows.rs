@@ -29,15 +29,7 @@ pub async fn list(
     State(s): State<AppState>,
     Caller(v): Caller,
 ) -> Result<Json<Page<FlowDto>>, AppError> {
-    let items = s.services.list_flows(&v).await?;
-    let n = items.len();
-    Ok(Json(Page {
-        items,
-        total: n as i64,
-        total_capped: false,
-        page: 1,
-        per_page: n.max(1) as u32,
-    }))
+    Ok(Json(Page::whole(s.services.list_flows(&v).await?)))
 }
 
 /// The flow of one scope and ticket type (an org without its own shows the global one).
