@@ -8,6 +8,7 @@ pub mod mail_links;
 pub mod middleware;
 pub mod security;
 pub mod serve;
+pub mod welcome;
 
 use std::sync::Arc;
 
@@ -43,10 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi::serve))
         .nest("/api/v1", api::routes())
         .route("/mail/{token}", get(mail_links::show).post(mail_links::act))
-        .route(
-            "/welcome/{token}",
-            get(crate::identity::welcome::show).post(crate::identity::welcome::choose),
-        )
+        .route("/welcome/{token}", get(welcome::show).post(welcome::choose))
         .leptos_routes_with_context(
             &state,
             routes,

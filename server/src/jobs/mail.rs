@@ -17,9 +17,6 @@ use crate::jobs::queue::{self, Queue, QueueWorker, WorkerConfig};
 use crate::store::queue::MailDue as Due;
 use crate::usecases::mail_links::LINK_TTL_MINUTES;
 
-/// The card page moved to http/mail_links.rs; named here still for identity/welcome.rs.
-pub(crate) use crate::http::mail_links::card_page;
-
 /// Mail older than this is not sent any more (e.g. when SMTP is configured later).
 const STALE_HOURS: i64 = 24;
 
