@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiQuery, Caller, Id};
 use super::openapi::ApiErrorBody;
+use super::responses::{RuleChangeWaits, UnknownRule};
 use crate::usecases::acls::{self, AclDto, AclInput, AclKind};
 use crate::AppState;
 
@@ -80,9 +81,7 @@ macro_rules! acl_routes {
                 responses(
                     (status = 201, description = "The rule", body = AclDto),
                     (status = 202, description = "An org admin's rule waits for a super admin's approval (a policy_change ticket)", body = Proposed),
-                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 403, description = "Not allowed", body = ApiErrorBody),
-                    (status = 422, description = "An invalid value", body = ApiErrorBody),
+                    RuleChangeWaits,
                 ),
                 security(("cookie" = []), ("bearer" = []))
             )]
@@ -103,7 +102,7 @@ macro_rules! acl_routes {
                 params(("id" = uuid::Uuid, Path, description = "The rule's id")),
                 responses(
                     (status = 200, description = "The rule", body = AclDto),
-                    (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
+                    UnknownRule,
                 ),
                 security(("cookie" = []), ("bearer" = []))
             )]
@@ -126,10 +125,8 @@ macro_rules! acl_routes {
                 responses(
                     (status = 200, description = "The rule after it", body = AclDto),
                     (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
-                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
-                    (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
-                    (status = 422, description = "An invalid value", body = ApiErrorBody),
+                    RuleChangeWaits, UnknownRule,
                 ),
                 security(("cookie" = []), ("bearer" = []))
             )]
@@ -153,10 +150,8 @@ macro_rules! acl_routes {
                 responses(
                     (status = 200, description = "The rule after it", body = AclDto),
                     (status = 202, description = "An org admin's change waits for a super admin's approval (a policy_change ticket)", body = Proposed),
-                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
                     (status = 403, description = "Moving it to an org the caller does not admin", body = ApiErrorBody),
-                    (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
-                    (status = 422, description = "An invalid value", body = ApiErrorBody),
+                    RuleChangeWaits, UnknownRule,
                 ),
                 security(("cookie" = []), ("bearer" = []))
             )]
@@ -179,8 +174,7 @@ macro_rules! acl_routes {
                 responses(
                     (status = 204, description = "Deleted"),
                     (status = 202, description = "An org admin's removal waits for a super admin's approval (a policy_change ticket)", body = Proposed),
-                    (status = 409, description = "A change of this rule already waits", body = ApiErrorBody),
-                    (status = 404, description = "No such rule the caller may edit", body = ApiErrorBody),
+                    RuleChangeWaits, UnknownRule,
                 ),
                 security(("cookie" = []), ("bearer" = []))
             )]

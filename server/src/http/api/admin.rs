@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiQuery, Caller, Id};
 use super::openapi::ApiErrorBody;
+use super::responses::{Conflict, Invalid, NotFound, UnknownOrg};
 use crate::usecases::admin;
 use crate::AppState;
 
@@ -89,10 +90,8 @@ pub async fn admin_list_orgs(
     request_body = NewOrg,
     responses(
         (status = 201, description = "The org", body = OrgDetail),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -116,7 +115,6 @@ pub async fn create_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The org", body = OrgDetail),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -138,10 +136,7 @@ pub async fn get_org(
     request_body = OrgPatch,
     responses(
         (status = 200, description = "The org", body = OrgDetail),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -163,10 +158,8 @@ pub async fn patch_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -188,8 +181,6 @@ pub async fn delete_org(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The members", body = Page<MemberDto>),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -213,10 +204,7 @@ pub async fn list_members(
     request_body = PutMember,
     responses(
         (status = 200, description = "The members", body = Page<MemberDto>),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -240,10 +228,8 @@ pub async fn put_member(
     params(("id" = uuid::Uuid, Path, description = "The org"), ("user_id" = uuid::Uuid, Path, description = "The user")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -288,10 +274,8 @@ pub async fn admin_list_users(
     request_body = NewUser,
     responses(
         (status = 201, description = "The user", body = UserDetail),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -315,7 +299,6 @@ pub async fn create_user(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The user", body = UserDetail),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -339,11 +322,9 @@ pub async fn get_user(
     request_body = UserPatch,
     responses(
         (status = 200, description = "The user", body = UserDetail),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
         (status = 422, description = "An invalid value (see `field`), or a wrong `current_password`", body = ApiErrorBody),
-        (status = 429, description = "Too many wrong current passwords", body = ApiErrorBody)
+        (status = 429, description = "Too many wrong current passwords", body = ApiErrorBody),
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -375,10 +356,8 @@ pub async fn patch_user(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The user, inactive", body = UserDetail),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -401,10 +380,8 @@ pub async fn deactivate_user(
     request_body = NewNode,
     responses(
         (status = 201, description = "The node", body = NodeDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -428,7 +405,6 @@ pub async fn create_node(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The node", body = NodeDto),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -450,10 +426,7 @@ pub async fn get_node(
     request_body = NodePatch,
     responses(
         (status = 200, description = "The node", body = NodeDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -475,10 +448,8 @@ pub async fn patch_node(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -500,10 +471,8 @@ pub async fn delete_node(
     request_body = NewAsset,
     responses(
         (status = 201, description = "The asset", body = AssetDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -527,7 +496,6 @@ pub async fn create_asset(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The asset", body = AssetDto),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -549,10 +517,7 @@ pub async fn get_asset(
     request_body = AssetPatch,
     responses(
         (status = 200, description = "The asset", body = AssetDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -574,10 +539,8 @@ pub async fn patch_asset(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -599,10 +562,8 @@ pub async fn delete_asset(
     request_body = NewAccount,
     responses(
         (status = 201, description = "The account", body = AccountDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -626,7 +587,6 @@ pub async fn create_account(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 200, description = "The account", body = AccountDto),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody)
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -648,10 +608,7 @@ pub async fn get_account(
     request_body = AccountPatch,
     responses(
         (status = 200, description = "The account", body = AccountDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -675,10 +632,8 @@ pub async fn patch_account(
     params(("id" = uuid::Uuid, Path, description = "The id")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        Invalid,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -718,10 +673,8 @@ pub async fn get_settings(
     request_body = SettingsPatch,
     responses(
         (status = 200, description = "The settings", body = SettingsDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown, or not visible to the caller", body = ApiErrorBody),
-        (status = 409, description = "In conflict with what exists", body = ApiErrorBody),
-        (status = 422, description = "An invalid value (see `field`)", body = ApiErrorBody)
+        Conflict,
+        NotFound,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -748,11 +701,10 @@ pub async fn patch_settings(
     request_body(content = ImportBody, description = "JSON rows, or text/csv"),
     responses(
         (status = 200, description = "What was created (nothing on a dry run)", body = ImportReport),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 413, description = "A body over 4 MiB", body = ApiErrorBody),
         (status = 415, description = "Neither JSON nor CSV", body = ApiErrorBody),
         (status = 422, description = "Refused rows, or too many; nothing imported", body = ApiErrorBody),
+        UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -903,9 +855,8 @@ fn import_json(bytes: &[u8]) -> Result<(Vec<ImportRow>, bool), AppError> {
     params(AuditQuery),
     responses(
         (status = 200, description = "CSV: serial, ticket_id, type, title, org, applicant, state, created_at, event_at, event, actor, level, comment, diff", content_type = "text/csv", body = String),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "A bad date range", body = ApiErrorBody),
+        UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

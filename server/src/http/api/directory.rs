@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiQuery, Caller};
 use super::openapi::ApiErrorBody;
+use super::responses::{NotAMember, UnknownOrg};
 use crate::AppState;
 
 /// Orgs the caller may apply in.
@@ -53,8 +54,8 @@ pub struct OrgQuery {
     params(OrgQuery),
     responses(
         (status = 200, description = "All of them, one page", body = Page<NodeDto>),
-        (status = 403, description = "Not a member of the org", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        UnknownOrg,
+        NotAMember,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -74,8 +75,8 @@ pub async fn nodes(
     params(OrgQuery),
     responses(
         (status = 200, description = "The matches, one page", body = Page<AssetDto>),
-        (status = 403, description = "Not a member of the org", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
+        UnknownOrg,
+        NotAMember,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiQuery, Caller};
 use super::openapi::ApiErrorBody;
+use super::responses::{FlowAccess, UnknownOrg};
 use crate::AppState;
 use tollgate_core::TicketType;
 
@@ -21,7 +22,7 @@ use tollgate_core::TicketType;
     tag = "flows",
     responses(
         (status = 200, description = "All of them, one page", body = Page<FlowDto>),
-        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
+        FlowAccess,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -44,9 +45,8 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "The flow", body = FlowDto),
-        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "A ticket type that follows no flow (the ACL's reviewers decide)", body = ApiErrorBody),
+        FlowAccess, UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -71,10 +71,9 @@ pub async fn get(
     request_body = tollgate_core::Flow,
     responses(
         (status = 200, description = "The flow as saved", body = FlowDto),
-        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 409, description = "Changed concurrently, or a change already waits for approval (`change_pending`)", body = ApiErrorBody),
         (status = 422, description = "An invalid flow", body = ApiErrorBody),
+        FlowAccess, UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -99,10 +98,9 @@ pub async fn put(
     ),
     responses(
         (status = 200, description = "The flow that applies now", body = FlowDto),
-        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 409, description = "A change of this flow already waits for approval (`change_pending`)", body = ApiErrorBody),
         (status = 422, description = "The global flow cannot be removed", body = ApiErrorBody),
+        FlowAccess, UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -132,9 +130,8 @@ pub struct PreviewQuery {
     ),
     responses(
         (status = 200, description = "One entry per level", body = Vec<PreviewLevel>),
-        (status = 403, description = "Not allowed to see or manage this flow", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
         (status = 422, description = "No such applicant", body = ApiErrorBody),
+        FlowAccess, UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -8,6 +8,7 @@ use tollgate_app::AppError;
 
 use super::extract::ApiJson;
 use super::openapi::ApiErrorBody;
+use super::responses::GatewayOnly;
 use crate::identity::service_tokens::Gateway;
 use crate::usecases::gateway::{self, CommandQuestion, GatewayDecision, LoginAssetQuestion};
 use crate::AppState;
@@ -64,9 +65,8 @@ impl<S: Send + Sync> FromRequestParts<S> for GatewayCaller {
     request_body = LoginAssetQuestion,
     responses(
         (status = 200, description = "The decision", body = GatewayDecision),
-        (status = 401, description = "No valid service token", body = ApiErrorBody),
-        (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
         (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account", body = ApiErrorBody),
+        GatewayOnly,
     ),
     security(("bearer" = []))
 )]
@@ -91,9 +91,8 @@ pub async fn login_asset(
     request_body = CommandQuestion,
     responses(
         (status = 200, description = "The decision", body = GatewayDecision),
-        (status = 401, description = "No valid service token", body = ApiErrorBody),
-        (status = 403, description = "Called by a user, not a gateway", body = ApiErrorBody),
         (status = 422, description = "Unknown user, or an asset or org unknown to this token (`invalid` on `user`, `asset`, `org`); an asset name several of the token's orgs use (`ambiguous_asset` on `org`, `details.orgs` lists them: name the org); or a bad account or command", body = ApiErrorBody),
+        GatewayOnly,
     ),
     security(("bearer" = []))
 )]

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::extract::{ApiQuery, Caller, Id};
 use super::openapi::ApiErrorBody;
+use super::responses::UnknownGrant;
 use crate::store::grants as repo;
 use crate::AppState;
 
@@ -56,7 +57,7 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
     responses(
         (status = 200, description = "The grant", body = GrantDto),
-        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+        UnknownGrant,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -81,8 +82,7 @@ pub async fn get(
     params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
     responses(
         (status = 200, description = "The grant, revoked", body = GrantDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "No such grant the caller may see", body = ApiErrorBody),
+        UnknownGrant,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -8,7 +8,7 @@ use tollgate_app::admin_dto::InvitationDto;
 use tollgate_app::AppError;
 
 use super::extract::{Caller, Id};
-use super::openapi::ApiErrorBody;
+use super::responses::UnknownInvitation;
 use crate::usecases::admin;
 use crate::AppState;
 
@@ -39,7 +39,7 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The org")),
     responses(
         (status = 204, description = "Joined"),
-        (status = 404, description = "No such invitation", body = ApiErrorBody),
+        UnknownInvitation,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -61,7 +61,7 @@ pub async fn accept(
     params(("id" = uuid::Uuid, Path, description = "The org")),
     responses(
         (status = 204, description = "Declined"),
-        (status = 404, description = "No such invitation", body = ApiErrorBody),
+        UnknownInvitation,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod live;
 pub mod notifications;
 pub mod openapi;
+pub mod responses;
 pub mod service_tokens;
 pub mod tickets;
 pub mod tokens;

@@ -111,7 +111,7 @@ impl Modify for SharedErrors {
                 )
                 .build()
         };
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
             let ops = [
                 &mut item.get,
                 &mut item.post,
@@ -139,7 +139,11 @@ impl Modify for SharedErrors {
                         "Not allowed: the caller's role, or a sign-in rule that refuses this session",
                     );
                 }
+                if path.contains('{') {
+                    add("404", "Unknown, or not visible to the caller");
+                }
                 if has_body {
+                    add("422", "An invalid value (see `field`)");
                     add("413", "The body is too large");
                     add(
                         "415",

@@ -10,6 +10,7 @@ use tollgate_app::AppError;
 
 use super::extract::{ApiJson, Caller, Id};
 use super::openapi::ApiErrorBody;
+use super::responses::SuperAdminOnly;
 use crate::identity::service_tokens::{self, CreatedServiceToken, ServiceTokenInfo};
 use crate::AppState;
 
@@ -53,8 +54,8 @@ fn super_admin(v: &tollgate_app::model::Viewer) -> Result<(), AppError> {
     request_body = NewServiceToken,
     responses(
         (status = 201, description = "The token, with its secret (shown this once)", body = CreatedServiceToken),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 422, description = "Bad name (`name`), no orgs (`org_ids`) or an unknown org (`org_ids[i]`)", body = ApiErrorBody),
+        SuperAdminOnly,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -76,7 +77,7 @@ pub async fn create(
     tag = "gateway",
     responses(
         (status = 200, description = "The tokens", body = ServiceTokenList),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        SuperAdminOnly,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -99,8 +100,8 @@ pub async fn list(
     params(("id" = uuid::Uuid, Path, description = "The token's id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 404, description = "No such live token", body = ApiErrorBody),
+        SuperAdminOnly,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -11,6 +11,7 @@ use tollgate_app::AppError;
 
 use super::extract::{ApiJson, ApiQuery, Caller, Id, OptionalJson};
 use super::openapi::ApiErrorBody;
+use super::responses::{UnknownOrg, UnknownTicket, WrongState};
 use crate::AppState;
 
 /// The answer of a bulk request.
@@ -55,8 +56,7 @@ pub async fn list(
     responses(
         (status = 201, description = "The new ticket", body = TicketDto),
         (status = 403, description = "Not allowed to apply in this org", body = ApiErrorBody),
-        (status = 404, description = "Unknown org", body = ApiErrorBody),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
+        UnknownOrg,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -78,7 +78,7 @@ pub async fn open(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The ticket", body = TicketDto),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        UnknownTicket,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -104,10 +104,8 @@ fn or_default<T>(body: OptionalJson<T>) -> T {
     request_body(content = Option<ApproveBody>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
-        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
+        UnknownTicket,
+        WrongState,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -130,10 +128,8 @@ pub async fn approve(
     request_body(content = Option<CommentOnly>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
-        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
+        UnknownTicket,
+        WrongState,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -156,10 +152,8 @@ pub async fn reject(
     request_body(content = Option<CommentOnly>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
-        (status = 409, description = "The ticket is not in a state that allows it", body = ApiErrorBody),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
+        UnknownTicket,
+        WrongState,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -195,7 +189,7 @@ pub async fn close(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The comments", body = Vec<CommentDto>),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        UnknownTicket,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -216,10 +210,8 @@ pub async fn comments(
     request_body = NewComment,
     responses(
         (status = 201, description = "The comment", body = CommentDto),
-        (status = 403, description = "Not allowed", body = ApiErrorBody),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
         (status = 409, description = "The ticket is closed: no more comments (`already_closed`)", body = ApiErrorBody),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
+        UnknownTicket,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -242,7 +234,7 @@ pub async fn add_comment(
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
     responses(
         (status = 200, description = "The events", body = Vec<EventDto>),
-        (status = 404, description = "No such ticket the caller may see", body = ApiErrorBody),
+        UnknownTicket,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -263,7 +255,6 @@ pub async fn events(
     request_body = BulkBody,
     responses(
         (status = 200, description = "One result per id", body = BulkResults),
-        (status = 422, description = "An invalid value", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -8,6 +8,7 @@ use tollgate_app::AppError;
 
 use super::extract::{ApiJson, Caller, Id};
 use super::openapi::ApiErrorBody;
+use super::responses::{SuperAdminOnly, UnknownWebhook};
 use crate::usecases::webhooks::{self, CreatedWebhook, WebhookBody, WebhookDto};
 use crate::AppState;
 
@@ -19,7 +20,7 @@ use crate::AppState;
     tag = "webhooks",
     responses(
         (status = 200, description = "Oldest first", body = Vec<WebhookDto>),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
+        SuperAdminOnly,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -39,8 +40,8 @@ pub async fn list(
     request_body = WebhookBody,
     responses(
         (status = 201, description = "The webhook and its secret", body = CreatedWebhook),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
         (status = 422, description = "A bad URL, secret or description", body = ApiErrorBody),
+        SuperAdminOnly,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -62,8 +63,8 @@ pub async fn create(
     params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
     responses(
         (status = 200, description = "The webhook", body = WebhookDto),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
-        (status = 404, description = "No such webhook", body = ApiErrorBody),
+        SuperAdminOnly,
+        UnknownWebhook,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -85,9 +86,9 @@ pub async fn get(
     request_body = WebhookBody,
     responses(
         (status = 200, description = "The webhook", body = WebhookDto),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
-        (status = 404, description = "No such webhook", body = ApiErrorBody),
         (status = 422, description = "A bad value", body = ApiErrorBody),
+        SuperAdminOnly,
+        UnknownWebhook,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -111,8 +112,8 @@ pub async fn update(
     params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not a super admin", body = ApiErrorBody),
-        (status = 404, description = "No such webhook", body = ApiErrorBody),
+        SuperAdminOnly,
+        UnknownWebhook,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
