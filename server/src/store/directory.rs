@@ -1,8 +1,20 @@
-//! Orgs, the node tree, assets, accounts and flows.
+//! Orgs, the node tree, assets, accounts and flows. Adding an org, a node, an asset or an
+//! account answers a name in use (the unique indexes below) with a 409 on `name`.
 
 use sqlx::PgExecutor;
 use tollgate_app::AppError;
 use uuid::Uuid;
+
+use super::errors::{taken, ResultExt};
+
+/// Org names are unique whatever their case.
+pub const ORG_NAME_KEY: &str = "orgs_name_key";
+/// Sibling nodes have different names, whatever their case.
+pub const NODE_NAME_KEY: &str = "nodes_sibling_name";
+/// The assets of an org have different names, whatever their case.
+pub const ASSET_NAME_KEY: &str = "assets_org_name";
+/// The accounts of an asset have different names, whatever their case.
+pub const ACCOUNT_NAME_KEY: &str = "accounts_asset_name";
 
 pub async fn insert_org(db: impl PgExecutor<'_>, name: &str) -> Result<Uuid, AppError> {
     let id = Uuid::new_v4();
@@ -10,7 +22,8 @@ pub async fn insert_org(db: impl PgExecutor<'_>, name: &str) -> Result<Uuid, App
         .bind(id)
         .bind(name)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(ORG_NAME_KEY, |_| taken("Org", name, "name"))?;
     Ok(id)
 }
 
@@ -37,7 +50,8 @@ pub async fn insert_node(
         .bind(parent)
         .bind(name)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(NODE_NAME_KEY, |_| taken("A node named", name, "name"))?;
     Ok(id)
 }
 
@@ -58,7 +72,8 @@ pub async fn insert_asset(
     .bind(address)
     .bind(platform)
     .execute(db)
-    .await?;
+    .await
+    .on_constraint(ASSET_NAME_KEY, |_| taken("Asset", name, "name"))?;
     Ok(id)
 }
 
@@ -90,7 +105,8 @@ pub async fn insert_account(
         .bind(name)
         .bind(username)
         .execute(db)
-        .await?;
+        .await
+        .on_constraint(ACCOUNT_NAME_KEY, |_| taken("Account", name, "name"))?;
     Ok(id)
 }
 

@@ -1,6 +1,6 @@
 //! An org's estate as the administration changes it: the node tree, assets (and where they
 //! are placed) and their accounts. Reading it for the pickers and adding to it in bulk:
-//! `directory`. A name in use (the unique indexes below) is a 409 on `name`.
+//! `directory` (which also adds nodes, assets and accounts). A name in use (the unique indexes below) is a 409 on `name`.
 
 use sqlx::PgExecutor;
 use tollgate_app::AppError;
@@ -8,12 +8,7 @@ use uuid::Uuid;
 
 use super::errors::{taken, ResultExt};
 
-/// Sibling nodes have different names, whatever their case.
-const NODE_NAME_KEY: &str = "nodes_sibling_name";
-/// The assets of an org have different names, whatever their case.
-const ASSET_NAME_KEY: &str = "assets_org_name";
-/// The accounts of an asset have different names, whatever their case.
-const ACCOUNT_NAME_KEY: &str = "accounts_asset_name";
+use super::directory::{ACCOUNT_NAME_KEY, ASSET_NAME_KEY, NODE_NAME_KEY};
 
 // ---- nodes ----
 
@@ -38,25 +33,6 @@ pub async fn root_of(db: impl PgExecutor<'_>, org: Uuid) -> Result<Option<Uuid>,
             .fetch_optional(db)
             .await?,
     )
-}
-
-/// A new node under `parent` (`directory::insert_node`, answering a sibling's name with a 409).
-pub async fn add_node(
-    db: impl PgExecutor<'_>,
-    org: Uuid,
-    parent: Uuid,
-    name: &str,
-) -> Result<Uuid, AppError> {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO nodes (id, org_id, parent_id, name) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(org)
-        .bind(parent)
-        .bind(name)
-        .execute(db)
-        .await
-        .on_constraint(NODE_NAME_KEY, |_| taken("A node named", name, "name"))?;
-    Ok(id)
 }
 
 /// Where node `id` would move to: the org of node `parent` and whether `parent` is `id` or
@@ -159,30 +135,6 @@ pub async fn asset_org(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<Uuid>
     )
 }
 
-/// A new asset of the org (placed nowhere yet: `directory::place_asset`);
-/// `directory::insert_asset`, answering a name in use with a 409.
-pub async fn add_asset(
-    db: impl PgExecutor<'_>,
-    org: Uuid,
-    name: &str,
-    address: &str,
-    platform: &str,
-) -> Result<Uuid, AppError> {
-    let id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO assets (id, org_id, name, address, platform) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id)
-    .bind(org)
-    .bind(name)
-    .bind(address)
-    .bind(platform)
-    .execute(db)
-    .await
-    .on_constraint(ASSET_NAME_KEY, |_| taken("Asset", name, "name"))?;
-    Ok(id)
-}
-
 /// An asset and the nodes it is placed under.
 #[derive(Debug, Clone)]
 pub struct AssetRow {
@@ -254,26 +206,6 @@ pub async fn delete_asset(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), AppEr
 }
 
 // ---- accounts ----
-
-/// A new account of the asset (`directory::insert_account`, answering a name in use with a
-/// 409).
-pub async fn add_account(
-    db: impl PgExecutor<'_>,
-    asset: Uuid,
-    name: &str,
-    username: &str,
-) -> Result<Uuid, AppError> {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO accounts (id, asset_id, name, username) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(asset)
-        .bind(name)
-        .bind(username)
-        .execute(db)
-        .await
-        .on_constraint(ACCOUNT_NAME_KEY, |_| taken("Account", name, "name"))?;
-    Ok(id)
-}
 
 /// An account and the org of its asset.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,10 +6,8 @@ use sqlx::PgExecutor;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
+use super::directory::ORG_NAME_KEY as NAME_KEY;
 use super::errors::{taken, ResultExt};
-
-/// Org names are unique whatever their case.
-const NAME_KEY: &str = "orgs_name_key";
 
 /// An org with its root node and how many members and assets it has.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,19 +49,6 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<OrgRow>, Ap
             .fetch_optional(db)
             .await?,
     )
-}
-
-/// A new org (without its root node: `directory::insert_org`, answering a name in use with a
-/// 409 on `name`).
-pub async fn create(db: impl PgExecutor<'_>, name: &str) -> Result<Uuid, AppError> {
-    let id = Uuid::new_v4();
-    sqlx::query("INSERT INTO orgs (id, name) VALUES ($1, $2)")
-        .bind(id)
-        .bind(name)
-        .execute(db)
-        .await
-        .on_constraint(NAME_KEY, |_| taken("Org", name, "name"))?;
-    Ok(id)
 }
 
 /// Renames the org (its root node keeps the same name: `estate::rename_root`); a name in use

@@ -55,7 +55,7 @@ pub async fn create_node(pool: &PgPool, v: &Viewer, body: NewNode) -> Result<Nod
             .await?
             .ok_or_else(|| AppError::invalid("parent_id", "The org has no root node."))?,
     };
-    let id = estate::add_node(pool, body.org_id, parent, &node).await?;
+    let id = dir::insert_node(pool, body.org_id, Some(parent), &node).await?;
     get_node(pool, v, id).await
 }
 
@@ -170,7 +170,7 @@ pub async fn create_asset(pool: &PgPool, v: &Viewer, body: NewAsset) -> Result<A
     let plat = platform("platform", &body.platform)?;
     let nodes = check_nodes(pool, body.org_id, &body.nodes).await?;
     let mut tx = pool.begin().await?;
-    let id = estate::add_asset(&mut *tx, body.org_id, &n, &addr, &plat).await?;
+    let id = dir::insert_asset(&mut *tx, body.org_id, &n, &addr, &plat).await?;
     for node in nodes {
         dir::place_asset(&mut *tx, id, node).await?;
     }
@@ -272,7 +272,7 @@ pub async fn create_account(
     } else {
         login("username", &body.username)?
     };
-    let id = estate::add_account(pool, body.asset_id, &n, &user).await?;
+    let id = dir::insert_account(pool, body.asset_id, &n, &user).await?;
     get_account(pool, v, id).await
 }
 

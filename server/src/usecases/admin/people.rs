@@ -51,7 +51,7 @@ pub async fn create_org(pool: &PgPool, v: &Viewer, body: NewOrg) -> Result<OrgDe
         ));
     }
     let mut tx = pool.begin().await?;
-    let id = orgs::create(&mut *tx, &org_name).await?;
+    let id = crate::store::directory::insert_org(&mut *tx, &org_name).await?;
     crate::store::directory::insert_node(&mut *tx, id, None, &org_name).await?;
     tx.commit().await?;
     get_org(pool, v, id).await
