@@ -131,6 +131,19 @@ pub struct TicketSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A `ticket` event of the live stream (`GET /api/v1/events`): something happened to a
+/// ticket the listener may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TicketNews {
+    pub ticket_id: Uuid,
+    /// What happened: `opened`, `approved`, `rejected`, `closed`, `commented`, …
+    pub kind: String,
+    /// The ticket's state after it.
+    pub state: String,
+    pub at: DateTime<Utc>,
+}
+
 /// One entry of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

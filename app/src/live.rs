@@ -53,8 +53,8 @@ pub fn connect(live: LiveTick) {
                         let ticket = (kind == "ticket")
                             .then(|| msg.data().as_string())
                             .flatten()
-                            .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
-                            .and_then(|v| v["ticket_id"].as_str()?.parse::<Uuid>().ok());
+                            .and_then(|d| serde_json::from_str::<crate::dto::TicketNews>(&d).ok())
+                            .map(|news| news.ticket_id);
                         live.last.set(ticket);
                         live.tick.update(|n| *n += 1);
                     }

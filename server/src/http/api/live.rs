@@ -14,6 +14,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 use tollgate_app::backend::{Backend, SessionToken};
+use tollgate_app::dto::TicketNews;
 use tollgate_app::AppError;
 use tollgate_core::TicketState;
 use uuid::Uuid;
@@ -122,7 +123,7 @@ const RECHECK: Duration = Duration::from_secs(5);
     operation_id = "live_events",
     tag = "tickets",
     responses(
-        (status = 200, description = "text/event-stream of `ticket` events", content_type = "text/event-stream"),
+        (status = 200, description = "text/event-stream of `ticket` events (each `data` a TicketNews) and `resync` (events were missed: refresh)", body = TicketNews, content_type = "text/event-stream"),
         (status = 429, description = "Too many open streams of this person", body = ApiErrorBody),
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -185,12 +186,12 @@ pub async fn events(
                     Some(
                         Event::default()
                             .event("ticket")
-                            .json_data(serde_json::json!({
-                                "ticket_id": e.ticket_id,
-                                "kind": e.kind,
-                                "state": e.state,
-                                "at": e.at,
-                            }))
+                            .json_data(TicketNews {
+                                ticket_id: e.ticket_id,
+                                kind: e.kind,
+                                state: e.state,
+                                at: e.at,
+                            })
                             .unwrap_or_else(|_| Event::default().event("ticket")),
                     )
                 }
