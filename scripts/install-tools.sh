@@ -56,6 +56,19 @@ if [ "$for_tests" = yes ]; then
   fi
 fi
 
+# The real protocol peers of the Rust tests that are Python programs (an SMTP server with
+# STARTTLS and AUTH: aiosmtpd), pinned, in a venv of their own; the tests find its Python there.
+if [ "$for_tests" = yes ]; then
+  peers_venv=.data/venv-peers
+  if ! cmp -s scripts/peers-requirements.txt "$peers_venv/requirements.txt" 2>/dev/null; then
+    echo "install-tools: pip install the test peers into $peers_venv (about 10 seconds)"
+    rm -rf "$peers_venv"
+    python3 -m venv "$peers_venv"
+    "$peers_venv/bin/pip" install -q --disable-pip-version-check -r scripts/peers-requirements.txt
+    cp scripts/peers-requirements.txt "$peers_venv/requirements.txt"
+  fi
+fi
+
 # Node packages: the Playwright test runner (driving Debian's chromium, no browser download),
 # binaryen's wasm-opt (Debian's binaryen 108 breaks hydration of release builds) and terser.
 if [ ! -f end2end/node_modules/.package-lock.json ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then

@@ -72,9 +72,29 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_EXPIRY_SWEEP_SECONDS", default_value_t = 30)]
     pub expiry_sweep_seconds: u64,
 
-    /// SMTP server for email notifications, `smtp://host:port` (plain, no TLS). Unset: no email.
-    #[arg(long, env = "TOLLGATE_SMTP_URL")]
+    /// SMTP server for email notifications: `smtp://[user:password@]host[:port][?tls=required|none]`
+    /// (STARTTLS when the server offers it; required with credentials) or
+    /// `smtps://[user:password@]host[:port]` (TLS from the start, port 465). Unset: no email.
+    #[arg(long, env = "TOLLGATE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+
+    /// A file holding the SMTP password (instead of one in TOLLGATE_SMTP_URL).
+    #[arg(long, env = "TOLLGATE_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+
+    /// PEM file of CA certificates trusted beyond the Mozilla roots, by every TLS client of
+    /// Tollgate (Postgres, SMTP, webhooks): for a private CA.
+    #[arg(long, env = "TOLLGATE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// PEM certificate chain: with TOLLGATE_TLS_KEY, Tollgate serves HTTPS itself (reloaded on
+    /// SIGHUP) and its cookies are Secure.
+    #[arg(long, env = "TOLLGATE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of TOLLGATE_TLS_CERT.
+    #[arg(long, env = "TOLLGATE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// Reverse proxies whose `X-Forwarded-For` is believed (comma-separated addresses, CIDRs or
     /// ranges, e.g. `127.0.0.1,10.0.0.0/8`). Unset: the client is the connection's peer.
@@ -111,15 +131,28 @@ fn parse_ip_list(text: &str) -> Result<tollgate_core::IpList, String> {
 impl Config {
     /// Cookies are marked Secure when Tollgate is reached over HTTPS.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.tls_cert.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn public_url(&self) -> String {
+        let scheme = if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         self.public_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.addr))
+            .unwrap_or_else(|| format!("{scheme}://{}", self.addr))
+    }
+
+    /// The roots every TLS client trusts (`TOLLGATE_CA_FILE`).
+    pub fn roots(&self) -> Result<crate::tls::Roots, String> {
+        crate::tls::Roots::from_option(self.ca_file.as_deref())
+            .map_err(|e| format!("TOLLGATE_CA_FILE {e}"))
     }
 
     /// A configuration for tests: no private Postgres, no demo, a random port.
@@ -142,6 +175,10 @@ impl Config {
             admin_password: None,
             expiry_sweep_seconds: 30,
             smtp_url: None,
+            smtp_password_file: None,
+            ca_file: None,
+            tls_cert: None,
+            tls_key: None,
             trusted_proxies: None,
             webhook_allow: None,
             max_connections: 1024,

@@ -6,6 +6,7 @@
 //!   webhooks, administration. Each runs core's rules in one transaction.
 //! - [`jobs`]: background work: expiry, webhook delivery, mail.
 //! - [`store`]: all SQL, migrations, the private Postgres, LISTEN/NOTIFY.
+//! - [`tls`]: the one TLS stack of every client and of the listener.
 //!
 //! This file only wires them together.
 
@@ -15,10 +16,11 @@ pub mod identity;
 pub mod jobs;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod usecases;
 
 pub use config::Config;
 pub use http::router;
 pub use state::AppState;
-pub use store::{begin_generic, connect, prepare, BEGIN_GENERIC, MIGRATOR};
+pub use store::{begin_generic, connect, connect_with, prepare, BEGIN_GENERIC, MIGRATOR};
 pub use usecases::admin::people::ensure_admin;

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use sqlx::PgPool;
 use tollgate_server::store::local_pg::LocalPg;
 use tollgate_server::store::roles;
-use tollgate_server::{connect, ensure_admin, prepare, router, AppState, Config};
+use tollgate_server::{connect_with, ensure_admin, prepare, router, AppState, Config};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -121,9 +121,17 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
             (app, Some(owner), true)
         }
     };
-    let cannot = |e: sqlx::Error| anyhow::anyhow!("cannot connect to the database: {e}");
+    let roots = config.roots().map_err(|e| anyhow::anyhow!(e))?;
+    let cannot = |e: sqlx::Error| {
+        anyhow::anyhow!(
+            "cannot connect to the database: {}",
+            tollgate_server::tls::with_explanation(e.to_string())
+        )
+    };
     let Some(owner_url) = owner_url else {
-        let pool = connect(&app_url, pool_size).await.map_err(cannot)?;
+        let pool = connect_with(&app_url, pool_size, &roots)
+            .await
+            .map_err(cannot)?;
         prepare(&pool).await?;
         if roles::owns_history(&pool).await? {
             tracing::warn!(
@@ -134,12 +142,14 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
         }
         return Ok((pool, private));
     };
-    let owner = connect(&owner_url, 2).await.map_err(cannot)?;
+    let owner = connect_with(&owner_url, 2, &roots).await.map_err(cannot)?;
     if private {
         roles::ensure_login_role(&owner, roles::PRIVATE_APP_ROLE).await?;
     }
     prepare(&owner).await?;
-    let pool = connect(&app_url, pool_size).await.map_err(cannot)?;
+    let pool = connect_with(&app_url, pool_size, &roots)
+        .await
+        .map_err(cannot)?;
     let app_role = roles::current(&pool).await?;
     roles::grant_app(&owner, &app_role).await?;
     owner.close().await;
@@ -177,18 +187,27 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.pool.clone(),
         std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
         config.webhook_allow.clone(),
+        config.roots().map_err(|e| anyhow::anyhow!(e))?,
     );
     if let Some(smtp) = &config.smtp_url {
+        let smtp = tollgate_server::jobs::mail::SmtpConfig::parse(
+            smtp,
+            config.smtp_password_file.as_deref(),
+        )
+        .map_err(|e| anyhow::anyhow!("TOLLGATE_SMTP_URL: {e}"))?;
         let mailer = tollgate_server::jobs::mail::Mailer::new(
             state.pool.clone(),
-            tollgate_server::jobs::queue::WorkerConfig::default(),
-            smtp,
+            tollgate_server::jobs::queue::WorkerConfig {
+                roots: config.roots().map_err(|e| anyhow::anyhow!(e))?,
+                ..Default::default()
+            },
+            &smtp,
             &config.mail_from,
             &config.public_url(),
         )
         .map_err(|e| anyhow::anyhow!("email: {e}"))?;
         let _mail = mailer.spawn();
-        tracing::info!(%smtp, "email notifications on");
+        tracing::info!(smtp = %smtp.describe(), "email notifications on");
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

@@ -50,6 +50,11 @@ struct Args {
     #[arg(long, env = "TOLLGATE_ACCOUNT")]
     account: Option<String>,
 
+    /// PEM file of CA certificates trusted beyond the Mozilla roots (a private CA of Tollgate's
+    /// HTTPS certificate). The certificate is always verified.
+    #[arg(long, env = "TOLLGATE_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
+
     /// The gateway's session id (a UUID), to group the commands of one session.
     #[arg(long, env = "TOLLGATE_SESSION_ID")]
     session_id: Option<String>,
@@ -94,7 +99,11 @@ enum CallError {
 impl Client {
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, CallError> {
         let res = req.bearer_auth(&self.token).send().await.map_err(|e| {
-            CallError::Unreachable(format!("cannot reach Tollgate at {}: {e}", self.base))
+            CallError::Unreachable(tollgate_server::tls::with_explanation(format!(
+                "cannot reach Tollgate at {}: {}",
+                self.base,
+                tollgate_server::jobs::egress::error_chain(&e)
+            )))
         })?;
         let status = res.status().as_u16();
         let body: Value = res.json().await.unwrap_or(Value::Null);
@@ -201,7 +210,12 @@ async fn main() -> ExitCode {
         Some(Ok(id)) => Some(id),
         Some(Err(_)) => return fail(USAGE, "--session-id must be a UUID"),
     };
+    let roots = match tollgate_server::tls::Roots::from_option(args.ca_file.as_deref()) {
+        Ok(r) => r,
+        Err(e) => return fail(USAGE, format!("TOLLGATE_CA_FILE {e}")),
+    };
     let http = match reqwest::Client::builder()
+        .use_preconfigured_tls(roots.client_config())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(90))
         .build()

@@ -132,14 +132,20 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// An HTTP client whose connections obey the rules above (no redirects, `timeout` per request).
-pub fn client(allow: Option<IpList>, timeout: std::time::Duration) -> reqwest::Client {
+/// An HTTP client whose connections obey the rules above (no redirects, `timeout` per request),
+/// verifying `https://` receivers against `roots` (tls.rs).
+pub fn client(
+    allow: Option<IpList>,
+    timeout: std::time::Duration,
+    roots: &crate::tls::Roots,
+) -> reqwest::Client {
     reqwest::Client::builder()
+        .use_preconfigured_tls(roots.client_config())
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(GuardedResolver { allow }))
         .build()
-        .unwrap_or_default()
+        .expect("the HTTP client builds (rustls with its roots)")
 }
 
 /// An error and its causes, in one line (reqwest's own text leaves the cause out).

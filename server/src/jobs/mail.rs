@@ -28,23 +28,157 @@ pub(crate) fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// `smtp://host:port` → (host, port).
-pub fn parse_smtp_url(url: &str) -> Result<(String, u16), String> {
-    let rest = url
-        .strip_prefix("smtp://")
-        .ok_or_else(|| format!("{url:?}: only smtp://host:port is supported"))?;
-    let rest = rest.trim_end_matches('/');
-    let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) => (
-            h.to_string(),
-            p.parse::<u16>().map_err(|_| format!("{url:?}: bad port"))?,
-        ),
-        None => (rest.to_string(), 25),
-    };
-    if host.is_empty() {
-        return Err(format!("{url:?}: no host"));
+/// How to reach the SMTP server (`TOLLGATE_SMTP_URL`, `TOLLGATE_SMTP_PASSWORD_FILE`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// User and password for AUTH (PLAIN or LOGIN, whichever the server offers).
+    pub credentials: Option<(String, String)>,
+}
+
+/// When the SMTP conversation is encrypted. Certificates are always verified (tls.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// `smtps://`: TLS from the first byte (port 465).
+    Implicit,
+    /// `smtp://…?tls=required`, or `smtp://` with credentials: STARTTLS or no mail.
+    Required,
+    /// `smtp://`: STARTTLS when the server offers it.
+    Opportunistic,
+    /// `smtp://…?tls=none`: plain text (a relay on the same machine).
+    None,
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
     }
-    Ok((host, port))
+}
+
+impl SmtpConfig {
+    /// Reads `smtp://[user[:password]@]host[:port][?tls=required|opportunistic|none]` or
+    /// `smtps://[user[:password]@]host[:port]`; the password may come from `password_file`
+    /// instead (its first line). Credentials are never sent in plain text: with them, `smtp://`
+    /// requires STARTTLS and `?tls=none` is refused. Err: what is wrong, without the password.
+    pub fn parse(url: &str, password_file: Option<&std::path::Path>) -> Result<SmtpConfig, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+        let (default_port, implicit) = match parsed.scheme() {
+            "smtp" => (25, false),
+            "smtps" => (465, true),
+            other => return Err(format!("the scheme is {other:?}: use smtp:// or smtps://")),
+        };
+        let host = match parsed.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            None => return Err("no host".into()),
+        };
+        if host.is_empty() {
+            return Err("no host".into());
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| "the user or password is not UTF-8".to_string())
+        };
+        let user = decode(parsed.username())?;
+        let mut password = parsed.password().map(decode).transpose()?;
+        if let Some(file) = password_file {
+            if password.is_some() {
+                return Err("a password both in the URL and in TOLLGATE_SMTP_PASSWORD_FILE".into());
+            }
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("TOLLGATE_SMTP_PASSWORD_FILE {}: {e}", file.display()))?;
+            password = Some(text.lines().next().unwrap_or("").to_string());
+        }
+        let credentials = match (user.is_empty(), password) {
+            (true, None) => None,
+            (false, Some(p)) => Some((user, p)),
+            (false, None) => {
+                return Err(format!(
+                    "user {user:?} without a password (in the URL or TOLLGATE_SMTP_PASSWORD_FILE)"
+                ))
+            }
+            (true, Some(_)) => return Err("a password without a user".into()),
+        };
+        let mut asked = None;
+        for (k, v) in parsed.query_pairs() {
+            match k.as_ref() {
+                "tls" if asked.is_none() => asked = Some(v.into_owned()),
+                other => return Err(format!("unknown or repeated parameter {other:?}")),
+            }
+        }
+        let tls = match (implicit, asked.as_deref()) {
+            (true, None) => SmtpTls::Implicit,
+            (true, Some(_)) => return Err("smtps:// is always TLS: leave out ?tls=".into()),
+            (false, Some("required")) => SmtpTls::Required,
+            (false, Some("none")) if credentials.is_some() => {
+                return Err(
+                    "?tls=none with credentials would send the password in plain text".into(),
+                )
+            }
+            (false, Some("none")) => SmtpTls::None,
+            (false, None | Some("opportunistic")) if credentials.is_some() => SmtpTls::Required,
+            (false, None | Some("opportunistic")) => SmtpTls::Opportunistic,
+            (false, Some(other)) => {
+                return Err(format!(
+                    "tls={other:?}: use required, opportunistic or none"
+                ))
+            }
+        };
+        Ok(SmtpConfig {
+            host,
+            port: parsed.port().unwrap_or(default_port),
+            tls,
+            credentials,
+        })
+    }
+
+    /// For logs: everything but the password.
+    pub fn describe(&self) -> String {
+        let user = self
+            .credentials
+            .as_ref()
+            .map(|(u, _)| format!("{u}@"))
+            .unwrap_or_default();
+        format!("{user}{}:{} (TLS: {:?})", self.host, self.port, self.tls)
+    }
+
+    fn transport(
+        &self,
+        roots: &crate::tls::Roots,
+        timeout: std::time::Duration,
+    ) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+        use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+        let params = || {
+            let mut b = TlsParameters::builder(self.host.clone());
+            for cert in roots.certificates() {
+                let c = Certificate::from_der(cert.to_vec()).map_err(|e| e.to_string())?;
+                b = b.add_root_certificate(c);
+            }
+            b.build_rustls().map_err(|e| e.to_string())
+        };
+        let tls = match self.tls {
+            SmtpTls::Implicit => Tls::Wrapper(params()?),
+            SmtpTls::Required => Tls::Required(params()?),
+            SmtpTls::Opportunistic => Tls::Opportunistic(params()?),
+            SmtpTls::None => Tls::None,
+        };
+        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
+            .port(self.port)
+            .tls(tls)
+            .timeout(Some(timeout));
+        if let Some((user, password)) = &self.credentials {
+            b = b
+                .credentials(Credentials::new(user.clone(), password.clone()))
+                .authentication(vec![Mechanism::Plain, Mechanism::Login]);
+        }
+        Ok(b.build())
+    }
 }
 
 /// Sends the mail of notifications.
@@ -61,18 +195,14 @@ impl Mailer {
     pub fn new(
         pool: PgPool,
         cfg: WorkerConfig,
-        smtp_url: &str,
+        smtp: &SmtpConfig,
         from: &str,
         public_url: &str,
     ) -> Result<Mailer, String> {
-        let (host, port) = parse_smtp_url(smtp_url)?;
         let from: Mailbox = from
             .parse()
             .map_err(|e| format!("TOLLGATE_MAIL_FROM {from:?}: {e}"))?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-            .port(port)
-            .timeout(Some(cfg.timeout))
-            .build();
+        let transport = smtp.transport(&cfg.roots, cfg.timeout)?;
         Ok(Mailer {
             pool,
             cfg,
@@ -149,11 +279,9 @@ impl Mailer {
 
     async fn send(&self, d: &Due) -> Result<(), String> {
         let m = self.compose(d).await?;
-        self.transport
-            .send(m)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("SMTP: {e}"))
+        self.transport.send(m).await.map(|_| ()).map_err(|e| {
+            crate::tls::with_explanation(format!("SMTP: {}", crate::jobs::egress::error_chain(&e)))
+        })
     }
 
     /// Claims one batch and mails it. Returns how many were sent.
@@ -199,5 +327,69 @@ impl QueueWorker for Mailer {
 
     async fn handle(&self, d: &Due) -> Result<(), String> {
         self.send(d).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SmtpConfig, SmtpTls};
+
+    fn parse(url: &str) -> Result<SmtpConfig, String> {
+        SmtpConfig::parse(url, None)
+    }
+
+    #[test]
+    fn smtp_urls_choose_tls_port_and_credentials() {
+        let c = parse("smtp://mail.example.com").unwrap();
+        assert_eq!(
+            (c.port, c.tls, c.credentials),
+            (25, SmtpTls::Opportunistic, None)
+        );
+        let c = parse("smtps://mail.example.com").unwrap();
+        assert_eq!((c.port, c.tls), (465, SmtpTls::Implicit));
+        let c = parse("smtp://relay:2525?tls=none").unwrap();
+        assert_eq!(
+            (c.host.as_str(), c.port, c.tls),
+            ("relay", 2525, SmtpTls::None)
+        );
+        let c = parse("smtp://mail.example.com:587?tls=required").unwrap();
+        assert_eq!((c.port, c.tls), (587, SmtpTls::Required));
+        // Credentials make STARTTLS required; percent-escapes are decoded.
+        let c = parse("smtp://me%40example.com:p%3Ass@mail.example.com:587").unwrap();
+        assert_eq!(c.tls, SmtpTls::Required);
+        assert_eq!(
+            c.credentials,
+            Some(("me@example.com".to_string(), "p:ss".to_string()))
+        );
+        assert!(!format!("{c:?}").contains("p:ss"), "no password in logs");
+    }
+
+    #[test]
+    fn bad_smtp_urls_are_refused_with_the_reason() {
+        for (url, why) in [
+            ("http://mail.example.com", "scheme"),
+            ("smtp://", "host"),
+            ("smtp://me:pw@mail.example.com?tls=none", "plain text"),
+            ("smtp://mail.example.com?tls=maybe", "tls="),
+            ("smtps://mail.example.com?tls=required", "always TLS"),
+            ("smtp://me@mail.example.com", "without a password"),
+            ("smtp://mail.example.com?other=1", "unknown"),
+        ] {
+            let e = parse(url).unwrap_err();
+            assert!(e.contains(why), "{url}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_password_can_come_from_a_file() {
+        let file = std::env::temp_dir().join(format!("smtp-pw-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&file, "from-file\n").unwrap();
+        let c = SmtpConfig::parse("smtps://me@mail.example.com", Some(&file)).unwrap();
+        assert_eq!(c.credentials, Some(("me".into(), "from-file".into())));
+        let e = SmtpConfig::parse("smtps://me:pw@mail.example.com", Some(&file)).unwrap_err();
+        assert!(e.contains("both"), "{e}");
+        std::fs::remove_file(&file).unwrap();
+        let e = SmtpConfig::parse("smtps://me@mail.example.com", Some(&file)).unwrap_err();
+        assert!(e.contains("TOLLGATE_SMTP_PASSWORD_FILE"), "{e}");
     }
 }

@@ -25,11 +25,13 @@ impl Jobs {
         pool: PgPool,
         sweep_every: Duration,
         webhook_allow: Option<tollgate_core::IpList>,
+        roots: crate::tls::Roots,
     ) -> Jobs {
         let worker = Worker::new(
             pool.clone(),
             WorkerConfig {
                 webhook_allow,
+                roots,
                 ..WorkerConfig::default()
             },
         );

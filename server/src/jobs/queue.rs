@@ -31,6 +31,8 @@ pub struct WorkerConfig {
     pub timeout: Duration,
     /// Internal addresses webhooks may reach anyway (`TOLLGATE_WEBHOOK_ALLOW`; see egress.rs).
     pub webhook_allow: Option<tollgate_core::IpList>,
+    /// The certificates trusted beyond the Mozilla roots (`TOLLGATE_CA_FILE`).
+    pub roots: crate::tls::Roots,
 }
 
 impl Default for WorkerConfig {
@@ -43,6 +45,7 @@ impl Default for WorkerConfig {
             poll: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
             webhook_allow: None,
+            roots: crate::tls::Roots::mozilla(),
         }
     }
 }

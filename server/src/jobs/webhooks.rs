@@ -55,7 +55,7 @@ pub struct Worker {
 impl Worker {
     pub fn new(pool: PgPool, cfg: WorkerConfig) -> Worker {
         // Redirects are not followed, and only allowed addresses are connected to.
-        let http = crate::jobs::egress::client(cfg.webhook_allow.clone(), cfg.timeout);
+        let http = crate::jobs::egress::client(cfg.webhook_allow.clone(), cfg.timeout, &cfg.roots);
         Worker { pool, cfg, http }
     }
 
@@ -87,7 +87,10 @@ impl Worker {
                     .send()
                     .await
                     .map_err(|e| {
-                        format!("request failed: {}", crate::jobs::egress::error_chain(&e))
+                        crate::tls::with_explanation(format!(
+                            "request failed: {}",
+                            crate::jobs::egress::error_chain(&e)
+                        ))
                     })?;
                 if r.status().is_success() {
                     Ok(())

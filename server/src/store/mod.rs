@@ -37,12 +37,26 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Connects to Postgres (waiting a little for it to come up).
 pub async fn connect(url: &str, max: u32) -> Result<PgPool, sqlx::Error> {
+    connect_with(url, max, &crate::tls::Roots::mozilla()).await
+}
+
+/// [`connect`], trusting `roots` too: the URL's `sslmode` (`disable`, `prefer` (sqlx's
+/// default), `require`, `verify-ca`, `verify-full`) decides whether TLS is used and what is
+/// verified; its `sslrootcert` names the CA, else `TOLLGATE_CA_FILE`'s file is used.
+pub async fn connect_with(
+    url: &str,
+    max: u32,
+    roots: &crate::tls::Roots,
+) -> Result<PgPool, sqlx::Error> {
     // No parallel workers for Tollgate's own queries: they read a page of rows through an
     // index, and starting workers took longer (≈ 10 ms here) than the query they would share
     // (a title search over a million tickets ran 13 ms with two workers, 2 ms without).
-    let options = url
+    let mut options = url
         .parse::<PgConnectOptions>()?
         .options([("max_parallel_workers_per_gather", "0")]);
+    if let (false, Some(ca)) = (url.contains("sslrootcert="), roots.pem_path()) {
+        options = options.ssl_root_cert(ca);
+    }
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tollgate_server::jobs::mail::Mailer;
+use tollgate_server::jobs::mail::{Mailer, SmtpConfig};
 use tollgate_server::jobs::queue::WorkerConfig;
 
 use crate::helpers::TestApp;
@@ -105,6 +105,7 @@ fn quick() -> WorkerConfig {
         poll: Duration::from_millis(50),
         timeout: Duration::from_secs(5),
         webhook_allow: None,
+        roots: tollgate_server::tls::Roots::mozilla(),
     }
 }
 
@@ -120,7 +121,7 @@ async fn mail_reaches_the_right_people_and_its_links_work_once(pool: PgPool) {
     let mailer = Mailer::new(
         pool.clone(),
         quick(),
-        &smtp,
+        &SmtpConfig::parse(&smtp, None).unwrap(),
         "Tollgate <tollgate@example.com>",
         &app.url,
     )
@@ -236,7 +237,7 @@ async fn an_unreachable_smtp_server_is_recorded_and_retried_later(pool: PgPool) 
     let mailer = Mailer::new(
         pool.clone(),
         quick(),
-        &format!("smtp://{addr}"),
+        &SmtpConfig::parse(&format!("smtp://{addr}"), None).unwrap(),
         "tollgate@example.com",
         &app.url,
     )
@@ -261,4 +262,214 @@ async fn an_unreachable_smtp_server_is_recorded_and_retried_later(pool: PgPool) 
     .await
     .unwrap();
     assert!(later);
+}
+
+/// The Python of the test tools' venv (scripts/install-tools.sh --test), which has aiosmtpd.
+fn peers_python() -> std::path::PathBuf {
+    let python = std::env::var_os("TOLLGATE_TEST_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.data/venv-peers/bin/python")
+        });
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/install-tools.sh --test",
+        python.display()
+    );
+    python
+}
+
+/// A real SMTP server (aiosmtpd, tests/peers/smtpd.py) that requires TLS (STARTTLS, or from
+/// the first byte when `implicit`) and AUTH as `tollgate` / `s3cret`, with `leaf`'s
+/// certificate. Returns its port, the folder its mail lands in, and the process (stopped
+/// when dropped).
+async fn real_smtp_server(
+    leaf: &crate::pki::Leaf,
+    implicit: bool,
+) -> (u16, std::path::PathBuf, tokio::process::Child) {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = probe.local_addr().unwrap().port();
+    drop(probe);
+    let out = leaf.cert.with_extension(format!("mail-{port}"));
+    std::fs::create_dir_all(&out).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/smtpd.py");
+    let mut cmd = tokio::process::Command::new(peers_python());
+    cmd.arg(script)
+        .arg(port.to_string())
+        .arg(&leaf.cert)
+        .arg(&leaf.key)
+        .args(["tollgate", "s3cret"])
+        .arg(&out)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    if implicit {
+        cmd.arg("--implicit");
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("the SMTP server starts");
+    assert_eq!(ready.unwrap().as_deref(), Some("ready"));
+    (port, out, child)
+}
+
+/// The mail the real server accepted: (to, whether over TLS, the AUTH login).
+fn accepted(out: &std::path::Path) -> Vec<(Vec<String>, bool, String)> {
+    let mut got = vec![];
+    for entry in std::fs::read_dir(out).unwrap() {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        got.push((
+            serde_json::from_value(m["to"].clone()).unwrap(),
+            m["tls"].as_bool().unwrap(),
+            m["login"].as_str().unwrap_or("").to_string(),
+        ));
+    }
+    got
+}
+
+/// Mails the first due notifications with `smtp` and `roots`; the error of the first one.
+async fn mail_once(
+    pool: &PgPool,
+    app: &TestApp,
+    smtp: &str,
+    roots: tollgate_server::tls::Roots,
+) -> (usize, Option<String>) {
+    let password_file = leaf_dir_password(smtp);
+    let mailer = Mailer::new(
+        pool.clone(),
+        WorkerConfig {
+            roots,
+            max_attempts: 12,
+            ..quick()
+        },
+        &SmtpConfig::parse(smtp, password_file.as_deref()).unwrap(),
+        "Tollgate <tollgate@example.com>",
+        &app.url,
+    )
+    .unwrap();
+    let sent = mailer.run_once().await.unwrap();
+    let error: Option<String> = sqlx::query_scalar(
+        "SELECT mail_error FROM notifications WHERE mail_to IS NOT NULL
+         ORDER BY mail_attempts DESC, created_at LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    (sent, error)
+}
+
+/// A URL without a password takes it from a file (TOLLGATE_SMTP_PASSWORD_FILE).
+fn leaf_dir_password(smtp: &str) -> Option<std::path::PathBuf> {
+    let url = url::Url::parse(smtp).unwrap();
+    if url.username().is_empty() || url.password().is_some() {
+        return None;
+    }
+    let file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("smtp-password-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::write(&file, "s3cret\n").unwrap();
+    Some(file)
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let ca = crate::pki::Pki::new("smtp");
+    let leaf = ca.leaf("smtp", &["localhost"]);
+    let roots = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
+    let alice = app.signed_in("alice").await;
+
+    // STARTTLS, the password in the URL.
+    let (port, out, _server) = real_smtp_server(&leaf, false).await;
+    app.open_simple(&alice, "Over STARTTLS").await;
+    let (sent, error) = mail_once(
+        &pool,
+        &app,
+        &format!("smtp://tollgate:s3cret@localhost:{port}"),
+        roots(),
+    )
+    .await;
+    assert!(sent >= 1, "{error:?}");
+    let got = accepted(&out);
+    assert_eq!(got.len(), sent);
+    assert!(
+        got.iter()
+            .all(|(_, tls, login)| *tls && login == "tollgate"),
+        "{got:?}"
+    );
+
+    // TLS from the first byte (smtps://), the password from a file.
+    let (port, out, _server) = real_smtp_server(&leaf, true).await;
+    app.open_simple(&alice, "Over implicit TLS").await;
+    let (sent, error) = mail_once(
+        &pool,
+        &app,
+        &format!("smtps://tollgate@localhost:{port}"),
+        roots(),
+    )
+    .await;
+    assert!(sent >= 1, "{error:?}");
+    let got = accepted(&out);
+    assert_eq!(got.len(), sent);
+    assert!(
+        got.iter()
+            .all(|(_, tls, login)| *tls && login == "tollgate"),
+        "{got:?}"
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retried(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let ca = crate::pki::Pki::new("smtp-bad");
+    let (port, out, _server) = real_smtp_server(&ca.leaf("smtp", &["localhost"]), false).await;
+    let alice = app.signed_in("alice").await;
+    app.open_simple(&alice, "Not sent").await;
+    let trusted = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
+
+    for (url, roots, why) in [
+        (
+            format!("smtp://tollgate:wrong@localhost:{port}"),
+            trusted(),
+            "535",
+        ),
+        (
+            format!("smtp://tollgate:s3cret@localhost:{port}"),
+            tollgate_server::tls::Roots::mozilla(),
+            "not signed by a trusted CA",
+        ),
+        (
+            format!("smtp://tollgate:s3cret@127.0.0.1:{port}"),
+            trusted(),
+            "not valid for the host name",
+        ),
+    ] {
+        // Due again at once, as after the backoff.
+        sqlx::query("UPDATE notifications SET mail_visible_at = now() WHERE mail_to IS NOT NULL")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let (sent, error) = mail_once(&pool, &app, &url, roots).await;
+        assert_eq!(sent, 0, "{why}");
+        let error = error.expect("the failure is recorded");
+        assert!(error.contains(why), "{why}: {error}");
+        assert!(
+            !error.contains("s3cret"),
+            "no password in the record: {error}"
+        );
+    }
+    assert!(accepted(&out).is_empty(), "nothing was accepted");
+    // Kept, counted and scheduled again: the notification is never lost.
+    let (attempts, kept): (i32, bool) = sqlx::query_as(
+        "SELECT max(mail_attempts), bool_and(mailed_at IS NULL AND mail_failed_at IS NULL
+                AND mail_visible_at > now())
+         FROM notifications WHERE mail_to IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 3);
+    assert!(kept);
 }

@@ -20,6 +20,7 @@ mod notifications;
 mod odd_inputs;
 mod openapi;
 mod pickers;
+mod pki;
 mod races;
 mod ratelimit;
 mod review;

@@ -65,14 +65,24 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     StatusCode::NO_CONTENT
 }
 
+fn receiver_router(r: Receiver) -> axum::Router {
+    axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(r)
+}
+
 async fn spawn_receiver(r: Receiver) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let router = axum::Router::new()
-        .route("/hook", axum::routing::post(receive))
-        .with_state(r);
+    let router = receiver_router(r);
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     url
+}
+
+/// The receiver over HTTPS with `leaf`, at `https://localhost:port/hook`.
+async fn spawn_https_receiver(r: Receiver, leaf: &crate::pki::Leaf) -> String {
+    let port = crate::pki::serve_https(receiver_router(r), leaf).await;
+    format!("https://localhost:{port}/hook")
 }
 
 fn receiver(fail_first: usize, hang_on: Option<usize>) -> Receiver {
@@ -93,6 +103,7 @@ fn quick() -> WorkerConfig {
         poll: Duration::from_millis(50),
         timeout: Duration::from_secs(10),
         webhook_allow: Some(loopback()),
+        roots: tollgate_server::tls::Roots::mozilla(),
     }
 }
 
@@ -445,4 +456,101 @@ async fn redirects_are_not_followed(pool: PgPool) {
             .await
             .unwrap();
     assert!(error.contains("307"), "{error}");
+}
+
+/// The last error recorded for the one webhook message, after one round of `worker`.
+async fn one_round(worker: &Worker, pool: &PgPool) -> (usize, Option<String>) {
+    let delivered = worker.run_once().await.unwrap();
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT last_error FROM outbox WHERE channel = 'webhook'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    (delivered, error)
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn https_receivers_are_verified_against_the_mozilla_roots_and_the_ca_file(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let ca = crate::pki::Pki::new("webhooks");
+    let r = receiver(0, None);
+    let url = spawn_https_receiver(r.clone(), &ca.leaf("receiver", &["localhost"])).await;
+    add_webhook(&app, &r, &url).await;
+    let alice = app.signed_in("alice").await;
+    app.open_simple(&alice, "Over TLS").await;
+
+    // Without the private CA the receiver's certificate is not trusted: a failed attempt
+    // whose reason says so, and nothing reached the receiver.
+    let (delivered, error) = one_round(&Worker::new(pool.clone(), quick()), &pool).await;
+    assert_eq!(delivered, 0);
+    let error = error.expect("the failure is recorded");
+    assert!(error.contains("not signed by a trusted CA"), "{error}");
+    assert!(r.got.lock().unwrap().is_empty());
+
+    // With TOLLGATE_CA_FILE naming it, the same message goes through, signed, on a later round.
+    let trusting = Worker::new(
+        pool.clone(),
+        WorkerConfig {
+            roots: tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap(),
+            ..quick()
+        },
+    );
+    let started = std::time::Instant::now();
+    let mut delivered = 0;
+    while delivered == 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        delivered = trusting.run_once().await.unwrap();
+    }
+    assert_eq!(delivered, 1);
+    let got = r.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].signature_ok);
+    assert_eq!(got[0].event, "opened");
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_expired_or_misnamed_receiver_certificate_is_a_failed_attempt(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let ca = crate::pki::Pki::new("webhooks-bad");
+    let trusting = Worker::new(
+        pool.clone(),
+        WorkerConfig {
+            roots: tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap(),
+            ..quick()
+        },
+    );
+    let alice = app.signed_in("alice").await;
+    for (leaf, why) in [
+        (
+            ca.expired_leaf("expired", &["localhost"]),
+            "certificate has expired",
+        ),
+        (
+            ca.leaf("elsewhere", &["hooks.example.com"]),
+            "not valid for the host name",
+        ),
+    ] {
+        sqlx::query("DELETE FROM outbox")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM webhooks")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let r = receiver(0, None);
+        let url = spawn_https_receiver(r.clone(), &leaf).await;
+        add_webhook(&app, &r, &url).await;
+        app.open_simple(&alice, why).await;
+        let (delivered, error) = one_round(&trusting, &pool).await;
+        assert_eq!(delivered, 0, "{why}");
+        let error = error.expect("the failure is recorded");
+        assert!(error.contains(why), "{why}: {error}");
+        assert!(r.got.lock().unwrap().is_empty(), "{why}");
+        assert_eq!(
+            undelivered(&pool).await,
+            1,
+            "kept for another attempt: {why}"
+        );
+    }
 }
