@@ -46,6 +46,12 @@ enum Cmd {
         /// Stop it instead.
         #[arg(long)]
         stop: bool,
+        /// Serve TLS with this PEM certificate (with --tls-key); copied into the data folder.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The private key of --tls-cert.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
 }
 
@@ -71,7 +77,12 @@ async fn main() {
             fast,
             fresh,
             stop,
-        } => local_pg(&data, port, &database, fast, fresh, stop),
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = tls_cert.zip(tls_key);
+            local_pg(&data, port, &database, fast, fresh, stop, tls)
+        }
     };
     if let Err(e) = result {
         eprintln!("tollgate: {e:#}");
@@ -86,8 +97,10 @@ fn local_pg(
     fast: bool,
     fresh: bool,
     stop: bool,
+    tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 ) -> anyhow::Result<()> {
-    let pg = LocalPg::new(data, port, fast)?;
+    let mut pg = LocalPg::new(data, port, fast)?;
+    pg.tls = tls;
     if stop {
         pg.stop()
     } else {
@@ -209,9 +222,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let _mail = mailer.spawn();
         tracing::info!(smtp = %smtp.describe(), "email notifications on");
     }
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = tollgate_server::http::serve::Tls::load(cert, key)
+                .map_err(|e| anyhow::anyhow!("TOLLGATE_TLS_CERT/TOLLGATE_TLS_KEY: {e}"))?;
+            tls.reload_on_sighup();
+            Some(tls)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    println!("\nTollgate is running at http://{addr}");
+    println!("\nTollgate is running at {scheme}://{addr}");
     if demo {
         println!(
             "Demo sign-ins (password {}): admin (super admin), alice, bob (org admin of Default), carol, dave\n",
@@ -224,7 +247,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
     let serving =
-        tollgate_server::http::serve::serve(listener, router(state), limits, async move {
+        tollgate_server::http::serve::serve(listener, router(state), limits, tls, async move {
             shutdown().await;
             let _ = stopping_tx.send(true);
         });

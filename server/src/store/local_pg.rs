@@ -14,6 +14,8 @@ pub struct LocalPg {
     bin: PathBuf,
     as_postgres_user: bool,
     fast: bool,
+    /// A PEM certificate and key to serve TLS with (`ssl = on`), e.g. for the TLS tests.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 fn is_root() -> bool {
@@ -55,6 +57,7 @@ impl LocalPg {
             bin: find_bin()?,
             as_postgres_user: is_root(),
             fast,
+            tls: None,
         };
         if pg.as_postgres_user && !pg.postgres_can_reach() {
             // A checkout under a folder the postgres user cannot enter (e.g. /root, mode 700):
@@ -205,6 +208,10 @@ impl LocalPg {
             if self.fast {
                 opts.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             }
+            if let Some((cert, key)) = &self.tls {
+                self.install_tls(cert, key)?;
+                opts.push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+            }
             let mut c = self.cmd("pg_ctl");
             c.arg("-D")
                 .arg(&self.data_dir)
@@ -243,6 +250,23 @@ impl LocalPg {
             self.run(c, "createdb")?;
         }
         Ok(self.url(database))
+    }
+
+    /// Copies the certificate and key into the data folder, readable by the server's user only
+    /// (Postgres refuses a key others can read).
+    fn install_tls(&self, cert: &Path, key: &Path) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        for (from, name) in [(cert, "server.crt"), (key, "server.key")] {
+            let to = self.data_dir.join(name);
+            std::fs::copy(from, &to).with_context(|| format!("copying {}", from.display()))?;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))?;
+            if self.as_postgres_user {
+                let mut c = Command::new("chown");
+                c.arg("postgres:postgres").arg(&to);
+                self.run(c, "chown of the TLS files to postgres")?;
+            }
+        }
+        Ok(())
     }
 
     pub fn is_running(&self) -> bool {

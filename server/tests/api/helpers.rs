@@ -58,6 +58,31 @@ impl TestApp {
         }
     }
 
+    /// Another instance over the same (prepared) database serving HTTPS with `tls` through the
+    /// production listener, its configuration saying so (Secure cookies); its `https://` URL.
+    pub async fn spawn_https(
+        &self,
+        tls: tollgate_server::http::serve::Tls,
+        cert: &std::path::Path,
+    ) -> String {
+        let mut config = Config::for_tests("postgres://unused");
+        config.tls_cert = Some(cert.to_path_buf());
+        config.tls_key = Some(cert.with_extension("key"));
+        let state = AppState::new(app_role_pool(&self.pool).await, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(tollgate_server::http::serve::serve(
+            listener,
+            router(state),
+            Default::default(),
+            Some(tls),
+            std::future::pending::<()>(),
+        ));
+        format!("https://localhost:{port}")
+    }
+
     /// Waits until more than `before` long polls or event streams listen on this instance: the
     /// readiness signal a test waits for before deciding what a waiter should hear.
     pub async fn until_listening(&self, before: usize) {

@@ -30,5 +30,6 @@ mod roles;
 mod secrets;
 mod security;
 mod tickets;
+mod tls;
 mod tokens;
 mod webhooks;
