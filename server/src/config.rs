@@ -115,6 +115,11 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_HEADER_TIMEOUT_SECONDS", default_value_t = 30)]
     pub header_timeout_seconds: u64,
 
+    /// Bearer token that `GET /metrics` asks for (Prometheus `authorization` /
+    /// `bearer_token_file`). Unset: /metrics answers 404.
+    #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// The From address of Tollgate's email.
     #[arg(
         long,
@@ -179,6 +184,7 @@ impl Config {
             ca_file: None,
             tls_cert: None,
             tls_key: None,
+            metrics_token: None,
             trusted_proxies: None,
             webhook_allow: None,
             max_connections: 1024,

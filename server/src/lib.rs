@@ -14,6 +14,7 @@ pub mod config;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod metrics;
 pub mod state;
 pub mod store;
 pub mod tls;

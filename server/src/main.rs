@@ -201,6 +201,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
         config.webhook_allow.clone(),
         config.roots().map_err(|e| anyhow::anyhow!(e))?,
+        state.metrics.clone(),
     );
     if let Some(smtp) = &config.smtp_url {
         let smtp = tollgate_server::jobs::mail::SmtpConfig::parse(
@@ -212,6 +213,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             state.pool.clone(),
             tollgate_server::jobs::queue::WorkerConfig {
                 roots: config.roots().map_err(|e| anyhow::anyhow!(e))?,
+                metrics: state.metrics.clone(),
                 ..Default::default()
             },
             &smtp,

@@ -20,6 +20,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// What this instance hears of changes made on any instance.
     pub live: crate::store::live::Live,
+    /// This instance's counters and histograms (`/metrics`).
+    pub metrics: crate::metrics::SharedMetrics,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -38,9 +40,16 @@ impl AppState {
             .site_addr(config.addr)
             .build();
         let live = crate::store::live::Live::start(pool.clone());
+        let metrics = crate::metrics::SharedMetrics::default();
         AppState {
-            services: Arc::new(Services::new(pool.clone(), config.clone(), live.clone())),
+            services: Arc::new(Services::new(
+                pool.clone(),
+                config.clone(),
+                live.clone(),
+                metrics.clone(),
+            )),
             live,
+            metrics,
             pool,
             config,
             leptos,

@@ -19,27 +19,26 @@ pub struct Services {
     pub config: Arc<Config>,
     /// What this instance hears of changes made on any instance (for the held sign-in).
     pub live: crate::store::live::Live,
+    /// Tickets opened and decided, sign-ins refused (`/metrics`).
+    pub metrics: crate::metrics::SharedMetrics,
 }
 
 impl Services {
-    pub fn new(pool: PgPool, config: Arc<Config>, live: crate::store::live::Live) -> Self {
-        Services { pool, config, live }
-    }
-
-    /// 404 unless the viewer may look at the org's estate (members, super admins, and
-    /// approvers of its pending tickets).
-    async fn browse(&self, viewer: &Viewer, org: Uuid) -> Result<(), AppError> {
-        if store::directory::may_browse_org(&self.pool, viewer, org).await? {
-            Ok(())
-        } else {
-            Err(AppError::not_found("Org"))
+    pub fn new(
+        pool: PgPool,
+        config: Arc<Config>,
+        live: crate::store::live::Live,
+        metrics: crate::metrics::SharedMetrics,
+    ) -> Self {
+        Services {
+            pool,
+            config,
+            live,
+            metrics,
         }
     }
-}
 
-#[async_trait]
-impl Backend for Services {
-    async fn sign_in(
+    async fn sign_in_uncounted(
         &self,
         username: &str,
         password: &str,
@@ -114,6 +113,42 @@ impl Backend for Services {
         }))
     }
 
+    /// Counts a ticket change that made it final.
+    fn counted(&self, r: Result<TicketDto, AppError>) -> Result<TicketDto, AppError> {
+        if let Ok(t) = &r {
+            self.metrics.changed(t);
+        }
+        r
+    }
+
+    /// 404 unless the viewer may look at the org's estate (members, super admins, and
+    /// approvers of its pending tickets).
+    async fn browse(&self, viewer: &Viewer, org: Uuid) -> Result<(), AppError> {
+        if store::directory::may_browse_org(&self.pool, viewer, org).await? {
+            Ok(())
+        } else {
+            Err(AppError::not_found("Org"))
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for Services {
+    async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: ClientInfo,
+    ) -> Result<SignInOutcome, AppError> {
+        let r = self.sign_in_uncounted(username, password, client).await;
+        match r.as_ref().map_err(|e| e.code.as_str()) {
+            Err("invalid_credentials") => self.metrics.sign_in_failures.inc(),
+            Err("too_many_attempts") => self.metrics.rate_limited.inc(),
+            _ => 0,
+        };
+        r
+    }
+
     async fn pending_sign_in(
         &self,
         token: &str,
@@ -159,7 +194,9 @@ impl Backend for Services {
     }
 
     async fn open_ticket(&self, viewer: &Viewer, body: OpenTicket) -> Result<TicketDto, AppError> {
-        tickets::open(&self.pool, viewer, body).await
+        let t = tickets::open(&self.pool, viewer, body).await?;
+        self.metrics.opened(t.ticket_type.as_str());
+        Ok(t)
     }
 
     async fn approve(
@@ -168,7 +205,7 @@ impl Backend for Services {
         id: Uuid,
         body: ApproveBody,
     ) -> Result<TicketDto, AppError> {
-        tickets::approve(&self.pool, viewer, id, body).await
+        self.counted(tickets::approve(&self.pool, viewer, id, body).await)
     }
 
     async fn reject(
@@ -177,7 +214,7 @@ impl Backend for Services {
         id: Uuid,
         body: CommentOnly,
     ) -> Result<TicketDto, AppError> {
-        tickets::reject(&self.pool, viewer, id, body).await
+        self.counted(tickets::reject(&self.pool, viewer, id, body).await)
     }
 
     async fn close(
@@ -186,7 +223,7 @@ impl Backend for Services {
         id: Uuid,
         body: CommentOnly,
     ) -> Result<TicketDto, AppError> {
-        tickets::close(&self.pool, viewer, id, body).await
+        self.counted(tickets::close(&self.pool, viewer, id, body).await)
     }
 
     async fn add_comment(
@@ -199,7 +236,7 @@ impl Backend for Services {
     }
 
     async fn bulk(&self, viewer: &Viewer, body: BulkBody) -> Result<Vec<BulkResult>, AppError> {
-        tickets::bulk(&self.pool, viewer, body).await
+        tickets::bulk(&self.pool, viewer, body, |t| self.metrics.changed(t)).await
     }
 
     async fn inbox_count(&self, viewer: &Viewer) -> Result<i64, AppError> {

@@ -144,7 +144,9 @@ pub async fn act(
         ));
     }
     match mail_links::decide(&s.pool, &v, &l).await {
-        Ok(t) => Ok(page(
+        Ok(t) => {
+            s.metrics.changed(&t);
+            Ok(page(
             StatusCode::OK,
             if l.action == "approve" { "Approved" } else { "Rejected" },
             &format!(
@@ -155,7 +157,8 @@ pub async fn act(
                 t.state.as_str(),
                 t.id
             ),
-        )),
+            ))
+        }
         Err(e) => Ok(page(
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::CONFLICT),
             "Not done",

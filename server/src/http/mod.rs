@@ -5,6 +5,7 @@
 pub mod api;
 pub mod backend;
 pub mod mail_links;
+pub mod metrics;
 pub mod middleware;
 pub mod security;
 pub mod serve;
@@ -58,8 +59,14 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            metrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::request_context,
         ))
+        // Its bearer token is the metrics token, not a person's: outside the sign-in layer.
+        .route("/metrics", get(metrics::serve))
         .layer(axum::middleware::from_fn(middleware::sfn_status))
         .layer(axum::middleware::from_fn(security::protect))
         .layer(TraceLayer::new_for_http())

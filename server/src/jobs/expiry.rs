@@ -25,12 +25,21 @@ const BATCH: i64 = 500;
 /// Expires what is due. Returns how many tickets expired, or `None` when another instance
 /// holds the sweep.
 pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
+    sweep_counted(pool, &crate::metrics::Metrics::default()).await
+}
+
+/// [`sweep`], counting the round and the tickets it expired in `metrics`.
+pub async fn sweep_counted(
+    pool: &PgPool,
+    metrics: &crate::metrics::Metrics,
+) -> Result<Option<usize>, AppError> {
     let mut conn = pool.acquire().await?;
     let mine = sweeps::try_lock(&mut conn, LOCK).await?;
     if !mine {
         return Ok(None);
     }
-    let done = expire_due(&mut conn).await;
+    metrics.expiry_rounds.inc();
+    let done = expire_due(&mut conn, metrics).await;
     let unlocked = sweeps::unlock(&mut conn, LOCK).await;
     if !matches!(unlocked, Ok(true)) {
         // Ending the session is what releases the lock then.
@@ -43,7 +52,10 @@ pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
     Ok(Some(done))
 }
 
-async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
+async fn expire_due(
+    conn: &mut PgConnection,
+    metrics: &crate::metrics::Metrics,
+) -> Result<usize, AppError> {
     let now = Utc::now();
     let due = sweeps::due(&mut *conn, now, BATCH).await?;
     let mut done = 0;
@@ -67,16 +79,25 @@ async fn expire_due(conn: &mut PgConnection) -> Result<usize, AppError> {
         let inbox = repo::update(&mut tx, &ticket, &t.ticket).await?;
         crate::usecases::outbox::record(&mut tx, &t.ticket, &t.events, "expired", inbox).await?;
         tx.commit().await?;
+        metrics.decided(
+            t.ticket.ticket_type.as_str(),
+            "expired",
+            (now - row.created_at).num_milliseconds() as f64 / 1000.0,
+        );
         done += 1;
     }
     Ok(done)
 }
 
 /// Sweeps every `every` until the task is dropped.
-pub fn spawn(pool: PgPool, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    pool: PgPool,
+    every: Duration,
+    metrics: crate::metrics::SharedMetrics,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = sweep(&pool).await {
+            if let Err(e) = sweep_counted(&pool, &metrics).await {
                 tracing::warn!(error = %e.message, "expiry sweep failed");
             }
             tokio::time::sleep(every).await;

@@ -26,19 +26,21 @@ impl Jobs {
         sweep_every: Duration,
         webhook_allow: Option<tollgate_core::IpList>,
         roots: crate::tls::Roots,
+        metrics: crate::metrics::SharedMetrics,
     ) -> Jobs {
         let worker = Worker::new(
             pool.clone(),
             WorkerConfig {
                 webhook_allow,
                 roots,
+                metrics: metrics.clone(),
                 ..WorkerConfig::default()
             },
         );
         Jobs {
             handles: vec![
                 worker.spawn(),
-                crate::jobs::expiry::spawn(pool, sweep_every),
+                crate::jobs::expiry::spawn(pool, sweep_every, metrics),
             ],
         }
     }

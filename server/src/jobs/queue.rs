@@ -33,6 +33,8 @@ pub struct WorkerConfig {
     pub webhook_allow: Option<tollgate_core::IpList>,
     /// The certificates trusted beyond the Mozilla roots (`TOLLGATE_CA_FILE`).
     pub roots: crate::tls::Roots,
+    /// Where deliveries and failed attempts are counted.
+    pub metrics: crate::metrics::SharedMetrics,
 }
 
 impl Default for WorkerConfig {
@@ -46,6 +48,7 @@ impl Default for WorkerConfig {
             timeout: Duration::from_secs(10),
             webhook_allow: None,
             roots: crate::tls::Roots::mozilla(),
+            metrics: Default::default(),
         }
     }
 }
@@ -57,6 +60,21 @@ impl WorkerConfig {
         self.backoff
             .saturating_mul(1u32 << (attempts - 1).clamp(0, 20) as u32)
             .min(Duration::from_secs(3600))
+    }
+}
+
+trait QueueLabel {
+    fn label(self) -> crate::metrics::QueueLabels;
+}
+
+impl QueueLabel for Queue {
+    fn label(self) -> crate::metrics::QueueLabels {
+        crate::metrics::QueueLabels {
+            queue: match self {
+                Queue::Mail => crate::metrics::QueueName::Mail,
+                Queue::Outbox => crate::metrics::QueueName::Outbox,
+            },
+        }
     }
 }
 
@@ -94,6 +112,10 @@ async fn failed<W: QueueWorker>(
     error: &str,
 ) -> Result<(), AppError> {
     let cfg = w.config();
+    cfg.metrics
+        .delivery_failures
+        .get_or_create(&W::QUEUE.label())
+        .inc();
     let give_up = attempts >= cfg.max_attempts;
     let delay = cfg.retry_delay(attempts);
     tracing::info!(queue = ?W::QUEUE, %id, attempt = attempts, error, "attempt failed; will retry");
@@ -120,6 +142,11 @@ pub async fn run_once<W: QueueWorker>(w: &W) -> Result<usize, AppError> {
         match w.handle(row).await {
             Ok(()) => {
                 crate::store::queue::done(w.pool(), W::QUEUE, W::id(row)).await?;
+                w.config()
+                    .metrics
+                    .deliveries
+                    .get_or_create(&W::QUEUE.label())
+                    .inc();
                 done += 1;
             }
             Err(e) => failed(w, W::id(row), W::attempts(row), &e).await?,

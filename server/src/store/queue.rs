@@ -167,3 +167,18 @@ pub async fn failed(
         .await?;
     Ok(())
 }
+
+/// What waits in each queue for `/metrics`: (queue, rows not yet done nor given up, age in
+/// seconds of the oldest of them (0 when none)).
+pub async fn backlog(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64, f64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT 'outbox', count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+           FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL
+         UNION ALL
+         SELECT 'mail', count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
+           FROM notifications
+          WHERE mail_to IS NOT NULL AND mailed_at IS NULL AND mail_failed_at IS NULL",
+    )
+    .fetch_all(db)
+    .await?)
+}

@@ -437,6 +437,7 @@ pub async fn bulk(
     pool: &PgPool,
     viewer: &Viewer,
     body: BulkBody,
+    on_done: impl Fn(&TicketDto),
 ) -> Result<Vec<BulkResult>, AppError> {
     if body.ids.is_empty() {
         return Err(AppError::invalid("ids", "choose at least one ticket"));
@@ -455,11 +456,14 @@ pub async fn bulk(
             BulkAction::Reject => reject(pool, viewer, id, CommentOnly::default()).await,
         };
         results.push(match r {
-            Ok(_) => BulkResult {
-                id,
-                ok: true,
-                error: None,
-            },
+            Ok(t) => {
+                on_done(&t);
+                BulkResult {
+                    id,
+                    ok: true,
+                    error: None,
+                }
+            }
             Err(e) => BulkResult {
                 id,
                 ok: false,

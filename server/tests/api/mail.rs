@@ -106,6 +106,7 @@ fn quick() -> WorkerConfig {
         timeout: Duration::from_secs(5),
         webhook_allow: None,
         roots: tollgate_server::tls::Roots::mozilla(),
+        metrics: Default::default(),
     }
 }
 
@@ -336,6 +337,7 @@ async fn mail_once(
     app: &TestApp,
     smtp: &str,
     roots: tollgate_server::tls::Roots,
+    metrics: &tollgate_server::metrics::SharedMetrics,
 ) -> (usize, Option<String>) {
     let password_file = leaf_dir_password(smtp);
     let mailer = Mailer::new(
@@ -343,6 +345,7 @@ async fn mail_once(
         WorkerConfig {
             roots,
             max_attempts: 12,
+            metrics: metrics.clone(),
             ..quick()
         },
         &SmtpConfig::parse(smtp, password_file.as_deref()).unwrap(),
@@ -389,6 +392,7 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
         &app,
         &format!("smtp://tollgate:s3cret@localhost:{port}"),
         roots(),
+        &Default::default(),
     )
     .await;
     assert!(sent >= 1, "{error:?}");
@@ -408,6 +412,7 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
         &app,
         &format!("smtps://tollgate@localhost:{port}"),
         roots(),
+        &Default::default(),
     )
     .await;
     assert!(sent >= 1, "{error:?}");
@@ -428,6 +433,7 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
     let alice = app.signed_in("alice").await;
     app.open_simple(&alice, "Not sent").await;
     let trusted = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
+    let metrics = tollgate_server::metrics::SharedMetrics::default();
 
     for (url, roots, why) in [
         (
@@ -451,7 +457,7 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
             .execute(&pool)
             .await
             .unwrap();
-        let (sent, error) = mail_once(&pool, &app, &url, roots).await;
+        let (sent, error) = mail_once(&pool, &app, &url, roots, &metrics).await;
         assert_eq!(sent, 0, "{why}");
         let error = error.expect("the failure is recorded");
         assert!(error.contains(why), "{why}: {error}");
@@ -472,4 +478,10 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
     .unwrap();
     assert_eq!(attempts, 3);
     assert!(kept);
+    // Each failed attempt is counted for /metrics.
+    let text = metrics.render(&pool).await.unwrap();
+    assert!(
+        text.contains("tollgate_delivery_failures_total{queue=\"Mail\"} 3\n"),
+        "{text}"
+    );
 }

@@ -16,6 +16,7 @@ mod helpers;
 mod live;
 mod mail;
 mod matrix;
+mod metrics;
 mod notifications;
 mod odd_inputs;
 mod openapi;

@@ -104,6 +104,7 @@ fn quick() -> WorkerConfig {
         timeout: Duration::from_secs(10),
         webhook_allow: Some(loopback()),
         roots: tollgate_server::tls::Roots::mozilla(),
+        metrics: Default::default(),
     }
 }
 
