@@ -120,6 +120,10 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
+    /// `text` (for people) or `json` (one object a line, for log shippers).
+    #[arg(long, env = "TOLLGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// The From address of Tollgate's email.
     #[arg(
         long,
@@ -127,6 +131,13 @@ pub struct Config {
         default_value = "Tollgate <tollgate@localhost>"
     )]
     pub mail_from: String,
+}
+
+/// How log lines are written (to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 fn parse_ip_list(text: &str) -> Result<tollgate_core::IpList, String> {
@@ -185,6 +196,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             metrics_token: None,
+            log_format: LogFormat::Text,
             trusted_proxies: None,
             webhook_allow: None,
             max_connections: 1024,

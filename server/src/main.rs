@@ -58,13 +58,16 @@ enum Cmd {
 #[tokio::main]
 async fn main() {
     tollgate_server::identity::password::return_large_blocks_to_the_system();
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
-    let cli = Cli::parse();
+        );
+    match cli.config.log_format {
+        tollgate_server::config::LogFormat::Json => logs.json().init(),
+        tollgate_server::config::LogFormat::Text => logs.init(),
+    }
     let result = match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => serve(cli.config).await,
         Cmd::CreateAdmin { username, password } => {

@@ -40,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     let pkg = ServeDir::new(state.config.site_root.join("pkg")).precompressed_gzip();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .route("/api/openapi.json", get(api::openapi::serve))
@@ -76,6 +77,22 @@ pub fn router(state: AppState) -> Router {
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match crate::store::ping(&state.pool).await {
         Ok(_) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+    }
+}
+
+/// Ready for traffic: the database answers and has every migration of this binary; 503 with the
+/// reason otherwise (and while the instance is stopping).
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if crate::store::live::is_shutting_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping");
+    }
+    match crate::store::migrations_applied(&state.pool).await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "migrations not applied yet",
+        ),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
     }
 }

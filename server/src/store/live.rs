@@ -157,6 +157,11 @@ pub fn begin_shutdown() {
     SHUTDOWN.send_replace(true);
 }
 
+/// Whether [`begin_shutdown`] was called.
+pub fn is_shutting_down() -> bool {
+    *SHUTDOWN.borrow()
+}
+
 /// Completes when [`begin_shutdown`] was called.
 pub async fn shutdown_started() {
     let mut rx = SHUTDOWN.subscribe();

@@ -97,6 +97,17 @@ pub async fn ping(pool: &PgPool) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
 }
 
+/// Whether every migration this binary carries has been applied (`/readyz`): an instance of a
+/// newer version is not ready until its migrations ran.
+pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let newest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let applied: Option<i64> =
+        sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+            .fetch_one(pool)
+            .await?;
+    Ok(applied.unwrap_or(0) >= newest)
+}
+
 /// A case-insensitive "contains" pattern for `lower(column) LIKE $n`: the text lowercased,
 /// with `\`, `%` and `_` escaped so they match themselves.
 pub fn contains_pattern(text: &str) -> String {

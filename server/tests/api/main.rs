@@ -20,6 +20,7 @@ mod metrics;
 mod notifications;
 mod odd_inputs;
 mod openapi;
+mod ops;
 mod pickers;
 mod pki;
 mod races;

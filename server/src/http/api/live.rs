@@ -98,7 +98,12 @@ pub async fn decision(
         if answer.decided || tokio::time::Instant::now() >= deadline {
             return Ok(Json(answer));
         }
-        if !crate::store::live::wait_for_ticket(&mut rx, id, deadline).await {
+        // A stopping server answers what it knows now; the caller asks again (elsewhere).
+        let heard = tokio::select! {
+            heard = crate::store::live::wait_for_ticket(&mut rx, id, deadline) => heard,
+            _ = crate::store::live::shutdown_started() => false,
+        };
+        if !heard {
             return Ok(Json(answer));
         }
     }
@@ -216,8 +221,21 @@ pub async fn events(
             _ => None,
         })
     });
-    // Ends when the server shuts down (browsers reconnect to another instance or the new one).
+    // Ends when the server shuts down, with a `reconnect` event whose `retry` tells the browser
+    // to come back in a second (to another instance, or this one restarted).
     let stream = futures::StreamExt::take_until(stream, crate::store::live::shutdown_started());
+    let goodbye = futures::stream::once(async {
+        crate::store::live::is_shutting_down().then(|| {
+            Ok(Event::default()
+                .event("reconnect")
+                .retry(Duration::from_secs(1))
+                .data("{}"))
+        })
+    });
+    let stream = futures::StreamExt::chain(
+        stream,
+        futures::StreamExt::filter_map(goodbye, futures::future::ready),
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
