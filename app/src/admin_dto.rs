@@ -604,3 +604,66 @@ pub struct AclList {
 pub struct Proposed {
     pub pending_change: PendingChange,
 }
+
+// ---- webhooks ----
+
+/// A webhook as the API shows it (never its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct WebhookDto {
+    pub id: Uuid,
+    pub url: String,
+    pub description: String,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new webhook, or a change to one (PATCH: every field optional).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct WebhookBody {
+    /// `http://` or `https://` URL that receives the POSTs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The HMAC key (16–200 characters); made for you when left out on create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// A webhook just made: its secret is in this answer only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: WebhookDto,
+    /// Verify `X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the raw body under this>`.
+    pub secret: String,
+}
+
+/// One message to a webhook and how its delivery went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeliveryDto {
+    /// Also the `X-Tollgate-Delivery` header of every attempt.
+    pub id: Uuid,
+    /// The ticket event (`opened`, `approved`, …).
+    pub event: String,
+    /// The ticket's serial, when the ticket still exists.
+    pub ticket_serial: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Attempts made so far.
+    pub attempts: i32,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Set when it was given up after the last attempt.
+    pub failed_at: Option<DateTime<Utc>>,
+    /// When the next attempt is due (while neither delivered nor given up).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Why the last attempt failed: the receiver's status, or the connection's or
+    /// certificate's error.
+    pub last_error: Option<String>,
+}

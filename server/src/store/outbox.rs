@@ -99,3 +99,61 @@ pub async fn status(
             .await?,
     )
 }
+
+/// A delivery as the webhooks page shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub event: Option<String>,
+    pub ticket_serial: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub visible_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+const DELIVERY_COLUMNS: &str = "o.id, o.payload->>'event' AS event, t.serial AS ticket_serial,
+    o.created_at, o.attempts, o.delivered_at, o.failed_at, o.visible_at, o.last_error";
+
+/// The latest `limit` messages to webhook `webhook`, newest first.
+pub async fn deliveries(
+    db: impl PgExecutor<'_>,
+    webhook: Uuid,
+    limit: i64,
+) -> Result<Vec<DeliveryRow>, AppError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
+          WHERE o.webhook_id = $1 ORDER BY o.created_at DESC, o.id LIMIT $2"
+    )))
+    .bind(webhook)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Makes a message of `webhook` that is not delivered due now again, given up or not (its
+/// attempts count on); then the message as it is (None: no such message of that webhook).
+pub async fn send_again(
+    db: &mut PgConnection,
+    webhook: Uuid,
+    id: Uuid,
+) -> Result<Option<DeliveryRow>, AppError> {
+    sqlx::query(
+        "UPDATE outbox SET visible_at = now(), failed_at = NULL
+          WHERE id = $2 AND webhook_id = $1 AND delivered_at IS NULL",
+    )
+    .bind(webhook)
+    .bind(id)
+    .execute(&mut *db)
+    .await?;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {DELIVERY_COLUMNS} FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id
+          WHERE o.id = $2 AND o.webhook_id = $1"
+    )))
+    .bind(webhook)
+    .bind(id)
+    .fetch_optional(&mut *db)
+    .await?)
+}

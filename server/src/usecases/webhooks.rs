@@ -2,9 +2,7 @@
 //! Only super admins manage them. The secret is chosen by the admin or made here, shown when
 //! the webhook is made and never again.
 
-use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
@@ -12,15 +10,7 @@ use uuid::Uuid;
 
 use crate::store::webhooks::{self as repo, WebhookChange, WebhookRow};
 
-/// A webhook as the API shows it (never its secret).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct WebhookDto {
-    pub id: Uuid,
-    pub url: String,
-    pub description: String,
-    pub active: bool,
-    pub created_at: DateTime<Utc>,
-}
+pub use tollgate_app::admin_dto::{CreatedWebhook, DeliveryDto, WebhookBody, WebhookDto};
 
 impl From<WebhookRow> for WebhookDto {
     fn from(r: WebhookRow) -> Self {
@@ -32,27 +22,6 @@ impl From<WebhookRow> for WebhookDto {
             created_at: r.created_at,
         }
     }
-}
-
-/// A new webhook, or a change to one (PATCH: every field optional).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct WebhookBody {
-    /// `http://` or `https://` URL that receives the POSTs.
-    pub url: Option<String>,
-    /// The HMAC key (16–200 characters); made for you when left out on create.
-    pub secret: Option<String>,
-    pub description: Option<String>,
-    pub active: Option<bool>,
-}
-
-/// A webhook just made: its secret is in this answer only.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CreatedWebhook {
-    #[serde(flatten)]
-    pub webhook: WebhookDto,
-    /// Verify `X-Tollgate-Signature: sha256=<hex HMAC-SHA256 of the raw body under this>`.
-    pub secret: String,
 }
 
 fn only_super_admin(v: &Viewer) -> Result<(), AppError> {
@@ -199,4 +168,57 @@ pub async fn delete(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<(), AppError>
         return Err(AppError::not_found("Webhook"));
     }
     Ok(())
+}
+
+impl From<crate::store::outbox::DeliveryRow> for DeliveryDto {
+    fn from(r: crate::store::outbox::DeliveryRow) -> Self {
+        let open = r.delivered_at.is_none() && r.failed_at.is_none();
+        DeliveryDto {
+            id: r.id,
+            event: r.event.unwrap_or_default(),
+            ticket_serial: r.ticket_serial,
+            created_at: r.created_at,
+            attempts: r.attempts,
+            delivered_at: r.delivered_at,
+            failed_at: r.failed_at,
+            next_attempt_at: open.then_some(r.visible_at),
+            last_error: r.last_error,
+        }
+    }
+}
+
+/// How many deliveries the webhooks page shows.
+const RECENT_DELIVERIES: i64 = 20;
+
+/// The latest deliveries of webhook `id`, newest first.
+pub async fn deliveries(pool: &PgPool, v: &Viewer, id: Uuid) -> Result<Vec<DeliveryDto>, AppError> {
+    get(pool, v, id).await?;
+    Ok(
+        crate::store::outbox::deliveries(pool, id, RECENT_DELIVERIES)
+            .await?
+            .into_iter()
+            .map(DeliveryDto::from)
+            .collect(),
+    )
+}
+
+/// Sends a message that was not delivered again now (after its receiver was fixed, say).
+pub async fn send_again(
+    pool: &PgPool,
+    v: &Viewer,
+    id: Uuid,
+    delivery: Uuid,
+) -> Result<DeliveryDto, AppError> {
+    get(pool, v, id).await?;
+    let mut conn = pool.acquire().await?;
+    let Some(row) = crate::store::outbox::send_again(&mut conn, id, delivery).await? else {
+        return Err(AppError::not_found("No such delivery of this webhook."));
+    };
+    if row.delivered_at.is_some() {
+        return Err(AppError::conflict(
+            "already_delivered",
+            "This message was delivered; it is not sent again.",
+        ));
+    }
+    Ok(row.into())
 }

@@ -555,3 +555,93 @@ async fn an_expired_or_misnamed_receiver_certificate_is_a_failed_attempt(pool: P
         );
     }
 }
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn deliveries_are_listed_and_a_failed_one_is_sent_again(pool: PgPool) {
+    let app = spawn_app(pool.clone()).await;
+    let r = receiver(usize::MAX, None);
+    let url = spawn_receiver(r.clone()).await;
+    let w = add_webhook(&app, &r, &url).await;
+    let hook = w["id"].as_str().unwrap();
+    let admin = app.signed_in("admin").await;
+    let alice = app.signed_in("alice").await;
+    app.open_simple(&alice, "Delivered later").await;
+
+    // One attempt, refused by the receiver, and it is the last one allowed: given up.
+    let worker = Worker::new(
+        pool.clone(),
+        WorkerConfig {
+            max_attempts: 1,
+            ..quick()
+        },
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 0);
+    let (s, list) = app
+        .get(&admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
+    assert_eq!(s, 200, "{list}");
+    let d = &list[0];
+    assert_eq!(d["event"], "opened");
+    assert_eq!(d["attempts"], 1);
+    assert!(
+        d["failed_at"].is_string() && d["delivered_at"].is_null(),
+        "{d}"
+    );
+    assert!(d["last_error"].as_str().unwrap().contains("500"), "{d}");
+    assert!(d["next_attempt_at"].is_null());
+    assert!(!d["ticket_serial"].as_str().unwrap().is_empty(), "{d}");
+
+    // The receiver is fixed; sent again, it goes out on the next round.
+    *r.fail_first.lock().unwrap() = 0;
+    let again = format!(
+        "/api/v1/webhooks/{hook}/deliveries/{}/send-again",
+        d["id"].as_str().unwrap()
+    );
+    let (s, d2) = app.post(&admin, &again, json!({})).await;
+    assert_eq!(s, 200, "{d2}");
+    assert!(
+        d2["failed_at"].is_null() && d2["next_attempt_at"].is_string(),
+        "{d2}"
+    );
+    assert_eq!(
+        Worker::new(pool.clone(), quick()).run_once().await.unwrap(),
+        1
+    );
+    let (_, list) = app
+        .get(&admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
+        .await;
+    assert!(list[0]["delivered_at"].is_string(), "{list}");
+    assert_eq!(list[0]["attempts"], 2);
+
+    // Delivered is final; others, unknown ids and bad ids are refused.
+    let unknown = format!(
+        "/api/v1/webhooks/{hook}/deliveries/{}/send-again",
+        uuid::Uuid::new_v4()
+    );
+    let elsewhere = format!(
+        "/api/v1/webhooks/{}/deliveries/{}/send-again",
+        uuid::Uuid::new_v4(),
+        d["id"].as_str().unwrap()
+    );
+    app.statuses(&[
+        (&admin, "POST", again.clone(), Some(json!({})), 409),
+        (&alice, "POST", again.clone(), Some(json!({})), 403),
+        (
+            &alice,
+            "GET",
+            format!("/api/v1/webhooks/{hook}/deliveries"),
+            None,
+            403,
+        ),
+        (&admin, "POST", unknown, Some(json!({})), 404),
+        (&admin, "POST", elsewhere, Some(json!({})), 404),
+        (
+            &admin,
+            "POST",
+            format!("/api/v1/webhooks/{hook}/deliveries/x/send-again"),
+            Some(json!({})),
+            400,
+        ),
+    ])
+    .await;
+}

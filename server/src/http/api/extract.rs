@@ -130,6 +130,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Id {
     }
 }
 
+/// Two path ids (`/{id}/…/{other}`): either not a UUID → 400.
+pub struct Ids(pub uuid::Uuid, pub uuid::Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ids {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<(uuid::Uuid, uuid::Uuid)>::from_request_parts(parts, state)
+            .await
+            .map(|p| Ids(p.0 .0, p.0 .1))
+            .map_err(|_| AppError::new(400, "bad_id", "An id in the path is not a valid UUID."))
+    }
+}
+
 /// A JSON body that may be left out (then the type's default): approve, reject and close
 /// need no body. A body that is there must be valid JSON of the right shape.
 pub struct OptionalJson<T>(pub T);

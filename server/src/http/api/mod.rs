@@ -83,6 +83,11 @@ pub fn routes() -> Router<AppState> {
                 .patch(webhooks::update)
                 .delete(webhooks::delete),
         )
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery}/send-again",
+            post(webhooks::send_again),
+        )
         .route(
             "/acls/login",
             get(acls::login::list).post(acls::login::create),

@@ -211,6 +211,8 @@ impl Modify for SharedErrors {
         super::webhooks::get,
         super::webhooks::update,
         super::webhooks::delete,
+        super::webhooks::deliveries,
+        super::webhooks::send_again,
         super::acls::login::list,
         super::acls::login::create,
         super::acls::login::get,

@@ -6,10 +6,10 @@ use axum::response::IntoResponse;
 use axum::Json;
 use tollgate_app::AppError;
 
-use super::extract::{ApiJson, Caller, Id};
+use super::extract::{ApiJson, Caller, Id, Ids};
 use super::openapi::ApiErrorBody;
 use super::responses::{SuperAdminOnly, UnknownWebhook};
-use crate::usecases::webhooks::{self, CreatedWebhook, WebhookBody, WebhookDto};
+use crate::usecases::webhooks::{self, CreatedWebhook, DeliveryDto, WebhookBody, WebhookDto};
 use crate::AppState;
 
 /// Every webhook.
@@ -124,4 +124,54 @@ pub async fn delete(
 ) -> Result<StatusCode, AppError> {
     webhooks::delete(&s.pool, &v, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The webhook's latest deliveries (20), newest first: attempts, the outcome and why the last
+/// attempt failed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}/deliveries",
+    operation_id = "list_webhook_deliveries",
+    tag = "webhooks",
+    params(("id" = uuid::Uuid, Path, description = "The webhook's id")),
+    responses(
+        (status = 200, description = "The deliveries", body = Vec<DeliveryDto>),
+        SuperAdminOnly,
+        UnknownWebhook,
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn deliveries(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<Json<Vec<DeliveryDto>>, AppError> {
+    Ok(Json(webhooks::deliveries(&s.pool, &v, id).await?))
+}
+
+/// Send a message that was not delivered (failed, given up, or waiting for its next attempt)
+/// again now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{id}/deliveries/{delivery}/send-again",
+    operation_id = "send_webhook_delivery_again",
+    tag = "webhooks",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The webhook's id"),
+        ("delivery" = uuid::Uuid, Path, description = "The delivery's id"),
+    ),
+    responses(
+        (status = 200, description = "The delivery, due now", body = DeliveryDto),
+        (status = 409, description = "It was delivered (`already_delivered`)", body = ApiErrorBody),
+        SuperAdminOnly,
+        UnknownWebhook,
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn send_again(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Ids(id, delivery): Ids,
+) -> Result<Json<DeliveryDto>, AppError> {
+    Ok(Json(webhooks::send_again(&s.pool, &v, id, delivery).await?))
 }
