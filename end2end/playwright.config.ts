@@ -37,6 +37,8 @@ export default defineConfig({
       TOLLGATE_DEMO: 'true',
       TOLLGATE_ADDR: `127.0.0.1:${port}`,
       TOLLGATE_SITE_ROOT: '../target/site',
+      // The webhooks test's receiver listens on the loopback.
+      TOLLGATE_WEBHOOK_ALLOW: '127.0.0.0/8',
       RUST_LOG: 'warn',
     },
   },

@@ -409,6 +409,47 @@ pub mod service_tokens {
     }
 }
 
+/// Webhooks and their deliveries (super admins).
+pub mod webhooks {
+    use super::*;
+    use crate::admin_dto::{CreatedWebhook, DeliveryDto, WebhookBody, WebhookDto};
+
+    /// `GET /api/v1/webhooks`.
+    pub async fn list() -> Result<Vec<WebhookDto>, AppError> {
+        get("/api/v1/webhooks").await
+    }
+
+    /// `POST /api/v1/webhooks`: the answer holds the secret, shown this once.
+    pub async fn create(body: &WebhookBody) -> Result<CreatedWebhook, AppError> {
+        with_json(Method::Post, "/api/v1/webhooks", body).await
+    }
+
+    /// `PATCH /api/v1/webhooks/{id}` (switching it on or off, say).
+    pub async fn update(id: Uuid, body: &WebhookBody) -> Result<WebhookDto, AppError> {
+        with_json(Method::Patch, &format!("/api/v1/webhooks/{id}"), body).await
+    }
+
+    /// `DELETE /api/v1/webhooks/{id}`.
+    pub async fn delete(id: Uuid) -> Result<(), AppError> {
+        no_content(Method::Delete, &format!("/api/v1/webhooks/{id}")).await
+    }
+
+    /// `GET /api/v1/webhooks/{id}/deliveries`: the latest, newest first.
+    pub async fn deliveries(id: Uuid) -> Result<Vec<DeliveryDto>, AppError> {
+        get(&format!("/api/v1/webhooks/{id}/deliveries")).await
+    }
+
+    /// `POST /api/v1/webhooks/{id}/deliveries/{delivery}/send-again`.
+    pub async fn send_again(id: Uuid, delivery: Uuid) -> Result<DeliveryDto, AppError> {
+        with_json(
+            Method::Post,
+            &format!("/api/v1/webhooks/{id}/deliveries/{delivery}/send-again"),
+            &serde_json::json!({}),
+        )
+        .await
+    }
+}
+
 /// A rule change: made, or (an org admin's) waiting for a super admin's approval.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Written<T> {

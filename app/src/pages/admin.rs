@@ -1,5 +1,5 @@
 //! Administration: orgs, people and memberships, the estate (node tree, assets, accounts),
-//! bulk import, settings and personal API tokens. The tabs call the same REST endpoints as
+//! bulk import, settings, personal API tokens and webhooks. The tabs call the same REST endpoints as
 //! scripts do ([`crate::client`]), after hydration; the server enforces who may do what.
 
 use leptos::prelude::*;
@@ -21,6 +21,7 @@ const TABS: &[(&str, &str)] = &[
     ("import", "Import"),
     ("settings", "Settings"),
     ("tokens", "Tokens"),
+    ("webhooks", "Webhooks"),
 ];
 
 const ORG_ROLES: &[(OrgRole, &str)] = &[
@@ -116,7 +117,7 @@ pub fn AdminPage() -> impl IntoView {
         <div class="page-head">
             <div>
                 <h1>"Administration"</h1>
-                <p class="sub">"Orgs, people, the asset estate, imports, settings and your API tokens."</p>
+                <p class="sub">"Orgs, people, the asset estate, imports, settings, your API tokens and webhooks."</p>
             </div>
         </div>
         <TabBar base="/admin" tabs=TABS active=tab />
@@ -126,6 +127,7 @@ pub fn AdminPage() -> impl IntoView {
             "import" => view! { <ImportTab /> }.into_any(),
             "settings" => view! { <SettingsTab /> }.into_any(),
             "tokens" => view! { <TokensTab /> }.into_any(),
+            "webhooks" => view! { <WebhooksTab /> }.into_any(),
             _ => view! { <OrgsTab /> }.into_any(),
         }}
     }
@@ -1039,6 +1041,179 @@ fn TokensTab() -> impl IntoView {
                     <button class="btn btn-primary" type="submit">"Make token"</button>
                 </div>
             </form>
+        </div>
+    }
+}
+
+// ---------- Webhooks ----------
+
+/// What became of a delivery, as a badge: (class, text).
+fn delivery_state(d: &DeliveryDto) -> (&'static str, String) {
+    if let Some(at) = d.delivered_at {
+        ("approved", format!("Delivered {}", fmt_time(at)))
+    } else if d.failed_at.is_some() {
+        ("rejected", "Given up".to_string())
+    } else if d.attempts == 0 {
+        ("pending", "Waiting".to_string())
+    } else {
+        (
+            "pending",
+            format!(
+                "Retrying {}",
+                d.next_attempt_at.map(fmt_time).unwrap_or_default()
+            ),
+        )
+    }
+}
+
+#[component]
+fn WebhooksTab() -> impl IntoView {
+    let out = Outcome::new();
+    let hooks = LocalResource::new(move || {
+        out.version.get();
+        client::webhooks::list()
+    });
+    let shown = RwSignal::new(None::<Uuid>);
+    let (url, description) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let fresh = RwSignal::new(None::<CreatedWebhook>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = WebhookBody {
+            url: Some(url.get_untracked()),
+            description: Some(description.get_untracked()),
+            ..Default::default()
+        };
+        fresh.set(None);
+        out.run(
+            "Webhook made.".into(),
+            async move { client::webhooks::create(&body).await },
+            move |w| {
+                shown.set(Some(w.webhook.id));
+                fresh.set(Some(w));
+                url.set(String::new());
+                description.set(String::new());
+            },
+        );
+    };
+    view! {
+        {out.view()}
+        {move || fresh.get().map(|w| view! {
+            <div class="card token-once" data-testid="new-webhook">
+                <div class="card-body">
+                    <strong>"Copy the signing secret now: it is shown only once."</strong>
+                    <pre class="mono">{w.secret}</pre>
+                    <span class="hint">"Each POST carries X-Tollgate-Signature: sha256=<HMAC-SHA256 of the body under this secret>."</span>
+                </div>
+            </div>
+        })}
+        <div class="grid-2">
+            <div class="card">
+                <div class="card-head"><h2>"Webhooks"</h2><span class="muted small">"A signed JSON POST for every ticket event."</span></div>
+                {move || match hooks.get() {
+                    None => loading().into_any(),
+                    Some(Err(e)) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
+                    Some(Ok(list)) if list.is_empty() => view! { <Empty title="No webhooks" hint="Chat and ticketing systems can hear of every request." /> }.into_any(),
+                    Some(Ok(list)) => view! {
+                        <table class="table" data-testid="webhooks">
+                            <thead><tr><th>"Receiver"</th><th>"State"</th><th></th></tr></thead>
+                            <tbody>{list.into_iter().map(|w| {
+                                let id = w.id;
+                                let active = w.active;
+                                view! {
+                                    <tr>
+                                        <td class="row-title">
+                                            <div class="mono small wrap-anywhere">{w.url}</div>
+                                            <div class="muted small">{w.description}</div>
+                                        </td>
+                                        <td>{if active {
+                                            view! { <span class="badge approved">"On"</span> }.into_any()
+                                        } else {
+                                            view! { <span class="badge closed">"Off"</span> }.into_any()
+                                        }}</td>
+                                        <td class="actions">
+                                            <button class="btn btn-sm" on:click=move |_| shown.set(Some(id))>"Deliveries"</button>
+                                            <button class="btn btn-sm" on:click=move |_| {
+                                                let body = WebhookBody { active: Some(!active), ..Default::default() };
+                                                out.run(
+                                                    if active { "Webhook switched off.".into() } else { "Webhook switched on.".into() },
+                                                    async move { client::webhooks::update(id, &body).await },
+                                                    |_| {},
+                                                );
+                                            }>{if active { "Switch off" } else { "Switch on" }}</button>
+                                            <button class="btn btn-danger btn-sm" on:click=move |_| {
+                                                if shown.get_untracked() == Some(id) {
+                                                    shown.set(None);
+                                                }
+                                                out.run("Webhook removed.".into(), client::webhooks::delete(id), |_| {});
+                                            }>"Remove"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}</tbody>
+                        </table>
+                    }.into_any(),
+                }}
+            </div>
+            <form class="card" on:submit=create>
+                <div class="card-head"><h3>"New webhook"</h3></div>
+                <div class="card-body">
+                    <div class="field"><label for="hook-url">"URL"</label><input id="hook-url" type="url" bind:value=url required maxlength="2000" placeholder="https://chat.example.com/hooks/tollgate" /></div>
+                    <div class="field"><label for="hook-desc">"Description"</label><input id="hook-desc" type="text" bind:value=description maxlength="500" placeholder="#access-requests" /></div>
+                    <span class="hint">"https:// receivers are verified against the public CAs and TOLLGATE_CA_FILE."</span>
+                    <button class="btn btn-primary" type="submit">"Make webhook"</button>
+                </div>
+            </form>
+        </div>
+        {move || shown.get().map(|id| view! { <Deliveries id=id out=out /> })}
+    }
+}
+
+/// The latest deliveries of one webhook, with "Send again" for those not delivered.
+#[component]
+fn Deliveries(id: Uuid, out: Outcome) -> impl IntoView {
+    let refresh = RwSignal::new(0u32);
+    let list = LocalResource::new(move || {
+        out.version.get();
+        refresh.get();
+        client::webhooks::deliveries(id)
+    });
+    view! {
+        <div class="card deliveries" data-testid="deliveries">
+            <div class="card-head">
+                <h2>"Latest deliveries"</h2>
+                <button class="btn btn-sm" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+            </div>
+            {move || match list.get() {
+                None => loading().into_any(),
+                Some(Err(e)) => view! { <div class="card-body"><ErrorBox error=e /></div> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => view! { <Empty title="Nothing sent yet" hint="A delivery appears with the next ticket event." /> }.into_any(),
+                Some(Ok(items)) => view! {
+                    <div class="table-scroll"><table class="table">
+                        <thead><tr><th>"Event"</th><th>"Outcome"</th><th>"Attempts"</th><th>"Last error"</th><th></th></tr></thead>
+                        <tbody>{items.into_iter().map(|d| {
+                            let (class, text) = delivery_state(&d);
+                            let delivery = d.id;
+                            let open = d.delivered_at.is_none();
+                            view! {
+                                <tr data-testid="delivery">
+                                    <td>
+                                        <div class="row-title">{d.event}</div>
+                                        <div class="muted small">{d.ticket_serial.unwrap_or_default()}" · "{fmt_time(d.created_at)}</div>
+                                    </td>
+                                    <td><span class=format!("badge {class}")>{text}</span></td>
+                                    <td>{d.attempts}</td>
+                                    <td class="small wrap-anywhere error-text">{d.last_error.unwrap_or_default()}</td>
+                                    <td class="actions">{open.then(|| view! {
+                                        <button class="btn btn-sm" on:click=move |_| {
+                                            out.run("Sent again.".into(), client::webhooks::send_again(id, delivery), |_| {});
+                                        }>"Send again"</button>
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table></div>
+                }.into_any(),
+            }}
         </div>
     }
 }
