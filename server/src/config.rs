@@ -120,6 +120,11 @@ pub struct Config {
     #[arg(long, env = "TOLLGATE_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
+    /// A second address that serves only `GET /metrics`, without a token (for a monitoring
+    /// network the public listener does not reach).
+    #[arg(long, env = "TOLLGATE_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// `text` (for people) or `json` (one object a line, for log shippers).
     #[arg(long, env = "TOLLGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -196,6 +201,7 @@ impl Config {
             tls_cert: None,
             tls_key: None,
             metrics_token: None,
+            metrics_addr: None,
             log_format: LogFormat::Text,
             trusted_proxies: None,
             webhook_allow: None,

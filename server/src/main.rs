@@ -236,6 +236,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    if let Some(addr) = config.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("TOLLGATE_METRICS_ADDR {addr}: {e}"))?;
+        let metrics = tollgate_server::http::metrics::private_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;

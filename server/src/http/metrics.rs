@@ -1,4 +1,5 @@
-//! `GET /metrics` (Prometheus text, behind `TOLLGATE_METRICS_TOKEN`) and the middleware that
+//! `GET /metrics` (Prometheus text, behind `TOLLGATE_METRICS_TOKEN`, or on its own address
+//! `TOLLGATE_METRICS_ADDR`) and the middleware that
 //! counts and times every request by its route pattern (metrics.rs holds the numbers).
 
 use std::time::Instant;
@@ -40,6 +41,32 @@ pub async fn track(State(s): State<AppState>, req: Request, next: Next) -> Respo
     response
 }
 
+/// The router of `TOLLGATE_METRICS_ADDR`: `GET /metrics` only, no token (the address is the
+/// guard).
+pub fn private_router(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route("/metrics", axum::routing::get(serve_private))
+        .with_state(state)
+}
+
+async fn serve_private(State(s): State<AppState>) -> Result<Response, AppError> {
+    render(&s).await
+}
+
+/// The text Prometheus scrapes, as an answer.
+async fn render(s: &AppState) -> Result<Response, AppError> {
+    let text = s.metrics.render(&s.pool).await?;
+    Ok((
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
 /// `GET /metrics`: 404 while no token is configured, 401 without the right bearer token.
 pub async fn serve(State(s): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
     let Some(token) = s.config.metrics_token.as_deref() else {
@@ -62,14 +89,5 @@ pub async fn serve(State(s): State<AppState>, headers: HeaderMap) -> Result<Resp
             "Send the metrics token as `Authorization: Bearer …`.",
         ));
     }
-    let text = s.metrics.render(&s.pool).await?;
-    Ok((
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response())
+    render(&s).await
 }

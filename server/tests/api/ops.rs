@@ -1,4 +1,5 @@
-//! Operations, with the real binary: JSON logs, `/healthz` and `/readyz`, and a stop on SIGTERM
+//! Operations, with the real binary: JSON logs, `/healthz` and `/readyz`, metrics on their own
+//! address, and a stop on SIGTERM
 //! that ends event streams with a `reconnect` hint and exits promptly.
 
 use std::process::Stdio;
@@ -19,6 +20,7 @@ fn url_of(pool: &PgPool) -> String {
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool) {
     let port = crate::tls::free_port();
+    let metrics_port = crate::tls::free_port();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -26,6 +28,7 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
         .env("TOLLGATE_ADDR", format!("127.0.0.1:{port}"))
         .env("TOLLGATE_DEMO", "false")
         .env("TOLLGATE_LOG_FORMAT", "json")
+        .env("TOLLGATE_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
         .env("TOLLGATE_ADMIN_USERNAME", "ops")
         .env("TOLLGATE_ADMIN_PASSWORD", "a-long-ops-password-1")
         .stdout(Stdio::piped())
@@ -50,6 +53,18 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
         let r = reqwest::get(format!("{base}{probe}")).await.unwrap();
         assert_eq!(r.status(), 200, "{probe}");
     }
+    // Metrics on their own address without a token; the public one has none to give.
+    let r = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("tollgate_http_requests_total"));
+    let r = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(r.status(), 404);
 
     // A browser's event stream is open when the stop is asked for.
     let browser = reqwest::Client::builder()
