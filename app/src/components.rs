@@ -197,6 +197,80 @@ pub fn enc(s: &str) -> String {
     out
 }
 
+/// While `dirty` holds, leaving the page asks first: the browser's own prompt when the tab is
+/// closed, reloaded or sent to another address, and a confirm() before an in-app link is
+/// followed. Both listeners are removed with the component that called this (a listener left
+/// behind would read the component's signals after they are gone).
+pub fn guard_unsaved(dirty: RwSignal<bool>) {
+    let unload = window_event_listener(leptos::ev::beforeunload, move |ev| {
+        if dirty.try_get_untracked().unwrap_or(false) {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || unload.remove());
+    #[cfg(feature = "hydrate")]
+    guard_links(dirty);
+}
+
+/// The in-app half of [`guard_unsaved`]: a click on a link, seen before the router's own
+/// handler (capture phase), is stopped unless the person confirms.
+#[cfg(feature = "hydrate")]
+fn guard_links(dirty: RwSignal<bool>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let on_click = move |ev: web_sys::MouseEvent| {
+        if !dirty.try_get_untracked().unwrap_or(false)
+            || ev.default_prevented()
+            || ev.button() != 0
+            || ev.meta_key()
+            || ev.ctrl_key()
+            || ev.shift_key()
+            || ev.alt_key()
+        {
+            return;
+        }
+        let link = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("a[href]").ok().flatten());
+        // No link, or one that opens elsewhere (a new tab): this page stays.
+        if link.is_none_or(|l| l.get_attribute("target").is_some()) {
+            return;
+        }
+        let leave = web_sys::window()
+            .and_then(|w| {
+                w.confirm_with_message("Leave without saving your changes?")
+                    .ok()
+            })
+            .unwrap_or(true);
+        if !leave {
+            ev.prevent_default();
+            ev.stop_immediate_propagation();
+        }
+    };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let callback = Closure::<dyn FnMut(web_sys::MouseEvent)>::new(on_click).into_js_value();
+    let options = web_sys::AddEventListenerOptions::new();
+    options.set_capture(true);
+    let _ = window.add_event_listener_with_callback_and_add_event_listener_options(
+        "click",
+        callback.unchecked_ref(),
+        &options,
+    );
+    let callback = send_wrapper::SendWrapper::new(callback);
+    on_cleanup(move || {
+        if let Some(w) = web_sys::window() {
+            let _ = w.remove_event_listener_with_callback_and_bool(
+                "click",
+                callback.unchecked_ref(),
+                true,
+            );
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

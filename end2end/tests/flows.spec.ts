@@ -104,3 +104,35 @@ test('a flow with an empty level is refused where the problem is', async ({ brow
   await expect(admin.page.getByTestId('unsaved')).toBeVisible();
   await admin.context.close();
 });
+
+test('leaving the flow editor: unsaved changes ask first, and the page stays alive afterwards', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const errors: string[] = [];
+  admin.page.on('pageerror', (e) => errors.push(e.message));
+  admin.page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await admin.page.goto('/flows/global/apply_asset');
+  await waitForHydration(admin.page);
+
+  // Unsaved: an in-app link asks; "stay" keeps the editor and the change.
+  await admin.page.getByRole('button', { name: '+ Add a level' }).click();
+  await expect(admin.page.getByTestId('unsaved')).toBeVisible();
+  const asked: string[] = [];
+  admin.page.once('dialog', (d) => { asked.push(d.message()); d.dismiss(); });
+  await admin.page.getByRole('link', { name: 'My applications' }).click();
+  expect(asked).toEqual(['Leave without saving your changes?']);
+  await expect(admin.page).toHaveURL(/\/flows\/global\/apply_asset$/);
+  await expect(admin.page.getByTestId('unsaved')).toBeVisible();
+
+  // "Leave" goes; then a reload, and signing out, find no editor left behind to crash on.
+  admin.page.once('dialog', (d) => d.accept());
+  await admin.page.getByRole('link', { name: 'My applications' }).click();
+  await expect(admin.page).not.toHaveURL(/\/flows\//);
+  await admin.page.reload();
+  await waitForHydration(admin.page);
+  await admin.page.getByRole('link', { name: 'Flows' }).click();
+  await expect(admin.page).toHaveURL(/\/flows$/);
+  await admin.page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(admin.page.getByLabel('Username')).toBeVisible();
+  expect(errors.filter((e) => /disposed|unreachable|panicked/i.test(e))).toEqual([]);
+  await admin.context.close();
+});

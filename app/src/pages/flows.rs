@@ -263,12 +263,8 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
         })
     };
 
-    // Leaving with unsaved changes asks first.
-    let _leave_guard = window_event_listener(leptos::ev::beforeunload, move |ev| {
-        if dirty.get_untracked() {
-            ev.prevent_default();
-        }
-    });
+    // Leaving with unsaved changes asks first (in-app links too); the listeners go with the page.
+    guard_unsaved(dirty);
 
     let save = Action::new(move |f: &(String, String, Flow)| {
         let (s, t, f) = f.clone();
