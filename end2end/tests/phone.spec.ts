@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { PASSWORD, waitForHydration } from './helpers';
+import { PASSWORD, as, openTicket, waitForHydration } from './helpers';
 
 test('on a phone (390 px) no page is wider than the screen and every section is reachable', async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
@@ -25,5 +25,30 @@ test('on a phone (390 px) no page is wider than the screen and every section is 
   await expect(admin).toBeInViewport();
   await admin.click();
   await expect(page).toHaveURL(/\/admin$/);
+  await context.close();
+});
+
+test('on a phone an approver finds the decision before the history, and the ticket fits the screen', async ({ browser }) => {
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Decided on a phone', assets: ['web-01'] });
+  await alice.context.close();
+
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill('bob');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.locator('.avatar')).toBeVisible();
+  await page.goto(`/tickets/${t.id}`);
+  await waitForHydration(page);
+  const decision = await page.getByTestId('decision').boundingBox();
+  const asked = await page.getByTestId('request').boundingBox();
+  expect(decision!.y).toBeLessThan(asked!.y);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  // Decided: his part is done (the next level is someone else's), so his card goes.
+  await expect(page.getByTestId('decision')).toHaveCount(0);
   await context.close();
 });

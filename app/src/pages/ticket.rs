@@ -142,7 +142,8 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
                     version=version
                 />
             </div>
-            <div>
+            // On a narrow screen the columns stack; an assignee's decision then comes first.
+            <div class="ticket-side" class:deciding=may_decide && !is_applicant_close>
                 {may_decide.then(|| view! {
                     <DecisionCard ticket=t.clone() version=version applicant_only=is_applicant_close />
                 })}
