@@ -122,7 +122,11 @@ fn local_pg(
 /// Postgres makes both (`postgres` owns, `tollgate_app` serves); with DATABASE_URL the owner is
 /// TOLLGATE_MIGRATION_DATABASE_URL's user, or DATABASE_URL's own when that is unset. The bool
 /// says whether the database is the private one.
-async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPool, bool)> {
+async fn open_database(
+    config: &Config,
+    roots: &tollgate_server::tls::Roots,
+    pool_size: u32,
+) -> anyhow::Result<(PgPool, bool)> {
     let (app_url, owner_url, private) = match &config.database_url {
         Some(url) => (url.clone(), config.migration_database_url.clone(), false),
         None => {
@@ -137,7 +141,6 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
             (app, Some(owner), true)
         }
     };
-    let roots = config.roots().map_err(|e| anyhow::anyhow!(e))?;
     let cannot = |e: sqlx::Error| {
         anyhow::anyhow!(
             "cannot connect to the database: {}",
@@ -145,7 +148,7 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
         )
     };
     let Some(owner_url) = owner_url else {
-        let pool = connect_with(&app_url, pool_size, &roots)
+        let pool = connect_with(&app_url, pool_size, roots)
             .await
             .map_err(cannot)?;
         prepare(&pool).await?;
@@ -158,12 +161,12 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
         }
         return Ok((pool, private));
     };
-    let owner = connect_with(&owner_url, 2, &roots).await.map_err(cannot)?;
+    let owner = connect_with(&owner_url, 2, roots).await.map_err(cannot)?;
     if private {
         roles::ensure_login_role(&owner, roles::PRIVATE_APP_ROLE).await?;
     }
     prepare(&owner).await?;
-    let pool = connect_with(&app_url, pool_size, &roots)
+    let pool = connect_with(&app_url, pool_size, roots)
         .await
         .map_err(cannot)?;
     let app_role = roles::current(&pool).await?;
@@ -173,7 +176,8 @@ async fn open_database(config: &Config, pool_size: u32) -> anyhow::Result<(PgPoo
 }
 
 async fn create_admin(config: Config, username: &str, password: &str) -> anyhow::Result<()> {
-    let (pool, _) = open_database(&config, 2).await?;
+    let roots = config.roots().map_err(|e| anyhow::anyhow!(e))?;
+    let (pool, _) = open_database(&config, &roots, 2).await?;
     if ensure_admin(&pool, username, password).await? {
         println!("created super admin {username}");
     } else {
@@ -183,7 +187,9 @@ async fn create_admin(config: Config, username: &str, password: &str) -> anyhow:
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let (pool, private) = open_database(&config, config.db_pool).await?;
+    // TOLLGATE_CA_FILE, read once for every client.
+    let roots = config.roots().map_err(|e| anyhow::anyhow!(e))?;
+    let (pool, private) = open_database(&config, &roots, config.db_pool).await?;
     if let (Some(u), Some(p)) = (&config.admin_username, &config.admin_password) {
         if ensure_admin(&pool, u, p).await? {
             tracing::info!(username = %u, "created the bootstrap super admin");
@@ -203,7 +209,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         state.pool.clone(),
         std::time::Duration::from_secs(config.expiry_sweep_seconds.max(1)),
         config.webhook_allow.clone(),
-        config.roots().map_err(|e| anyhow::anyhow!(e))?,
+        roots.clone(),
         state.metrics.clone(),
     );
     if let Some(smtp) = &config.smtp_url {
@@ -215,7 +221,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let mailer = tollgate_server::jobs::mail::Mailer::new(
             state.pool.clone(),
             tollgate_server::jobs::queue::WorkerConfig {
-                roots: config.roots().map_err(|e| anyhow::anyhow!(e))?,
+                roots,
                 metrics: state.metrics.clone(),
                 ..Default::default()
             },

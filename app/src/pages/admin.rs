@@ -972,6 +972,25 @@ fn AuditExport() -> impl IntoView {
     }
 }
 
+/// A secret just made, shown this once (an API token, a webhook's signing secret).
+#[component]
+fn SecretOnce(
+    testid: &'static str,
+    title: &'static str,
+    secret: String,
+    hint: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="card token-once" data-testid=testid>
+            <div class="card-body">
+                <strong>{title}</strong>
+                <pre class="mono">{secret}</pre>
+                <span class="hint">{hint}</span>
+            </div>
+        </div>
+    }
+}
+
 // ---------- Tokens ----------
 
 #[component]
@@ -999,13 +1018,8 @@ fn TokensTab() -> impl IntoView {
     view! {
         {out.view()}
         {move || fresh.get().map(|t| view! {
-            <div class="card token-once" data-testid="new-token">
-                <div class="card-body">
-                    <strong>"Copy your new token now: it is shown only once."</strong>
-                    <pre class="mono">{t}</pre>
-                    <span class="hint">"Send it as Authorization: Bearer <token>."</span>
-                </div>
-            </div>
+            <SecretOnce testid="new-token" title="Copy your new token now: it is shown only once."
+                secret=t hint="Send it as Authorization: Bearer <token>." />
         })}
         <div class="grid-2">
             <div class="card">
@@ -1098,13 +1112,8 @@ fn WebhooksTab() -> impl IntoView {
     view! {
         {out.view()}
         {move || fresh.get().map(|w| view! {
-            <div class="card token-once" data-testid="new-webhook">
-                <div class="card-body">
-                    <strong>"Copy the signing secret now: it is shown only once."</strong>
-                    <pre class="mono">{w.secret}</pre>
-                    <span class="hint">"Each POST carries X-Tollgate-Signature: sha256=<HMAC-SHA256 of the body under this secret>."</span>
-                </div>
-            </div>
+            <SecretOnce testid="new-webhook" title="Copy the signing secret now: it is shown only once."
+                secret=w.secret hint="Each POST carries X-Tollgate-Signature: sha256=<HMAC-SHA256 of the body under this secret>." />
         })}
         <div class="grid-2">
             <div class="card">

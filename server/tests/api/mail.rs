@@ -384,45 +384,31 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
     let roots = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
     let alice = app.signed_in("alice").await;
 
-    // STARTTLS, the password in the URL.
-    let (port, out, _server) = real_smtp_server(&leaf, false).await;
-    app.open_simple(&alice, "Over STARTTLS").await;
-    let (sent, error) = mail_once(
-        &pool,
-        &app,
-        &format!("smtp://tollgate:s3cret@localhost:{port}"),
-        roots(),
-        &Default::default(),
-    )
-    .await;
-    assert!(sent >= 1, "{error:?}");
-    let got = accepted(&out);
-    assert_eq!(got.len(), sent);
-    assert!(
-        got.iter()
-            .all(|(_, tls, login)| *tls && login == "tollgate"),
-        "{got:?}"
-    );
-
-    // TLS from the first byte (smtps://), the password from a file.
-    let (port, out, _server) = real_smtp_server(&leaf, true).await;
-    app.open_simple(&alice, "Over implicit TLS").await;
-    let (sent, error) = mail_once(
-        &pool,
-        &app,
-        &format!("smtps://tollgate@localhost:{port}"),
-        roots(),
-        &Default::default(),
-    )
-    .await;
-    assert!(sent >= 1, "{error:?}");
-    let got = accepted(&out);
-    assert_eq!(got.len(), sent);
-    assert!(
-        got.iter()
-            .all(|(_, tls, login)| *tls && login == "tollgate"),
-        "{got:?}"
-    );
+    // STARTTLS with the password in the URL; TLS from the first byte (smtps://) with the
+    // password from a file.
+    for (implicit, title, url) in [
+        (false, "Over STARTTLS", "smtp://tollgate:s3cret@localhost"),
+        (true, "Over implicit TLS", "smtps://tollgate@localhost"),
+    ] {
+        let (port, out, _server) = real_smtp_server(&leaf, implicit).await;
+        app.open_simple(&alice, title).await;
+        let (sent, error) = mail_once(
+            &pool,
+            &app,
+            &format!("{url}:{port}"),
+            roots(),
+            &Default::default(),
+        )
+        .await;
+        assert!(sent >= 1, "{title}: {error:?}");
+        let got = accepted(&out);
+        assert_eq!(got.len(), sent, "{title}");
+        assert!(
+            got.iter()
+                .all(|(_, tls, login)| *tls && login == "tollgate"),
+            "{title}: {got:?}"
+        );
+    }
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
