@@ -18,6 +18,12 @@ command -v psql >/dev/null 2>&1 || apt_pkgs+=(postgresql-client)
 command -v zopfli >/dev/null 2>&1 || apt_pkgs+=(zopfli)
 if [ "$for_tests" = yes ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+  # The directory the LDAP tests sign in against (OpenLDAP's slapd, started by each test on a
+  # private port); no system instance is configured.
+  if [ ! -x /usr/sbin/slapd ]; then
+    apt_pkgs+=(slapd ldap-utils)
+    echo 'slapd slapd/no_configuration boolean true' | $SUDO debconf-set-selections
+  fi
 fi
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   echo "install-tools: apt-get install ${apt_pkgs[*]}"
@@ -66,6 +72,15 @@ if [ "$for_tests" = yes ]; then
     python3 -m venv "$peers_venv"
     "$peers_venv/bin/pip" install -q --disable-pip-version-check -r scripts/peers-requirements.txt
     cp scripts/peers-requirements.txt "$peers_venv/requirements.txt"
+  fi
+fi
+
+# The OpenID provider the single sign-on tests sign in at (npm's oidc-provider, pinned).
+if [ "$for_tests" = yes ]; then
+  peer=server/tests/peers/oidc
+  if [ ! -f $peer/node_modules/.package-lock.json ] || [ $peer/package-lock.json -nt $peer/node_modules/.package-lock.json ]; then
+    echo "install-tools: npm ci in $peer"
+    (cd $peer && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
 

@@ -667,3 +667,163 @@ pub struct DeliveryDto {
     /// certificate's error.
     pub last_error: Option<String>,
 }
+
+/// Who may use the password form: everyone with a password, or (once single sign-on works)
+/// only super admins, as the break-glass way in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSignIn {
+    #[default]
+    Everyone,
+    SuperAdminsOnly,
+}
+
+/// The OpenID Connect provider. Secrets are written, never answered: `client_secret_set` says
+/// whether one is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct OidcSettings {
+    pub enabled: bool,
+    /// The issuer URL (`https://`; `http://` only on loopback); discovery reads
+    /// `/.well-known/openid-configuration` under it.
+    pub issuer: String,
+    pub client_id: String,
+    /// Write only: a new secret (left out or null keeps the one kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Read only.
+    pub client_secret_set: bool,
+    /// Scopes asked for besides `openid`.
+    pub scopes: Vec<String>,
+    /// The sign-in button's text: "Sign in with …".
+    pub button_label: String,
+    /// The ID token claim holding the person's groups.
+    pub groups_claim: String,
+    /// A first sign-in creates the person (else they are told to ask an administrator).
+    pub create_users: bool,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        OidcSettings {
+            enabled: false,
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: None,
+            client_secret_set: false,
+            scopes: vec!["email".into(), "profile".into(), "groups".into()],
+            button_label: "Sign in with single sign-on".into(),
+            groups_claim: "groups".into(),
+            create_users: true,
+        }
+    }
+}
+
+/// The LDAP or Active Directory server: search-and-bind. In the filters `{username}` is what
+/// the person typed (escaped) and `{dn}` their entry's DN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct LdapSettings {
+    pub enabled: bool,
+    /// `ldaps://host:636`, or `ldap://host:389` with `starttls`.
+    pub url: String,
+    pub starttls: bool,
+    /// The service account that searches.
+    pub bind_dn: String,
+    /// Write only: a new password (left out or null keeps the one kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind_password: Option<String>,
+    /// Read only.
+    pub bind_password_set: bool,
+    pub user_base: String,
+    pub user_filter: String,
+    pub username_attribute: String,
+    pub name_attribute: String,
+    pub email_attribute: String,
+    /// Where groups are searched; empty: the person's `memberOf` values name their groups.
+    pub group_base: String,
+    pub group_filter: String,
+    /// The attribute of a group entry that names it in the mappings.
+    pub group_name_attribute: String,
+    /// A first sign-in creates the person (else they are told to ask an administrator).
+    pub create_users: bool,
+    /// Minutes between two syncs that deactivate people who left the directory (0: never).
+    pub sync_minutes: u32,
+}
+
+impl Default for LdapSettings {
+    fn default() -> Self {
+        LdapSettings {
+            enabled: false,
+            url: String::new(),
+            starttls: false,
+            bind_dn: String::new(),
+            bind_password: None,
+            bind_password_set: false,
+            user_base: String::new(),
+            user_filter: "(&(objectClass=inetOrgPerson)(uid={username}))".into(),
+            username_attribute: "uid".into(),
+            name_attribute: "cn".into(),
+            email_attribute: "mail".into(),
+            group_base: String::new(),
+            group_filter: "(&(objectClass=groupOfNames)(member={dn}))".into(),
+            group_name_attribute: "cn".into(),
+            create_users: true,
+            sync_minutes: 60,
+        }
+    }
+}
+
+/// Group → org (role) and/or super admin, for one provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct GroupMappingDto {
+    pub id: Uuid,
+    /// `oidc` or `ldap`.
+    pub provider: String,
+    pub group: String,
+    pub org_id: Option<Uuid>,
+    pub org_name: Option<String>,
+    pub role: Option<OrgRole>,
+    pub super_admin: bool,
+}
+
+/// A new mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewGroupMapping {
+    /// `oidc` or `ldap`.
+    pub provider: String,
+    pub group: String,
+    #[serde(default)]
+    pub org_id: Option<Uuid>,
+    #[serde(default)]
+    pub role: Option<OrgRole>,
+    #[serde(default)]
+    pub super_admin: bool,
+}
+
+/// Everything about signing in: the password form, the providers, the mappings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct SignInSettings {
+    pub password_sign_in: PasswordSignIn,
+    pub oidc: OidcSettings,
+    pub ldap: LdapSettings,
+}
+
+/// What the sign-in page offers (anyone may ask).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SignInOptions {
+    /// The single sign-on button's text, when OpenID Connect is on.
+    pub oidc_button: Option<String>,
+    /// The form checks passwords against the directory too.
+    pub ldap: bool,
+    /// Only super admins may use a local password.
+    pub password_super_admins_only: bool,
+}

@@ -17,6 +17,7 @@
 //! - [`diff`]: the change an approver made to a request.
 //! - [`acl`]: login, login-asset and command filter rules.
 //! - [`serial`](mod@serial): ticket serial numbers.
+//! - [`sso`]: what a person's groups at the identity provider give them.
 //! - [`error`]: what can go wrong, with its HTTP status.
 
 pub mod acl;
@@ -32,6 +33,7 @@ pub mod person;
 pub mod request;
 pub mod role;
 pub mod serial;
+pub mod sso;
 pub mod ticket;
 pub mod transition;
 

@@ -136,6 +136,115 @@ pub struct Config {
         default_value = "Tollgate <tollgate@localhost>"
     )]
     pub mail_from: String,
+
+    /// Single sign-on at first start (the admin pages change it later).
+    #[command(flatten)]
+    pub sso: SsoEnv,
+}
+
+/// Single sign-on from the environment: written at start only while nothing is stored (the
+/// admin page's settings win from then on).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SsoEnv {
+    /// OpenID Connect: the provider's issuer URL (turns single sign-on on).
+    #[arg(long, env = "TOLLGATE_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+    /// OpenID Connect: the client ID the provider made for Tollgate.
+    #[arg(long, env = "TOLLGATE_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+    /// OpenID Connect: the client secret.
+    #[arg(long, env = "TOLLGATE_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+    /// OpenID Connect: a file holding the client secret.
+    #[arg(long, env = "TOLLGATE_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
+    /// OpenID Connect: scopes besides `openid`, separated by spaces or commas.
+    #[arg(long, env = "TOLLGATE_OIDC_SCOPES")]
+    pub oidc_scopes: Option<String>,
+    /// OpenID Connect: the sign-in button's text.
+    #[arg(long, env = "TOLLGATE_OIDC_BUTTON_LABEL")]
+    pub oidc_button_label: Option<String>,
+    /// LDAP: `ldaps://host:636` (or `ldap://…` with TOLLGATE_LDAP_STARTTLS=true).
+    #[arg(long, env = "TOLLGATE_LDAP_URL")]
+    pub ldap_url: Option<String>,
+    /// LDAP: use StartTLS on an `ldap://` URL.
+    #[arg(long, env = "TOLLGATE_LDAP_STARTTLS", default_value_t = false)]
+    pub ldap_starttls: bool,
+    /// LDAP: the service account's DN.
+    #[arg(long, env = "TOLLGATE_LDAP_BIND_DN")]
+    pub ldap_bind_dn: Option<String>,
+    /// LDAP: a file holding the service account's password.
+    #[arg(long, env = "TOLLGATE_LDAP_BIND_PASSWORD_FILE")]
+    pub ldap_bind_password_file: Option<PathBuf>,
+    /// LDAP: where people are searched.
+    #[arg(long, env = "TOLLGATE_LDAP_USER_BASE")]
+    pub ldap_user_base: Option<String>,
+    /// LDAP: the people filter, `{username}` standing for what was typed.
+    #[arg(long, env = "TOLLGATE_LDAP_USER_FILTER")]
+    pub ldap_user_filter: Option<String>,
+    /// LDAP: where groups are searched (unset: the person's `memberOf`).
+    #[arg(long, env = "TOLLGATE_LDAP_GROUP_BASE")]
+    pub ldap_group_base: Option<String>,
+}
+
+fn read_secret(path: &std::path::Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
+        .map_err(|e| format!("{what} {}: {e}", path.display()))
+}
+
+impl SsoEnv {
+    /// The OpenID Connect settings the environment gives, if any.
+    pub fn oidc(&self) -> Result<Option<tollgate_app::admin_dto::OidcSettings>, String> {
+        let Some(issuer) = &self.oidc_issuer else {
+            return Ok(None);
+        };
+        let mut o = tollgate_app::admin_dto::OidcSettings {
+            enabled: true,
+            issuer: issuer.trim().trim_end_matches('/').to_string(),
+            client_id: self.oidc_client_id.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        o.client_secret = match (&self.oidc_client_secret, &self.oidc_client_secret_file) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(f)) => Some(read_secret(f, "TOLLGATE_OIDC_CLIENT_SECRET_FILE")?),
+            (None, None) => None,
+        };
+        if let Some(s) = &self.oidc_scopes {
+            o.scopes = s
+                .split([' ', ','])
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(l) = &self.oidc_button_label {
+            o.button_label = l.clone();
+        }
+        Ok(Some(o))
+    }
+
+    /// The LDAP settings the environment gives, if any.
+    pub fn ldap(&self) -> Result<Option<tollgate_app::admin_dto::LdapSettings>, String> {
+        let Some(url) = &self.ldap_url else {
+            return Ok(None);
+        };
+        let mut l = tollgate_app::admin_dto::LdapSettings {
+            enabled: true,
+            url: url.trim().to_string(),
+            starttls: self.ldap_starttls,
+            bind_dn: self.ldap_bind_dn.clone().unwrap_or_default(),
+            user_base: self.ldap_user_base.clone().unwrap_or_default(),
+            group_base: self.ldap_group_base.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        if let Some(f) = &self.ldap_bind_password_file {
+            l.bind_password = Some(read_secret(f, "TOLLGATE_LDAP_BIND_PASSWORD_FILE")?);
+        }
+        if let Some(f) = &self.ldap_user_filter {
+            l.user_filter = f.clone();
+        }
+        Ok(Some(l))
+    }
 }
 
 /// How log lines are written (to standard error).
@@ -207,6 +316,7 @@ impl Config {
             webhook_allow: None,
             max_connections: 1024,
             header_timeout_seconds: 30,
+            sso: SsoEnv::default(),
             mail_from: "Tollgate <tollgate@localhost>".into(),
         }
     }

@@ -195,6 +195,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!(username = %u, "created the bootstrap super admin");
         }
     }
+    let oidc = config.sso.oidc().map_err(|e| anyhow::anyhow!(e))?;
+    let ldap = config.sso.ldap().map_err(|e| anyhow::anyhow!(e))?;
+    tollgate_server::usecases::sso::seed(&pool, oidc, ldap).await?;
     let demo = config.demo.unwrap_or(private);
     if demo
         && tollgate_server::usecases::demo::load(&pool)
@@ -203,7 +206,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::info!("loaded the demo data");
     }
-    let state = AppState::new(pool, config.clone());
+    let state = AppState::with_roots(pool, config.clone(), roots.clone());
     // The outbox worker and the expiry sweep run on every instance (they share the work).
     let _jobs = tollgate_server::jobs::Jobs::start(
         state.pool.clone(),

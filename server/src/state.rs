@@ -31,7 +31,18 @@ impl FromRef<AppState> for LeptosOptions {
 }
 
 impl AppState {
+    /// The state of an instance whose TLS clients trust `config`'s roots (`TOLLGATE_CA_FILE`
+    /// read now; a file that cannot be read leaves the Mozilla roots, as the binary refused it
+    /// before).
     pub fn new(pool: PgPool, config: Config) -> Self {
+        let roots = config
+            .roots()
+            .unwrap_or_else(|_| crate::tls::Roots::mozilla());
+        Self::with_roots(pool, config, roots)
+    }
+
+    /// The state of an instance whose TLS clients trust `roots`.
+    pub fn with_roots(pool: PgPool, config: Config, roots: crate::tls::Roots) -> Self {
         let config = Arc::new(config);
         let leptos = LeptosOptions::builder()
             .output_name("tollgate")
@@ -47,6 +58,7 @@ impl AppState {
                 config.clone(),
                 live.clone(),
                 metrics.clone(),
+                roots,
             )),
             live,
             metrics,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::PgPool;
-use tollgate_app::backend::{Backend, ClientInfo, PendingOutcome, SignInOutcome, SignedIn};
+use tollgate_app::backend::{Backend, ClientInfo, PendingOutcome, SignInOutcome};
 use tollgate_app::dto::*;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
@@ -21,6 +21,10 @@ pub struct Services {
     pub live: crate::store::live::Live,
     /// Tickets opened and decided, sign-ins refused (`/metrics`).
     pub metrics: crate::metrics::SharedMetrics,
+    /// The roots every TLS client trusts (the directory's too).
+    pub roots: crate::tls::Roots,
+    /// The OpenID Connect client, with the provider's metadata and keys.
+    pub oidc: crate::identity::oidc::Oidc,
 }
 
 impl Services {
@@ -29,12 +33,15 @@ impl Services {
         config: Arc<Config>,
         live: crate::store::live::Live,
         metrics: crate::metrics::SharedMetrics,
+        roots: crate::tls::Roots,
     ) -> Self {
         Services {
             pool,
             config,
             live,
             metrics,
+            oidc: crate::identity::oidc::Oidc::new(&roots),
+            roots,
         }
     }
 
@@ -61,6 +68,43 @@ impl Services {
             return Err(wrong());
         }
         let user = store::users::by_username(&self.pool, username).await?;
+        let sso = crate::usecases::sso::settings(&self.pool).await?;
+        // The directory answers for everyone but the local accounts with a password.
+        if sso.ldap.enabled && user.as_ref().is_none_or(|u| u.password_hash.is_none()) {
+            let Some(person) =
+                crate::identity::ldap::authenticate(&self.roots, &sso.ldap, username, password)
+                    .await?
+            else {
+                return Err(wrong());
+            };
+            let issuer = crate::identity::ldap::issuer(&sso.ldap);
+            let (user_id, username) = crate::usecases::sso::person(
+                &self.pool,
+                &crate::usecases::sso::Identity {
+                    provider: "ldap",
+                    issuer: &issuer,
+                    subject: &person.subject,
+                    username: person.username.as_deref().or(Some(username)),
+                    name: person.name.as_deref(),
+                    email: person.email.as_deref(),
+                    groups: &person.groups,
+                    login: &person.dn,
+                    create_users: sso.ldap.create_users,
+                },
+            )
+            .await?;
+            attempt.succeeded(&self.pool).await?;
+            return crate::identity::sign_in::open(
+                self,
+                crate::identity::sign_in::Proven {
+                    user_id,
+                    username: &username,
+                    method: "ldap",
+                },
+                client,
+            )
+            .await;
+        }
         let stored = user
             .as_ref()
             .filter(|u| u.active)
@@ -70,47 +114,29 @@ impl Services {
         }
         let user = user.ok_or_else(wrong)?;
         attempt.succeeded(&self.pool).await?;
-        // Login ACLs (SPEC §6): refused sign-ins get no session; held ones wait for a reviewer.
-        let secure = self.config.secure_cookies();
-        if let crate::usecases::acls::LoginCheck::Review { rule, reviewers } =
-            crate::usecases::acls::check_login(
-                &self.pool,
-                self.live.acls(),
-                user.id,
-                &user.username,
-                client.ip,
-            )
+        if crate::usecases::sso::options(&self.pool)
             .await?
+            .password_super_admins_only
+            && store::users::parse_system_role(&user.system_role)
+                != tollgate_core::SystemRole::SuperAdmin
         {
-            let hold = crate::identity::held::Hold {
+            return Err(AppError::new(
+                403,
+                "password_sign_in_off",
+                "Passwords are for break-glass use by super admins only: sign in with single \
+                 sign-on.",
+            ));
+        }
+        crate::identity::sign_in::open(
+            self,
+            crate::identity::sign_in::Proven {
                 user_id: user.id,
                 username: &user.username,
-                client: &client,
-                rule_name: &rule,
-                reviewers: &reviewers,
-            };
-            return match crate::identity::held::hold(&self.pool, hold, secure).await? {
-                Some(held) => Ok(SignInOutcome::Held(held)),
-                None => Err(AppError::new(
-                    403,
-                    "login_review_unavailable",
-                    format!(
-                        "This sign-in needs a reviewer's approval (rule {rule:?}), but none of \
-                         its reviewers is active. Ask an administrator."
-                    ),
-                )),
-            };
-        }
-        let token =
-            session::create(&self.pool, user.id, self.config.session_hours, &client).await?;
-        let viewer = store::users::viewer(&self.pool, user.id)
-            .await?
-            .ok_or_else(wrong)?;
-        tracing::info!(user = %viewer.username, "signed in");
-        Ok(SignInOutcome::SignedIn(SignedIn {
-            viewer,
-            set_cookie: session::cookie(&token, self.config.session_hours, secure),
-        }))
+                method: "password",
+            },
+            client,
+        )
+        .await
     }
 
     /// Counts a ticket change that made it final.

@@ -56,6 +56,8 @@ fn is_public(path: &str) -> bool {
         || path.starts_with("/mail/")
         // A person's one-time link to choose their password (welcome.rs).
         || path.starts_with("/welcome/")
+        // Single sign-on: to the provider and back (http/sso.rs).
+        || path.starts_with("/auth/oidc/")
 }
 
 pub async fn request_context(

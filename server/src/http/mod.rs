@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod security;
 pub mod serve;
+pub mod sso;
 pub mod welcome;
 
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::routes())
         .route("/mail/{token}", get(mail_links::show).post(mail_links::act))
         .route("/welcome/{token}", get(welcome::show).post(welcome::choose))
+        .route("/auth/oidc/start", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
         .leptos_routes_with_context(
             &state,
             routes,

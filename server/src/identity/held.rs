@@ -54,6 +54,8 @@ pub struct Hold<'a> {
     pub client: &'a ClientInfo,
     pub rule_name: &'a str,
     pub reviewers: &'a [Uuid],
+    /// How the person proved who they are: `password`, `oidc` or `ldap`.
+    pub method: &'a str,
 }
 
 /// Opens the login_confirm ticket and the pending sign-in. `Ok(None)` when none of the
@@ -119,6 +121,7 @@ pub async fn hold(
             rule_name: h.rule_name,
             ip: h.client.ip.map(|ip| ip.to_string()),
             user_agent: h.client.user_agent.as_deref(),
+            method: h.method,
         },
     )
     .await?;
@@ -261,16 +264,17 @@ pub async fn pending(
         // The approval is used and the session opened in one transaction: a failure in
         // between rolls both back, and the page's next request can still sign in.
         let mut tx = pool.begin().await?;
-        let usable = pending_logins::consume(&mut tx, &digest(token)).await?;
-        if !usable || Utc::now() > row.usable_until {
+        let method = pending_logins::consume(&mut tx, &digest(token)).await?;
+        let Some(method) = method.filter(|_| Utc::now() <= row.usable_until) else {
             set_cookies.push(clear_cookie(secure));
             return Err(no_pending());
-        }
-        let session = session::create(&mut *tx, row.user_id, session_hours, client).await?;
+        };
+        let session =
+            session::create(&mut *tx, row.user_id, session_hours, client, &method).await?;
         tx.commit().await?;
         set_cookies.push(session::cookie(&session, session_hours, secure));
         pending.signed_in = true;
-        tracing::info!(user = %pending.username, serial = %pending.serial, "held sign-in approved; signed in");
+        tracing::info!(user = %pending.username, serial = %pending.serial, method = %method, "held sign-in approved; signed in");
     }
     if pending.decided {
         set_cookies.push(clear_cookie(secure));

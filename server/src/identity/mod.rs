@@ -1,11 +1,15 @@
 //! Who is calling: sessions, password hashing, sign-in rate limits, personal and service
-//! tokens, the held sign-in and the welcome link. Secrets are stored only as digests.
+//! tokens, the held sign-in and the welcome link, single sign-on (OpenID Connect, LDAP) and
+//! the last step every sign-in shares. Secrets are stored only as digests.
 
 pub mod digest;
 pub mod held;
+pub mod ldap;
+pub mod oidc;
 pub mod password;
 pub mod ratelimit;
 pub mod service_tokens;
 pub mod session;
+pub mod sign_in;
 pub mod tokens;
 pub mod welcome;

@@ -23,12 +23,14 @@ pub fn new_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// Opens a session for `user_id`; returns its token.
+/// Opens a session for `user_id`, who proved who they are by `method` (`password`, `oidc`,
+/// `ldap`); returns its token.
 pub async fn create(
     db: impl sqlx::PgExecutor<'_>,
     user_id: Uuid,
     hours: i64,
     client: &ClientInfo,
+    method: &str,
 ) -> Result<String, AppError> {
     let token = new_token();
     crate::store::sessions::open(
@@ -41,6 +43,7 @@ pub async fn create(
             .user_agent
             .as_deref()
             .map(|ua| ua.chars().take(512).collect::<String>()),
+        method,
     )
     .await?;
     Ok(token)

@@ -1,7 +1,8 @@
-//! Background jobs every instance runs: the webhook delivery worker, the mail worker and the
-//! expiry sweep. All are safe to run on many instances at once (SKIP LOCKED claims, an
+//! Background jobs every instance runs: the webhook delivery worker, the mail worker, the
+//! expiry sweep and the directory sync. All are safe to run on many instances at once (SKIP LOCKED claims, an
 //! advisory lock per sweep).
 
+pub mod directory_sync;
 pub mod egress;
 pub mod expiry;
 pub mod mail;
@@ -32,7 +33,7 @@ impl Jobs {
             pool.clone(),
             WorkerConfig {
                 webhook_allow,
-                roots,
+                roots: roots.clone(),
                 metrics: metrics.clone(),
                 ..WorkerConfig::default()
             },
@@ -40,7 +41,8 @@ impl Jobs {
         Jobs {
             handles: vec![
                 worker.spawn(),
-                crate::jobs::expiry::spawn(pool, sweep_every, metrics),
+                crate::jobs::expiry::spawn(pool.clone(), sweep_every, metrics),
+                crate::jobs::directory_sync::spawn(pool, roots, Duration::from_secs(60)),
             ],
         }
     }

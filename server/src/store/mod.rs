@@ -22,6 +22,7 @@ pub mod service_tokens;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in_failures;
+pub mod sso;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

@@ -15,12 +15,14 @@ pub struct NewPending<'a> {
     pub rule_name: &'a str,
     pub ip: Option<String>,
     pub user_agent: Option<&'a str>,
+    /// How the person proved who they are: `password`, `oidc` or `ldap`.
+    pub method: &'a str,
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, p: &NewPending<'_>) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO pending_logins (id, token_hash, user_id, ticket_id, expires_at, rule_name, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO pending_logins (id, token_hash, user_id, ticket_id, expires_at, rule_name, ip, user_agent, method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(Uuid::new_v4())
     .bind(p.token_hash)
@@ -30,6 +32,7 @@ pub async fn insert(db: impl PgExecutor<'_>, p: &NewPending<'_>) -> Result<(), A
     .bind(p.rule_name)
     .bind(&p.ip)
     .bind(p.user_agent)
+    .bind(p.method)
     .execute(db)
     .await?;
     Ok(())
@@ -141,25 +144,29 @@ pub async fn unused(
     .await?)
 }
 
-/// Uses the approval of a held sign-in, once: true when this call consumed it (unused and
-/// still within its time) and its person is active. Runs in the caller's transaction, so the
-/// session opened with it and the consumption commit together or not at all.
-pub async fn consume(conn: &mut PgConnection, token_hash: &[u8]) -> Result<bool, AppError> {
-    let user: Option<Uuid> = sqlx::query_scalar(
+/// Uses the approval of a held sign-in, once: how the person signed in (`password`, `oidc`,
+/// `ldap`) when this call consumed it (unused and still within its time) and its person is
+/// active, else None. Runs in the caller's transaction, so the session opened with it and the
+/// consumption commit together or not at all.
+pub async fn consume(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+) -> Result<Option<String>, AppError> {
+    let row: Option<(Uuid, String)> = sqlx::query_as(
         "UPDATE pending_logins SET consumed_at = now()
          WHERE token_hash = $1 AND consumed_at IS NULL AND expires_at > now()
-         RETURNING user_id",
+         RETURNING user_id, method",
     )
     .bind(token_hash)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(user) = user else {
-        return Ok(false);
+    let Some((user, method)) = row else {
+        return Ok(None);
     };
     let active: bool = sqlx::query_scalar("SELECT active FROM users WHERE id = $1")
         .bind(user)
         .fetch_optional(&mut *conn)
         .await?
         .unwrap_or(false);
-    Ok(active)
+    Ok(active.then_some(method))
 }

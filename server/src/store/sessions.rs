@@ -14,15 +14,17 @@ pub async fn open(
     expires_at: DateTime<Utc>,
     ip: Option<String>,
     user_agent: Option<String>,
+    method: &str,
 ) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, expires_at, ip, user_agent) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO sessions (token_hash, user_id, expires_at, ip, user_agent, method) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(token_hash)
     .bind(user_id)
     .bind(expires_at)
     .bind(ip)
     .bind(user_agent)
+    .bind(method)
     .execute(db)
     .await?;
     Ok(())

@@ -31,3 +31,33 @@ pub async fn put(
     .await?;
     Ok(())
 }
+
+/// The stored value of one setting, if set.
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    key: &str,
+) -> Result<Option<serde_json::Value>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Sets `key` to `value` as Tollgate itself (no person changed it).
+pub async fn put_by_system(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    value: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO settings (key, value, updated_at, updated_by) VALUES ($1, $2, now(), NULL)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now(), updated_by = NULL",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(db)
+    .await?;
+    Ok(())
+}

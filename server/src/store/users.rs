@@ -693,3 +693,13 @@ pub async fn leave(db: impl PgExecutor<'_>, org: Uuid, user: Uuid) -> Result<boo
         .rows_affected();
     Ok(n > 0)
 }
+
+/// The username of `user`.
+pub async fn username_of(db: impl PgExecutor<'_>, user: Uuid) -> Result<String, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_one(db)
+            .await?,
+    )
+}

@@ -11,5 +11,6 @@ pub mod mail_links;
 pub mod notifications;
 pub mod outbox;
 pub mod policy;
+pub mod sso;
 pub mod tickets;
 pub mod webhooks;

@@ -31,6 +31,7 @@ mod review_inputs;
 mod roles;
 mod secrets;
 mod security;
+mod sso;
 mod tickets;
 mod tls;
 mod tokens;

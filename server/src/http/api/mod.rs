@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod responses;
 pub mod service_tokens;
+pub mod sso;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
@@ -76,6 +77,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/notifications/read", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
+        .route("/sign-in/options", get(sso::options))
+        .route(
+            "/sign-in/settings",
+            get(sso::get_settings).put(sso::put_settings),
+        )
+        .route(
+            "/sign-in/mappings",
+            get(sso::list_mappings).post(sso::create_mapping),
+        )
+        .route(
+            "/sign-in/mappings/{id}",
+            axum::routing::delete(sso::delete_mapping),
+        )
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",

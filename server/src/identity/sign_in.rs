@@ -1,0 +1,72 @@
+//! The last step of every sign-in, whatever proved who the person is (a password, an OpenID
+//! provider, the directory): the login rules decide, then a session opens or the sign-in is
+//! held for a reviewer.
+
+use tollgate_app::backend::{ClientInfo, SignInOutcome, SignedIn};
+use tollgate_app::AppError;
+use uuid::Uuid;
+
+use crate::http::backend::Services;
+use crate::identity::session;
+
+/// Who proved who they are, and how: `password`, `oidc` or `ldap`.
+pub struct Proven<'a> {
+    pub user_id: Uuid,
+    pub username: &'a str,
+    pub method: &'a str,
+}
+
+/// Opens the session of `who`, or holds the sign-in when a login rule says review.
+pub async fn open(
+    s: &Services,
+    who: Proven<'_>,
+    client: ClientInfo,
+) -> Result<SignInOutcome, AppError> {
+    let secure = s.config.secure_cookies();
+    if let crate::usecases::acls::LoginCheck::Review { rule, reviewers } =
+        crate::usecases::acls::check_login(
+            &s.pool,
+            s.live.acls(),
+            who.user_id,
+            who.username,
+            client.ip,
+        )
+        .await?
+    {
+        let hold = crate::identity::held::Hold {
+            user_id: who.user_id,
+            username: who.username,
+            client: &client,
+            rule_name: &rule,
+            reviewers: &reviewers,
+            method: who.method,
+        };
+        return match crate::identity::held::hold(&s.pool, hold, secure).await? {
+            Some(held) => Ok(SignInOutcome::Held(held)),
+            None => Err(AppError::new(
+                403,
+                "login_review_unavailable",
+                format!(
+                    "This sign-in needs a reviewer's approval (rule {rule:?}), but none of \
+                     its reviewers is active. Ask an administrator."
+                ),
+            )),
+        };
+    }
+    let token = session::create(
+        &s.pool,
+        who.user_id,
+        s.config.session_hours,
+        &client,
+        who.method,
+    )
+    .await?;
+    let viewer = crate::store::users::viewer(&s.pool, who.user_id)
+        .await?
+        .ok_or_else(|| AppError::new(401, "invalid_credentials", "Wrong username or password."))?;
+    tracing::info!(user = %viewer.username, method = who.method, "signed in");
+    Ok(SignInOutcome::SignedIn(SignedIn {
+        viewer,
+        set_cookie: session::cookie(&token, s.config.session_hours, secure),
+    }))
+}
