@@ -4,6 +4,9 @@ import { defineConfig } from '@playwright/test';
 // scripts/test.sh creates that database and passes its URL in E2E_DATABASE_URL.
 const port = Number(process.env.E2E_PORT ?? 3100);
 export const baseURL = `http://127.0.0.1:${port}`;
+// The OpenID provider the single sign-on test signs in at (server/tests/peers/oidc).
+export const oidcPort = Number(process.env.E2E_OIDC_PORT ?? port + 7);
+export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 
 export const chromiumArgs = [
   '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
@@ -25,7 +28,15 @@ export default defineConfig({
     trace: 'retain-on-failure',
     launchOptions: { executablePath: '/usr/bin/chromium', args: chromiumArgs },
   },
-  webServer: {
+  webServer: [{
+    command: `node oidc-peer.mjs ${oidcPort} ${baseURL}/auth/oidc/callback`,
+    cwd: '../server/tests/peers/oidc',
+    url: `${oidcIssuer}/.well-known/openid-configuration`,
+    reuseExistingServer: false,
+    timeout: 30_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  }, {
     command: '../target/debug/tollgate',
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
@@ -39,7 +50,13 @@ export default defineConfig({
       TOLLGATE_SITE_ROOT: '../target/site',
       // The webhooks test's receiver listens on the loopback.
       TOLLGATE_WEBHOOK_ALLOW: '127.0.0.0/8',
+      // Single sign-on from the environment, as at a first start.
+      TOLLGATE_PUBLIC_URL: baseURL,
+      TOLLGATE_OIDC_ISSUER: oidcIssuer,
+      TOLLGATE_OIDC_CLIENT_ID: 'tollgate',
+      TOLLGATE_OIDC_CLIENT_SECRET: 'tollgate-secret',
+      TOLLGATE_OIDC_BUTTON_LABEL: 'Sign in with Example ID',
       RUST_LOG: 'warn',
     },
-  },
+  }],
 });

@@ -69,6 +69,13 @@ pub async fn withdraw_sign_in() -> Result<(), AppError> {
     )
 }
 
+/// What the sign-in page offers (anyone may ask).
+#[server(prefix = "/sfn", endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<crate::admin_dto::SignInOptions, AppError> {
+    use crate::backend::*;
+    with_status(backend()?.sign_in_options().await)
+}
+
 /// The answer when no sign-in waits in this browser.
 pub fn no_pending() -> AppError {
     AppError::new(

@@ -81,6 +81,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn withdraw_sign_in(&self, token: &str) -> Result<String, AppError>;
     /// Ends the session everywhere; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError>;
+    /// What the sign-in page offers: single sign-on, the directory, the password form.
+    async fn sign_in_options(&self) -> Result<crate::admin_dto::SignInOptions, AppError>;
 
     /// Tickets the viewer may see, filtered and paged.
     async fn list_tickets(

@@ -409,6 +409,37 @@ pub mod service_tokens {
     }
 }
 
+/// Sign-in: single sign-on settings and group mappings (super admins).
+pub mod sign_in {
+    use super::*;
+    use crate::admin_dto::{GroupMappingDto, NewGroupMapping, SignInSettings};
+
+    /// `GET /api/v1/sign-in/settings`.
+    pub async fn settings() -> Result<SignInSettings, AppError> {
+        get("/api/v1/sign-in/settings").await
+    }
+
+    /// `PUT /api/v1/sign-in/settings`.
+    pub async fn update(body: &SignInSettings) -> Result<SignInSettings, AppError> {
+        with_json(Method::Put, "/api/v1/sign-in/settings", body).await
+    }
+
+    /// `GET /api/v1/sign-in/mappings`.
+    pub async fn mappings() -> Result<Vec<GroupMappingDto>, AppError> {
+        get("/api/v1/sign-in/mappings").await
+    }
+
+    /// `POST /api/v1/sign-in/mappings`.
+    pub async fn add_mapping(body: &NewGroupMapping) -> Result<GroupMappingDto, AppError> {
+        with_json(Method::Post, "/api/v1/sign-in/mappings", body).await
+    }
+
+    /// `DELETE /api/v1/sign-in/mappings/{id}`.
+    pub async fn delete_mapping(id: Uuid) -> Result<(), AppError> {
+        no_content(Method::Delete, &format!("/api/v1/sign-in/mappings/{id}")).await
+    }
+}
+
 /// Webhooks and their deliveries (super admins).
 pub mod webhooks {
     use super::*;

@@ -1,5 +1,5 @@
 //! Administration: orgs, people and memberships, the estate (node tree, assets, accounts),
-//! bulk import, settings, personal API tokens and webhooks. The tabs call the same REST endpoints as
+//! bulk import, settings, personal API tokens, webhooks and sign-in (single sign-on). The tabs call the same REST endpoints as
 //! scripts do ([`crate::client`]), after hydration; the server enforces who may do what.
 
 use leptos::prelude::*;
@@ -22,7 +22,10 @@ const TABS: &[(&str, &str)] = &[
     ("settings", "Settings"),
     ("tokens", "Tokens"),
     ("webhooks", "Webhooks"),
+    ("sign-in", "Sign-in"),
 ];
+
+mod sign_in;
 
 const ORG_ROLES: &[(OrgRole, &str)] = &[
     (OrgRole::OrgUser, "Member"),
@@ -117,7 +120,7 @@ pub fn AdminPage() -> impl IntoView {
         <div class="page-head">
             <div>
                 <h1>"Administration"</h1>
-                <p class="sub">"Orgs, people, the asset estate, imports, settings, your API tokens and webhooks."</p>
+                <p class="sub">"Orgs, people, the asset estate, imports, settings, your API tokens, webhooks and sign-in."</p>
             </div>
         </div>
         <TabBar base="/admin" tabs=TABS active=tab />
@@ -128,6 +131,7 @@ pub fn AdminPage() -> impl IntoView {
             "settings" => view! { <SettingsTab /> }.into_any(),
             "tokens" => view! { <TokensTab /> }.into_any(),
             "webhooks" => view! { <WebhooksTab /> }.into_any(),
+            "sign-in" => view! { <sign_in::SignInTab /> }.into_any(),
             _ => view! { <OrgsTab /> }.into_any(),
         }}
     }

@@ -27,6 +27,43 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
 
+    let options = Resource::new(|| (), |_| crate::auth::sign_in_options());
+    let sso = move || {
+        let next = next();
+        options.get().and_then(|r| r.ok()).and_then(|o| {
+            let note = o.password_super_admins_only.then(|| {
+                view! {
+                    <p class="muted small" data-testid="password-note">
+                        "The form below is for super admins' break-glass accounts."
+                    </p>
+                }
+            });
+            o.oidc_button.map(|label| {
+                view! {
+                    <a
+                        class="btn btn-primary btn-block"
+                        data-testid="sso-button"
+                        rel="external"
+                        href=format!("/auth/oidc/start?next={}", crate::components::enc(&next))
+                    >
+                        {label}
+                    </a>
+                    <div class="auth-or">
+                        <span>"or"</span>
+                    </div>
+                    {note}
+                }
+            })
+        })
+    };
+    let username_label = move || {
+        if options.get().and_then(|r| r.ok()).is_some_and(|o| o.ldap) {
+            "Username (directory or Tollgate)"
+        } else {
+            "Username"
+        }
+    };
+
     view! {
         <Title text="Sign in" />
         <div class="auth-page">
@@ -37,10 +74,13 @@ pub fn LoginPage() -> impl IntoView {
                 </div>
                 <h1>"Sign in"</h1>
                 <p class="muted">"Privileged access, approved."</p>
+                <Suspense fallback=|| ()>{sso}</Suspense>
                 <ActionForm action=action>
                     <input type="hidden" name="next" prop:value=next />
                     <div class="field">
-                        <label for="username">"Username"</label>
+                        <label for="username">
+                            <Suspense fallback=|| "Username">{username_label}</Suspense>
+                        </label>
                         <input
                             id="username"
                             name="username"

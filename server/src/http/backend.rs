@@ -207,6 +207,10 @@ impl Backend for Services {
         Ok(session::clear_cookie(self.config.secure_cookies()))
     }
 
+    async fn sign_in_options(&self) -> Result<tollgate_app::admin_dto::SignInOptions, AppError> {
+        crate::usecases::sso::options(&self.pool).await
+    }
+
     async fn list_tickets(
         &self,
         viewer: &Viewer,

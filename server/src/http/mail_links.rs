@@ -19,10 +19,17 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 }
 
 /// A small page outside the app (no WASM): a card with a title and `body` (HTML, escaped by the
-/// caller), as the one-time links show. Also the password set-up page's (welcome.rs).
+/// caller), as the one-time links show. Also the password set-up page's (welcome.rs) and a
+/// refused single sign-on's (sso.rs). Its policy lets it load only the site's stylesheet and
+/// post its own forms: no script runs.
 pub(crate) fn card_page(status: StatusCode, title: &str, body: &str, testid: &str) -> Response {
     (
         status,
+        [(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+             base-uri 'none'; frame-ancestors 'none'",
+        )],
         Html(format!(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{t} · Tollgate</title><link rel=\"stylesheet\" href=\"/pkg/tollgate.css\"></head><body><div class=\"auth-page\"><div class=\"auth-card\" data-testid=\"{testid}\"><h1>{t}</h1>{body}</div></div></body></html>",
             t = escape(title)
