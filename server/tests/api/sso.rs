@@ -297,6 +297,26 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
     let (_, who) = me(&app, &browser).await;
     assert_eq!(role_in(&who, "Default").as_deref(), Some("org_auditor"));
 
+    // A group can make super admins; leaving it takes that back (and only that).
+    let (s, m) = app
+        .post(
+            &admin,
+            "/api/v1/sign-in/mappings",
+            json!({"provider": "oidc", "group": "root", "super_admin": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{m}");
+    p.control("groups?user=alice&groups=root").await;
+    let (browser, _) = sign_in(&app, "alice", "alice-pw").await;
+    let (_, who) = me(&app, &browser).await;
+    assert_eq!(who["system_role"], "super_admin", "{who}");
+    p.control("groups?user=alice&groups=").await;
+    let (browser, _) = sign_in(&app, "alice", "alice-pw").await;
+    let (_, who) = me(&app, &browser).await;
+    assert_eq!(who["system_role"], "user", "{who}");
+    // The demo's admin, made super admin by hand, is no mapping's to demote.
+    assert_eq!(me(&app, &admin).await.1["system_role"], "super_admin");
+
     // Deactivated in Tollgate: the provider's word is not enough.
     let (s, _) = app
         .delete_json(
@@ -568,9 +588,11 @@ async fn sign_in_settings_are_checked_and_passwords_can_be_kept_for_super_admins
     app.signed_in("admin").await;
 }
 
-/// A running slapd (stopped when dropped): ldaps:// with a certificate of `pki`.
+/// A running slapd (stopped when dropped): ldaps:// with a certificate of `pki`, and ldap://
+/// for StartTLS.
 struct Directory {
     url: String,
+    plain_url: String,
     _child: tokio::process::Child,
 }
 
@@ -643,6 +665,7 @@ impl Directory {
             .join(format!("slapd-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(dir.join("db")).unwrap();
         let port = free_port();
+        let plain = free_port();
         let conf = format!(
             "include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
@@ -651,6 +674,7 @@ include /etc/ldap/schema/nis.schema
 pidfile {d}/slapd.pid
 modulepath /usr/lib/ldap
 moduleload back_mdb
+moduleload memberof
 TLSCertificateFile {cert}
 TLSCertificateKeyFile {key}
 database mdb
@@ -659,6 +683,7 @@ suffix \"{BASE}\"
 rootdn \"cn=admin,{BASE}\"
 rootpw admin-pw
 directory {d}/db
+overlay memberof
 access to attrs=userPassword by self =xw by anonymous auth by * none
 access to * by dn.exact=\"cn=tollgate,ou=services,{BASE}\" read by self read by * none
 ",
@@ -671,15 +696,20 @@ access to * by dn.exact=\"cn=tollgate,ou=services,{BASE}\" read by self read by 
             .arg("-f")
             .arg(dir.join("slapd.conf"))
             .arg("-h")
-            .arg(format!("ldaps://127.0.0.1:{port}/"))
+            .arg(format!(
+                "ldaps://127.0.0.1:{port}/ ldap://127.0.0.1:{plain}/"
+            ))
             .args(["-d", "0"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("slapd runs (scripts/install-tools.sh --test installs it)");
-        let url = format!("ldaps://127.0.0.1:{port}");
-        let d = Directory { url, _child: child };
+        let d = Directory {
+            url: format!("ldaps://127.0.0.1:{port}"),
+            plain_url: format!("ldap://127.0.0.1:{plain}"),
+            _child: child,
+        };
         // Seed it as its root, over the same TLS.
         let mut tries = 0;
         loop {
@@ -794,6 +824,32 @@ async fn ldap_sign_in_maps_groups_and_the_sync_deactivates_who_left(pool: PgPool
     }
     // The demo's local people keep their passwords.
     assert_eq!(login("bob", crate::helpers::PASSWORD).await.0, 200);
+
+    // The same directory over StartTLS, groups read from the person's memberOf: the same
+    // person (linked by the entry's id), the same memberships.
+    let (s, e) = app
+        .put(
+            &admin,
+            "/api/v1/sign-in/settings",
+            json!({"ldap": {
+                "enabled": true, "url": dir.plain_url, "starttls": true,
+                "bind_dn": format!("cn=tollgate,ou=services,{BASE}"),
+                "user_base": format!("ou=people,{BASE}"),
+                "user_filter": "(&(objectClass=inetOrgPerson)(uid={username})(!(employeeType=disabled)))",
+                "group_base": ""
+            }}),
+        )
+        .await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!(
+        e["ldap"]["bind_password_set"], true,
+        "the password was kept"
+    );
+    let (s, dana_again) = login("dana", "dana-pw").await;
+    assert_eq!(s, 200);
+    let (_, again) = me(&app, &dana_again).await;
+    assert_eq!(again["id"], me(&app, &dana).await.1["id"]);
+    assert_eq!(role_in(&again, "Default").as_deref(), Some("org_admin"));
 
     // erin leaves the directory: the sync deactivates her and ends her session.
     let mut root = dir.admin(&pki.ca_file).await.unwrap();
