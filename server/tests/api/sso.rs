@@ -272,11 +272,14 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
         .await;
     assert_eq!(s, 201, "{t}");
 
-    // Out of "admins" at the provider: at the next sign-in she is an org user, the same person.
+    // Out of "admins" at the provider, and renamed there: at the next sign-in she is an org
+    // user under her new name, the same person.
     p.control("groups?user=alice&groups=ops").await;
+    p.control("name?user=alice&name=Alice%20Renamed").await;
     let (browser, _) = sign_in(&app, "alice", "alice-pw").await;
     let (_, who) = me(&app, &browser).await;
     assert_eq!(who["id"], first_id);
+    assert_eq!(who["display_name"], "Alice Renamed");
     assert_eq!(role_in(&who, "Default").as_deref(), Some("org_user"));
     // Out of every group: the membership ends.
     p.control("groups?user=alice&groups=").await;
@@ -822,6 +825,11 @@ async fn ldap_sign_in_maps_groups_and_the_sync_deactivates_who_left(pool: PgPool
     ] {
         assert_eq!(login(user, pw).await.0, want, "{user}/{pw}");
     }
+    // Guessing against the directory is limited like guessing passwords.
+    for _ in 0..10 {
+        assert_eq!(login("ghost", "guess").await.0, 401);
+    }
+    assert_eq!(login("ghost", "guess").await.0, 429);
     // The demo's local people keep their passwords.
     assert_eq!(login("bob", crate::helpers::PASSWORD).await.0, 200);
 

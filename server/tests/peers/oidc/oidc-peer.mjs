@@ -4,7 +4,7 @@
 // Environment: CLOCK_OFFSET_SECONDS shifts the provider's clock (tokens issued in the past or
 // future). Controls (POST): /_test/rotate (a new key signs, the old one stays published),
 // /_test/rogue (tokens signed with a key the provider does not publish),
-// /_test/groups?user=alice&groups=a,b (change a person's groups).
+// /_test/groups?user=alice&groups=a,b (change a person's groups), /_test/name?user=alice&name=…
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 
@@ -68,6 +68,9 @@ http.createServer(async (req, res) => {
     }
     if (req.method === 'POST' && url.pathname === '/_test/rogue') {
       provider = makeProvider([k3]); published = [publicOf(k1)]; res.end(k3.kid); return;
+    }
+    if (req.method === 'POST' && url.pathname === '/_test/name') {
+      users[url.searchParams.get('user')].name = url.searchParams.get('name'); res.end('ok'); return;
     }
     if (req.method === 'POST' && url.pathname === '/_test/groups') {
       users[url.searchParams.get('user')].groups = (url.searchParams.get('groups') || '').split(',').filter(Boolean);
