@@ -816,6 +816,19 @@ pub struct SignInSettings {
     pub ldap: LdapSettings,
 }
 
+impl SignInSettings {
+    /// OpenID Connect is on and has a provider.
+    pub fn oidc_on(&self) -> bool {
+        self.oidc.enabled && !self.oidc.issuer.is_empty()
+    }
+
+    /// Only super admins may use a password: so set, and a provider is on to sign the others in.
+    pub fn passwords_for_super_admins_only(&self) -> bool {
+        self.password_sign_in == PasswordSignIn::SuperAdminsOnly
+            && (self.oidc_on() || self.ldap.enabled)
+    }
+}
+
 /// What the sign-in page offers (anyone may ask).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

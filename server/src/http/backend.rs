@@ -114,9 +114,7 @@ impl Services {
         }
         let user = user.ok_or_else(wrong)?;
         attempt.succeeded(&self.pool).await?;
-        if crate::usecases::sso::options(&self.pool)
-            .await?
-            .password_super_admins_only
+        if sso.passwords_for_super_admins_only()
             && store::users::parse_system_role(&user.system_role)
                 != tollgate_core::SystemRole::SuperAdmin
         {

@@ -211,11 +211,12 @@ pub async fn revoke(
 }
 
 /// Revokes every live (or future) grant of `user` — in `org` only when given — recording
-/// `grant_revoked` with `reason` on each grant's ticket. Returns how many were revoked.
+/// `grant_revoked` with `reason` on each grant's ticket, by `by` (None: Tollgate itself, as the
+/// directory sync and the group mappings do). Returns how many were revoked.
 pub async fn revoke_all_of_user(
     db: &mut sqlx::PgConnection,
     user: Uuid,
-    by: Uuid,
+    by: Option<Uuid>,
     reason: &str,
 ) -> Result<u64, AppError> {
     revoke_where(db, user, None, by, reason).await
@@ -226,7 +227,7 @@ pub async fn revoke_in_org(
     db: &mut sqlx::PgConnection,
     user: Uuid,
     org: Uuid,
-    by: Uuid,
+    by: Option<Uuid>,
     reason: &str,
 ) -> Result<u64, AppError> {
     revoke_where(db, user, Some(org), by, reason).await
@@ -236,7 +237,7 @@ async fn revoke_where(
     db: &mut sqlx::PgConnection,
     user: Uuid,
     org: Option<Uuid>,
-    by: Uuid,
+    by: Option<Uuid>,
     reason: &str,
 ) -> Result<u64, AppError> {
     Ok(sqlx::query(

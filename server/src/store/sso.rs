@@ -212,13 +212,13 @@ pub async fn delete_mapping(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, A
 /// Makes `user`'s mapped memberships exactly `memberships` (org, role): adds or updates those
 /// given (never over one an administrator made by hand), removes the mapped ones no longer
 /// given. Sets super admin from the mapping in the same way (only a super admin role the
-/// mapping gave is taken back). Returns the number of memberships removed.
+/// mapping gave is taken back). Returns the orgs whose membership it removed.
 pub async fn apply_mapping(
     db: &mut PgConnection,
     user: Uuid,
     memberships: &[(Uuid, OrgRole)],
     super_admin: bool,
-) -> Result<u64, AppError> {
+) -> Result<Vec<Uuid>, AppError> {
     let orgs: Vec<Uuid> = memberships.iter().map(|m| m.0).collect();
     let roles: Vec<&str> = memberships.iter().map(|m| org_role_str(m.1)).collect();
     sqlx::query(
@@ -233,14 +233,14 @@ pub async fn apply_mapping(
     .bind(&roles)
     .execute(&mut *db)
     .await?;
-    let removed = sqlx::query(
-        "DELETE FROM memberships WHERE user_id = $1 AND source = 'sso' AND NOT (org_id = ANY($2))",
+    let removed: Vec<Uuid> = sqlx::query_scalar(
+        "DELETE FROM memberships WHERE user_id = $1 AND source = 'sso' AND NOT (org_id = ANY($2))
+         RETURNING org_id",
     )
     .bind(user)
     .bind(&orgs)
-    .execute(&mut *db)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *db)
+    .await?;
     sqlx::query(
         "UPDATE users SET
             system_role = CASE WHEN $2 THEN 'super_admin'

@@ -180,12 +180,10 @@ pub async fn put(
 /// What the sign-in page offers.
 pub async fn options(pool: &PgPool) -> Result<SignInOptions, AppError> {
     let s = settings(pool).await?;
-    let oidc = s.oidc.enabled && !s.oidc.issuer.is_empty();
     Ok(SignInOptions {
-        oidc_button: oidc.then(|| s.oidc.button_label.clone()),
+        oidc_button: s.oidc_on().then(|| s.oidc.button_label.clone()),
         ldap: s.ldap.enabled,
-        password_super_admins_only: s.password_sign_in == PasswordSignIn::SuperAdminsOnly
-            && (oidc || s.ldap.enabled),
+        password_super_admins_only: s.passwords_for_super_admins_only(),
     })
 }
 
@@ -429,10 +427,15 @@ pub async fn person(pool: &PgPool, who: &Identity<'_>) -> Result<(Uuid, String),
     let mapped = map_groups(who.groups, &rules);
     let memberships: Vec<_> = mapped.memberships.into_iter().collect();
     let removed = store::sso::apply_mapping(&mut tx, id, &memberships, mapped.super_admin).await?;
+    // Leaving an org this way revokes the grants in it, as an administrator's removal does.
+    for org in &removed {
+        let why = "the person's groups no longer give the org";
+        store::grants::revoke_in_org(&mut tx, id, *org, None, why).await?;
+    }
     let username = store::users::username_of(&mut *tx, id).await?;
     tx.commit().await?;
-    if removed > 0 {
-        tracing::info!(user = %username, removed, "memberships no longer given by the person's groups were ended");
+    if !removed.is_empty() {
+        tracing::info!(user = %username, removed = removed.len(), "memberships no longer given by the person's groups were ended");
     }
     Ok((id, username))
 }
@@ -478,7 +481,7 @@ pub async fn deactivate_gone(
         )
         .await?;
         store::users::end_all_sessions(&mut tx, *user).await?;
-        store::grants::revoke_all_of_user(&mut tx, *user, *user, "the person left the directory")
+        store::grants::revoke_all_of_user(&mut tx, *user, None, "the person left the directory")
             .await?;
         tx.commit().await?;
         tracing::info!(user = %user, dn = %dn, "deactivated: no longer in the directory");

@@ -271,6 +271,13 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
         )
         .await;
     assert_eq!(s, 201, "{t}");
+    // ... which the flow's approvers approve: she holds a grant.
+    for approver in ["bob", "carol"] {
+        let c = app.signed_in(approver).await;
+        assert_eq!(app.act(&c, &t["id"], "approve", json!({})).await.0, 200);
+    }
+    let grant = format!("/api/v1/grants/{}", t["id"].as_str().unwrap());
+    assert_eq!(app.get(&admin, &grant).await.1["status"], "active");
 
     // Out of "admins" at the provider, and renamed there: at the next sign-in she is an org
     // user under her new name, the same person.
@@ -281,11 +288,14 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
     assert_eq!(who["id"], first_id);
     assert_eq!(who["display_name"], "Alice Renamed");
     assert_eq!(role_in(&who, "Default").as_deref(), Some("org_user"));
+    assert_eq!(app.get(&admin, &grant).await.1["status"], "active");
     // Out of every group: the membership ends.
     p.control("groups?user=alice&groups=").await;
     let (browser, _) = sign_in(&app, "alice", "alice-pw").await;
     let (_, who) = me(&app, &browser).await;
     assert_eq!(role_in(&who, "Default"), None, "{who}");
+    // Out of the org, her grant in it ends too.
+    assert_eq!(app.get(&admin, &grant).await.1["status"], "revoked");
 
     // A membership an administrator gave by hand is not the mapping's to take.
     let (s, _) = app

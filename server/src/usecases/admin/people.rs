@@ -228,7 +228,7 @@ pub async fn remove_member(
         return Err(AppError::not_found("Membership"));
     }
     // Access to the org's assets ends with the membership.
-    crate::store::grants::revoke_in_org(&mut tx, user, org, v.id, "the person left the org")
+    crate::store::grants::revoke_in_org(&mut tx, user, org, Some(v.id), "the person left the org")
         .await?;
     tx.commit().await?;
     Ok(())
@@ -549,8 +549,13 @@ pub async fn patch_user(
         users::end_other_sessions(&mut tx, id, auth.session_token.as_deref()).await?;
     }
     if body.active == Some(false) {
-        crate::store::grants::revoke_all_of_user(&mut tx, id, v.id, "the person was deactivated")
-            .await?;
+        crate::store::grants::revoke_all_of_user(
+            &mut tx,
+            id,
+            Some(v.id),
+            "the person was deactivated",
+        )
+        .await?;
     }
     tx.commit().await?;
     if hash.is_some() && !own {
