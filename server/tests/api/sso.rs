@@ -271,7 +271,19 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
         )
         .await;
     assert_eq!(s, 201, "{t}");
-    // ... which the flow's approvers approve: she holds a grant.
+    // As an org admin of Default she approves its first level, like bob.
+    let dave = app.signed_in("dave").await;
+    let (s, other) = app
+        .post(
+            &dave,
+            "/api/v1/tickets",
+            TestApp::apply_body(default, "dave's", &[asset]),
+        )
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let (s, done) = app.act(&browser, &other["id"], "approve", json!({})).await;
+    assert_eq!(s, 200, "{done}");
+    // ... and her own request goes to the flow's other approvers: she holds a grant.
     for approver in ["bob", "carol"] {
         let c = app.signed_in(approver).await;
         assert_eq!(app.act(&c, &t["id"], "approve", json!({})).await.0, 200);
