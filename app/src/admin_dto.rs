@@ -840,3 +840,39 @@ pub struct SignInOptions {
     /// Only super admins may use a local password.
     pub password_super_admins_only: bool,
 }
+
+/// The caller's second factor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecondFactorStatus {
+    /// An authenticator app is set up and asked for at sign-in.
+    pub active: bool,
+    /// Recovery codes not used yet.
+    pub recovery_codes_left: i64,
+}
+
+/// An authenticator being set up: scan the QR code or type the secret, then confirm a code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TotpEnrolment {
+    /// The secret in base32, to type into the app.
+    pub secret: String,
+    /// The `otpauth://totp/…` URI the QR code holds.
+    pub otpauth_uri: String,
+    /// The QR code, an SVG as a `data:` URI.
+    pub qr_code: String,
+}
+
+/// A code of the authenticator app (six digits) or a recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecondFactorCode {
+    pub code: String,
+}
+
+/// Ten single-use recovery codes, shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RecoveryCodes {
+    pub recovery_codes: Vec<String>,
+}

@@ -29,6 +29,49 @@ pub async fn sign_in(username: String, password: String, next: String) -> Result
                         crate::components::enc(&next)
                     ))
                 }
+                SignInOutcome::SecondFactor(cookie) => {
+                    set_response_header(http::header::SET_COOKIE, &cookie)?;
+                    Ok(format!(
+                        "/login/code?next={}",
+                        crate::components::enc(&next)
+                    ))
+                }
+            }
+        }
+        .await,
+    )
+}
+
+/// The second factor of the sign-in waiting in this browser; returns where to go next.
+#[server(prefix = "/sfn", endpoint = "sign_in_code")]
+pub async fn sign_in_code(code: String, next: String) -> Result<String, AppError> {
+    use crate::backend::*;
+    with_status(
+        async {
+            let next = crate::model::safe_next(&next);
+            let token = request_cookie(SECOND_FACTOR_COOKIE).ok_or_else(|| {
+                AppError::new(
+                    404,
+                    "no_second_factor_wait",
+                    "No sign-in is waiting for a code here, or its five minutes are over. Sign in again.",
+                )
+            })?;
+            match backend()?
+                .second_factor(&token, &code, client_info())
+                .await?
+            {
+                SignInOutcome::SignedIn(signed_in) => {
+                    set_response_header(http::header::SET_COOKIE, &signed_in.set_cookie)?;
+                    Ok(next)
+                }
+                SignInOutcome::Held(held) => {
+                    set_response_header(http::header::SET_COOKIE, &held.set_cookie)?;
+                    Ok(format!(
+                        "/login/wait?next={}",
+                        crate::components::enc(&next)
+                    ))
+                }
+                SignInOutcome::SecondFactor(_) => Err(AppError::internal()),
             }
         }
         .await,

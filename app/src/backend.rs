@@ -38,7 +38,13 @@ pub enum SignInOutcome {
     SignedIn(SignedIn),
     /// A login ACL holds it for review: the browser waits with a pending-sign-in cookie.
     Held(HeldSignIn),
+    /// The person has a second factor: the sign-in waits for a code. The value is the
+    /// `Set-Cookie` of the waiting sign-in.
+    SecondFactor(String),
 }
+
+/// The name of the cookie of a sign-in waiting for its second factor.
+pub const SECOND_FACTOR_COOKIE: &str = "tollgate_second_factor";
 
 /// A sign-in waiting for a reviewer.
 pub struct HeldSignIn {
@@ -81,6 +87,14 @@ pub trait Backend: Send + Sync + 'static {
     async fn withdraw_sign_in(&self, token: &str) -> Result<String, AppError>;
     /// Ends the session everywhere; returns the `Set-Cookie` value that clears the cookie.
     async fn sign_out(&self, token: Option<&str>) -> Result<String, AppError>;
+    /// The second factor of the sign-in waiting under `token` (its cookie): a code of the
+    /// authenticator app or a recovery code.
+    async fn second_factor(
+        &self,
+        token: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<SignInOutcome, AppError>;
     /// What the sign-in page offers: single sign-on, the directory, the password form.
     async fn sign_in_options(&self) -> Result<crate::admin_dto::SignInOptions, AppError>;
 

@@ -154,6 +154,11 @@ async fn no_content(method: Method, url: &str) -> Result<(), AppError> {
     send(method, url, Body::None).await.map(|_| ())
 }
 
+/// A call with a JSON body whose success answers no content (204).
+async fn json_no_content(method: Method, url: &str, body: &impl Serialize) -> Result<(), AppError> {
+    send(method, url, Body::json(body)).await.map(|_| ())
+}
+
 /// The orgs: those the caller may apply in, and (administration) with their counts and
 /// members.
 pub mod orgs {
@@ -406,6 +411,37 @@ pub mod service_tokens {
     /// `DELETE /api/v1/service-tokens/{id}`.
     pub async fn revoke(id: Uuid) -> Result<(), AppError> {
         no_content(Method::Delete, &format!("/api/v1/service-tokens/{id}")).await
+    }
+}
+
+/// The caller's second factor.
+pub mod second_factor {
+    use super::*;
+    use crate::admin_dto::{RecoveryCodes, SecondFactorCode, SecondFactorStatus, TotpEnrolment};
+
+    /// `GET /api/v1/me/second-factor`.
+    pub async fn status() -> Result<SecondFactorStatus, AppError> {
+        get("/api/v1/me/second-factor").await
+    }
+
+    /// `POST /api/v1/me/second-factor/totp`.
+    pub async fn begin() -> Result<TotpEnrolment, AppError> {
+        with_json(
+            Method::Post,
+            "/api/v1/me/second-factor/totp",
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/me/second-factor/totp/confirm`.
+    pub async fn confirm(body: &SecondFactorCode) -> Result<RecoveryCodes, AppError> {
+        with_json(Method::Post, "/api/v1/me/second-factor/totp/confirm", body).await
+    }
+
+    /// `POST /api/v1/me/second-factor/remove`.
+    pub async fn remove(body: &SecondFactorCode) -> Result<(), AppError> {
+        json_no_content(Method::Post, "/api/v1/me/second-factor/remove", body).await
     }
 }
 

@@ -109,15 +109,17 @@ pub fn Layout() -> impl IntoView {
                                 .map(|v| {
                                     let role = if v.is_super_admin() { "super admin" } else { "" };
                                     view! {
-                                        <span class="avatar" aria-hidden="true">
-                                            {initials(&v.display_name)}
-                                        </span>
-                                        <span class="who-text">
-                                            <span class="user-name" data-testid="user-name">
-                                                {v.display_name.clone()}
+                                        <a class="who-link" href="/security" title="Security: your second factor">
+                                            <span class="avatar" aria-hidden="true">
+                                                {initials(&v.display_name)}
                                             </span>
-                                            <span class="user-role">{role}</span>
-                                        </span>
+                                            <span class="who-text">
+                                                <span class="user-name" data-testid="user-name">
+                                                    {v.display_name.clone()}
+                                                </span>
+                                                <span class="user-role">{role}</span>
+                                            </span>
+                                        </a>
                                     }
                                 })
                         }}

@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <pages::NotFound /> }>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/login/wait") view=pages::login::LoginWaitPage />
+                <Route path=path!("/login/code") view=pages::login::LoginCodePage />
                 <ParentRoute path=path!("") view=layout::Layout>
                     <Route path=path!("") view=pages::tickets::MyApplications />
                     <Route path=path!("/tickets") view=pages::tickets::MyApplications />
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view={Lazy::<routes::NotificationsRoute>::new()} />
                     <Route path=path!("/admin") view={Lazy::<routes::AdminRoute>::new()} />
                     <Route path=path!("/acls") view={Lazy::<routes::AclsRoute>::new()} />
+                    <Route path=path!("/security") view={Lazy::<routes::SecurityRoute>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -42,5 +42,7 @@ lazy_page!(/// Notifications.
     NotificationsRoute => pages::notifications::NotificationsPage);
 lazy_page!(/// Administration.
     AdminRoute => pages::admin::AdminPage);
+lazy_page!(/// Security (the second factor).
+    SecurityRoute => pages::security::SecurityPage);
 lazy_page!(/// Rules (ACLs).
     AclsRoute => pages::acls::AclsPage);

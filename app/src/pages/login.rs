@@ -273,3 +273,54 @@ async fn gloo_net_sleep(ms: u32) {
     );
     let _ = rx.await;
 }
+
+/// The second step of a sign-in with a second factor: a code of the authenticator app, or a
+/// recovery code.
+#[component]
+pub fn LoginCodePage() -> impl IntoView {
+    let action = ServerAction::<crate::auth::SignInCode>::new();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    Effect::new(move |_| {
+        if let Some(Ok(dest)) = action.value().get() {
+            crate::hard_navigate(&dest);
+        }
+    });
+    let error = move || {
+        action.value().get().and_then(|r| r.err()).map(|e| {
+            let gone = e.status == 404;
+            view! {
+                <p class="form-error" role="alert" data-testid="login-error">
+                    {e.message}
+                    {gone.then(|| view! { " " <a href="/login">"Sign in again"</a> })}
+                </p>
+            }
+        })
+    };
+    view! {
+        <Title text="Your code" />
+        <div class="auth-page">
+            <div class="auth-card">
+                <div class="auth-brand">
+                    <Logo />
+                    <span>"Tollgate"</span>
+                </div>
+                <h1>"Your code"</h1>
+                <p class="muted">"Open your authenticator app and type the code it shows for Tollgate."</p>
+                <ActionForm action=action>
+                    <input type="hidden" name="next" prop:value=next />
+                    <div class="field">
+                        <label for="code">"Code"</label>
+                        <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code"
+                            required autofocus maxlength="64" />
+                        <span class="hint">"Lost your phone? A recovery code works here too, once."</span>
+                    </div>
+                    {error}
+                    <button type="submit" class="btn btn-primary btn-block" disabled=move || action.pending().get()>
+                        {move || if action.pending().get() { "Checking…" } else { "Continue" }}
+                    </button>
+                </ActionForm>
+            </div>
+        </div>
+    }
+}

@@ -6,6 +6,7 @@ pub mod flows;
 pub mod grants;
 pub mod login;
 pub mod new_request;
+pub mod security;
 pub mod ticket;
 pub mod tickets;
 

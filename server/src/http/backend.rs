@@ -205,6 +205,33 @@ impl Backend for Services {
         Ok(session::clear_cookie(self.config.secure_cookies()))
     }
 
+    async fn second_factor(
+        &self,
+        token: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<SignInOutcome, AppError> {
+        let (user_id, username, method, _how) = crate::identity::second_factor::answer(
+            &self.pool,
+            &self.config,
+            token,
+            code,
+            client.ip,
+        )
+        .await?;
+        crate::identity::sign_in::finish(
+            self,
+            crate::identity::sign_in::Proven {
+                user_id,
+                username: &username,
+                method: &method,
+            },
+            client,
+            true,
+        )
+        .await
+    }
+
     async fn sign_in_options(&self) -> Result<tollgate_app::admin_dto::SignInOptions, AppError> {
         crate::usecases::sso::options(&self.pool).await
     }

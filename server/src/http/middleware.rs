@@ -46,6 +46,7 @@ pub fn client_ip<'a>(
 fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/login/wait"
+        || path == "/login/code"
         || path == "/healthz"
         || path == "/metrics"
         || path.starts_with("/favicon")

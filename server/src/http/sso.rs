@@ -196,6 +196,10 @@ async fn finish(
             &format!("/login/wait?next={}", urlencoding(&next)),
             &[held.set_cookie, clear],
         ),
+        SignInOutcome::SecondFactor(cookie) => see_other(
+            &format!("/login/code?next={}", urlencoding(&next)),
+            &[cookie, clear],
+        ),
     })
 }
 

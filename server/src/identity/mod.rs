@@ -8,6 +8,7 @@ pub mod ldap;
 pub mod oidc;
 pub mod password;
 pub mod ratelimit;
+pub mod second_factor;
 pub mod service_tokens;
 pub mod session;
 pub mod sign_in;

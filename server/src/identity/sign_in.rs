@@ -16,11 +16,33 @@ pub struct Proven<'a> {
     pub method: &'a str,
 }
 
-/// Opens the session of `who`, or holds the sign-in when a login rule says review.
+/// Asks for the second factor of `who` when they have one; else opens the session, or holds
+/// the sign-in when a login rule says review.
 pub async fn open(
     s: &Services,
     who: Proven<'_>,
     client: ClientInfo,
+) -> Result<SignInOutcome, AppError> {
+    if crate::identity::second_factor::required(&s.pool, who.user_id).await? {
+        let cookie = crate::identity::second_factor::challenge(
+            &s.pool,
+            who.user_id,
+            who.method,
+            s.config.secure_cookies(),
+        )
+        .await?;
+        return Ok(SignInOutcome::SecondFactor(cookie));
+    }
+    finish(s, who, client, false).await
+}
+
+/// Once every factor is given: the login rules, then the session (noting a second factor) or
+/// the hold.
+pub async fn finish(
+    s: &Services,
+    who: Proven<'_>,
+    client: ClientInfo,
+    second_factor: bool,
 ) -> Result<SignInOutcome, AppError> {
     let secure = s.config.secure_cookies();
     if let crate::usecases::acls::LoginCheck::Review { rule, reviewers } =
@@ -61,6 +83,9 @@ pub async fn open(
         who.method,
     )
     .await?;
+    if second_factor {
+        crate::identity::second_factor::mark(&s.pool, &token).await?;
+    }
     let viewer = crate::store::users::viewer(&s.pool, who.user_id)
         .await?
         .ok_or_else(|| AppError::new(401, "invalid_credentials", "Wrong username or password."))?;

@@ -18,6 +18,7 @@ pub mod outbox;
 pub mod pending_logins;
 pub mod queue;
 pub mod roles;
+pub mod second_factor;
 pub mod service_tokens;
 pub mod sessions;
 pub mod settings;

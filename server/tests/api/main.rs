@@ -29,6 +29,7 @@ mod review;
 mod review_gateway;
 mod review_inputs;
 mod roles;
+mod second_factor;
 mod secrets;
 mod security;
 mod sso;

@@ -35,7 +35,7 @@ pub struct SignedIn {
     responses(
         (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
         (status = 202, description = "Held for review by a login ACL: a login_confirm ticket is open and `Set-Cookie` carries the pending-sign-in token; follow it with `GET /api/v1/auth/pending`", body = PendingSignIn),
-        (status = 401, description = "Wrong username or password", body = ApiErrorBody),
+        (status = 401, description = "Wrong username or password; or (`second_factor_required`) the password was right and the person has a second factor: `Set-Cookie` carries the waiting sign-in, to be followed by `POST /api/v1/auth/second-factor` within five minutes", body = ApiErrorBody),
         (status = 403, description = "A login ACL refuses this sign-in", body = ApiErrorBody),
         (status = 422, description = "Wrong shape", body = ApiErrorBody),
         (status = 429, description = "Too many failed sign-ins for this username or address (`too_many_attempts`); `Retry-After` gives the seconds to wait", body = ApiErrorBody,
@@ -52,7 +52,13 @@ pub async fn login(
         .services
         .sign_in(body.username.trim(), &body.password, client)
         .await?;
-    Ok(match outcome {
+    Ok(answer(outcome))
+}
+
+/// The answer of a sign-in step: signed in (200), held (202), or waiting for the second
+/// factor (401 `second_factor_required` with its cookie).
+fn answer(outcome: SignInOutcome) -> Response {
+    match outcome {
         SignInOutcome::SignedIn(signed) => (
             [(header::SET_COOKIE, signed.set_cookie)],
             Json(SignedIn {
@@ -66,7 +72,63 @@ pub async fn login(
             Json(held.pending),
         )
             .into_response(),
-    })
+        SignInOutcome::SecondFactor(cookie) => {
+            let mut r = AppError::new(
+                401,
+                "second_factor_required",
+                "Give a code of your authenticator app (or a recovery code).",
+            )
+            .into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+                r.headers_mut().append(header::SET_COOKIE, v);
+            }
+            r
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CodeBody {
+    /// Six digits of the authenticator app, or a recovery code.
+    code: String,
+}
+
+/// The second factor of the sign-in waiting in this browser (its cookie): a code of the
+/// authenticator app or a recovery code. Then as a sign-in: the login rules, a session or a
+/// hold. Wrong codes count against the sign-in limits like wrong passwords.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/second-factor",
+    tag = "auth",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session", body = SignedIn),
+        (status = 202, description = "Held for review by a login ACL", body = PendingSignIn),
+        (status = 401, description = "Wrong or used code (`wrong_code`)", body = ApiErrorBody),
+        (status = 404, description = "No sign-in waits for a code in this browser, or its five minutes are over", body = ApiErrorBody),
+        (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn second_factor(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<Response, AppError> {
+    let token =
+        tollgate_app::backend::cookie(&headers, tollgate_app::backend::SECOND_FACTOR_COOKIE)
+            .ok_or_else(crate::identity::second_factor::no_challenge)?;
+    let outcome = state
+        .services
+        .second_factor(&token, &body.code, client)
+        .await?;
+    let clear = crate::identity::second_factor::clear_cookie(state.config.secure_cookies());
+    let mut r = answer(outcome);
+    if let Ok(v) = header::HeaderValue::from_str(&clear) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 /// The pending-sign-in token of a request.

@@ -14,6 +14,7 @@ pub mod live;
 pub mod notifications;
 pub mod openapi;
 pub mod responses;
+pub mod second_factor;
 pub mod service_tokens;
 pub mod sso;
 pub mod tickets;
@@ -77,6 +78,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/notifications/read", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
+        .route("/auth/second-factor", post(auth::second_factor))
+        .route("/me/second-factor", get(second_factor::status))
+        .route("/me/second-factor/totp", post(second_factor::begin))
+        .route(
+            "/me/second-factor/totp/confirm",
+            post(second_factor::confirm),
+        )
+        .route("/me/second-factor/remove", post(second_factor::remove))
+        .route("/users/{id}/second-factor", delete(second_factor::reset))
         .route("/sign-in/options", get(sso::options))
         .route(
             "/sign-in/settings",

@@ -1,0 +1,327 @@
+//! The second factor: TOTP (RFC 6238, the `totp-rs` crate) with ten single-use recovery
+//! codes. Enrolment shows a QR code (SVG made here) and the secret as text, and is active once
+//! a code confirms it. A sign-in whose first factor was right waits (a cookie and a row, five
+//! minutes) for a code or a recovery code. A code is accepted once (its 30-second step is taken,
+//! and no earlier one after it), one step of clock skew either way; guesses count against the
+//! same limits as passwords.
+
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use sqlx::PgPool;
+use tollgate_app::AppError;
+use totp_rs::{Algorithm, Builder, Secret, Totp};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::identity::{digest, ratelimit, session};
+use crate::store::second_factor as store;
+
+/// The cookie of a sign-in waiting for its second factor.
+pub const COOKIE: &str = tollgate_app::backend::SECOND_FACTOR_COOKIE;
+/// How long a sign-in waits for its second factor.
+pub const CHALLENGE_MINUTES: i64 = 5;
+const ISSUER: &str = "Tollgate";
+
+fn totp(secret: &[u8], account: &str) -> Result<Totp, AppError> {
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(Secret::from(secret.to_vec()))
+        .with_issuer(Some(ISSUER))
+        .with_account_name(account.replace(':', "-"))
+        .build()
+        .map_err(|_| AppError::internal())
+}
+
+/// A recovery code as the person types it: `xxxx-xxxx`, lower-case letters and digits.
+fn recovery_code() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut bytes = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let chars: String = bytes
+        .iter()
+        .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+/// The digest a recovery code is kept as (spaces, dashes and case do not matter).
+fn recovery_digest(code: &str) -> Vec<u8> {
+    let canonical: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    digest::of(&canonical)
+}
+
+/// What an enrolment shows: the secret as text, the `otpauth://` URI and its QR code (SVG).
+pub struct Enrolment {
+    pub secret: String,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+fn qr_svg(text: &str) -> Result<String, AppError> {
+    let code = qrcode::QrCode::new(text.as_bytes()).map_err(|_| AppError::internal())?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
+}
+
+/// Starts (or starts again) the enrolment of `user`: 409 when a second factor is active.
+pub async fn begin(pool: &PgPool, user: Uuid, username: &str) -> Result<Enrolment, AppError> {
+    let mut secret = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    if !store::begin(pool, user, &secret).await? {
+        return Err(AppError::conflict(
+            "second_factor_active",
+            "An authenticator is active already: remove it first (with a code) to set up another.",
+        ));
+    }
+    let t = totp(&secret, username)?;
+    let uri = t.to_url().map_err(|_| AppError::internal())?;
+    Ok(Enrolment {
+        secret: Secret::from(secret.to_vec()).to_base32(),
+        qr_svg: qr_svg(&uri)?,
+        uri,
+    })
+}
+
+/// Checks a six-digit `code` of `user`'s authenticator (confirmed or being enrolled) and takes
+/// its step: false when wrong or already used.
+async fn check_code(pool: &PgPool, user: Uuid, code: &str) -> Result<bool, AppError> {
+    let Some((secret, _)) = store::totp(pool, user).await? else {
+        return Ok(false);
+    };
+    let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = totp(&secret, "")?;
+    let now = Utc::now().timestamp().max(0) as u64;
+    let Some(step) = t.check(&code, now) else {
+        return Ok(false);
+    };
+    store::take_step(pool, user, step as i64).await
+}
+
+/// A code or a recovery code of `user`: how it was given (`totp`, `recovery_code`), or None
+/// when neither is right. Counted against the sign-in limits of `username`.
+async fn verify(
+    pool: &PgPool,
+    config: &Config,
+    user: Uuid,
+    username: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<&'static str>, AppError> {
+    let attempt = ratelimit::reserve(pool, config, username, ip).await?;
+    let code = code.trim();
+    let how = if code.len() > 64 || code.is_empty() {
+        None
+    } else if code.chars().all(|c| c.is_ascii_digit() || c == ' ') {
+        check_code(pool, user, code).await?.then_some("totp")
+    } else {
+        store::use_recovery(pool, user, &recovery_digest(code))
+            .await?
+            .then_some("recovery_code")
+    };
+    if how.is_some() {
+        attempt.succeeded(pool).await?;
+    }
+    Ok(how)
+}
+
+fn wrong_code() -> AppError {
+    let mut e = AppError::new(
+        401,
+        "wrong_code",
+        "That code is not right (or was used already). Codes change every 30 seconds.",
+    );
+    e.field = Some("code".into());
+    e
+}
+
+/// Confirms the enrolment with a code from the app: the ten recovery codes, shown once.
+pub async fn confirm(
+    pool: &PgPool,
+    config: &Config,
+    user: Uuid,
+    username: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Vec<String>, AppError> {
+    match store::totp(pool, user).await? {
+        None => {
+            return Err(AppError::conflict(
+                "no_enrolment",
+                "Start setting up an authenticator first.",
+            ))
+        }
+        Some((_, true)) => {
+            return Err(AppError::conflict(
+                "second_factor_active",
+                "This authenticator is active already.",
+            ))
+        }
+        Some((_, false)) => {}
+    }
+    // Only a code of the app counts here, not a recovery code.
+    if !code.trim().chars().all(|c| c.is_ascii_digit() || c == ' ') {
+        return Err(wrong_code());
+    }
+    if verify(pool, config, user, username, code, ip).await? != Some("totp") {
+        return Err(wrong_code());
+    }
+    let codes: Vec<String> = (0..10).map(|_| recovery_code()).collect();
+    let digests: Vec<Vec<u8>> = codes.iter().map(|c| recovery_digest(c)).collect();
+    let mut tx = pool.begin().await?;
+    store::confirm(&mut tx, user, &digests).await?;
+    tx.commit().await?;
+    tracing::info!(user = %username, "second factor set up");
+    Ok(codes)
+}
+
+/// Removes the person's own second factor, with a fresh code or a recovery code.
+pub async fn remove_own(
+    pool: &PgPool,
+    config: &Config,
+    user: Uuid,
+    username: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), AppError> {
+    if !matches!(store::totp(pool, user).await?, Some((_, true))) {
+        return Err(AppError::not_found("Second factor"));
+    }
+    if verify(pool, config, user, username, code, ip)
+        .await?
+        .is_none()
+    {
+        return Err(wrong_code());
+    }
+    let mut tx = pool.begin().await?;
+    store::remove(&mut tx, user).await?;
+    tx.commit().await?;
+    tracing::info!(user = %username, "second factor removed by its owner");
+    Ok(())
+}
+
+/// A super admin removes another person's second factor (a lost phone and no recovery code):
+/// their sessions and API tokens end too.
+pub async fn reset(pool: &PgPool, by: &str, user: Uuid) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    if !store::remove(&mut tx, user).await? {
+        return Err(AppError::not_found("Second factor"));
+    }
+    crate::store::users::end_all_sessions(&mut tx, user).await?;
+    tx.commit().await?;
+    tracing::warn!(by = %by, user = %user, "second factor reset by a super admin; the person's sessions ended");
+    Ok(())
+}
+
+/// Whether `user` must give a second factor to sign in.
+pub async fn required(pool: &PgPool, user: Uuid) -> Result<bool, AppError> {
+    Ok(store::status(pool, user).await?.0)
+}
+
+/// Makes a sign-in wait for the second factor: the `Set-Cookie` value of its token.
+pub async fn challenge(
+    pool: &PgPool,
+    user: Uuid,
+    method: &str,
+    secure: bool,
+) -> Result<String, AppError> {
+    let token = session::new_token();
+    store::challenge(
+        pool,
+        &digest::of(&token),
+        user,
+        method,
+        Utc::now() + Duration::minutes(CHALLENGE_MINUTES),
+    )
+    .await?;
+    Ok(format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        CHALLENGE_MINUTES * 60,
+        if secure { "; Secure" } else { "" }
+    ))
+}
+
+/// The `Set-Cookie` value that forgets the waiting sign-in.
+pub fn clear_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// A waiting sign-in's code: the person, their username and how the first factor was proved,
+/// once the code is right (the wait then ends).
+pub async fn answer(
+    pool: &PgPool,
+    config: &Config,
+    token: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(Uuid, String, String, &'static str), AppError> {
+    let hash = digest::of(token);
+    let Some((user, username, method)) = store::waiting(pool, &hash).await? else {
+        return Err(no_challenge());
+    };
+    let Some(how) = verify(pool, config, user, &username, code, ip).await? else {
+        return Err(wrong_code());
+    };
+    if !store::end_challenge(pool, &hash).await? {
+        return Err(no_challenge());
+    }
+    tracing::info!(user = %username, how, "second factor given");
+    Ok((user, username, method, how))
+}
+
+/// Notes on the session of `set_cookie` (just opened) that its person gave a second factor.
+pub async fn mark(pool: &PgPool, session_token: &str) -> Result<(), AppError> {
+    store::mark_session(pool, &digest::of(session_token)).await
+}
+
+pub fn no_challenge() -> AppError {
+    AppError::new(
+        404,
+        "no_second_factor_wait",
+        "No sign-in is waiting for a code here, or its five minutes are over. Sign in again.",
+    )
+}
+
+/// The QR code as an `<img>` source (the page's policy allows `data:` images).
+pub fn data_uri(svg: &str) -> String {
+    format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_codes_are_kept_as_digests_that_ignore_spelling() {
+        let c = recovery_code();
+        assert_eq!(c.len(), 9);
+        assert_eq!(
+            recovery_digest(&c),
+            recovery_digest(&c.to_uppercase().replace('-', " "))
+        );
+        assert_ne!(recovery_digest(&c), recovery_digest(&recovery_code()));
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg() {
+        let svg = qr_svg("otpauth://totp/Tollgate:alice?secret=ABC&issuer=Tollgate").unwrap();
+        assert!(svg.contains("<svg"), "{svg}");
+        assert!(data_uri(&svg).starts_with("data:image/svg+xml;base64,"));
+    }
+}

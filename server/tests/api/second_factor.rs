@@ -1,0 +1,244 @@
+//! The second factor: an authenticator app (TOTP, codes computed here from the secret the
+//! enrolment shows) with recovery codes, asked at sign-in after the password.
+
+use reqwest::Client;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use totp_rs::{Algorithm, Builder, Secret};
+
+use crate::helpers::{TestApp, PASSWORD};
+
+/// The code of `secret` (base32) for `seconds_ahead` from now.
+fn code(secret: &str, seconds_ahead: i64) -> String {
+    let t = Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    t.generate((chrono::Utc::now().timestamp() + seconds_ahead) as u64)
+        .to_string()
+}
+
+/// Sets up an authenticator for the signed-in `c`: (its secret, the recovery codes).
+async fn enrol(app: &TestApp, c: &Client) -> (String, Vec<String>) {
+    let (s, e) = app
+        .post(c, "/api/v1/me/second-factor/totp", json!({}))
+        .await;
+    assert_eq!(s, 200, "{e}");
+    assert!(e["otpauth_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/Tollgate:"));
+    assert!(e["qr_code"]
+        .as_str()
+        .unwrap()
+        .starts_with("data:image/svg+xml;base64,"));
+    let secret = e["secret"].as_str().unwrap().to_string();
+    let (s, r) = app
+        .post(
+            c,
+            "/api/v1/me/second-factor/totp/confirm",
+            json!({"code": code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let codes: Vec<String> = serde_json::from_value(r["recovery_codes"].clone()).unwrap();
+    (secret, codes)
+}
+
+/// Signs in with the password: (status, answer, the browser).
+async fn password(app: &TestApp, user: &str) -> (u16, Value, Client) {
+    let c = app.client();
+    let r = c
+        .post(format!("{}/api/v1/auth/login", app.url))
+        .json(&json!({"username": user, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap(), c)
+}
+
+async fn give(app: &TestApp, c: &Client, code: &str) -> (u16, Value) {
+    app.post(c, "/api/v1/auth/second-factor", json!({"code": code}))
+        .await
+}
+
+#[sqlx::test]
+async fn an_authenticator_is_asked_after_the_password_and_each_code_works_once(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let bob = app.signed_in("bob").await;
+    let (_, st) = app.get(&bob, "/api/v1/me/second-factor").await;
+    assert_eq!(st["active"], false);
+
+    // A wrong code does not turn it on.
+    let (s, e) = app
+        .post(&bob, "/api/v1/me/second-factor/totp", json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let secret = e["secret"].as_str().unwrap().to_string();
+    let (s, err) = app
+        .post(
+            &bob,
+            "/api/v1/me/second-factor/totp/confirm",
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(
+        (s, err["error"]["code"].as_str()),
+        (401, Some("wrong_code")),
+        "{err}"
+    );
+    let (_, st) = app.get(&bob, "/api/v1/me/second-factor").await;
+    assert_eq!(st["active"], false, "not active until a right code");
+    let (s, r) = app
+        .post(
+            &bob,
+            "/api/v1/me/second-factor/totp/confirm",
+            json!({"code": code(&secret, 0)}),
+        )
+        .await;
+    assert_eq!(s, 200, "{r}");
+    let recovery: Vec<String> = serde_json::from_value(r["recovery_codes"].clone()).unwrap();
+    assert_eq!(recovery.len(), 10);
+    let (_, st) = app.get(&bob, "/api/v1/me/second-factor").await;
+    assert_eq!(
+        (st["active"].as_bool(), st["recovery_codes_left"].as_i64()),
+        (Some(true), Some(10))
+    );
+    // Set up twice: refused while one is active.
+    let (s, _) = app
+        .post(&bob, "/api/v1/me/second-factor/totp", json!({}))
+        .await;
+    assert_eq!(s, 409);
+
+    // The password alone no longer signs in: it asks for the code.
+    let (s, e, browser) = password(&app, "bob").await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (401, Some("second_factor_required")),
+        "{e}"
+    );
+    assert_eq!(app.get(&browser, "/api/v1/me").await.0, 401);
+    let (s, e) = give(&app, &browser, "123456").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (401, Some("wrong_code")));
+    // The code of the next 30 seconds (within the skew): signed in.
+    let next = code(&secret, 30);
+    let (s, me) = give(&app, &browser, &next).await;
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(me["user"]["username"], "bob");
+    assert_eq!(app.get(&browser, "/api/v1/me").await.0, 200);
+    // The same code again, in another sign-in: refused. So is the older code of now.
+    let (_, _, other) = password(&app, "bob").await;
+    assert_eq!(give(&app, &other, &next).await.0, 401, "a replayed code");
+    assert_eq!(
+        give(&app, &other, &code(&secret, 0)).await.0,
+        401,
+        "an older code"
+    );
+    // A recovery code works once (spelled in upper case with a space, too).
+    let (s, _) = give(&app, &other, &recovery[0].to_uppercase().replace('-', " ")).await;
+    assert_eq!(s, 200);
+    let (_, _, third) = password(&app, "bob").await;
+    assert_eq!(
+        give(&app, &third, &recovery[0]).await.0,
+        401,
+        "a recovery code used twice"
+    );
+    let (_, st) = app.get(&bob, "/api/v1/me/second-factor").await;
+    assert_eq!(st["recovery_codes_left"], 9);
+    // The waiting sign-in is used up by its success: a second code on it finds nothing.
+    assert_eq!(give(&app, &browser, &recovery[1]).await.0, 404);
+    assert_eq!(
+        app.count("SELECT count(*) FROM sessions WHERE second_factor_at IS NOT NULL")
+            .await,
+        2
+    );
+}
+
+#[sqlx::test]
+async fn guessing_codes_is_limited_like_guessing_passwords(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let dave = app.signed_in("dave").await;
+    let (secret, _) = enrol(&app, &dave).await;
+    let (_, _, browser) = password(&app, "dave").await;
+    for _ in 0..10 {
+        assert_eq!(give(&app, &browser, "000000").await.0, 401);
+    }
+    let (s, e) = give(&app, &browser, &code(&secret, 30)).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (429, Some("too_many_attempts")),
+        "{e}"
+    );
+}
+
+#[sqlx::test]
+async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let bob = app.signed_in("bob").await;
+    let dave = app.signed_in("dave").await;
+
+    // Removing one's own needs a right code.
+    let (secret, _) = enrol(&app, &bob).await;
+    let (s, _) = app
+        .post(
+            &bob,
+            "/api/v1/me/second-factor/remove",
+            json!({"code": "111111"}),
+        )
+        .await;
+    assert_eq!(s, 401);
+    let (s, _) = app
+        .post(
+            &bob,
+            "/api/v1/me/second-factor/remove",
+            json!({"code": code(&secret, 30)}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        password(&app, "bob").await.0,
+        200,
+        "the password alone again"
+    );
+
+    // A lost phone: a super admin resets it; the person's sessions end.
+    enrol(&app, &dave).await;
+    let dave_id = app.user_id("dave").await;
+    let (s, _) = app
+        .delete_json(&bob, &format!("/api/v1/users/{dave_id}/second-factor"))
+        .await;
+    assert_eq!(s, 403, "only super admins");
+    let (s, _) = app
+        .delete_json(&admin, &format!("/api/v1/users/{dave_id}/second-factor"))
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(
+        app.get(&dave, "/api/v1/me").await.0,
+        401,
+        "signed out everywhere"
+    );
+    assert_eq!(password(&app, "dave").await.0, 200);
+    let (s, _) = app
+        .delete_json(&admin, &format!("/api/v1/users/{dave_id}/second-factor"))
+        .await;
+    assert_eq!(s, 404, "nothing left to reset");
+
+    // An API token cannot set one up.
+    let (s, t) = app
+        .post(&bob, "/api/v1/tokens", json!({"name": "script"}))
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/me/second-factor/totp", app.url))
+        .bearer_auth(t["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
