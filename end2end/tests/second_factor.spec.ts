@@ -1,0 +1,82 @@
+import { test, expect, Page } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import { signIn, waitForHydration } from './helpers';
+
+/** The RFC 6238 code of a base32 `secret` at `at` (ms): what an authenticator app shows. */
+function totp(secret: string, at = Date.now()): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '')) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+}
+
+/** The password step of a sign-in for someone with a second factor: it stops at the code page. */
+async function passwordStep(page: Page, username: string, password: string) {
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/login\/code/);
+  await waitForHydration(page);
+}
+
+test('an authenticator app: set up on the Security page, then asked after the password; a recovery code works once', async ({ page, browser }) => {
+  // A person of their own, so no other test meets the code page.
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'admin');
+  const made = await admin.request.post('/api/v1/users', {
+    data: { username: 'tess', display_name: 'Tess Two', email: 'tess@example.test', password: 'tess-password-1' },
+  });
+  expect(made.status()).toBe(201);
+
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill('tess');
+  await page.getByLabel('Password').fill('tess-password-1');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
+  await page.getByTestId('user-name').click();
+  await expect(page).toHaveURL(/\/security$/);
+  await expect(page.getByTestId('second-factor-off')).toBeVisible();
+  await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+  await expect(page.getByRole('img', { name: 'QR code of the authenticator secret' })).toBeVisible();
+  const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+  await page.getByLabel('The code the app shows').fill('000000');
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByRole('alert')).toContainText('not right');
+  await page.getByLabel('The code the app shows').fill(totp(secret));
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByTestId('second-factor-on')).toContainText('10 recovery codes left');
+  const recovery = await page.getByTestId('recovery-codes').locator('li').allTextContents();
+  expect(recovery).toHaveLength(10);
+
+  // The password alone stops at the code page; the next code of the app signs in.
+  await signOut(page);
+  await passwordStep(page, 'tess', 'tess-password-1');
+  await page.getByLabel('Code').fill(totp(secret, Date.now() + 30_000));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
+
+  // A recovery code in place of the app, once.
+  await signOut(page);
+  await passwordStep(page, 'tess', 'tess-password-1');
+  await page.getByLabel('Code').fill(recovery[0]);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
+  await signOut(page);
+  await passwordStep(page, 'tess', 'tess-password-1');
+  await page.getByLabel('Code').fill(recovery[0]);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByTestId('login-error')).toContainText('not right');
+});
