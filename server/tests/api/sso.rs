@@ -911,3 +911,45 @@ async fn ldap_sign_in_maps_groups_and_the_sync_deactivates_who_left(pool: PgPool
     assert_eq!(n, Some(1));
     assert_eq!(me(&app, &dana).await.0, 401);
 }
+
+#[sqlx::test]
+async fn a_second_factor_is_asked_after_single_sign_on_too(pool: PgPool) {
+    let app = sso_app(&pool, None).await;
+    let admin = app.signed_in("admin").await;
+    let p = Provider::start(0).await;
+    configure_oidc(&app, &admin, &p, true).await;
+    let (browser, r) = sign_in(&app, "bob", "bob-pw").await;
+    assert_eq!(r.status(), 303);
+    // bob-2 sets up an authenticator app.
+    let (s, e) = app
+        .post(&browser, "/api/v1/me/second-factor/totp", json!({}))
+        .await;
+    assert_eq!(s, 200, "{e}");
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(e["secret"].as_str().unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now().timestamp() as u64;
+    let (s, _) = app
+        .post(
+            &browser,
+            "/api/v1/me/second-factor/totp/confirm",
+            json!({"code": totp.generate(now).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // The provider's word is the first factor only: the browser goes on to the code page.
+    let (again, r) = sign_in(&app, "bob", "bob-pw").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/login/code?next=%2Ftickets");
+    assert_eq!(me(&app, &again).await.0, 401);
+    let (s, _) = app
+        .post(
+            &again,
+            "/api/v1/auth/second-factor",
+            json!({"code": totp.generate(now + 30).to_string()}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(me(&app, &again).await.1["username"], "bob-2");
+}
