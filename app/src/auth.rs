@@ -14,32 +14,30 @@ pub async fn sign_in(username: String, password: String, next: String) -> Result
     with_status(
         async {
             let next = crate::model::safe_next(&next);
-            match backend()?
+            let outcome = backend()?
                 .sign_in(username.trim(), &password, client_info())
-                .await?
-            {
-                SignInOutcome::SignedIn(signed_in) => {
-                    set_response_header(http::header::SET_COOKIE, &signed_in.set_cookie)?;
-                    Ok(next)
-                }
-                SignInOutcome::Held(held) => {
-                    set_response_header(http::header::SET_COOKIE, &held.set_cookie)?;
-                    Ok(format!(
-                        "/login/wait?next={}",
-                        crate::components::enc(&next)
-                    ))
-                }
-                SignInOutcome::SecondFactor(cookie) => {
-                    set_response_header(http::header::SET_COOKIE, &cookie)?;
-                    Ok(format!(
-                        "/login/code?next={}",
-                        crate::components::enc(&next)
-                    ))
-                }
-            }
+                .await?;
+            go_on(outcome, next)
         }
         .await,
     )
+}
+
+/// Where a sign-in step leads, its cookie set: `next` once signed in, else the page that waits
+/// for a reviewer or asks for the code.
+#[cfg(feature = "ssr")]
+fn go_on(outcome: crate::backend::SignInOutcome, next: String) -> Result<String, AppError> {
+    use crate::backend::*;
+    let (cookie, to) = match outcome {
+        SignInOutcome::SignedIn(signed_in) => (signed_in.set_cookie, None),
+        SignInOutcome::Held(held) => (held.set_cookie, Some("/login/wait")),
+        SignInOutcome::SecondFactor(cookie) => (cookie, Some("/login/code")),
+    };
+    set_response_header(http::header::SET_COOKIE, &cookie)?;
+    Ok(match to {
+        None => next,
+        Some(page) => format!("{page}?next={}", crate::components::enc(&next)),
+    })
 }
 
 /// The second factor of the sign-in waiting in this browser; returns where to go next.
@@ -56,23 +54,10 @@ pub async fn sign_in_code(code: String, next: String) -> Result<String, AppError
                     "No sign-in is waiting for a code here, or its five minutes are over. Sign in again.",
                 )
             })?;
-            match backend()?
+            let outcome = backend()?
                 .second_factor(&token, &code, client_info())
-                .await?
-            {
-                SignInOutcome::SignedIn(signed_in) => {
-                    set_response_header(http::header::SET_COOKIE, &signed_in.set_cookie)?;
-                    Ok(next)
-                }
-                SignInOutcome::Held(held) => {
-                    set_response_header(http::header::SET_COOKIE, &held.set_cookie)?;
-                    Ok(format!(
-                        "/login/wait?next={}",
-                        crate::components::enc(&next)
-                    ))
-                }
-                SignInOutcome::SecondFactor(_) => Err(AppError::internal()),
-            }
+                .await?;
+            go_on(outcome, next)
         }
         .await,
     )

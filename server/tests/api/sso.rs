@@ -69,6 +69,20 @@ async fn sso_app(pool: &PgPool, ca: Option<&Path>) -> TestApp {
     TestApp::spawn_with(pool.clone(), c).await
 }
 
+/// Maps `admins` to admin of `org` and `ops` to member of it, for `provider`.
+async fn map_admins_and_ops(app: &TestApp, admin: &Client, provider: &str, org: uuid::Uuid) {
+    for (group, role) in [("admins", "org_admin"), ("ops", "org_user")] {
+        let (s, m) = app
+            .post(
+                admin,
+                "/api/v1/sign-in/mappings",
+                json!({"provider": provider, "group": group, "org_id": org, "role": role}),
+            )
+            .await;
+        assert_eq!(s, 201, "{m}");
+    }
+}
+
 fn jar() -> Client {
     Client::builder()
         .cookie_store(true)
@@ -214,16 +228,7 @@ async fn oidc_sign_in_links_the_person_and_keeps_memberships_in_step_with_groups
     assert_eq!(opts["oidc_button"], "Sign in with Example ID");
 
     let default = app.org_id("Default").await;
-    for (group, role) in [("admins", "org_admin"), ("ops", "org_user")] {
-        let (s, m) = app
-            .post(
-                &admin,
-                "/api/v1/sign-in/mappings",
-                json!({"provider": "oidc", "group": group, "org_id": default, "role": role}),
-            )
-            .await;
-        assert_eq!(s, 201, "{m}");
-    }
+    map_admins_and_ops(&app, &admin, "oidc", default).await;
     // The same mapping twice is refused; so is one that gives nothing.
     let (s, e) = app
         .post(
@@ -801,16 +806,7 @@ async fn ldap_sign_in_maps_groups_and_the_sync_deactivates_who_left(pool: PgPool
         .await;
     assert_eq!(s, 200, "{e}");
     let default = app.org_id("Default").await;
-    for (group, role) in [("admins", "org_admin"), ("ops", "org_user")] {
-        let (s, m) = app
-            .post(
-                &admin,
-                "/api/v1/sign-in/mappings",
-                json!({"provider": "ldap", "group": group, "org_id": default, "role": role}),
-            )
-            .await;
-        assert_eq!(s, 201, "{m}");
-    }
+    map_admins_and_ops(&app, &admin, "ldap", default).await;
     let login = |user: &'static str, password: &'static str| {
         let c = app.client();
         let url = format!("{}/api/v1/auth/login", app.url);
