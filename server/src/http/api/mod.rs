@@ -96,10 +96,7 @@ pub fn routes() -> Router<AppState> {
             "/sign-in/mappings",
             get(sso::list_mappings).post(sso::create_mapping),
         )
-        .route(
-            "/sign-in/mappings/{id}",
-            axum::routing::delete(sso::delete_mapping),
-        )
+        .route("/sign-in/mappings/{id}", delete(sso::delete_mapping))
         .route("/webhooks", get(webhooks::list).post(webhooks::create))
         .route(
             "/webhooks/{id}",
