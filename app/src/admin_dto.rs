@@ -806,12 +806,45 @@ pub struct NewGroupMapping {
     pub super_admin: bool,
 }
 
+/// Who must have a second factor: people it covers who have none are walked through setting
+/// one up at their next sign-in, before their session opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorPolicy {
+    /// Everyone chooses.
+    #[default]
+    Optional,
+    SuperAdmins,
+    /// Super admins and the admins of any org.
+    Admins,
+    Everyone,
+}
+
+impl SecondFactorPolicy {
+    /// Whether the policy asks `v` for a second factor.
+    pub fn covers(self, v: &crate::model::Viewer) -> bool {
+        let org_admin = v
+            .orgs
+            .iter()
+            .any(|m| m.role == tollgate_core::OrgRole::OrgAdmin);
+        match self {
+            SecondFactorPolicy::Optional => false,
+            SecondFactorPolicy::SuperAdmins => v.is_super_admin(),
+            SecondFactorPolicy::Admins => v.is_super_admin() || org_admin,
+            SecondFactorPolicy::Everyone => true,
+        }
+    }
+}
+
 /// Everything about signing in: the password form, the providers, the mappings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SignInSettings {
     pub password_sign_in: PasswordSignIn,
+    /// Who must have a second factor.
+    pub second_factor: SecondFactorPolicy,
     pub oidc: OidcSettings,
     pub ldap: LdapSettings,
 }

@@ -32,6 +32,7 @@ fn go_on(outcome: crate::backend::SignInOutcome, next: String) -> Result<String,
         SignInOutcome::SignedIn(signed_in) => (signed_in.set_cookie, None),
         SignInOutcome::Held(held) => (held.set_cookie, Some("/login/wait")),
         SignInOutcome::SecondFactor(cookie) => (cookie, Some("/login/code")),
+        SignInOutcome::SetUpSecondFactor(cookie) => (cookie, Some("/login/set-up")),
     };
     set_response_header(http::header::SET_COOKIE, &cookie)?;
     Ok(match to {
@@ -47,13 +48,7 @@ pub async fn sign_in_code(code: String, next: String) -> Result<String, AppError
     with_status(
         async {
             let next = crate::model::safe_next(&next);
-            let token = request_cookie(SECOND_FACTOR_COOKIE).ok_or_else(|| {
-                AppError::new(
-                    404,
-                    "no_second_factor_wait",
-                    "No sign-in is waiting for a code here, or its five minutes are over. Sign in again.",
-                )
-            })?;
+            let token = request_cookie(SECOND_FACTOR_COOKIE).ok_or_else(no_waiting_code)?;
             let outcome = backend()?
                 .second_factor(&token, &code, client_info())
                 .await?;
@@ -102,6 +97,55 @@ pub async fn withdraw_sign_in() -> Result<(), AppError> {
 pub async fn sign_in_options() -> Result<crate::admin_dto::SignInOptions, AppError> {
     use crate::backend::*;
     with_status(backend()?.sign_in_options().await)
+}
+
+/// Starts setting up the authenticator that this browser's waiting sign-in needs.
+#[server(prefix = "/sfn", endpoint = "sign_in_set_up")]
+pub async fn sign_in_set_up() -> Result<crate::admin_dto::TotpEnrolment, AppError> {
+    use crate::backend::*;
+    with_status(
+        async {
+            let token = request_cookie(SECOND_FACTOR_COOKIE).ok_or_else(no_waiting_code)?;
+            backend()?.begin_sign_in_enrolment(&token).await
+        }
+        .await,
+    )
+}
+
+/// What confirming the set-up gives: the recovery codes (shown once) and where to go next.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SetUpDone {
+    pub recovery_codes: Vec<String>,
+    pub next: String,
+}
+
+/// Confirms the authenticator set up during sign-in; the sign-in then goes on.
+#[server(prefix = "/sfn", endpoint = "sign_in_set_up_confirm")]
+pub async fn sign_in_set_up_confirm(code: String, next: String) -> Result<SetUpDone, AppError> {
+    use crate::backend::*;
+    with_status(
+        async {
+            let next = crate::model::safe_next(&next);
+            let token = request_cookie(SECOND_FACTOR_COOKIE).ok_or_else(no_waiting_code)?;
+            let (recovery_codes, outcome) = backend()?
+                .confirm_sign_in_enrolment(&token, &code, client_info())
+                .await?;
+            Ok(SetUpDone {
+                recovery_codes,
+                next: go_on(outcome, next)?,
+            })
+        }
+        .await,
+    )
+}
+
+/// The answer when no sign-in waits for a code in this browser.
+pub fn no_waiting_code() -> AppError {
+    AppError::new(
+        404,
+        "no_second_factor_wait",
+        "No sign-in is waiting for a code here, or its five minutes are over. Sign in again.",
+    )
 }
 
 /// The answer when no sign-in waits in this browser.

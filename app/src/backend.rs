@@ -41,6 +41,9 @@ pub enum SignInOutcome {
     /// The person has a second factor: the sign-in waits for a code. The value is the
     /// `Set-Cookie` of the waiting sign-in.
     SecondFactor(String),
+    /// The person must have a second factor and has none: the sign-in waits while they set
+    /// one up. The value is the `Set-Cookie` of the waiting sign-in.
+    SetUpSecondFactor(String),
 }
 
 /// The name of the cookie of a sign-in waiting for its second factor.
@@ -95,6 +98,19 @@ pub trait Backend: Send + Sync + 'static {
         code: &str,
         client: ClientInfo,
     ) -> Result<SignInOutcome, AppError>;
+    /// Starts setting up the second factor of the sign-in waiting under `token`, for someone
+    /// who must have one.
+    async fn begin_sign_in_enrolment(
+        &self,
+        token: &str,
+    ) -> Result<crate::admin_dto::TotpEnrolment, AppError>;
+    /// Confirms it with a code: the recovery codes (shown once) and how the sign-in goes on.
+    async fn confirm_sign_in_enrolment(
+        &self,
+        token: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<(Vec<String>, SignInOutcome), AppError>;
     /// What the sign-in page offers: single sign-on, the directory, the password form.
     async fn sign_in_options(&self) -> Result<crate::admin_dto::SignInOptions, AppError>;
 

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/login/wait") view=pages::login::LoginWaitPage />
                 <Route path=path!("/login/code") view=pages::login::LoginCodePage />
+                <Route path=path!("/login/set-up") view=pages::login::LoginSetUpPage />
                 <ParentRoute path=path!("") view=layout::Layout>
                     <Route path=path!("") view=pages::tickets::MyApplications />
                     <Route path=path!("/tickets") view=pages::tickets::MyApplications />

@@ -80,3 +80,44 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByTestId('login-error')).toContainText('not right');
 });
+
+test('a policy walks an org admin without a second factor through setting one up at sign-in', async ({ page, browser }) => {
+  const admin = await (await browser.newContext()).newPage();
+  await signIn(admin, 'admin');
+  const made = await admin.request.post('/api/v1/users', {
+    data: { username: 'olga', display_name: 'Olga Admin', email: 'olga@example.test', password: 'olga-password-1' },
+  });
+  expect(made.status()).toBe(201);
+  const olga = (await made.json()).id;
+  const orgs = await (await admin.request.get('/api/v1/orgs')).json();
+  const def = orgs.items.find((o: { name: string }) => o.name === 'Default').id;
+  expect((await admin.request.put(`/api/v1/orgs/${def}/members`, { data: { user_id: olga, role: 'org_admin' } })).status()).toBe(200);
+  // Admin → Sign-in: org admins must have a second factor.
+  await admin.goto('/admin?tab=sign-in');
+  await waitForHydration(admin);
+  await admin.getByLabel('Who must have a second factor').selectOption({ label: 'Super admins and org admins' });
+  await admin.getByRole('button', { name: 'Save sign-in settings' }).click();
+  await expect(admin.getByRole('status')).toContainText('saved');
+  try {
+    await page.goto('/login?next=/grants');
+    await waitForHydration(page);
+    await page.getByLabel('Username').fill('olga');
+    await page.getByLabel('Password').fill('olga-password-1');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await expect(page).toHaveURL(/\/login\/set-up/);
+    const secret = (await page.getByTestId('totp-secret').textContent())!.trim();
+    await waitForHydration(page);
+    await page.getByLabel('The code the app shows').fill(totp(secret));
+    await page.getByRole('button', { name: 'Turn on and continue' }).click();
+    await expect(page.getByTestId('recovery-codes').locator('li')).toHaveCount(10);
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await expect(page).toHaveURL(/\/grants$/);
+    await expect(page.getByTestId('user-name')).toHaveText('Olga Admin');
+  } finally {
+    // The other tests' admins sign in with their password alone.
+    const r = await admin.request.get('/api/v1/sign-in/settings');
+    const s = await r.json();
+    s.second_factor = 'optional';
+    expect((await admin.request.put('/api/v1/sign-in/settings', { data: s })).status()).toBe(200);
+  }
+});

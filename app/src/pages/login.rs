@@ -324,3 +324,64 @@ pub fn LoginCodePage() -> impl IntoView {
         </div>
     }
 }
+
+/// A sign-in of someone whose role needs a second factor and who has none: they set up an
+/// authenticator app here, keep their recovery codes, and go on.
+#[component]
+pub fn LoginSetUpPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    let enrolment = Resource::new(|| (), |_| crate::auth::sign_in_set_up());
+    let action = ServerAction::<crate::auth::SignInSetUpConfirm>::new();
+    let error = move || {
+        action.value().get().and_then(|r| r.err()).map(|e| {
+            view! { <p class="form-error" role="alert" data-testid="login-error">{e.message}</p> }
+        })
+    };
+    view! {
+        <Title text="Set up a second factor" />
+        <div class="auth-page">
+            <div class="auth-card auth-card-wide">
+                <div class="auth-brand">
+                    <Logo />
+                    <span>"Tollgate"</span>
+                </div>
+                <h1>"Set up a second factor"</h1>
+                {move || match action.value().get() {
+                    Some(Ok(done)) => view! {
+                        <p class="muted">"Your authenticator app is on. Keep these recovery codes somewhere safe: they are shown only once."</p>
+                        <ul class="recovery-codes mono" data-testid="recovery-codes">
+                            {done.recovery_codes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                        </ul>
+                        <a class="btn btn-primary btn-block" rel="external" href=done.next>"Continue"</a>
+                    }.into_any(),
+                    _ => view! {
+                        <p class="muted">"Your role needs a second factor. Scan the code with an authenticator app, then type the code it shows."</p>
+                        <Suspense fallback=|| view! { <p class="loading">"Loading"</p> }>
+                            {move || enrolment.get().map(|r| match r {
+                                Err(e) => view! {
+                                    <p class="form-error" role="alert">{e.message}" "<a href="/login">"Sign in again"</a></p>
+                                }.into_any(),
+                                Ok(e) => view! {
+                                    <div class="enrol">
+                                        <img class="qr" src=e.qr_code alt="QR code of the authenticator secret" width="180" height="180" />
+                                        <p class="mono wrap-anywhere small" data-testid="totp-secret">{e.secret}</p>
+                                    </div>
+                                }.into_any(),
+                            })}
+                        </Suspense>
+                        <ActionForm action=action>
+                            <input type="hidden" name="next" prop:value=next />
+                            <div class="field">
+                                <label for="code">"The code the app shows"</label>
+                                <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="8" />
+                            </div>
+                            {error}
+                            <button type="submit" class="btn btn-primary btn-block" disabled=move || action.pending().get()>"Turn on and continue"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }}
+            </div>
+        </div>
+    }
+}

@@ -232,6 +232,47 @@ impl Backend for Services {
         .await
     }
 
+    async fn begin_sign_in_enrolment(
+        &self,
+        token: &str,
+    ) -> Result<tollgate_app::admin_dto::TotpEnrolment, AppError> {
+        let e = crate::identity::second_factor::begin_for_sign_in(&self.pool, token).await?;
+        Ok(tollgate_app::admin_dto::TotpEnrolment {
+            secret: e.secret,
+            otpauth_uri: e.uri,
+            qr_code: crate::identity::second_factor::data_uri(&e.qr_svg),
+        })
+    }
+
+    async fn confirm_sign_in_enrolment(
+        &self,
+        token: &str,
+        code: &str,
+        client: ClientInfo,
+    ) -> Result<(Vec<String>, SignInOutcome), AppError> {
+        let (codes, user_id, username, method) =
+            crate::identity::second_factor::confirm_for_sign_in(
+                &self.pool,
+                &self.config,
+                token,
+                code,
+                client.ip,
+            )
+            .await?;
+        let outcome = crate::identity::sign_in::finish(
+            self,
+            crate::identity::sign_in::Proven {
+                user_id,
+                username: &username,
+                method: &method,
+            },
+            client,
+            true,
+        )
+        .await?;
+        Ok((codes, outcome))
+    }
+
     async fn sign_in_options(&self) -> Result<tollgate_app::admin_dto::SignInOptions, AppError> {
         crate::usecases::sso::options(&self.pool).await
     }

@@ -47,6 +47,7 @@ fn is_public(path: &str) -> bool {
     path == "/login"
         || path == "/login/wait"
         || path == "/login/code"
+        || path == "/login/set-up"
         || path == "/healthz"
         || path == "/metrics"
         || path.starts_with("/favicon")

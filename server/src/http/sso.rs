@@ -200,6 +200,10 @@ async fn finish(
             &format!("/login/code?next={}", urlencoding(&next)),
             &[cookie, clear],
         ),
+        SignInOutcome::SetUpSecondFactor(cookie) => see_other(
+            &format!("/login/set-up?next={}", urlencoding(&next)),
+            &[cookie, clear],
+        ),
     })
 }
 

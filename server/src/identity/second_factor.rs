@@ -93,12 +93,20 @@ pub async fn begin(pool: &PgPool, user: Uuid, username: &str) -> Result<Enrolmen
     })
 }
 
-/// Checks a six-digit `code` of `user`'s authenticator (confirmed or being enrolled) and takes
-/// its step: false when wrong or already used.
-async fn check_code(pool: &PgPool, user: Uuid, code: &str) -> Result<bool, AppError> {
-    let Some((secret, _)) = store::totp(pool, user).await? else {
+/// Checks a six-digit `code` of `user`'s authenticator (a confirmed one, or also one being
+/// set up when `enrolling`) and takes its step: false when wrong or already used.
+async fn check_code(
+    pool: &PgPool,
+    user: Uuid,
+    code: &str,
+    enrolling: bool,
+) -> Result<bool, AppError> {
+    let Some((secret, confirmed)) = store::totp(pool, user).await? else {
         return Ok(false);
     };
+    if !confirmed && !enrolling {
+        return Ok(false);
+    }
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let t = totp(&secret, "")?;
     let now = Utc::now().timestamp().max(0) as u64;
@@ -117,13 +125,16 @@ async fn verify(
     username: &str,
     code: &str,
     ip: Option<std::net::IpAddr>,
+    enrolling: bool,
 ) -> Result<Option<&'static str>, AppError> {
     let attempt = ratelimit::reserve(pool, config, username, ip).await?;
     let code = code.trim();
     let how = if code.len() > 64 || code.is_empty() {
         None
     } else if code.chars().all(|c| c.is_ascii_digit() || c == ' ') {
-        check_code(pool, user, code).await?.then_some("totp")
+        check_code(pool, user, code, enrolling)
+            .await?
+            .then_some("totp")
     } else {
         store::use_recovery(pool, user, &recovery_digest(code))
             .await?
@@ -173,7 +184,7 @@ pub async fn confirm(
     if !code.trim().chars().all(|c| c.is_ascii_digit() || c == ' ') {
         return Err(wrong_code());
     }
-    if verify(pool, config, user, username, code, ip).await? != Some("totp") {
+    if verify(pool, config, user, username, code, ip, true).await? != Some("totp") {
         return Err(wrong_code());
     }
     let codes: Vec<String> = (0..10).map(|_| recovery_code()).collect();
@@ -197,7 +208,7 @@ pub async fn remove_own(
     if !matches!(store::totp(pool, user).await?, Some((_, true))) {
         return Err(AppError::not_found("Second factor"));
     }
-    if verify(pool, config, user, username, code, ip)
+    if verify(pool, config, user, username, code, ip, false)
         .await?
         .is_none()
     {
@@ -272,7 +283,13 @@ pub async fn answer(
     let Some((user, username, method)) = store::waiting(pool, &hash).await? else {
         return Err(no_challenge());
     };
-    let Some(how) = verify(pool, config, user, &username, code, ip).await? else {
+    if !required(pool, user).await? {
+        return Err(AppError::conflict(
+            "second_factor_setup_required",
+            "Set up your authenticator app first: this sign-in waits for it.",
+        ));
+    }
+    let Some(how) = verify(pool, config, user, &username, code, ip, false).await? else {
         return Err(wrong_code());
     };
     if !store::end_challenge(pool, &hash).await? {
@@ -280,6 +297,34 @@ pub async fn answer(
     }
     tracing::info!(user = %username, how, "second factor given");
     Ok((user, username, method, how))
+}
+
+/// A waiting sign-in of someone who must set up a second factor first: the enrolment.
+pub async fn begin_for_sign_in(pool: &PgPool, token: &str) -> Result<Enrolment, AppError> {
+    let Some((user, username, _)) = store::waiting(pool, &digest::of(token)).await? else {
+        return Err(no_challenge());
+    };
+    begin(pool, user, &username).await
+}
+
+/// Confirms the enrolment of a waiting sign-in: the recovery codes, and the person, their
+/// username and how the first factor was proved (the wait then ends).
+pub async fn confirm_for_sign_in(
+    pool: &PgPool,
+    config: &Config,
+    token: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(Vec<String>, Uuid, String, String), AppError> {
+    let hash = digest::of(token);
+    let Some((user, username, method)) = store::waiting(pool, &hash).await? else {
+        return Err(no_challenge());
+    };
+    let codes = confirm(pool, config, user, &username, code, ip).await?;
+    if !store::end_challenge(pool, &hash).await? {
+        return Err(no_challenge());
+    }
+    Ok((codes, user, username, method))
 }
 
 /// Notes on the session of `set_cookie` (just opened) that its person gave a second factor.

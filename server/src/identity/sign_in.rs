@@ -23,15 +23,23 @@ pub async fn open(
     who: Proven<'_>,
     client: ClientInfo,
 ) -> Result<SignInOutcome, AppError> {
-    if crate::identity::second_factor::required(&s.pool, who.user_id).await? {
-        let cookie = crate::identity::second_factor::challenge(
-            &s.pool,
-            who.user_id,
-            who.method,
-            s.config.secure_cookies(),
-        )
-        .await?;
-        return Ok(SignInOutcome::SecondFactor(cookie));
+    use crate::identity::second_factor as factor;
+    let has_factor = factor::required(&s.pool, who.user_id).await?;
+    let must_set_up = !has_factor && {
+        let policy = crate::usecases::sso::settings(&s.pool).await?.second_factor;
+        policy != tollgate_app::admin_dto::SecondFactorPolicy::Optional
+            && crate::store::users::viewer(&s.pool, who.user_id)
+                .await?
+                .is_some_and(|v| policy.covers(&v))
+    };
+    if has_factor || must_set_up {
+        let cookie =
+            factor::challenge(&s.pool, who.user_id, who.method, s.config.secure_cookies()).await?;
+        return Ok(if has_factor {
+            SignInOutcome::SecondFactor(cookie)
+        } else {
+            SignInOutcome::SetUpSecondFactor(cookie)
+        });
     }
     finish(s, who, client, false).await
 }

@@ -32,8 +32,13 @@ pub async fn settings(pool: &PgPool) -> Result<SignInSettings, AppError> {
         .await?
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
+    let second_factor = store::settings::get(pool, "second_factor_policy")
+        .await?
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
     Ok(SignInSettings {
         password_sign_in,
+        second_factor,
         oidc: OidcSettings {
             client_secret_set: oidc.client_secret.is_some(),
             ..oidc
@@ -169,6 +174,13 @@ pub async fn put(
         &mut *tx,
         "password_sign_in",
         serde_json::to_value(body.password_sign_in).unwrap_or_default(),
+        v.id,
+    )
+    .await?;
+    store::settings::put(
+        &mut *tx,
+        "second_factor_policy",
+        serde_json::to_value(body.second_factor).unwrap_or_default(),
         v.id,
     )
     .await?;

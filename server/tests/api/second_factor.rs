@@ -242,3 +242,69 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[sqlx::test]
+async fn a_policy_walks_the_people_it_covers_through_setting_one_up_at_sign_in(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let (s, e) = app
+        .put(
+            &admin,
+            "/api/v1/sign-in/settings",
+            json!({"second_factor": "admins"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["second_factor"].as_str()),
+        (200, Some("admins")),
+        "{e}"
+    );
+
+    // dave is no admin: the password alone, as before.
+    assert_eq!(password(&app, "dave").await.0, 200);
+    // bob administers Default: his sign-in waits until he has set one up.
+    let (s, e, browser) = password(&app, "bob").await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (401, Some("second_factor_setup_required")),
+        "{e}"
+    );
+    assert_eq!(app.get(&browser, "/api/v1/me").await.0, 401);
+    // A code cannot stand in for setting one up.
+    let (s, e) = give(&app, &browser, "123456").await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("second_factor_setup_required"))
+    );
+    let (s, en) = app
+        .post(&browser, "/api/v1/auth/set-up/totp", json!({}))
+        .await;
+    assert_eq!(s, 200, "{en}");
+    let secret = en["secret"].as_str().unwrap().to_string();
+    let (s, _) = app
+        .post(
+            &browser,
+            "/api/v1/auth/set-up/confirm",
+            json!({"code": "000000"}),
+        )
+        .await;
+    assert_eq!(s, 401);
+    let r = browser
+        .post(format!("{}/api/v1/auth/set-up/confirm", app.url))
+        .json(&json!({"code": code(&secret, 0)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let codes: Vec<String> =
+        serde_json::from_str(r.headers()["x-recovery-codes"].to_str().unwrap()).unwrap();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(app.get(&browser, "/api/v1/me").await.1["username"], "bob");
+    // From now on his sign-in asks for a code like anyone's with a second factor.
+    let (s, e, next) = password(&app, "bob").await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (401, Some("second_factor_required"))
+    );
+    assert_eq!(give(&app, &next, &code(&secret, 30)).await.0, 200);
+}

@@ -162,6 +162,17 @@ pub fn SignInTab() -> impl IntoView {
                                     <option value="super_admins_only">"Only super admins (break-glass)"</option>
                                 </select>
                             </div>
+                            <div class="field">
+                                <label for="second-factor-policy">"Who must have a second factor"</label>
+                                <select id="second-factor-policy"
+                                    prop:value=move || form.with(|f| policy_value(f.second_factor))
+                                    on:change=move |ev| form.update(|f| f.second_factor = policy_from(&event_target_value(&ev)))>
+                                    <option value="optional">"Nobody: everyone chooses"</option>
+                                    <option value="super_admins">"Super admins"</option>
+                                    <option value="admins">"Super admins and org admins"</option>
+                                    <option value="everyone">"Everyone"</option>
+                                </select>
+                            </div>
                             <button class="btn btn-primary" type="submit" disabled=move || !ready.get()>"Save sign-in settings"</button>
                         </div>
                     </div>
@@ -169,6 +180,24 @@ pub fn SignInTab() -> impl IntoView {
             }.into_any(),
         }}
         <Mappings />
+    }
+}
+
+fn policy_value(p: SecondFactorPolicy) -> &'static str {
+    match p {
+        SecondFactorPolicy::Optional => "optional",
+        SecondFactorPolicy::SuperAdmins => "super_admins",
+        SecondFactorPolicy::Admins => "admins",
+        SecondFactorPolicy::Everyone => "everyone",
+    }
+}
+
+fn policy_from(v: &str) -> SecondFactorPolicy {
+    match v {
+        "super_admins" => SecondFactorPolicy::SuperAdmins,
+        "admins" => SecondFactorPolicy::Admins,
+        "everyone" => SecondFactorPolicy::Everyone,
+        _ => SecondFactorPolicy::Optional,
     }
 }
 

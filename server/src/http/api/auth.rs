@@ -72,19 +72,95 @@ fn answer(outcome: SignInOutcome) -> Response {
             Json(held.pending),
         )
             .into_response(),
-        SignInOutcome::SecondFactor(cookie) => {
-            let mut r = AppError::new(
-                401,
-                "second_factor_required",
-                "Give a code of your authenticator app (or a recovery code).",
-            )
-            .into_response();
-            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
-                r.headers_mut().append(header::SET_COOKIE, v);
-            }
-            r
-        }
+        SignInOutcome::SecondFactor(cookie) => waiting(
+            cookie,
+            "second_factor_required",
+            "Give a code of your authenticator app (or a recovery code).",
+        ),
+        SignInOutcome::SetUpSecondFactor(cookie) => waiting(
+            cookie,
+            "second_factor_setup_required",
+            "Your role needs a second factor: set up an authenticator app to go on \
+             (POST /api/v1/auth/set-up/totp, then /api/v1/auth/set-up/confirm).",
+        ),
     }
+}
+
+/// A 401 that carries the cookie of the sign-in waiting for its second factor.
+fn waiting(cookie: String, code: &str, message: &str) -> Response {
+    let mut r = AppError::new(401, code, message).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+fn waiting_token(headers: &HeaderMap) -> Result<String, AppError> {
+    tollgate_app::backend::cookie(headers, tollgate_app::backend::SECOND_FACTOR_COOKIE)
+        .ok_or_else(crate::identity::second_factor::no_challenge)
+}
+
+/// For someone whose role needs a second factor and who has none: start setting up an
+/// authenticator app within the waiting sign-in (its cookie).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/set-up/totp",
+    tag = "auth",
+    responses(
+        (status = 200, description = "Scan the QR code or type the secret, then confirm a code", body = tollgate_app::admin_dto::TotpEnrolment),
+        (status = 404, description = "No sign-in waits here, or its five minutes are over", body = ApiErrorBody),
+        (status = 409, description = "An authenticator is active already (`second_factor_active`)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn set_up_totp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<tollgate_app::admin_dto::TotpEnrolment>, AppError> {
+    let token = waiting_token(&headers)?;
+    Ok(Json(state.services.begin_sign_in_enrolment(&token).await?))
+}
+
+/// Confirm the authenticator set up within the waiting sign-in. The sign-in then goes on
+/// (session, or a hold); the recovery codes, shown once, are in `X-Recovery-Codes` as a JSON
+/// array.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/set-up/confirm",
+    tag = "auth",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "Signed in; `Set-Cookie` carries the session; `X-Recovery-Codes` the recovery codes", body = SignedIn),
+        (status = 202, description = "Held for review by a login ACL", body = PendingSignIn),
+        (status = 401, description = "Wrong or used code (`wrong_code`)", body = ApiErrorBody),
+        (status = 404, description = "No sign-in waits here, or its five minutes are over", body = ApiErrorBody),
+        (status = 409, description = "Nothing is being set up", body = ApiErrorBody),
+        (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn set_up_confirm(
+    State(state): State<AppState>,
+    Extension(client): Extension<ClientInfo>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CodeBody>,
+) -> Result<Response, AppError> {
+    let token = waiting_token(&headers)?;
+    let (codes, outcome) = state
+        .services
+        .confirm_sign_in_enrolment(&token, &body.code, client)
+        .await?;
+    let mut r = answer(outcome);
+    let h = r.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&serde_json::to_string(&codes).unwrap_or_default())
+    {
+        h.insert("x-recovery-codes", v);
+    }
+    let clear = crate::identity::second_factor::clear_cookie(state.config.secure_cookies());
+    if let Ok(v) = header::HeaderValue::from_str(&clear) {
+        h.append(header::SET_COOKIE, v);
+    }
+    Ok(r)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -106,6 +182,7 @@ pub struct CodeBody {
         (status = 202, description = "Held for review by a login ACL", body = PendingSignIn),
         (status = 401, description = "Wrong or used code (`wrong_code`)", body = ApiErrorBody),
         (status = 404, description = "No sign-in waits for a code in this browser, or its five minutes are over", body = ApiErrorBody),
+        (status = 409, description = "This sign-in waits for a second factor to be set up first (`second_factor_setup_required`)", body = ApiErrorBody),
         (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ApiErrorBody),
     ),
     security(())
@@ -116,9 +193,7 @@ pub async fn second_factor(
     headers: HeaderMap,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Response, AppError> {
-    let token =
-        tollgate_app::backend::cookie(&headers, tollgate_app::backend::SECOND_FACTOR_COOKIE)
-            .ok_or_else(crate::identity::second_factor::no_challenge)?;
+    let token = waiting_token(&headers)?;
     let outcome = state
         .services
         .second_factor(&token, &body.code, client)

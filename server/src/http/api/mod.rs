@@ -79,6 +79,8 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications/read", post(notifications::read_all))
         .route("/notifications/{id}/read", post(notifications::read_one))
         .route("/auth/second-factor", post(auth::second_factor))
+        .route("/auth/set-up/totp", post(auth::set_up_totp))
+        .route("/auth/set-up/confirm", post(auth::set_up_confirm))
         .route("/me/second-factor", get(second_factor::status))
         .route("/me/second-factor/totp", post(second_factor::begin))
         .route(

@@ -207,6 +207,8 @@ impl Modify for SharedErrors {
         super::notifications::read_one,
         super::notifications::read_all,
         super::auth::second_factor,
+        super::auth::set_up_totp,
+        super::auth::set_up_confirm,
         super::second_factor::status,
         super::second_factor::begin,
         super::second_factor::confirm,
