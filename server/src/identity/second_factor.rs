@@ -239,7 +239,9 @@ pub async fn required(pool: &PgPool, user: Uuid) -> Result<bool, AppError> {
     Ok(store::status(pool, user).await?.0)
 }
 
-/// Makes a sign-in wait for the second factor: the `Set-Cookie` value of its token.
+/// Makes a sign-in wait for the second factor: the `Set-Cookie` value of its token. Lax, not
+/// Strict: after single sign-on the browser arrives at the code page at the end of redirects
+/// that began at the provider, and a Strict cookie would not come along.
 pub async fn challenge(
     pool: &PgPool,
     user: Uuid,
@@ -256,7 +258,7 @@ pub async fn challenge(
     )
     .await?;
     Ok(format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         CHALLENGE_MINUTES * 60,
         if secure { "; Secure" } else { "" }
     ))
@@ -265,7 +267,7 @@ pub async fn challenge(
 /// The `Set-Cookie` value that forgets the waiting sign-in.
 pub fn clear_cookie(secure: bool) -> String {
     format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
         if secure { "; Secure" } else { "" }
     )
 }
