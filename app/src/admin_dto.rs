@@ -751,6 +751,7 @@ pub struct LdapSettings {
     /// A first sign-in creates the person (else they are told to ask an administrator).
     pub create_users: bool,
     /// Minutes between two syncs that deactivate people who left the directory (0: never).
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 10080))]
     pub sync_minutes: u32,
 }
 

@@ -94,6 +94,9 @@ fn check_oidc(o: &OidcSettings) -> Result<(), AppError> {
 
 fn check_ldap(l: &LdapSettings) -> Result<(), AppError> {
     let field = |f: &str, m: &str| Err(AppError::invalid(&format!("ldap.{f}"), m));
+    if l.sync_minutes > 7 * 24 * 60 {
+        return field("sync_minutes", "at most a week (10080)");
+    }
     if !l.enabled && l.url.trim().is_empty() {
         return Ok(());
     }
@@ -129,9 +132,6 @@ fn check_ldap(l: &LdapSettings) -> Result<(), AppError> {
         if v.trim().is_empty() || v.len() > 64 {
             return field(name, "1 to 64 characters");
         }
-    }
-    if l.sync_minutes > 7 * 24 * 60 {
-        return field("sync_minutes", "at most a week (10080)");
     }
     Ok(())
 }

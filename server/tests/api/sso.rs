@@ -580,6 +580,10 @@ async fn sign_in_settings_are_checked_and_passwords_can_be_kept_for_super_admins
             json!({"password_sign_in": "super_admins_only"}),
             "password_sign_in",
         ),
+        (
+            json!({"ldap": {"sync_minutes": 2_147_483_648u64}}),
+            "ldap.sync_minutes",
+        ),
     ] {
         let (s, e) = app.put(&admin, "/api/v1/sign-in/settings", body).await;
         assert_eq!((s, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
