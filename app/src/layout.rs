@@ -109,7 +109,7 @@ pub fn Layout() -> impl IntoView {
                                 .map(|v| {
                                     let role = if v.is_super_admin() { "super admin" } else { "" };
                                     view! {
-                                        <a class="who-link" href="/security" title="Security: your second factor">
+                                        <a class="who-link" href="/security" title="Security: your second factor" aria-label="Security: your second factor">
                                             <span class="avatar" aria-hidden="true">
                                                 {initials(&v.display_name)}
                                             </span>
