@@ -361,6 +361,11 @@ pub struct SettingsPatch {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewToken {
     pub name: String,
+    /// Decisions made with it count as stepped-up (made with a second factor now).
+    #[serde(default)]
+    pub for_approvals: bool,
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
 }
 
 /// One of the caller's live tokens (never its secret).
@@ -368,6 +373,8 @@ pub struct NewToken {
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
+    #[serde(default)]
+    pub for_approvals: bool,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -377,6 +384,8 @@ pub struct TokenInfo {
 pub struct CreatedToken {
     pub id: Uuid,
     pub name: String,
+    #[serde(default)]
+    pub for_approvals: bool,
     pub token: String,
     pub created_at: DateTime<Utc>,
 }
@@ -839,15 +848,30 @@ impl SecondFactorPolicy {
 }
 
 /// Everything about signing in: the password form, the providers, the mappings.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SignInSettings {
     pub password_sign_in: PasswordSignIn,
     /// Who must have a second factor.
     pub second_factor: SecondFactorPolicy,
+    /// How long a code given in a browser session counts as fresh for a decision at a level
+    /// that asks for a fresh second factor, in minutes (0 to 60; 0: every decision asks).
+    pub step_up_minutes: u32,
     pub oidc: OidcSettings,
     pub ldap: LdapSettings,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        SignInSettings {
+            password_sign_in: PasswordSignIn::default(),
+            second_factor: SecondFactorPolicy::default(),
+            step_up_minutes: 5,
+            oidc: OidcSettings::default(),
+            ldap: LdapSettings::default(),
+        }
+    }
 }
 
 impl SignInSettings {

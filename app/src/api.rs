@@ -44,8 +44,19 @@ pub async fn approve_ticket(id: Uuid, body: ApproveBody) -> Result<TicketDto, Ap
 }
 
 #[server(prefix = "/sfn", endpoint = "tickets/reject", input = Json)]
-pub async fn reject_ticket(id: Uuid, comment: Option<String>) -> Result<TicketDto, AppError> {
-    call!(|b, v| b.reject(&v, id, CommentOnly { comment }))
+pub async fn reject_ticket(
+    id: Uuid,
+    comment: Option<String>,
+    second_factor_code: Option<String>,
+) -> Result<TicketDto, AppError> {
+    call!(|b, v| b.reject(
+        &v,
+        id,
+        RejectBody {
+            comment,
+            second_factor_code
+        }
+    ))
 }
 
 #[server(prefix = "/sfn", endpoint = "tickets/close", input = Json)]

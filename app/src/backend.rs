@@ -136,7 +136,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         viewer: &Viewer,
         id: Uuid,
-        body: CommentOnly,
+        body: RejectBody,
     ) -> Result<TicketDto, AppError>;
     /// Closes (applicant: withdraws) the ticket.
     async fn close(

@@ -70,6 +70,8 @@ impl AssigneeDto {
 pub struct StepDto {
     pub level: u8,
     pub rule: Rule,
+    /// Approving or rejecting at this level asks for a fresh second factor.
+    pub step_up: bool,
     pub state: StepState,
     pub assignees: Vec<AssigneeDto>,
 }
@@ -154,6 +156,8 @@ pub struct EventDto {
     pub level: Option<u8>,
     pub comment: Option<String>,
     pub diff: Option<RequestDiff>,
+    /// For a decision at a level that asked for a fresh second factor: how it was given.
+    pub step_up: Option<tollgate_core::StepUp>,
     pub at: DateTime<Utc>,
 }
 
@@ -275,14 +279,30 @@ pub struct ApproveBody {
     /// has changed since, the approval is refused with 409 `changed` (the pages always send it).
     #[serde(default)]
     pub seen_version: Option<String>,
+    /// A code of the approver's authenticator app (or a recovery code), for a level that asks
+    /// for a fresh second factor (see `step_up` of the ticket's steps).
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
 }
 
-/// Rejecting or closing.
+/// Closing (or withdrawing).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CommentOnly {
     #[serde(default)]
     pub comment: Option<String>,
+}
+
+/// Rejecting.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RejectBody {
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// A code of the approver's authenticator app (or a recovery code), for a level that asks
+    /// for a fresh second factor.
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
 }
 
 /// A message for the thread.
@@ -306,6 +326,10 @@ pub enum BulkAction {
 pub struct BulkBody {
     pub action: BulkAction,
     pub ids: Vec<Uuid>,
+    /// A code of the approver's authenticator app (or a recovery code), for the tickets whose
+    /// level asks for a fresh second factor.
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
 }
 
 /// The outcome for one ticket of a bulk request.

@@ -14,6 +14,21 @@ pub struct Viewer {
     pub email: String,
     pub system_role: SystemRole,
     pub orgs: Vec<Membership>,
+    /// How this request proved who it is (never sent).
+    #[serde(skip)]
+    pub presence: Presence,
+}
+
+/// How a request proved who is asking, which a decision that asks for a fresh second factor
+/// looks at. The server's middleware fills it in; it is never sent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Presence {
+    /// The digest of the browser session's token, for a request signed in by cookie.
+    pub session: Option<Vec<u8>>,
+    /// The API token's id, for a request signed in by bearer token.
+    pub token: Option<Uuid>,
+    /// Where the request came from (guesses at a code are limited per address too).
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// One org the viewer belongs to, with their role there.

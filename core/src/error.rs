@@ -64,6 +64,9 @@ pub enum RuleError {
         /// The version the approver saw.
         seen: String,
     },
+    /// The level asks for a fresh second factor and none was given.
+    #[error("this approval level asks for a fresh second factor: give a code from your authenticator app")]
+    StepUpRequired,
     /// A value is not acceptable.
     #[error("{field}: {reason}")]
     Invalid {
@@ -79,7 +82,7 @@ impl RuleError {
     pub fn http_status(&self) -> u16 {
         match self {
             RuleError::NotFound => 404,
-            RuleError::Forbidden => 403,
+            RuleError::Forbidden | RuleError::StepUpRequired => 403,
             RuleError::NotYourTurn
             | RuleError::AlreadyClosed
             | RuleError::AlreadyDecided
@@ -100,6 +103,7 @@ impl RuleError {
             RuleError::NotDue => "not_due",
             RuleError::Changed { .. } => "changed",
             RuleError::NoApprovers { .. } => "no_approvers",
+            RuleError::StepUpRequired => "step_up_required",
             RuleError::Invalid { .. } => "invalid",
         }
     }

@@ -108,6 +108,9 @@ pub struct Level {
     pub selector: ApproverSelector,
     /// How many must approve.
     pub rule: Rule,
+    /// Approving or rejecting at this level asks for a fresh second factor (step-up).
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 /// An approval flow: 1 to 5 levels and the CC users.
@@ -130,6 +133,7 @@ impl Flow {
             levels: vec![Level {
                 selector: ApproverSelector::super_admins(),
                 rule: Rule::Any,
+                step_up: false,
             }],
             cc: vec![],
         }

@@ -62,8 +62,8 @@ pub use request::{
 pub use role::{OrgRole, SystemRole};
 pub use serial::{parse_serial, serial};
 pub use ticket::{
-    Assignee, Decision, EventKind, Step, StepState, Ticket, TicketEvent, TicketState, TicketType,
-    Transition,
+    check_step_up, step_up_fresh, Assignee, Decision, EventKind, Step, StepState, StepUp, Ticket,
+    TicketEvent, TicketState, TicketType, Transition,
 };
 pub use transition::{
     approve, close, comment, default_ttl, expire, expires_at, open, open_with_reviewers, reject,

@@ -1,6 +1,7 @@
 //! The ticket: its type, state, approval steps and history events.
 
 use crate::diff::RequestDiff;
+use crate::error::RuleError;
 use crate::flow::Rule;
 use crate::ids::{OrgId, TicketId, UserId, UserRef};
 use crate::request::TicketRequest;
@@ -167,6 +168,9 @@ pub struct Step {
     pub level: u8,
     /// `any` or `all`.
     pub rule: Rule,
+    /// Deciding here asks for a fresh second factor (the flow level's setting when it opened).
+    #[serde(default)]
+    pub step_up: bool,
     /// Where this level is.
     pub state: StepState,
     /// Who is asked (never the applicant, never empty).
@@ -229,6 +233,11 @@ impl Ticket {
     /// The step of a 1-based level.
     pub fn step(&self, level: u8) -> Option<&Step> {
         self.steps.iter().find(|s| s.level == level)
+    }
+
+    /// True when approving or rejecting now asks for a fresh second factor.
+    pub fn needs_step_up(&self) -> bool {
+        self.current_step().is_some_and(|s| s.step_up)
     }
 
     /// True when `user` is asked at any level.
@@ -325,6 +334,46 @@ pub struct TicketEvent {
     pub comment: Option<String>,
     /// For `edited`: the change to the request.
     pub diff: Option<RequestDiff>,
+    /// For a decision at a level that asks for a fresh second factor: how it was given.
+    #[serde(default)]
+    pub step_up: Option<StepUp>,
+}
+
+/// How a decision that asked for a fresh second factor got it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StepUp {
+    /// A code of the authenticator app, given with the decision.
+    Totp,
+    /// A recovery code, given with the decision.
+    RecoveryCode,
+    /// A code given in the same session within the window (a setting, 5 minutes by default).
+    Session,
+    /// An API token made "for approvals" with a second factor when it was created.
+    Token,
+}
+
+named_enum!(StepUp, "step-up method", {
+    Totp => "totp",
+    RecoveryCode => "recovery_code",
+    Session => "session",
+    Token => "token",
+});
+
+/// Checks the second factor a decision at the ticket's current level needs: `None` when the
+/// level does not ask for one; how it was given otherwise, or `StepUpRequired` when it was not.
+pub fn check_step_up(ticket: &Ticket, given: Option<StepUp>) -> Result<Option<StepUp>, RuleError> {
+    if !ticket.needs_step_up() {
+        return Ok(None);
+    }
+    given.map(Some).ok_or(RuleError::StepUpRequired)
+}
+
+/// True when a second factor given at `at` is still fresh at `now` for a window of
+/// `minutes` (0: never; each decision asks).
+pub fn step_up_fresh(at: Option<DateTime<Utc>>, now: DateTime<Utc>, minutes: u32) -> bool {
+    at.is_some_and(|at| at <= now && now - at < chrono::Duration::minutes(i64::from(minutes)))
 }
 
 impl TicketEvent {
@@ -342,6 +391,7 @@ impl TicketEvent {
             level,
             comment: None,
             diff: None,
+            step_up: None,
         }
     }
 }

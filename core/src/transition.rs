@@ -79,7 +79,7 @@ fn optional_comment(comment: Option<String>) -> Result<Option<String>, RuleError
 
 fn build(
     new: NewTicket,
-    levels: Vec<(Rule, Vec<UserRef>)>,
+    levels: Vec<(Rule, bool, Vec<UserRef>)>,
     cc: Vec<UserRef>,
     now: DateTime<Utc>,
 ) -> Result<Transition, RuleError> {
@@ -87,10 +87,11 @@ fn build(
     let steps: Vec<Step> = levels
         .into_iter()
         .enumerate()
-        .map(|(i, (rule, users))| Step {
+        .map(|(i, (rule, step_up, users))| Step {
             // Flows have at most 5 levels, so this fits.
             level: (i + 1) as u8,
             rule,
+            step_up,
             state: if i == 0 {
                 StepState::Active
             } else {
@@ -142,7 +143,12 @@ pub fn open(
     now: DateTime<Utc>,
 ) -> Result<Transition, RuleError> {
     let resolved = flow.resolve(dir, new.org_id, new.applicant.id)?;
-    let levels = flow.levels.iter().map(|l| l.rule).zip(resolved).collect();
+    let levels = flow
+        .levels
+        .iter()
+        .zip(resolved)
+        .map(|(l, users)| (l.rule, l.step_up, users))
+        .collect();
     let cc = flow.resolve_cc(dir, new.applicant.id);
     build(new, levels, cc, now)
 }
@@ -168,7 +174,7 @@ pub fn open_with_reviewers(
     if users.is_empty() {
         return Err(RuleError::NoApprovers { level: 1 });
     }
-    build(new, vec![(Rule::Any, users)], vec![], now)
+    build(new, vec![(Rule::Any, false, users)], vec![], now)
 }
 
 /// An approver may narrow a request, never widen it: what the applicant named can only be

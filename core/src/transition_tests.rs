@@ -100,6 +100,7 @@ fn level(users: &[&str], rule: Rule) -> Level {
     Level {
         selector: ApproverSelector::users(users.iter().map(|u| uid(u)).collect()),
         rule,
+        step_up: false,
     }
 }
 
@@ -207,6 +208,7 @@ fn applicant_is_never_an_assignee_even_as_super_admin() {
                 org_admins: true,
             },
             rule: Rule::Any,
+            step_up: false,
         }],
         cc: vec![uid("sa1"), uid("gina")],
     };
@@ -239,6 +241,7 @@ fn empty_level_falls_back_to_super_admins_minus_applicant() {
             ..Default::default()
         },
         rule: Rule::Any,
+        step_up: false,
     }]);
     let mut nt = new_ticket("alice", form());
     nt.org_id = Some(OTHER_ORG);
@@ -271,6 +274,7 @@ fn inactive_users_are_never_assignees() {
             org_admins: true,
         },
         rule: Rule::All,
+        step_up: false,
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -286,6 +290,7 @@ fn org_admins_selector_means_the_tickets_org() {
             ..Default::default()
         },
         rule: Rule::Any,
+        step_up: false,
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -911,10 +916,12 @@ fn flow_validation_paths() {
             Level {
                 selector: ApproverSelector::default(),
                 rule: Rule::Any,
+                step_up: false,
             },
             Level {
                 selector: ApproverSelector::users(vec![Uuid::from_u128(0xdead), uid("ivan")]),
                 rule: Rule::All,
+                step_up: false,
             },
         ],
         cc: vec![uid("ivan")],
@@ -937,6 +944,7 @@ fn flow_validation_paths() {
                 ..Default::default()
             },
             rule: Rule::Any,
+            step_up: false,
         }],
         cc: vec![],
     };
@@ -973,6 +981,7 @@ fn flow_user_lists_are_capped() {
         levels: vec![Level {
             selector: ApproverSelector::users(many.clone()),
             rule: Rule::Any,
+            step_up: false,
         }],
         cc: std::iter::repeat_n(uid("gina"), MAX_CC + 1).collect(),
     };
@@ -986,6 +995,7 @@ fn flow_user_lists_are_capped() {
         levels: vec![Level {
             selector: ApproverSelector::users(many[1..].to_vec()),
             rule: Rule::Any,
+            step_up: false,
         }],
         cc: vec![uid("gina"); MAX_CC],
     };
@@ -1092,4 +1102,49 @@ fn an_edit_asks_the_levels_earlier_approvers_again_and_changes_the_version() {
         .unwrap()
         .ticket;
     assert_eq!(t.state, TicketState::Approved);
+}
+
+#[test]
+fn a_step_up_level_asks_for_a_second_factor_only_while_it_is_current() {
+    let mut l2 = level(&["carol"], Rule::Any);
+    l2.step_up = true;
+    let f = flow(vec![level(&["bob"], Rule::Any), l2]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert!(!t.steps[0].step_up && t.steps[1].step_up, "kept per level");
+    // Level 1 does not ask.
+    assert!(!t.needs_step_up());
+    assert_eq!(crate::check_step_up(&t, None), Ok(None));
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    // Level 2 does: refused without one, recorded how with one.
+    assert!(t.needs_step_up());
+    let e = crate::check_step_up(&t, None).unwrap_err();
+    assert_eq!((e.http_status(), e.code()), (403, "step_up_required"));
+    assert_eq!(
+        crate::check_step_up(&t, Some(crate::StepUp::Totp)),
+        Ok(Some(crate::StepUp::Totp))
+    );
+}
+
+#[test]
+fn a_second_factor_is_fresh_within_its_window_only() {
+    let given = Some(at(0));
+    assert!(crate::step_up_fresh(given, at(0) + Duration::minutes(4), 5));
+    assert!(!crate::step_up_fresh(
+        given,
+        at(0) + Duration::minutes(5),
+        5
+    ));
+    assert!(
+        !crate::step_up_fresh(given, at(0), 0),
+        "0 minutes: every decision asks"
+    );
+    assert!(!crate::step_up_fresh(None, at(0), 5));
+    assert!(
+        !crate::step_up_fresh(Some(at(0) + Duration::minutes(1)), at(0), 5),
+        "a time in the future is not trusted"
+    );
 }

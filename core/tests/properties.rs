@@ -67,6 +67,7 @@ fn arb_flow() -> impl Strategy<Value = Flow> {
                     org_admins: oa,
                 },
                 rule,
+                step_up: false,
             }
         });
     (prop::collection::vec(level, 1..=5), any::<u8>()).prop_map(|(levels, cc)| Flow {

@@ -85,6 +85,6 @@ export async function openTicket(
       },
     },
   });
-  expect(r.status()).toBe(201);
+  expect(r.status(), await r.text()).toBe(201);
   return r.json();
 }

@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { signIn, waitForHydration } from './helpers';
+import { as, openTicket, signIn, waitForHydration } from './helpers';
 
 /** The RFC 6238 code of a base32 `secret` at `at` (ms): what an authenticator app shows. */
 function totp(secret: string, at = Date.now()): string {
@@ -120,4 +120,64 @@ test('a policy walks an org admin without a second factor through setting one up
     s.second_factor = 'optional';
     expect((await admin.request.put('/api/v1/sign-in/settings', { data: s })).status()).toBe(200);
   }
+});
+
+test('a flow level that asks for a fresh second factor: the approver gives a code on the ticket page', async ({ browser }) => {
+  const n = Date.now() % 100000;
+  const org = `Vault ${n}`;
+  const admin = await as(browser, 'admin');
+  const made = await admin.page.request.post('/api/v1/users', {
+    data: { username: `vic${n}`, display_name: 'Vic Vault', email: `vic${n}@example.test`, password: 'vic-password-1' },
+  });
+  expect(made.status()).toBe(201);
+  const vic = (await made.json()).id;
+  const o = await admin.page.request.post('/api/v1/orgs', { data: { name: org } });
+  expect(o.status()).toBe(201);
+  const orgId = (await o.json()).id;
+  const people = await (await admin.page.request.get('/api/v1/users?q=')).json();
+  const alice = people.items.find((p: any) => p.username === 'alice').id;
+  expect((await admin.page.request.put(`/api/v1/orgs/${orgId}/members`, { data: { user_id: alice, role: 'org_user' } })).status()).toBe(200);
+  const asset = await admin.page.request.post('/api/v1/assets', {
+    data: { org_id: orgId, name: `vault-${n}`, address: '10.9.9.9', platform: 'linux' },
+  });
+  expect(asset.status()).toBe(201);
+  expect((await admin.page.request.post('/api/v1/accounts', {
+    data: { asset_id: (await asset.json()).id, name: 'root', username: 'root' },
+  })).status()).toBe(201);
+  expect((await admin.page.request.put(`/api/v1/flows/${orgId}/apply_asset`, {
+    data: { levels: [{ selector: { users: [vic] }, rule: 'any', step_up: true }], cc: [] },
+  })).status()).toBe(200);
+  // The flow editor shows the level's setting.
+  await admin.page.goto(`/flows/${orgId}/apply_asset`);
+  await waitForHydration(admin.page);
+  await expect(admin.page.getByLabel('Approving or rejecting here asks for a fresh second factor')).toBeChecked();
+  await admin.context.close();
+
+  const applicant = await as(browser, 'alice');
+  const t = await openTicket(applicant.page, { title: 'Vault access', org, assets: [`vault-${n}`] });
+  await applicant.context.close();
+
+  // vic signs in with his password, then sets up an authenticator (no code given at sign-in).
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill(`vic${n}`);
+  await page.getByLabel('Password').fill('vic-password-1');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Vic Vault');
+  const e = await (await page.request.post('/api/v1/me/second-factor/totp', { data: {} })).json();
+  expect((await page.request.post('/api/v1/me/second-factor/totp/confirm', { data: { code: totp(e.secret) } })).status()).toBe(200);
+
+  await page.goto(`/tickets/${t.id}`);
+  await waitForHydration(page);
+  await expect(page.getByTestId('steps')).toContainText('second factor');
+  const decision = page.getByTestId('decision');
+  await decision.getByRole('button', { name: 'Approve' }).click();
+  await expect(decision.getByRole('alert')).toContainText('fresh second factor');
+  await decision.getByLabel('Code from your authenticator app').fill(totp(e.secret, Date.now() + 30_000));
+  await decision.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.locator('.badge.approved')).toBeVisible();
+  await expect(page.getByTestId('history')).toContainText('approved level 1 with a code');
+  await context.close();
 });

@@ -1012,7 +1012,14 @@ fn TokensTab() -> impl IntoView {
         fresh.set(None);
         out.run(
             format!("Token {n} made."),
-            async move { client::tokens::create(&NewToken { name: n }).await },
+            async move {
+                client::tokens::create(&NewToken {
+                    name: n,
+                    for_approvals: false,
+                    second_factor_code: None,
+                })
+                .await
+            },
             move |t| {
                 fresh.set(Some(t.token));
                 name.set(String::new());

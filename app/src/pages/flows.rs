@@ -37,7 +37,12 @@ fn describe(level: &Level, people: &[Person]) -> String {
         Rule::Any => "",
         Rule::All => " (all)",
     };
-    format!("{}{rule}", parts.join(" + "))
+    let step_up = if level.step_up {
+        " · second factor"
+    } else {
+        ""
+    };
+    format!("{}{rule}{step_up}", parts.join(" + "))
 }
 
 #[component]
@@ -96,6 +101,7 @@ struct Draft {
     super_admins: bool,
     org_admins: bool,
     rule: Rule,
+    step_up: bool,
 }
 
 fn to_flow(levels: &[Draft], cc: &[Person]) -> Flow {
@@ -109,6 +115,7 @@ fn to_flow(levels: &[Draft], cc: &[Person]) -> Flow {
                     org_admins: d.org_admins,
                 },
                 rule: d.rule,
+                step_up: d.step_up,
             })
             .collect(),
         cc: cc.iter().map(|u| u.id).collect(),
@@ -235,6 +242,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                 super_admins: l.selector.super_admins,
                 org_admins: l.selector.org_admins,
                 rule: l.rule,
+                step_up: l.step_up,
             }
         })
         .collect();
@@ -300,6 +308,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                         super_admins: l.selector.super_admins,
                         org_admins: l.selector.org_admins,
                         rule: l.rule,
+                        step_up: l.step_up,
                     }
                 })
                 .collect(),
@@ -479,6 +488,11 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                                 <option value="all" selected=d.rule == Rule::All>"Every approver must approve"</option>
                                             </select>
                                         </div>
+                                        <label class="step-up-check">
+                                            <input type="checkbox" prop:checked=d.step_up disabled=!can_edit
+                                                on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.step_up = on; } }) } />
+                                            " Approving or rejecting here asks for a fresh second factor"
+                                        </label>
                                         {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message}</p> })}
                                     </div>
                                 </li>
@@ -491,7 +505,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                         on:click=move |_| {
                             let k = next_key.get_value() + 1;
                             next_key.set_value(k);
-                            change(&mut |l: &mut Vec<Draft>| l.push(Draft { key: k, users: vec![], super_admins: false, org_admins: false, rule: Rule::Any }));
+                            change(&mut |l: &mut Vec<Draft>| l.push(Draft { key: k, users: vec![], super_admins: false, org_admins: false, rule: Rule::Any, step_up: false }));
                         }>
                         {move || if levels.with(|l| l.len() >= MAX_LEVELS) { "Five levels at most".to_string() } else { "+ Add a level".to_string() }}
                     </button>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tollgate_core::{
-    ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, Rule, StepState,
+    ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, Rule, StepState, StepUp,
     TicketAction, TicketRequest,
 };
 use uuid::Uuid;
@@ -346,6 +346,15 @@ fn event_text(kind: EventKind, level: Option<u8>) -> String {
     }
 }
 
+fn step_up_text(how: StepUp) -> &'static str {
+    match how {
+        StepUp::Totp => " with a code",
+        StepUp::RecoveryCode => " with a recovery code",
+        StepUp::Session => " with a code given minutes before",
+        StepUp::Token => " with a token made for approvals",
+    }
+}
+
 #[component]
 fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl IntoView {
     let events: Vec<EventDto> = events
@@ -367,6 +376,7 @@ fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl Int
                         <li class=format!("ev ev-{}", e.kind.as_str())>
                             <div class="ev-line">
                                 <strong>{who}</strong>" "{event_text(e.kind, e.level)}
+                                {e.step_up.map(|s| view! { <span class="muted small step-up-how">{step_up_text(s)}</span> })}
                                 <span class="muted small" title=fmt_time(e.at)>" · "{relative(e.at)}</span>
                             </div>
                             {e.comment.clone().map(|c| view! { <div class="ev-comment">{c}</div> })}
@@ -401,6 +411,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                                 <div class="step-title">
                                     <strong>{format!("Level {}", s.level)}</strong>
                                     <span class="muted small">{format!(" · {rule} · {state}")}</span>
+                                    {s.step_up.then(|| view! { <span class="badge step-up-badge" title="Approving or rejecting here asks for a fresh second factor">"second factor"</span> })}
                                 </div>
                                 <ul class="assignees">
                                     {s.assignees.into_iter().map(|a| {
@@ -490,6 +501,13 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
     });
     let editing = RwSignal::new(false);
     let comment = RwSignal::new(String::new());
+    // The current level asks for a fresh second factor (unless one was given a moment ago).
+    let step_up = ticket
+        .steps
+        .iter()
+        .any(|s| s.level == ticket.current_level && s.step_up)
+        && (may_approve || may_reject);
+    let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let counter = use_context::<crate::layout::InboxCount>();
     // What this page shows: an approval is refused if the request changed since.
@@ -497,6 +515,7 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
     let decide = Action::new(move |(what, edits): &(Decide, Option<ApplyAssetEdits>)| {
         let (what, edits) = (*what, edits.clone());
         let c = Some(comment.get_untracked()).filter(|c| !c.trim().is_empty());
+        let second_factor_code = Some(code.get_untracked()).filter(|c| !c.trim().is_empty());
         let seen_version = Some(seen_version.clone());
         async move {
             match what {
@@ -507,11 +526,12 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
                             comment: c,
                             edits,
                             seen_version,
+                            second_factor_code,
                         },
                     )
                     .await
                 }
-                Decide::Reject => reject_ticket(id, c).await,
+                Decide::Reject => reject_ticket(id, c, second_factor_code).await,
                 Decide::Close => close_ticket(id, c).await,
             }
         }
@@ -523,7 +543,11 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
                 c.0.refetch();
             }
         }
-        Some(Err(e)) => error.set(Some(e)),
+        Some(Err(e)) => {
+            // A code is good once: a refused decision needs a new one.
+            code.set(String::new());
+            error.set(Some(e));
+        }
         None => {}
     });
     let org_id = ticket.org_id;
@@ -572,6 +596,16 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
                     <textarea id="decision-comment" prop:value=move || comment.get()
                         on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                 </div>
+                {step_up.then(|| view! {
+                    <div class="field step-up" data-testid="step-up">
+                        <label for="decision-code">"Code from your authenticator app"</label>
+                        <input id="decision-code" inputmode="numeric" autocomplete="one-time-code"
+                            placeholder="123456" prop:value=move || code.get()
+                            on:input=move |ev| code.set(event_target_value(&ev)) />
+                        <p class="muted small">"This level asks for a fresh second factor: a code (or a recovery code), unless you gave one a few minutes ago. "
+                            <a href="/security">"Set one up"</a>" if you have none."</p>
+                    </div>
+                })}
                 <div class="decision-buttons">
                     {may_approve.then(|| view! {
                         <button class="btn btn-ok" disabled=move || decide.pending().get() on:click=move |_| run(Decide::Approve)>

@@ -233,9 +233,23 @@ pub fn Inbox() -> impl IntoView {
         |(q, _, _)| list_tickets(q),
     );
     let counter = use_context::<crate::layout::InboxCount>();
+    // Tickets whose level asks for a fresh second factor stay selected, and a code is asked.
+    let code = RwSignal::new(String::new());
+    let needs_code = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(_)) = bulk.value().get() {
-            selected.set(HashSet::new());
+        if let Some(Ok(results)) = bulk.value().get() {
+            let asked: HashSet<Uuid> = results
+                .iter()
+                .filter(|r| {
+                    r.error
+                        .as_ref()
+                        .is_some_and(|e| e.code == "step_up_required")
+                })
+                .map(|r| r.id)
+                .collect();
+            needs_code.set(!asked.is_empty());
+            code.set(String::new());
+            selected.set(asked);
             if let Some(c) = counter {
                 c.0.refetch();
             }
@@ -244,7 +258,12 @@ pub fn Inbox() -> impl IntoView {
     let run = move |action: BulkAction| {
         let ids: Vec<Uuid> = selected.get().into_iter().collect();
         if !ids.is_empty() {
-            bulk.dispatch(BulkBody { action, ids });
+            let second_factor_code = Some(code.get()).filter(|c| !c.trim().is_empty());
+            bulk.dispatch(BulkBody {
+                action,
+                ids,
+                second_factor_code,
+            });
         }
     };
 
@@ -266,6 +285,11 @@ pub fn Inbox() -> impl IntoView {
                 <Show when=move || !processed()>
                     <div class="bulk-bar">
                         <span class="muted small">{move || format!("{} selected", selected.with(|s| s.len()))}</span>
+                        <Show when=move || needs_code.get()>
+                            <input class="bulk-code" aria-label="Code from your authenticator app" placeholder="Code"
+                                inputmode="numeric" autocomplete="one-time-code" prop:value=move || code.get()
+                                on:input=move |ev| code.set(event_target_value(&ev)) />
+                        </Show>
                         <button
                             class="btn btn-ok btn-sm"
                             disabled=move || selected.with(|s| s.is_empty()) || bulk.pending().get()

@@ -301,16 +301,20 @@ impl Backend for Services {
         id: Uuid,
         body: ApproveBody,
     ) -> Result<TicketDto, AppError> {
-        self.counted(tickets::approve(&self.pool, viewer, id, body).await)
+        let code = body.second_factor_code.as_deref();
+        let given = crate::identity::step_up::code(&self.pool, &self.config, viewer, code).await?;
+        self.counted(tickets::approve(&self.pool, viewer, id, body, given).await)
     }
 
     async fn reject(
         &self,
         viewer: &Viewer,
         id: Uuid,
-        body: CommentOnly,
+        body: RejectBody,
     ) -> Result<TicketDto, AppError> {
-        self.counted(tickets::reject(&self.pool, viewer, id, body).await)
+        let code = body.second_factor_code.as_deref();
+        let given = crate::identity::step_up::code(&self.pool, &self.config, viewer, code).await?;
+        self.counted(tickets::reject(&self.pool, viewer, id, body, given).await)
     }
 
     async fn close(
@@ -332,7 +336,9 @@ impl Backend for Services {
     }
 
     async fn bulk(&self, viewer: &Viewer, body: BulkBody) -> Result<Vec<BulkResult>, AppError> {
-        tickets::bulk(&self.pool, viewer, body, |t| self.metrics.changed(t)).await
+        let code = body.second_factor_code.as_deref();
+        let given = crate::identity::step_up::code(&self.pool, &self.config, viewer, code).await?;
+        tickets::bulk(&self.pool, viewer, body, given, |t| self.metrics.changed(t)).await
     }
 
     async fn inbox_count(&self, viewer: &Viewer) -> Result<i64, AppError> {

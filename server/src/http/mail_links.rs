@@ -94,6 +94,44 @@ fn unknown() -> Response {
     )
 }
 
+/// The page that confirms what a link does: a button, and a code field when the level asks for
+/// a fresh second factor (`error` says why a code was not accepted).
+fn confirm_page(l: &Link, status: StatusCode, error: Option<&str>) -> Response {
+    let (verb, class) = if l.action == "approve" {
+        ("Approve", "btn btn-ok")
+    } else {
+        ("Reject", "btn btn-danger")
+    };
+    let code = if l.step_up {
+        format!(
+            "<div class=\"field\" data-testid=\"step-up\"><label for=\"code\">Code from your authenticator app</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required autofocus><p class=\"muted small\">This level asks for a fresh second factor: a code, or a recovery code.</p></div>{}",
+            error
+                .map(|e| format!("<div class=\"form-error\" role=\"alert\">{}</div>", escape(e)))
+                .unwrap_or_default()
+        )
+    } else {
+        String::new()
+    };
+    page(
+        status,
+        &format!("{verb} {}?", l.serial),
+        &format!(
+            "<p><strong>{}</strong>, level {}.</p><form method=\"post\">{code}<button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
+            escape(&l.title),
+            l.level,
+            l.ticket_id
+        ),
+    )
+}
+
+/// The `code` field of a posted link form, if any.
+fn posted_code(body: &[u8]) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.trim().is_empty())
+}
+
 /// `GET /mail/{token}`: what the link would do, with a button to do it.
 pub async fn show(
     State(s): State<AppState>,
@@ -109,28 +147,17 @@ pub async fn show(
     if let Err(r) = actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
         return Ok(r);
     }
-    let (verb, class) = if l.action == "approve" {
-        ("Approve", "btn btn-ok")
-    } else {
-        ("Reject", "btn btn-danger")
-    };
-    Ok(page(
-        StatusCode::OK,
-        &format!("{verb} {}?", l.serial),
-        &format!(
-            "<p><strong>{}</strong>, level {}.</p><form method=\"post\"><button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
-            escape(&l.title),
-            l.level,
-            l.ticket_id
-        ),
-    ))
+    Ok(confirm_page(&l, StatusCode::OK, None))
 }
 
-/// `POST /mail/{token}`: spends the link (and its sibling) and decides.
+/// `POST /mail/{token}`: spends the link (and its sibling) and decides. At a level that asks
+/// for a fresh second factor, a right code must come with it (the link is not spent before).
 pub async fn act(
     State(s): State<AppState>,
     viewer: Option<Extension<Viewer>>,
     Path(token): Path<String>,
+    client: Option<Extension<tollgate_app::backend::ClientInfo>>,
+    body: axum::body::Bytes,
 ) -> Result<Response, AppError> {
     let Some(l) = mail_links::find(&s.pool, &token).await? else {
         return Ok(unknown());
@@ -142,6 +169,31 @@ pub async fn act(
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
+    let given = if l.step_up {
+        let code = posted_code(&body);
+        let mut v = v.clone();
+        // Guesses at a code are limited per address too.
+        if v.presence.ip.is_none() {
+            v.presence.ip = client.and_then(|c| c.0.ip);
+        }
+        match crate::identity::step_up::code(&s.pool, &s.config, &v, code.as_deref()).await {
+            Ok(Some(how)) => Some(how),
+            Ok(None) => {
+                let why = "Enter a code from your authenticator app.";
+                return Ok(confirm_page(&l, StatusCode::FORBIDDEN, Some(why)));
+            }
+            Err(e) if e.status < 500 => {
+                return Ok(confirm_page(
+                    &l,
+                    StatusCode::from_u16(e.status).unwrap_or(StatusCode::FORBIDDEN),
+                    Some(&e.message),
+                ))
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        None
+    };
     // Spend it: only one request wins, and the other link of the same mail goes with it.
     if !mail_links::spend(&s.pool, &l, &token).await? {
         return Ok(page(
@@ -150,7 +202,7 @@ pub async fn act(
             "<p>Each email link works once.</p>",
         ));
     }
-    match mail_links::decide(&s.pool, &v, &l).await {
+    match mail_links::decide(&s.pool, &v, &l, given).await {
         Ok(t) => {
             s.metrics.changed(&t);
             Ok(page(

@@ -8,7 +8,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tollgate_app::backend::{ClientInfo, SessionToken};
-use tollgate_app::model::safe_next;
+use tollgate_app::model::{safe_next, Presence};
 use tollgate_app::AppError;
 
 use crate::{identity::service_tokens, identity::session, identity::tokens, AppState};
@@ -110,7 +110,12 @@ pub async fn request_context(
     }
     if let Some(token) = bearer {
         return match tokens::viewer(&state.pool, &token).await {
-            Ok(Some((token_id, viewer))) => {
+            Ok(Some((token_id, mut viewer))) => {
+                viewer.presence = Presence {
+                    session: None,
+                    token: Some(token_id),
+                    ip,
+                };
                 // Login rules hold for tokens too, on every request.
                 if let Err(e) = crate::usecases::acls::check_request(
                     &state.pool,
@@ -135,7 +140,12 @@ pub async fn request_context(
     let mut signed_in = false;
     if let Some(token) = token {
         match session::viewer(&state.pool, &token).await {
-            Ok(Some(viewer)) => {
+            Ok(Some(mut viewer)) => {
+                viewer.presence = Presence {
+                    session: Some(session::digest(&token)),
+                    token: None,
+                    ip,
+                };
                 // A login rule that refuses this person from here, now, ends the use of a
                 // session opened before it: calls are refused, pages go to the sign-in form.
                 match crate::usecases::acls::check_request(

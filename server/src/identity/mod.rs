@@ -1,6 +1,6 @@
 //! Who is calling: sessions, password hashing, sign-in rate limits, personal and service
 //! tokens, the held sign-in and the welcome link, single sign-on (OpenID Connect, LDAP) and
-//! the last step every sign-in shares. Secrets are stored only as digests.
+//! the last step every sign-in shares, and the fresh second factor a decision may ask for. Secrets are stored only as digests.
 
 pub mod digest;
 pub mod held;
@@ -12,5 +12,6 @@ pub mod second_factor;
 pub mod service_tokens;
 pub mod session;
 pub mod sign_in;
+pub mod step_up;
 pub mod tokens;
 pub mod welcome;

@@ -146,6 +146,25 @@ async fn verify(
     Ok(how)
 }
 
+/// A code or a recovery code of `user`'s active second factor, given outside a sign-in (with a
+/// decision): how it was given, or None when it is wrong or used already.
+pub async fn verify_any(
+    pool: &PgPool,
+    config: &Config,
+    user: Uuid,
+    username: &str,
+    code: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<tollgate_core::StepUp>, AppError> {
+    Ok(
+        match verify(pool, config, user, username, code, ip, false).await? {
+            Some("totp") => Some(tollgate_core::StepUp::Totp),
+            Some(_) => Some(tollgate_core::StepUp::RecoveryCode),
+            None => None,
+        },
+    )
+}
+
 fn wrong_code() -> AppError {
     let mut e = AppError::new(
         401,

@@ -37,6 +37,8 @@ use crate::identity::digest::of as digest;
 pub struct TokenInfo {
     pub id: Uuid,
     pub name: String,
+    /// Made with a second factor: decisions at levels that ask for one are allowed with it.
+    pub for_approvals: bool,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -46,6 +48,8 @@ pub struct TokenInfo {
 pub struct CreatedToken {
     pub id: Uuid,
     pub name: String,
+    /// Made with a second factor: decisions at levels that ask for one are allowed with it.
+    pub for_approvals: bool,
     /// The secret, `tgp_…`. Send it as `Authorization: Bearer <token>`; it cannot be shown
     /// again.
     pub token: String,
@@ -73,8 +77,13 @@ pub fn check_name(raw: &str) -> Result<String, AppError> {
     Ok(name.to_string())
 }
 
-/// Makes a token for `user_id`.
-pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedToken, AppError> {
+/// Makes a token for `user_id`; `for_approvals` only once a second factor was given for it.
+pub async fn create(
+    pool: &PgPool,
+    user_id: Uuid,
+    name: &str,
+    for_approvals: bool,
+) -> Result<CreatedToken, AppError> {
     let name = check_name(name)?;
     let mut tx = pool.begin().await?;
     // Serialise token creation per user so the cap holds under concurrent requests.
@@ -88,12 +97,14 @@ pub async fn create(pool: &PgPool, user_id: Uuid, name: &str) -> Result<CreatedT
     }
     let token = format!("{PREFIX}{}", crate::identity::session::new_token());
     let id = Uuid::new_v4();
-    let created_at = repo::insert(&mut *tx, id, user_id, &name, &digest(&token)).await?;
+    let created_at =
+        repo::insert(&mut *tx, id, user_id, &name, &digest(&token), for_approvals).await?;
     tx.commit().await?;
-    tracing::info!(token_id = %id, user_id = %user_id, "api token created");
+    tracing::info!(token_id = %id, user_id = %user_id, for_approvals, "api token created");
     Ok(CreatedToken {
         id,
         name,
+        for_approvals,
         token,
         created_at,
     })
@@ -107,6 +118,7 @@ pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<TokenInfo>, AppErr
         .map(|r| TokenInfo {
             id: r.id,
             name: r.name,
+            for_approvals: r.for_approvals,
             created_at: r.created_at,
             last_used_at: r.last_used_at,
         })

@@ -18,6 +18,8 @@ pub struct LinkRow {
     pub title: String,
     /// The approver still has to decide this level of this pending ticket.
     pub awaiting: bool,
+    /// Deciding at this level asks for a fresh second factor.
+    pub step_up: bool,
 }
 
 /// Stores a link for `user_id` to `action` on `ticket` at `level`, valid `ttl_minutes`.
@@ -51,7 +53,8 @@ pub async fn find(db: impl PgExecutor<'_>, token_hash: &str) -> Result<Option<Li
         "SELECT l.ticket_id, l.level, l.user_id, l.action, l.expires_at <= now() AS expired,
                 l.used_at IS NOT NULL AS used, t.serial, t.title,
                 EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = l.ticket_id
-                        AND a.level = l.level AND a.user_id = l.user_id AND a.awaiting) AS awaiting
+                        AND a.level = l.level AND a.user_id = l.user_id AND a.awaiting) AS awaiting,
+                COALESCE((t.steps -> (l.level - 1) ->> 'step_up')::boolean, false) AS step_up
          FROM email_links l JOIN tickets t ON t.id = l.ticket_id
          WHERE l.token_hash = $1",
     )

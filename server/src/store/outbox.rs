@@ -43,10 +43,11 @@ pub async fn record(db: &mut PgConnection, c: Change<'_>) -> Result<(), AppError
     let notices = &c.notifications;
     sqlx::query(
         "WITH history AS (
-            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at)
-            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at
+            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at, step_up)
+            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at, e.step_up
             FROM unnest($4::text[], $5::uuid[], $6::smallint[], $7::text[], $8::jsonb[],
-                        $9::timestamptz[]) WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, n)
+                        $9::timestamptz[], $18::text[])
+                 WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, step_up, n)
             ORDER BY e.n
          ), messages AS (
             INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
@@ -82,6 +83,7 @@ pub async fn record(db: &mut PgConnection, c: Change<'_>) -> Result<(), AppError
     .bind(c.webhook_payloads)
     .bind(crate::store::live::CHANNEL)
     .bind(c.live)
+    .bind(events.iter().map(|e| e.step_up.map(|s| s.as_str())).collect::<Vec<_>>())
     .execute(&mut *db)
     .await?;
     Ok(())

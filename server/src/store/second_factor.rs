@@ -156,6 +156,20 @@ pub async fn end_challenge(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result
     )
 }
 
+/// When the session with this digest last gave its second factor.
+pub async fn session_given_at(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT second_factor_at FROM sessions WHERE token_hash = $1 AND expires_at > now()",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?
+    .flatten())
+}
+
 /// Notes that the session with this digest gave its second factor now.
 pub async fn mark_session(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<(), AppError> {
     sqlx::query("UPDATE sessions SET second_factor_at = now() WHERE token_hash = $1")

@@ -690,6 +690,7 @@ struct EventRow {
     level: Option<i16>,
     comment: Option<String>,
     diff: Option<serde_json::Value>,
+    step_up: Option<String>,
     at: DateTime<Utc>,
 }
 
@@ -699,7 +700,8 @@ pub async fn events(
     id: Uuid,
 ) -> Result<Vec<tollgate_app::dto::EventDto>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff, e.at
+        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff,
+                e.step_up, e.at
          FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
          WHERE e.ticket_id = $1 ORDER BY e.id",
     )
@@ -719,6 +721,7 @@ pub async fn events(
             level: r.level.map(|l| l as u8),
             comment: r.comment,
             diff: r.diff.and_then(|d| serde_json::from_value(d).ok()),
+            step_up: r.step_up.and_then(|s| s.parse().ok()),
             at: r.at,
         });
     }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 pub struct TokenRow {
     pub id: Uuid,
     pub name: String,
+    pub for_approvals: bool,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -42,15 +43,17 @@ pub async fn insert(
     user_id: Uuid,
     name: &str,
     token_hash: &[u8],
+    for_approvals: bool,
 ) -> Result<DateTime<Utc>, AppError> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash) VALUES ($1, $2, $3, $4)
-         RETURNING created_at",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, for_approvals)
+         VALUES ($1, $2, $3, $4, $5) RETURNING created_at",
     )
     .bind(id)
     .bind(user_id)
     .bind(name)
     .bind(token_hash)
+    .bind(for_approvals)
     .fetch_one(db)
     .await?)
 }
@@ -58,7 +61,7 @@ pub async fn insert(
 /// The user's live tokens, newest first.
 pub async fn list_live(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<TokenRow>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT id, name, created_at, last_used_at FROM api_tokens
+        "SELECT id, name, for_approvals, created_at, last_used_at FROM api_tokens
          WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
     )
     .bind(user_id)
@@ -103,6 +106,16 @@ pub async fn live_by_digest(
     )
     .bind(token_hash)
     .fetch_optional(db)
+    .await?)
+}
+
+/// Whether live token `id` was made for approvals (with a second factor).
+pub async fn for_approvals(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL AND for_approvals)",
+    )
+    .bind(id)
+    .fetch_one(db)
     .await?)
 }
 

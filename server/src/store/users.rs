@@ -127,6 +127,7 @@ where
                 role: parse_org_role(&role),
             })
             .collect(),
+        presence: Default::default(),
     }))
 }
 

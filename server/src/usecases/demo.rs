@@ -124,6 +124,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                     org_admins: true,
                 },
                 rule: Rule::Any,
+                step_up: false,
             },
             Level {
                 selector: ApproverSelector {
@@ -132,6 +133,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                     org_admins: false,
                 },
                 rule: Rule::Any,
+                step_up: false,
             },
         ],
         cc: vec![],

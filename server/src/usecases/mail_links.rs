@@ -6,7 +6,7 @@
 
 use rand::RngCore;
 use sqlx::PgPool;
-use tollgate_app::dto::{ApproveBody, CommentOnly, TicketDto};
+use tollgate_app::dto::{ApproveBody, RejectBody, TicketDto};
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use uuid::Uuid;
@@ -113,8 +113,14 @@ pub async fn spend(pool: &PgPool, l: &Link, token: &str) -> Result<bool, AppErro
     crate::store::mail_links::spend(pool, l.ticket_id, l.level, l.user_id, &digest(token)).await
 }
 
-/// Decides as the link says, as `v`, noting that it came from the email link.
-pub async fn decide(pool: &PgPool, v: &Viewer, l: &Link) -> Result<TicketDto, AppError> {
+/// Decides as the link says, as `v`, noting that it came from the email link; `given`: the
+/// second factor given on the link's page (a level that asks for one is refused without it).
+pub async fn decide(
+    pool: &PgPool,
+    v: &Viewer,
+    l: &Link,
+    given: Option<tollgate_core::StepUp>,
+) -> Result<TicketDto, AppError> {
     let comment = Some("(from the email link)".to_string());
     if l.action == "approve" {
         crate::usecases::tickets::approve(
@@ -125,9 +131,14 @@ pub async fn decide(pool: &PgPool, v: &Viewer, l: &Link) -> Result<TicketDto, Ap
                 comment,
                 ..Default::default()
             },
+            given,
         )
         .await
     } else {
-        crate::usecases::tickets::reject(pool, v, l.ticket_id, CommentOnly { comment }).await
+        let body = RejectBody {
+            comment,
+            second_factor_code: None,
+        };
+        crate::usecases::tickets::reject(pool, v, l.ticket_id, body, given).await
     }
 }

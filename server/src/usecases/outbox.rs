@@ -187,6 +187,7 @@ pub fn webhook_payload(delivery: Uuid, t: &Ticket, e: &TicketEvent) -> serde_jso
         "actor": e.actor.map(|a| serde_json::json!({"id": a, "username": name_of(t, Some(a))})),
         "level": e.level,
         "comment": e.comment,
+        "step_up": e.step_up.map(|s| s.as_str()),
         "ticket": {
             "id": t.id,
             "serial": t.serial,
@@ -280,6 +281,7 @@ mod notice_tests {
         let step = |level, user| Step {
             level,
             rule: Rule::Any,
+            step_up: false,
             state: StepState::Active,
             assignees: vec![Assignee {
                 user_id: user,

@@ -36,9 +36,11 @@ pub async fn settings(pool: &PgPool) -> Result<SignInSettings, AppError> {
         .await?
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default();
+    let step_up_minutes = crate::identity::step_up::minutes(pool).await?;
     Ok(SignInSettings {
         password_sign_in,
         second_factor,
+        step_up_minutes,
         oidc: OidcSettings {
             client_secret_set: oidc.client_secret.is_some(),
             ..oidc
@@ -156,6 +158,13 @@ pub async fn put(
     }
     check_oidc(&body.oidc)?;
     check_ldap(&body.ldap)?;
+    let most = crate::identity::step_up::MAX_MINUTES;
+    if body.step_up_minutes > most {
+        return Err(AppError::invalid(
+            "step_up_minutes",
+            format!("at most {most} minutes"),
+        ));
+    }
     if body.password_sign_in == PasswordSignIn::SuperAdminsOnly
         && !body.oidc.enabled
         && !body.ldap.enabled
@@ -181,6 +190,13 @@ pub async fn put(
         &mut *tx,
         "second_factor_policy",
         serde_json::to_value(body.second_factor).unwrap_or_default(),
+        v.id,
+    )
+    .await?;
+    store::settings::put(
+        &mut *tx,
+        "step_up_minutes",
+        serde_json::json!(body.step_up_minutes),
         v.id,
     )
     .await?;

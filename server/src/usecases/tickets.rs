@@ -8,8 +8,8 @@ use tollgate_app::dto::*;
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use tollgate_core::{
-    allowed_actions, can_view, Actor, ApplyAssetEdits, FieldErrors, NewTicket, RuleError, Ticket,
-    TicketRequest, TicketState, TicketType, Transition, UserRef,
+    allowed_actions, can_view, Actor, ApplyAssetEdits, EventKind, FieldErrors, NewTicket,
+    RuleError, StepUp, Ticket, TicketRequest, TicketState, TicketType, Transition, UserRef,
 };
 use uuid::Uuid;
 
@@ -141,6 +141,7 @@ pub async fn dto(
             .map(|s| StepDto {
                 level: s.level,
                 rule: s.rule,
+                step_up: s.step_up,
                 state: s.state,
                 assignees: s
                     .assignees
@@ -257,11 +258,14 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
 }
 
 /// Loads, checks visibility, applies `change`, writes — all under the ticket's row lock.
+/// A decision (`decision` is `Some`: the second factor sent with it, if any) at a level that
+/// asks for a fresh second factor is refused without one; its event records how it was given.
 async fn change(
     pool: &PgPool,
     viewer: &Viewer,
     id: Uuid,
     edits: Option<&ApplyAssetEdits>,
+    decision: Option<Option<StepUp>>,
     change: impl FnOnce(&Ticket, &Actor) -> Result<Transition, RuleError>,
 ) -> Result<TicketDto, AppError> {
     let mut tx = crate::store::begin_generic(pool).await?;
@@ -288,8 +292,23 @@ async fn change(
     }
     let Transition {
         ticket: after,
-        events,
+        mut events,
     } = change(&ticket, &actor).map_err(|e| refused(e, &ticket))?;
+    if let Some(given) = decision {
+        let given = match given {
+            None if ticket.needs_step_up() => {
+                crate::identity::step_up::standing(&mut tx, viewer, Utc::now()).await?
+            }
+            given => given,
+        };
+        let how = tollgate_core::check_step_up(&ticket, given).map_err(|e| refused(e, &ticket))?;
+        for e in events
+            .iter_mut()
+            .filter(|e| matches!(e.kind, EventKind::Approved | EventKind::Rejected))
+        {
+            e.step_up = how;
+        }
+    }
     let inbox = repo::update(&mut tx, &ticket, &after).await?;
     // What the person did (approved, rejected, …), not what followed from it.
     let kind = events
@@ -310,16 +329,18 @@ async fn change(
     Ok(out)
 }
 
+/// Approves as `viewer`; `given`: the second factor sent with it (see [`change`]).
 pub async fn approve(
     pool: &PgPool,
     viewer: &Viewer,
     id: Uuid,
     body: ApproveBody,
+    given: Option<StepUp>,
 ) -> Result<TicketDto, AppError> {
     let edits = body.edits.filter(|e| !e.is_empty());
     let now = Utc::now();
     let seen = body.seen_version;
-    change(pool, viewer, id, edits.as_ref(), |t, a| {
+    change(pool, viewer, id, edits.as_ref(), Some(given), |t, a| {
         if let Some(seen) = seen.filter(|v| *v != t.request.version()) {
             // Checked under the ticket's lock: nothing can change it between this and the write.
             return Err(RuleError::Changed { seen });
@@ -329,14 +350,16 @@ pub async fn approve(
     .await
 }
 
+/// Rejects as `viewer`; `given`: the second factor sent with it (see [`change`]).
 pub async fn reject(
     pool: &PgPool,
     viewer: &Viewer,
     id: Uuid,
-    body: CommentOnly,
+    body: RejectBody,
+    given: Option<StepUp>,
 ) -> Result<TicketDto, AppError> {
     let now = Utc::now();
-    change(pool, viewer, id, None, |t, a| {
+    change(pool, viewer, id, None, Some(given), |t, a| {
         tollgate_core::reject(t, a, body.comment.clone(), now)
     })
     .await
@@ -349,7 +372,7 @@ pub async fn close(
     body: CommentOnly,
 ) -> Result<TicketDto, AppError> {
     let now = Utc::now();
-    change(pool, viewer, id, None, |t, a| {
+    change(pool, viewer, id, None, None, |t, a| {
         tollgate_core::close(t, a, body.comment.clone(), now)
     })
     .await
@@ -433,10 +456,12 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
 }
 
 /// Approves or rejects each ticket on its own; one failure does not stop the others.
+/// `given`: the second factor sent with them, for the levels that ask for one.
 pub async fn bulk(
     pool: &PgPool,
     viewer: &Viewer,
     body: BulkBody,
+    given: Option<StepUp>,
     on_done: impl Fn(&TicketDto),
 ) -> Result<Vec<BulkResult>, AppError> {
     if body.ids.is_empty() {
@@ -452,8 +477,8 @@ pub async fn bulk(
             continue;
         }
         let r = match body.action {
-            BulkAction::Approve => approve(pool, viewer, id, ApproveBody::default()).await,
-            BulkAction::Reject => reject(pool, viewer, id, CommentOnly::default()).await,
+            BulkAction::Approve => approve(pool, viewer, id, ApproveBody::default(), given).await,
+            BulkAction::Reject => reject(pool, viewer, id, RejectBody::default(), given).await,
         };
         results.push(match r {
             Ok(t) => {

@@ -33,6 +33,7 @@ mod second_factor;
 mod secrets;
 mod security;
 mod sso;
+mod step_up;
 mod tickets;
 mod tls;
 mod tokens;

@@ -9,7 +9,7 @@ use totp_rs::{Algorithm, Builder, Secret};
 use crate::helpers::{TestApp, PASSWORD};
 
 /// The code of `secret` (base32) for `seconds_ahead` from now.
-fn code(secret: &str, seconds_ahead: i64) -> String {
+pub fn code(secret: &str, seconds_ahead: i64) -> String {
     let t = Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -23,7 +23,7 @@ fn code(secret: &str, seconds_ahead: i64) -> String {
 }
 
 /// Sets up an authenticator for the signed-in `c`: (its secret, the recovery codes).
-async fn enrol(app: &TestApp, c: &Client) -> (String, Vec<String>) {
+pub async fn enrol(app: &TestApp, c: &Client) -> (String, Vec<String>) {
     let (s, e) = app
         .post(c, "/api/v1/me/second-factor/totp", json!({}))
         .await;

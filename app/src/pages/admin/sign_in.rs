@@ -173,6 +173,12 @@ pub fn SignInTab() -> impl IntoView {
                                     <option value="everyone">"Everyone"</option>
                                 </select>
                             </div>
+                            <div class="field">
+                                <label for="step-up-minutes">"A code counts as fresh for approvals (minutes)"</label>
+                                <input id="step-up-minutes" type="number" min="0" max="60"
+                                    prop:value=move || form.with(|f| f.step_up_minutes.to_string())
+                                    on:change=move |ev| form.update(|f| f.step_up_minutes = event_target_value(&ev).trim().parse().unwrap_or(f.step_up_minutes)) />
+                            </div>
                             <button class="btn btn-primary" type="submit" disabled=move || !ready.get()>"Save sign-in settings"</button>
                         </div>
                     </div>

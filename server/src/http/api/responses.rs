@@ -55,6 +55,13 @@ response_set!(
     WrongState { Conflict = (409, "The ticket is not in a state that allows it") }
 );
 response_set!(
+    /// A decision at a level that asks for a fresh second factor.
+    StepUpRefused {
+        Forbidden = (403, "`step_up_required`: the level asks for a fresh second factor and none was given (send `second_factor_code`; a bearer token counts only when it was made `for_approvals`). `wrong_code`: the code sent is wrong or used already"),
+        TooManyAttempts = (429, "`too_many_attempts`: too many wrong codes (they count with failed sign-ins); see `Retry-After`")
+    }
+);
+response_set!(
     /// Reading or changing a flow.
     FlowAccess { Forbidden = (403, "Not allowed to see or manage this flow") }
 );

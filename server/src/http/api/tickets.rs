@@ -11,7 +11,7 @@ use tollgate_app::AppError;
 
 use super::extract::{ApiJson, ApiQuery, Caller, Id, OptionalJson};
 use super::openapi::ApiErrorBody;
-use super::responses::{UnknownOrg, UnknownTicket, WrongState};
+use super::responses::{StepUpRefused, UnknownOrg, UnknownTicket, WrongState};
 use crate::AppState;
 
 /// The answer of a bulk request.
@@ -106,6 +106,7 @@ fn or_default<T>(body: OptionalJson<T>) -> T {
         (status = 200, description = "The ticket after it", body = TicketDto),
         UnknownTicket,
         WrongState,
+        StepUpRefused,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -125,11 +126,12 @@ pub async fn approve(
     operation_id = "reject_ticket",
     tag = "tickets",
     params(("id" = uuid::Uuid, Path, description = "The ticket's id")),
-    request_body(content = Option<CommentOnly>, description = "May be left out"),
+    request_body(content = Option<RejectBody>, description = "May be left out"),
     responses(
         (status = 200, description = "The ticket after it", body = TicketDto),
         UnknownTicket,
         WrongState,
+        StepUpRefused,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]
@@ -137,7 +139,7 @@ pub async fn reject(
     State(s): State<AppState>,
     Caller(v): Caller,
     Id(id): Id,
-    body: OptionalJson<CommentOnly>,
+    body: OptionalJson<RejectBody>,
 ) -> Result<Json<TicketDto>, AppError> {
     Ok(Json(s.services.reject(&v, id, or_default(body)).await?))
 }
@@ -254,7 +256,8 @@ pub async fn events(
     tag = "tickets",
     request_body = BulkBody,
     responses(
-        (status = 200, description = "One result per id", body = BulkResults),
+        (status = 200, description = "One result per id (a ticket whose level asks for a fresh second factor, without one, fails with `step_up_required`)", body = BulkResults),
+        StepUpRefused,
     ),
     security(("cookie" = []), ("bearer" = []))
 )]

@@ -21,6 +21,13 @@ use crate::AppState;
 pub struct NewToken {
     /// 1 to 64 characters.
     pub name: String,
+    /// Decisions made with this token count as made with a fresh second factor (levels that ask
+    /// for one accept it). Needs `second_factor_code`.
+    #[serde(default)]
+    pub for_approvals: bool,
+    /// A code of the caller's authenticator app (or a recovery code), for `for_approvals`.
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
 }
 
 /// Make a personal API token. The secret is in this answer only.
@@ -32,9 +39,10 @@ pub struct NewToken {
     request_body = NewToken,
     responses(
         (status = 201, description = "The token, with its secret (shown this once)", body = CreatedToken),
-        (status = 403, description = "Asked with a bearer token: tokens are made from a browser session", body = ApiErrorBody),
+        (status = 403, description = "Asked with a bearer token: tokens are made from a browser session; or `wrong_code`: the second factor code is wrong or used", body = ApiErrorBody),
         (status = 409, description = "Too many live tokens", body = ApiErrorBody),
-        (status = 422, description = "Bad name", body = ApiErrorBody),
+        (status = 422, description = "Bad name, or `for_approvals` without a code", body = ApiErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many wrong codes; see `Retry-After`", body = ApiErrorBody),
     ),
     security(("cookie" = []))
 )]
@@ -49,7 +57,20 @@ pub async fn create(
             "API tokens can only be made while signed in, not with another token.",
         ));
     }
-    let t = tokens::create(&s.pool, v.id, &body.name).await?;
+    let name = tokens::check_name(&body.name)?;
+    if body.for_approvals {
+        let code = body.second_factor_code.as_deref();
+        if crate::identity::step_up::code(&s.pool, &s.config, &v, code)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::invalid(
+                "second_factor_code",
+                "A token for approvals is made with a code of your authenticator app.",
+            ));
+        }
+    }
+    let t = tokens::create(&s.pool, v.id, &name, body.for_approvals).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
