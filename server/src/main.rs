@@ -28,6 +28,12 @@ enum Cmd {
         #[arg(long, env = "TOLLGATE_NEW_ADMIN_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Remove a person's second factor and end their sessions and tokens: the way back in for
+    /// the last super admin who lost their phone and recovery codes (needs the database).
+    ResetSecondFactor {
+        #[arg(long)]
+        username: String,
+    },
     /// Start (or reuse) a private Postgres in a folder and print its URL.
     LocalPg {
         #[arg(long)]
@@ -73,6 +79,7 @@ async fn main() {
         Cmd::CreateAdmin { username, password } => {
             create_admin(cli.config, &username, &password).await
         }
+        Cmd::ResetSecondFactor { username } => reset_second_factor(cli.config, &username).await,
         Cmd::LocalPg {
             data,
             port,
@@ -184,6 +191,29 @@ async fn create_admin(config: Config, username: &str, password: &str) -> anyhow:
         println!("a user named {username} exists already; nothing changed");
     }
     Ok(())
+}
+
+async fn reset_second_factor(config: Config, username: &str) -> anyhow::Result<()> {
+    let roots = config.roots().map_err(|e| anyhow::anyhow!(e))?;
+    let (pool, _) = open_database(&config, &roots, 2).await?;
+    let Some(user) = tollgate_server::store::users::by_username(&pool, username)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?
+    else {
+        anyhow::bail!("no user named {username}");
+    };
+    match tollgate_server::identity::second_factor::reset(&pool, "the command line", user.id).await
+    {
+        Ok(()) => {
+            println!("removed the second factor of {username}; their sessions and tokens ended");
+            Ok(())
+        }
+        Err(e) if e.status == 404 => {
+            println!("{username} has no second factor; nothing changed");
+            Ok(())
+        }
+        Err(e) => Err(anyhow::anyhow!(e.message)),
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

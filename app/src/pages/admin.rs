@@ -1005,24 +1005,30 @@ fn TokensTab() -> impl IntoView {
         client::tokens::list()
     });
     let name = RwSignal::new(String::new());
+    let for_approvals = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked();
+        let approvals = for_approvals.get_untracked();
+        let second_factor_code = approvals.then(|| code.get_untracked());
         fresh.set(None);
+        code.set(String::new());
         out.run(
             format!("Token {n} made."),
             async move {
                 client::tokens::create(&NewToken {
                     name: n,
-                    for_approvals: false,
-                    second_factor_code: None,
+                    for_approvals: approvals,
+                    second_factor_code,
                 })
                 .await
             },
             move |t| {
                 fresh.set(Some(t.token));
                 name.set(String::new());
+                for_approvals.set(false);
             },
         );
     };
@@ -1046,7 +1052,9 @@ fn TokensTab() -> impl IntoView {
                                 let id = t.id;
                                 view! {
                                     <tr>
-                                        <td class="row-title">{t.name}</td>
+                                        <td class="row-title">{t.name}
+                                            {t.for_approvals.then(|| view! { <span class="badge step-up-badge" title="Decisions made with it count as made with a second factor">"for approvals"</span> })}
+                                        </td>
                                         <td class="small">{fmt_time(t.created_at)}</td>
                                         <td class="small">{t.last_used_at.map(fmt_time).unwrap_or_else(|| "never".into())}</td>
                                         <td><button class="btn btn-danger btn-sm" on:click=move |_| {
@@ -1063,6 +1071,13 @@ fn TokensTab() -> impl IntoView {
                 <div class="card-head"><h3>"New token"</h3></div>
                 <div class="card-body">
                     <div class="field"><label for="token-name">"Name"</label><input id="token-name" type="text" bind:value=name required maxlength="64" placeholder="nightly report" /></div>
+                    <label class="check-line"><input type="checkbox" prop:checked=move || for_approvals.get()
+                        on:change=move |ev| for_approvals.set(event_target_checked(&ev)) />
+                        " For approvals at levels that ask for a second factor"</label>
+                    <Show when=move || for_approvals.get()>
+                        <div class="field"><label for="token-code">"Code from your authenticator app"</label>
+                            <input id="token-code" inputmode="numeric" autocomplete="one-time-code" bind:value=code required /></div>
+                    </Show>
                     <button class="btn btn-primary" type="submit">"Make token"</button>
                 </div>
             </form>

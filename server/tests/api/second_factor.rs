@@ -308,3 +308,42 @@ async fn a_policy_walks_the_people_it_covers_through_setting_one_up_at_sign_in(p
     );
     assert_eq!(give(&app, &next, &code(&secret, 30)).await.0, 200);
 }
+
+#[sqlx::test]
+async fn the_command_line_resets_a_lost_second_factor_so_the_last_super_admin_gets_back_in(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let admin = app.signed_in("admin").await;
+    enrol(&app, &admin).await;
+    assert_eq!(
+        password(&app, "admin").await.0,
+        401,
+        "the password alone no longer signs in"
+    );
+    let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    url.set_path(pool.connect_options().get_database().unwrap());
+    let run = |user: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["reset-second-factor", "--username", user])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", url.as_str())
+            .output()
+            .unwrap()
+    };
+    let out = run("admin");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("removed"),
+        "{said} {out:?}"
+    );
+    // Their sessions ended; the password signs in again, and they can set up a new one.
+    assert_eq!(app.get(&admin, "/api/v1/me").await.0, 401);
+    let (s, e, _) = password(&app, "admin").await;
+    assert_eq!(s, 200, "{e}");
+    // Nobody by that name: a failure that says so.
+    let out = run("nobody-here");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody-here"));
+}

@@ -74,7 +74,13 @@ async fn a_step_up_level_asks_for_a_code_and_records_how_it_was_given(pool: PgPo
         )
         .await;
     assert_eq!((s, error_code(&e)), (403, Some("wrong_code")), "{e}");
-    assert!(e["error"]["message"].as_str().unwrap().contains("Security page"), "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Security page"),
+        "{e}"
+    );
     let (secret, recovery) = enrol(&app, &bob).await;
 
     let t = ticket(&app, &bob, &one).await;
