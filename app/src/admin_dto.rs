@@ -828,12 +828,16 @@ pub enum SecondFactorPolicy {
     SuperAdmins,
     /// Super admins and the admins of any org.
     Admins,
+    /// Super admins and everyone a flow names as an approver (by name, or as an org admin of an
+    /// org whose flow, or the global one, asks its org admins).
+    Approvers,
     Everyone,
 }
 
 impl SecondFactorPolicy {
-    /// Whether the policy asks `v` for a second factor.
-    pub fn covers(self, v: &crate::model::Viewer) -> bool {
+    /// Whether the policy asks `v` for a second factor; `approver`: whether a flow names them
+    /// (only [`SecondFactorPolicy::Approvers`] looks at it).
+    pub fn covers(self, v: &crate::model::Viewer, approver: bool) -> bool {
         let org_admin = v
             .orgs
             .iter()
@@ -842,6 +846,7 @@ impl SecondFactorPolicy {
             SecondFactorPolicy::Optional => false,
             SecondFactorPolicy::SuperAdmins => v.is_super_admin(),
             SecondFactorPolicy::Admins => v.is_super_admin() || org_admin,
+            SecondFactorPolicy::Approvers => v.is_super_admin() || approver,
             SecondFactorPolicy::Everyone => true,
         }
     }

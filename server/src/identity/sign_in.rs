@@ -27,10 +27,13 @@ pub async fn open(
     let has_factor = factor::required(&s.pool, who.user_id).await?;
     let must_set_up = !has_factor && {
         let policy = crate::usecases::sso::settings(&s.pool).await?.second_factor;
-        policy != tollgate_app::admin_dto::SecondFactorPolicy::Optional
+        use tollgate_app::admin_dto::SecondFactorPolicy;
+        let approver = policy == SecondFactorPolicy::Approvers
+            && crate::store::directory::named_in_a_flow(&s.pool, who.user_id).await?;
+        policy != SecondFactorPolicy::Optional
             && crate::store::users::viewer(&s.pool, who.user_id)
                 .await?
-                .is_some_and(|v| policy.covers(&v))
+                .is_some_and(|v| policy.covers(&v, approver))
     };
     if has_factor || must_set_up {
         let cookie =

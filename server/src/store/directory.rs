@@ -149,6 +149,23 @@ pub async fn own_flow(
 }
 
 /// Removes an org's own flow (the global one applies again).
+/// Whether a flow names `user` as an approver: by name at some level, or as an org admin of an
+/// org whose own flow, or a global one, asks its org admins.
+pub async fn named_in_a_flow(db: impl PgExecutor<'_>, user: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (
+            SELECT 1 FROM flows f CROSS JOIN jsonb_array_elements(f.definition -> 'levels') l
+            WHERE (l -> 'selector' -> 'users') ? $1::text
+               OR (COALESCE((l -> 'selector' ->> 'org_admins')::boolean, false)
+                   AND EXISTS (SELECT 1 FROM memberships m
+                               WHERE m.user_id = $1 AND m.role = 'org_admin'
+                                 AND (f.org_id IS NULL OR f.org_id = m.org_id))))",
+    )
+    .bind(user)
+    .fetch_one(db)
+    .await?)
+}
+
 pub async fn delete_flow(
     db: impl PgExecutor<'_>,
     org_id: Uuid,

@@ -347,3 +347,40 @@ async fn the_command_line_resets_a_lost_second_factor_so_the_last_super_admin_ge
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user named nobody-here"));
 }
+
+#[sqlx::test]
+async fn the_approvers_policy_covers_whoever_a_flow_names_and_nobody_else(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let (s, e) = app
+        .put(
+            &admin,
+            "/api/v1/sign-in/settings",
+            json!({"second_factor": "approvers"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["second_factor"].as_str()),
+        (200, Some("approvers")),
+        "{e}"
+    );
+    // The demo's Default flow: level 1 its org admins (bob), level 2 carol by name.
+    let setup = Some("second_factor_setup_required");
+    for (user, asked) in [
+        ("carol", true),
+        ("bob", true),
+        ("alice", false),
+        ("dave", false),
+    ] {
+        let (s, e, _) = password(&app, user).await;
+        let want = if asked { (401, setup) } else { (200, None) };
+        assert_eq!((s, e["error"]["code"].as_str()), want, "{user}: {e}");
+    }
+    // Named in no flow any more, carol signs in with her password alone.
+    let bob = app.user_id("bob").await;
+    app.set_default_flow(
+        json!({"levels": [{"selector": {"users": [bob]}, "rule": "any"}], "cc": []}),
+    )
+    .await;
+    assert_eq!(password(&app, "carol").await.0, 200);
+}

@@ -170,6 +170,7 @@ pub fn SignInTab() -> impl IntoView {
                                     <option value="optional">"Nobody: everyone chooses"</option>
                                     <option value="super_admins">"Super admins"</option>
                                     <option value="admins">"Super admins and org admins"</option>
+                                    <option value="approvers">"Super admins and everyone who approves in a flow"</option>
                                     <option value="everyone">"Everyone"</option>
                                 </select>
                             </div>
@@ -194,6 +195,7 @@ fn policy_value(p: SecondFactorPolicy) -> &'static str {
         SecondFactorPolicy::Optional => "optional",
         SecondFactorPolicy::SuperAdmins => "super_admins",
         SecondFactorPolicy::Admins => "admins",
+        SecondFactorPolicy::Approvers => "approvers",
         SecondFactorPolicy::Everyone => "everyone",
     }
 }
@@ -202,6 +204,7 @@ fn policy_from(v: &str) -> SecondFactorPolicy {
     match v {
         "super_admins" => SecondFactorPolicy::SuperAdmins,
         "admins" => SecondFactorPolicy::Admins,
+        "approvers" => SecondFactorPolicy::Approvers,
         "everyone" => SecondFactorPolicy::Everyone,
         _ => SecondFactorPolicy::Optional,
     }
