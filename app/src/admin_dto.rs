@@ -712,6 +712,9 @@ pub struct OidcSettings {
     pub groups_claim: String,
     /// A first sign-in creates the person (else they are told to ask an administrator).
     pub create_users: bool,
+    /// A sign-in whose ID token says (`amr`) that the provider asked for a second factor
+    /// counts as having given one: Tollgate does not ask for its own code then.
+    pub trust_amr: bool,
 }
 
 impl Default for OidcSettings {
@@ -726,6 +729,7 @@ impl Default for OidcSettings {
             button_label: "Sign in with single sign-on".into(),
             groups_claim: "groups".into(),
             create_users: true,
+            trust_amr: false,
         }
     }
 }

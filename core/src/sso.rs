@@ -77,8 +77,32 @@ pub fn group_name_problem(name: &str) -> Option<&'static str> {
     }
 }
 
+/// The `amr` values (RFC 8176) that say a factor beyond the password was used: `mfa` itself, a
+/// one-time code, a key, a biometric or a smart card. `pwd`, `pin`, `kba` and the like are not.
+const SECOND_FACTORS: [&str; 12] = [
+    "mfa", "otp", "hwk", "swk", "sms", "tel", "fpt", "face", "iris", "retina", "vbm", "sc",
+];
+
+/// Whether an identity provider's `amr` claim says the person gave a second factor there.
+pub fn amr_gives_second_factor(amr: &[String]) -> bool {
+    amr.iter()
+        .any(|m| SECOND_FACTORS.iter().any(|f| m.eq_ignore_ascii_case(f)))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn only_a_factor_beyond_the_password_counts_in_amr() {
+        let amr = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(amr_gives_second_factor(&amr(&["pwd", "otp"])));
+        assert!(amr_gives_second_factor(&amr(&["MFA"])));
+        assert!(amr_gives_second_factor(&amr(&["hwk"])));
+        assert!(!amr_gives_second_factor(&amr(&["pwd"])));
+        assert!(!amr_gives_second_factor(&amr(&["pwd", "pin", "kba"])));
+        assert!(!amr_gives_second_factor(&[]));
+    }
+
     use super::*;
     use uuid::Uuid;
 

@@ -100,6 +100,7 @@ impl Services {
                     user_id,
                     username: &username,
                     method: "ldap",
+                    provider_second_factor: false,
                 },
                 client,
             )
@@ -131,6 +132,7 @@ impl Services {
                 user_id: user.id,
                 username: &user.username,
                 method: "password",
+                provider_second_factor: false,
             },
             client,
         )
@@ -225,6 +227,7 @@ impl Backend for Services {
                 user_id,
                 username: &username,
                 method: &method,
+                provider_second_factor: false,
             },
             client,
             true,
@@ -265,6 +268,7 @@ impl Backend for Services {
                 user_id,
                 username: &username,
                 method: &method,
+                provider_second_factor: false,
             },
             client,
             true,

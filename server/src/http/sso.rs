@@ -185,6 +185,8 @@ async fn finish(
             user_id,
             username: &username,
             method: "oidc",
+            provider_second_factor: settings.trust_amr
+                && tollgate_core::sso::amr_gives_second_factor(&claims.amr),
         },
         client,
     )

@@ -50,6 +50,8 @@ pub struct Claims {
     pub name: Option<String>,
     pub email: Option<String>,
     pub groups: Vec<String>,
+    /// How the provider says the person signed in (the `amr` claim: `pwd`, `otp`, `mfa`, …).
+    pub amr: Vec<String>,
 }
 
 fn refused(code: &str, message: impl Into<String>) -> AppError {
@@ -317,6 +319,13 @@ impl Oidc {
             Some(serde_json::Value::String(g)) => vec![g.clone()],
             _ => Vec::new(),
         };
+        let amr = match payload.get("amr") {
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok((
             Claims {
                 issuer,
@@ -325,6 +334,7 @@ impl Oidc {
                 name: text("name"),
                 email: text("email"),
                 groups,
+                amr,
             },
             next,
         ))

@@ -14,6 +14,8 @@ pub struct Proven<'a> {
     pub user_id: Uuid,
     pub username: &'a str,
     pub method: &'a str,
+    /// The identity provider says it asked for a second factor, and the settings trust it.
+    pub provider_second_factor: bool,
 }
 
 /// Asks for the second factor of `who` when they have one; else opens the session, or holds
@@ -24,6 +26,9 @@ pub async fn open(
     client: ClientInfo,
 ) -> Result<SignInOutcome, AppError> {
     use crate::identity::second_factor as factor;
+    if who.provider_second_factor {
+        return finish(s, who, client, true).await;
+    }
     let has_factor = factor::required(&s.pool, who.user_id).await?;
     let must_set_up = !has_factor && {
         let policy = crate::usecases::sso::settings(&s.pool).await?.second_factor;

@@ -953,3 +953,41 @@ async fn a_second_factor_is_asked_after_single_sign_on_too(pool: PgPool) {
     assert_eq!(s, 200);
     assert_eq!(me(&app, &again).await.1["username"], "bob-2");
 }
+
+#[sqlx::test]
+async fn a_providers_second_factor_counts_only_when_the_setting_trusts_its_amr(pool: PgPool) {
+    let app = sso_app(&pool, None).await;
+    let admin = app.signed_in("admin").await;
+    let p = Provider::start(0).await;
+    configure_oidc(&app, &admin, &p, true).await;
+    let (s, e) = app.get(&admin, "/api/v1/sign-in/settings").await;
+    assert_eq!(s, 200);
+    let mut settings = e;
+    settings["second_factor"] = json!("everyone");
+    let (s, e) = app
+        .put(&admin, "/api/v1/sign-in/settings", settings.clone())
+        .await;
+    assert_eq!(s, 200, "{e}");
+    // The provider asked for a code (amr: pwd, otp), but the setting does not trust it yet:
+    // bob is walked through setting up Tollgate's own.
+    p.control("amr?user=bob&amr=pwd,otp").await;
+    let (_, r) = sign_in(&app, "bob", "bob-pw").await;
+    assert_eq!(location(&r), "/login/set-up?next=%2Ftickets");
+    // Trusted: the provider's second factor stands in for Tollgate's.
+    settings["oidc"]["trust_amr"] = json!(true);
+    let (s, e) = app
+        .put(&admin, "/api/v1/sign-in/settings", settings.clone())
+        .await;
+    assert_eq!(
+        (s, e["oidc"]["trust_amr"].as_bool()),
+        (200, Some(true)),
+        "{e}"
+    );
+    let (browser, r) = sign_in(&app, "bob", "bob-pw").await;
+    assert_eq!(location(&r), "/tickets");
+    assert_eq!(me(&app, &browser).await.0, 200);
+    // A password alone at the provider is not a second factor, trusted or not.
+    p.control("amr?user=bob&amr=pwd").await;
+    let (_, r) = sign_in(&app, "bob", "bob-pw").await;
+    assert_eq!(location(&r), "/login/set-up?next=%2Ftickets");
+}

@@ -121,6 +121,7 @@ pub fn SignInTab() -> impl IntoView {
                                 {text(form, "oidc-label", "Button text", "Sign in with Acme ID", |f| f.oidc.button_label.clone(), |f, v| f.oidc.button_label = v)}
                                 {text(form, "oidc-groups", "Groups claim", "groups", |f| f.oidc.groups_claim.clone(), |f, v| f.oidc.groups_claim = v)}
                                 {check(form, "oidc-create", "Create people at their first sign-in", |f| f.oidc.create_users, |f, v| f.oidc.create_users = v)}
+                                {check(form, "oidc-amr", "Trust the provider's second factor (its amr claim): no Tollgate code then", |f| f.oidc.trust_amr, |f, v| f.oidc.trust_amr = v)}
                                 <p class="hint">"Register this redirect URI at the provider: "<code data-testid="redirect-uri">{callback}</code></p>
                             </div>
                         </div>

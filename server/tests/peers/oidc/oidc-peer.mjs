@@ -4,7 +4,8 @@
 // Environment: CLOCK_OFFSET_SECONDS shifts the provider's clock (tokens issued in the past or
 // future). Controls (POST): /_test/rotate (a new key signs, the old one stays published),
 // /_test/rogue (tokens signed with a key the provider does not publish),
-// /_test/groups?user=alice&groups=a,b (change a person's groups), /_test/name?user=alice&name=…
+// /_test/groups?user=alice&groups=a,b (change a person's groups), /_test/name?user=alice&name=…,
+// /_test/amr?user=alice&amr=pwd,otp (how the provider says the person signed in: the `amr` claim)
 import http from 'node:http';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 
@@ -41,7 +42,7 @@ function makeProvider(keys) {
     ],
     jwks: { keys },
     scopes: ['openid', 'email', 'profile', 'groups'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
+    claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: ['name', 'preferred_username'], groups: ['groups'] },
     conformIdTokenClaims: false, // scope claims (groups) go into the ID token too
     ttl: { IdToken: 300 },
     features: { devInteractions: { enabled: false } },
@@ -72,6 +73,10 @@ http.createServer(async (req, res) => {
     if (req.method === 'POST' && url.pathname === '/_test/name') {
       users[url.searchParams.get('user')].name = url.searchParams.get('name'); res.end('ok'); return;
     }
+    if (req.method === 'POST' && url.pathname === '/_test/amr') {
+      users[url.searchParams.get('user')].amr = (url.searchParams.get('amr') || '').split(',').filter(Boolean);
+      res.end('ok'); return;
+    }
     if (req.method === 'POST' && url.pathname === '/_test/groups') {
       users[url.searchParams.get('user')].groups = (url.searchParams.get('groups') || '').split(',').filter(Boolean);
       res.end('ok'); return;
@@ -87,7 +92,8 @@ http.createServer(async (req, res) => {
     if (!u || u.password !== f.get('password')) { res.statusCode = 401; res.setHeader('content-type', 'text/html'); res.end(page(details.uid, '<p>Wrong password</p>')); return; }
     const grant = new provider.Grant({ accountId: f.get('username'), clientId: details.params.client_id });
     grant.addOIDCScope(details.params.scope);
-    await provider.interactionFinished(req, res, { login: { accountId: f.get('username') }, consent: { grantId: await grant.save() } },
+    const login = { accountId: f.get('username'), ...(u.amr?.length ? { amr: u.amr } : {}) };
+    await provider.interactionFinished(req, res, { login, consent: { grantId: await grant.save() } },
       { mergeWithLastSubmission: false });
   } catch (e) { console.error(e); res.statusCode = 500; res.end(String(e)); }
 }).listen(port, '127.0.0.1', () => process.stdout.write(`ready ${port}\n`));
