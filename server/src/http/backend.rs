@@ -221,16 +221,8 @@ impl Backend for Services {
             client.ip,
         )
         .await?;
-        crate::identity::sign_in::finish(
-            self,
-            crate::identity::sign_in::Proven {
-                user_id,
-                username: &username,
-                method: &method,
-                provider_second_factor: false,
-            },
-            client,
-            true,
+        crate::identity::sign_in::finish_after_second_factor(
+            self, user_id, &username, &method, client,
         )
         .await
     }
@@ -262,16 +254,8 @@ impl Backend for Services {
                 client.ip,
             )
             .await?;
-        let outcome = crate::identity::sign_in::finish(
-            self,
-            crate::identity::sign_in::Proven {
-                user_id,
-                username: &username,
-                method: &method,
-                provider_second_factor: false,
-            },
-            client,
-            true,
+        let outcome = crate::identity::sign_in::finish_after_second_factor(
+            self, user_id, &username, &method, client,
         )
         .await?;
         Ok((codes, outcome))

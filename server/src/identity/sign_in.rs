@@ -52,6 +52,23 @@ pub async fn open(
     finish(s, who, client, false).await
 }
 
+/// A waiting sign-in whose second factor was just given (or set up): as [`finish`], noting it.
+pub async fn finish_after_second_factor(
+    s: &Services,
+    user_id: Uuid,
+    username: &str,
+    method: &str,
+    client: ClientInfo,
+) -> Result<SignInOutcome, AppError> {
+    let who = Proven {
+        user_id,
+        username,
+        method,
+        provider_second_factor: false,
+    };
+    finish(s, who, client, true).await
+}
+
 /// Once every factor is given: the login rules, then the session (noting a second factor) or
 /// the hold.
 pub async fn finish(

@@ -150,17 +150,22 @@ pub async fn set_up_confirm(
         .services
         .confirm_sign_in_enrolment(&token, &body.code, client)
         .await?;
-    let mut r = answer(outcome);
-    let h = r.headers_mut();
+    let mut r = answer_ending_the_wait(&state, outcome);
     if let Ok(v) = header::HeaderValue::from_str(&serde_json::to_string(&codes).unwrap_or_default())
     {
-        h.insert("x-recovery-codes", v);
-    }
-    let clear = crate::identity::second_factor::clear_cookie(state.config.secure_cookies());
-    if let Ok(v) = header::HeaderValue::from_str(&clear) {
-        h.append(header::SET_COOKIE, v);
+        r.headers_mut().insert("x-recovery-codes", v);
     }
     Ok(r)
+}
+
+/// The answer of a sign-in whose wait for a second factor is over: the wait's cookie goes.
+fn answer_ending_the_wait(state: &AppState, outcome: SignInOutcome) -> Response {
+    let clear = crate::identity::second_factor::clear_cookie(state.config.secure_cookies());
+    let mut r = answer(outcome);
+    if let Ok(v) = header::HeaderValue::from_str(&clear) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -198,12 +203,7 @@ pub async fn second_factor(
         .services
         .second_factor(&token, &body.code, client)
         .await?;
-    let clear = crate::identity::second_factor::clear_cookie(state.config.secure_cookies());
-    let mut r = answer(outcome);
-    if let Ok(v) = header::HeaderValue::from_str(&clear) {
-        r.headers_mut().append(header::SET_COOKIE, v);
-    }
-    Ok(r)
+    Ok(answer_ending_the_wait(&state, outcome))
 }
 
 /// The pending-sign-in token of a request.
