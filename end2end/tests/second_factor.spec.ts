@@ -122,7 +122,7 @@ test('a policy walks an org admin without a second factor through setting one up
   }
 });
 
-test('a flow level that asks for a fresh second factor: the approver gives a code on the ticket page', async ({ browser }) => {
+test('a flow level that asks for a fresh second factor: the approver gives a code on the ticket page, and in bulk', async ({ browser }) => {
   const n = Date.now() % 100000;
   const org = `Vault ${n}`;
   const admin = await as(browser, 'admin');
@@ -151,10 +151,12 @@ test('a flow level that asks for a fresh second factor: the approver gives a cod
   await admin.page.goto(`/flows/${orgId}/apply_asset`);
   await waitForHydration(admin.page);
   await expect(admin.page.getByLabel('Approving or rejecting here asks for a fresh second factor')).toBeChecked();
-  await admin.context.close();
 
   const applicant = await as(browser, 'alice');
   const t = await openTicket(applicant.page, { title: 'Vault access', org, assets: [`vault-${n}`] });
+  for (const title of ['Vault batch one', 'Vault batch two']) {
+    await openTicket(applicant.page, { title, org, assets: [`vault-${n}`] });
+  }
   await applicant.context.close();
 
   // vic signs in with his password, then sets up an authenticator (no code given at sign-in).
@@ -167,17 +169,40 @@ test('a flow level that asks for a fresh second factor: the approver gives a cod
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page.getByTestId('user-name')).toHaveText('Vic Vault');
   const e = await (await page.request.post('/api/v1/me/second-factor/totp', { data: {} })).json();
-  expect((await page.request.post('/api/v1/me/second-factor/totp/confirm', { data: { code: totp(e.secret) } })).status()).toBe(200);
+  const confirmed = await page.request.post('/api/v1/me/second-factor/totp/confirm', { data: { code: totp(e.secret) } });
+  expect(confirmed.status()).toBe(200);
+  const recovery: string[] = (await confirmed.json()).recovery_codes;
+  // Every decision at such a level asks (no window), for this test only.
+  const before = await (await admin.page.request.get('/api/v1/sign-in/settings')).json();
+  const put = (data: object) => admin.page.request.put('/api/v1/sign-in/settings', { data });
+  expect((await put({ ...before, step_up_minutes: 0 })).status()).toBe(200);
+  try {
+    await page.goto(`/tickets/${t.id}`);
+    await waitForHydration(page);
+    await expect(page.getByTestId('steps')).toContainText('second factor');
+    const decision = page.getByTestId('decision');
+    await decision.getByRole('button', { name: 'Approve' }).click();
+    await expect(decision.getByRole('alert')).toContainText('fresh second factor');
+    await decision.getByLabel('Code from your authenticator app').fill(totp(e.secret, Date.now() + 30_000));
+    await decision.getByRole('button', { name: 'Approve' }).click();
+    await expect(page.locator('.badge.approved')).toBeVisible();
+    await expect(page.getByTestId('history')).toContainText('approved level 1 with a code');
 
-  await page.goto(`/tickets/${t.id}`);
-  await waitForHydration(page);
-  await expect(page.getByTestId('steps')).toContainText('second factor');
-  const decision = page.getByTestId('decision');
-  await decision.getByRole('button', { name: 'Approve' }).click();
-  await expect(decision.getByRole('alert')).toContainText('fresh second factor');
-  await decision.getByLabel('Code from your authenticator app').fill(totp(e.secret, Date.now() + 30_000));
-  await decision.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.locator('.badge.approved')).toBeVisible();
-  await expect(page.getByTestId('history')).toContainText('approved level 1 with a code');
+    // In bulk: the two others are refused, stay selected, and a code is asked; a recovery code does.
+    await page.goto('/inbox');
+    await waitForHydration(page);
+    const rows = page.locator('tbody tr', { hasText: 'Vault batch' });
+    await expect(rows).toHaveCount(2);
+    for (const row of await rows.all()) await row.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Approve selected' }).click();
+    await expect(page.getByTestId('bulk-result')).toContainText('0 of 2 done');
+    await expect(page.getByTestId('bulk-result')).toContainText('fresh second factor');
+    await page.getByLabel('Code from your authenticator app').fill(recovery[0]);
+    await page.getByRole('button', { name: 'Approve selected' }).click();
+    await expect(page.getByTestId('bulk-result')).toContainText('2 of 2 done');
+  } finally {
+    expect((await put(before)).status()).toBe(200);
+  }
   await context.close();
+  await admin.context.close();
 });

@@ -1,6 +1,6 @@
 //! Ticket lists: my applications, and the approver's inbox with bulk decisions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -310,9 +310,21 @@ pub fn Inbox() -> impl IntoView {
             {move || bulk.value().get().map(|r| match r {
                 Ok(results) => {
                     let ok = results.iter().filter(|r| r.ok).count();
+                    // Each failure names its ticket (by serial, from the list shown).
+                    let serials: HashMap<Uuid, String> = tickets
+                        .get_untracked()
+                        .and_then(Result::ok)
+                        .map(|p| p.items.into_iter().map(|t| (t.id, t.serial)).collect())
+                        .unwrap_or_default();
                     let failed: Vec<String> = results
                         .iter()
-                        .filter_map(|r| r.error.as_ref().map(|e| e.message.clone()))
+                        .filter_map(|r| {
+                            let e = r.error.as_ref()?;
+                            Some(match serials.get(&r.id) {
+                                Some(serial) => format!("{serial}: {}", e.message),
+                                None => e.message.clone(),
+                            })
+                        })
                         .collect();
                     view! {
                         <div class="card-body" data-testid="bulk-result">
