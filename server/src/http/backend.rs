@@ -213,7 +213,7 @@ impl Backend for Services {
         code: &str,
         client: ClientInfo,
     ) -> Result<SignInOutcome, AppError> {
-        let (user_id, username, method, _how) = crate::identity::second_factor::answer(
+        let (user_id, username, method) = crate::identity::second_factor::answer(
             &self.pool,
             &self.config,
             token,

@@ -10,6 +10,7 @@ use chrono::{Duration, Utc};
 use rand::RngCore;
 use sqlx::PgPool;
 use tollgate_app::AppError;
+use tollgate_core::StepUp;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
@@ -116,8 +117,8 @@ async fn check_code(
     store::take_step(pool, user, step as i64).await
 }
 
-/// A code or a recovery code of `user`: how it was given (`totp`, `recovery_code`), or None
-/// when neither is right. Counted against the sign-in limits of `username`.
+/// A code or a recovery code of `user`: how it was given, or None when neither is right.
+/// Counted against the sign-in limits of `username`.
 async fn verify(
     pool: &PgPool,
     config: &Config,
@@ -126,7 +127,7 @@ async fn verify(
     code: &str,
     ip: Option<std::net::IpAddr>,
     enrolling: bool,
-) -> Result<Option<&'static str>, AppError> {
+) -> Result<Option<StepUp>, AppError> {
     let attempt = ratelimit::reserve(pool, config, username, ip).await?;
     let code = code.trim();
     let how = if code.len() > 64 || code.is_empty() {
@@ -134,11 +135,11 @@ async fn verify(
     } else if code.chars().all(|c| c.is_ascii_digit() || c == ' ') {
         check_code(pool, user, code, enrolling)
             .await?
-            .then_some("totp")
+            .then_some(StepUp::Totp)
     } else {
         store::use_recovery(pool, user, &recovery_digest(code))
             .await?
-            .then_some("recovery_code")
+            .then_some(StepUp::RecoveryCode)
     };
     if how.is_some() {
         attempt.succeeded(pool).await?;
@@ -155,14 +156,8 @@ pub async fn verify_any(
     username: &str,
     code: &str,
     ip: Option<std::net::IpAddr>,
-) -> Result<Option<tollgate_core::StepUp>, AppError> {
-    Ok(
-        match verify(pool, config, user, username, code, ip, false).await? {
-            Some("totp") => Some(tollgate_core::StepUp::Totp),
-            Some(_) => Some(tollgate_core::StepUp::RecoveryCode),
-            None => None,
-        },
-    )
+) -> Result<Option<StepUp>, AppError> {
+    verify(pool, config, user, username, code, ip, false).await
 }
 
 fn wrong_code() -> AppError {
@@ -203,7 +198,7 @@ pub async fn confirm(
     if !code.trim().chars().all(|c| c.is_ascii_digit() || c == ' ') {
         return Err(wrong_code());
     }
-    if verify(pool, config, user, username, code, ip, true).await? != Some("totp") {
+    if verify(pool, config, user, username, code, ip, true).await? != Some(StepUp::Totp) {
         return Err(wrong_code());
     }
     let codes: Vec<String> = (0..10).map(|_| recovery_code()).collect();
@@ -299,7 +294,7 @@ pub async fn answer(
     token: &str,
     code: &str,
     ip: Option<std::net::IpAddr>,
-) -> Result<(Uuid, String, String, &'static str), AppError> {
+) -> Result<(Uuid, String, String), AppError> {
     let hash = digest::of(token);
     let Some((user, username, method)) = store::waiting(pool, &hash).await? else {
         return Err(no_challenge());
@@ -316,8 +311,8 @@ pub async fn answer(
     if !store::end_challenge(pool, &hash).await? {
         return Err(no_challenge());
     }
-    tracing::info!(user = %username, how, "second factor given");
-    Ok((user, username, method, how))
+    tracing::info!(user = %username, how = how.as_str(), "second factor given");
+    Ok((user, username, method))
 }
 
 /// A waiting sign-in of someone who must set up a second factor first: the enrolment.
