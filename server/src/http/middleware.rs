@@ -49,6 +49,7 @@ fn is_public(path: &str) -> bool {
         || path == "/login/code"
         || path == "/login/set-up"
         || path == "/healthz"
+        || path == "/readyz"
         || path == "/metrics"
         || path.starts_with("/favicon")
         || path.starts_with("/pkg/")

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 /// The URL of the database `pool` is connected to (a test's own), from DATABASE_URL's server.
-fn url_of(pool: &PgPool) -> String {
+pub fn url_of(pool: &PgPool) -> String {
     let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
     url.set_path(pool.connect_options().get_database().unwrap());
     url.to_string()
@@ -26,7 +26,7 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", url_of(&pool))
         .env("TOLLGATE_ADDR", format!("127.0.0.1:{port}"))
-        .env("TOLLGATE_DEMO", "false")
+        .env("TOLLGATE_DEMO", "true")
         .env("TOLLGATE_LOG_FORMAT", "json")
         .env("TOLLGATE_METRICS_ADDR", format!("127.0.0.1:{metrics_port}"))
         .env("TOLLGATE_ADMIN_USERNAME", "ops")
@@ -49,9 +49,12 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
     .await
     .expect("serving within 60 s");
     let base = format!("http://127.0.0.1:{port}");
-    for probe in ["/healthz", "/readyz"] {
+    // The probes answer whoever asks (a load balancer signs in nowhere), not a sign-in page.
+    for (probe, says) in [("/healthz", "ok"), ("/readyz", "ready")] {
         let r = reqwest::get(format!("{base}{probe}")).await.unwrap();
         assert_eq!(r.status(), 200, "{probe}");
+        assert_eq!(r.url().path(), probe, "{probe} was redirected");
+        assert_eq!(r.text().await.unwrap(), says, "{probe}");
     }
     // Metrics on their own address without a token; the public one has none to give.
     let r = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
@@ -85,6 +88,52 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
         .unwrap();
     assert_eq!(stream.status(), 200);
     let mut body = stream.bytes_stream();
+    // A person waits on their pending ticket's decision (a long poll of up to a minute).
+    let alice = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = alice
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": "alice", "password": tollgate_server::usecases::demo::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let org: uuid::Uuid = sqlx::query_scalar("SELECT id FROM orgs WHERE name = 'Default'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let asset: uuid::Uuid = sqlx::query_scalar("SELECT id FROM assets WHERE name = 'web-01'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let r = alice
+        .post(format!("{base}/api/v1/tickets"))
+        .json(&crate::helpers::TestApp::apply_body(
+            org,
+            "Waiting",
+            &[asset],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let ticket: serde_json::Value = r.json().await.unwrap();
+    let poll = tokio::spawn(
+        alice
+            .get(format!(
+                "{base}/api/v1/tickets/{}/decision?wait=60",
+                ticket["id"].as_str().unwrap()
+            ))
+            .send(),
+    );
+    // Its request is in: the server holds it open (it has nothing to say yet).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !poll.is_finished(),
+        "the long poll answered before any decision"
+    );
 
     let pid = child.id().unwrap() as i32;
     // SAFETY: kill has no memory preconditions; pid is our own child.
@@ -100,6 +149,16 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
     .expect("the stream ends within 10 s of SIGTERM");
     assert!(seen.contains("event: reconnect"), "{seen}");
     assert!(seen.contains("retry: 1000"), "{seen}");
+    // The long poll answers what is known now (undecided), well before its minute is up.
+    let r = tokio::time::timeout(Duration::from_secs(10), poll)
+        .await
+        .expect("the long poll answers within 10 s of SIGTERM")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(answer["decided"], false, "{answer}");
+    assert_eq!(answer["state"], "pending", "{answer}");
     let status = tokio::time::timeout(Duration::from_secs(12), child.wait())
         .await
         .expect("the process exits within 10 s of SIGTERM")
@@ -118,4 +177,41 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
             "{line}"
         );
     }
+}
+
+/// `/readyz` answers 503 naming the cause while the database lacks one of this binary's
+/// migrations (a newer binary started before its migrations ran), and 200 again once it has it.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn readyz_is_not_ready_while_a_migration_is_missing(pool: PgPool) {
+    let app = crate::helpers::TestApp::spawn(pool.clone(), false).await;
+    let readyz = || async {
+        let r = reqwest::get(format!("{}/readyz", app.url)).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(readyz().await, (200, "ready".to_string()));
+    let newest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let applied = |done: bool| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query("UPDATE _sqlx_migrations SET success = $1 WHERE version = $2")
+                .bind(done)
+                .bind(newest)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    };
+    applied(false).await;
+    assert_eq!(
+        readyz().await,
+        (503, "migrations not applied yet".to_string())
+    );
+    // /healthz says only that it is alive and reaches the database.
+    let r = reqwest::get(format!("{}/healthz", app.url)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    applied(true).await;
+    assert_eq!(readyz().await, (200, "ready".to_string()));
 }
