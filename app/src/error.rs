@@ -105,12 +105,22 @@ impl From<tollgate_core::RuleError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+pub use server_side::POOL_TIMEOUTS;
+
+#[cfg(feature = "ssr")]
 mod server_side {
     use super::AppError;
     use axum::response::{IntoResponse, Response};
 
+    /// Database connections this process waited for until the pool's acquire timeout, and did
+    /// not get (each answered 503): the metric `tollgate_db_pool_timeouts_total`.
+    pub static POOL_TIMEOUTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
+            if matches!(e, sqlx::Error::PoolTimedOut) {
+                POOL_TIMEOUTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             match &e {
                 sqlx::Error::PoolTimedOut
                 | sqlx::Error::Io(_)

@@ -3,13 +3,18 @@
 //! from open to decision, queue backlogs and delivery failures, the database pool, expiry sweep
 //! rounds, sign-in failures and rate-limit refusals.
 //!
+//! sqlx does not report how long a request waited for a connection; what it shows instead is
+//! the pool at the scrape (in use, idle, the most it opens: in use at the most means requests
+//! wait) and the waits that ended in the acquire timeout (counted where the error is made, for
+//! the whole process).
+//!
 //! Counters and histograms are this instance's (sum them over instances); the queue backlogs
 //! and the pool are read when scraped. Each [`AppState`](crate::AppState) has its own registry,
 //! so two instances in one process (the tests) do not mix their numbers.
 
 use std::sync::Arc;
 
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -44,15 +49,10 @@ pub struct DecisionLabels {
     pub outcome: String,
 }
 
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
-pub enum QueueName {
-    Outbox,
-    Mail,
-}
-
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct QueueLabels {
-    pub queue: QueueName,
+    /// `webhooks` (the outbox of webhook messages) or `mail`.
+    pub queue: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -76,6 +76,9 @@ pub struct Metrics {
     backlog: Family<QueueLabels, Gauge>,
     backlog_oldest_seconds: Family<QueueLabels, FloatGauge>,
     pool_connections: Family<PoolLabels, Gauge>,
+    pool_max: Gauge,
+    /// The process's pool timeouts counted so far (moved on at each scrape).
+    pool_timeouts: std::sync::Mutex<Counter>,
     pub expiry_rounds: Counter,
     pub sign_in_failures: Counter,
     pub rate_limited: Counter,
@@ -183,6 +186,19 @@ impl Metrics {
             "Database connections of this instance, in use or idle",
             pool_connections.clone(),
         );
+        let pool_max = Gauge::default();
+        registry.register(
+            "db_pool_max_connections",
+            "The most database connections this instance opens (in_use at this number: requests wait)",
+            pool_max.clone(),
+        );
+        let pool_timeouts = Counter::default();
+        registry.register(
+            "db_pool_timeouts",
+            "Requests and jobs of this process that waited for a database connection until the \
+             acquire timeout (5 s) and got none (answered 503)",
+            pool_timeouts.clone(),
+        );
         let expiry_rounds = Counter::default();
         registry.register(
             "expiry_sweep_rounds",
@@ -213,6 +229,8 @@ impl Metrics {
             backlog,
             backlog_oldest_seconds,
             pool_connections,
+            pool_max,
+            pool_timeouts: std::sync::Mutex::new(pool_timeouts),
             expiry_rounds,
             sign_in_failures,
             rate_limited,
@@ -254,10 +272,7 @@ impl Metrics {
     /// The text Prometheus scrapes, with the gauges read now from `pool`.
     pub async fn render(&self, pool: &PgPool) -> Result<String, tollgate_app::AppError> {
         for (queue, count, oldest) in crate::store::queue::backlog(pool).await? {
-            let queue = match queue.as_str() {
-                "mail" => QueueName::Mail,
-                _ => QueueName::Outbox,
-            };
+            let queue = if queue == "mail" { "mail" } else { "webhooks" };
             let labels = QueueLabels { queue };
             self.backlog.get_or_create(&labels).set(count);
             self.backlog_oldest_seconds
@@ -272,6 +287,14 @@ impl Metrics {
                     state: state.to_string(),
                 })
                 .set(n);
+        }
+        self.pool_max
+            .set(i64::from(pool.options().get_max_connections()));
+        {
+            let counted = self.pool_timeouts.lock().unwrap_or_else(|e| e.into_inner());
+            let total =
+                tollgate_app::error::POOL_TIMEOUTS.load(std::sync::atomic::Ordering::Relaxed);
+            counted.inc_by(total.saturating_sub(counted.get()));
         }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)

@@ -71,8 +71,8 @@ impl QueueLabel for Queue {
     fn label(self) -> crate::metrics::QueueLabels {
         crate::metrics::QueueLabels {
             queue: match self {
-                Queue::Mail => crate::metrics::QueueName::Mail,
-                Queue::Outbox => crate::metrics::QueueName::Outbox,
+                Queue::Mail => "mail",
+                Queue::Outbox => "webhooks",
             },
         }
     }

@@ -13,6 +13,8 @@ pub struct TestApp {
     pub pool: PgPool,
     /// This instance's live listener (to wait until a long poll or stream is listening).
     pub live: tollgate_server::store::live::Live,
+    /// This instance's metrics (to run a job that counts in them).
+    pub metrics: tollgate_server::metrics::SharedMetrics,
     handle: JoinHandle<()>,
 }
 
@@ -36,8 +38,16 @@ impl TestApp {
     /// An instance with its own configuration (the database must be prepared). Its queries run
     /// as the application's role, as in production: owning nothing, with only its grants.
     pub async fn spawn_with(pool: PgPool, config: Config) -> TestApp {
-        let state = AppState::new(app_role_pool(&pool).await, config);
+        let served = app_role_pool(&pool).await;
+        Self::spawn_on(served, pool, config).await
+    }
+
+    /// An instance whose queries go through `served` (made by [`app_role_pool_with`]); `pool`
+    /// stays the test's own (the owner's).
+    pub async fn spawn_on(served: PgPool, pool: PgPool, config: Config) -> TestApp {
+        let state = AppState::new(served, config);
         let live = state.live.clone();
+        let metrics = state.metrics.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -54,6 +64,7 @@ impl TestApp {
             url,
             pool,
             live,
+            metrics,
             handle,
         }
     }
@@ -389,6 +400,15 @@ impl TestApp {
 /// A pool on the test database as the application's role (made and granted like the private
 /// Postgres does at start), for the server under test.
 pub async fn app_role_pool(owner: &PgPool) -> PgPool {
+    app_role_pool_with(
+        owner,
+        sqlx::postgres::PgPoolOptions::new().max_connections(16),
+    )
+    .await
+}
+
+/// [`app_role_pool`] with these pool options (a smaller pool, a shorter wait).
+pub async fn app_role_pool_with(owner: &PgPool, pool: sqlx::postgres::PgPoolOptions) -> PgPool {
     use tollgate_server::store::roles;
     roles::ensure_login_role(owner, roles::PRIVATE_APP_ROLE)
         .await
@@ -399,9 +419,7 @@ pub async fn app_role_pool(owner: &PgPool) -> PgPool {
     let options = (*owner.connect_options())
         .clone()
         .username(roles::PRIVATE_APP_ROLE);
-    sqlx::postgres::PgPoolOptions::new()
-        .max_connections(16)
-        .connect_with(options)
+    pool.connect_with(options)
         .await
         .expect("connect as the app role")
 }

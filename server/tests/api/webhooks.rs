@@ -110,7 +110,7 @@ fn quick() -> WorkerConfig {
 
 /// The receivers of these tests listen on the loopback, which webhooks may reach only when
 /// TOLLGATE_WEBHOOK_ALLOW says so.
-fn loopback() -> tollgate_core::IpList {
+pub fn loopback() -> tollgate_core::IpList {
     tollgate_core::IpList::parse_text("127.0.0.0/8, ::1").unwrap()
 }
 
