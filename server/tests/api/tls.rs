@@ -246,6 +246,86 @@ async fn tollgate_serves_https_with_secure_cookies_and_reloads_its_certificate(p
     assert_eq!(fresh(&renewed).await.unwrap(), 200);
 }
 
+/// The real binary given `TOLLGATE_TLS_CERT`/`TOLLGATE_TLS_KEY`: it serves HTTPS with Secure
+/// cookies, and a SIGHUP makes it read renewed files (new connections get the new certificate).
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_binary_serves_https_and_reads_a_renewed_certificate_on_sighup(pool: PgPool) {
+    let ca = Pki::new("https-binary");
+    let leaf = ca.leaf("tollgate", &["localhost"]);
+    let port = free_port();
+    let mut child = tokio::process::Command::new(TOLLGATE)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", crate::ops::url_of(&pool))
+        .env("TOLLGATE_ADDR", format!("127.0.0.1:{port}"))
+        .env("TOLLGATE_DEMO", "true")
+        .env("TOLLGATE_TLS_CERT", &leaf.cert)
+        .env("TOLLGATE_TLS_KEY", &leaf.key)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said = tokio::time::timeout(Duration::from_secs(90), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if line.contains("Tollgate is running at") {
+                return line;
+            }
+        }
+        panic!("the server ended before serving");
+    })
+    .await
+    .expect("serving within 90 s");
+    assert!(said.contains("https://"), "{said}");
+    let url = format!("https://localhost:{port}");
+
+    let r = client_trusting(&ca)
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": "alice", "password": tollgate_server::usecases::demo::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+
+    // The certificate is renewed (here by another CA) and the process told so.
+    let renewed = Pki::new("https-binary-renewed");
+    let next = renewed.leaf("tollgate", &["localhost"]);
+    std::fs::copy(&next.cert, &leaf.cert).unwrap();
+    std::fs::copy(&next.key, &leaf.key).unwrap();
+    let pid = child.id().unwrap() as i32;
+    // SAFETY: kill has no memory preconditions; pid is our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+    // The signal is handled by a task of its own: new connections move over once it ran.
+    let served_renewed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let c = client_trusting(&renewed);
+            if let Ok(r) = c.get(format!("{url}/healthz")).send().await {
+                return r.status();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the renewed certificate is served within 10 s of SIGHUP");
+    assert_eq!(served_renewed, 200);
+    assert!(
+        client_trusting(&ca)
+            .get(format!("{url}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the old certificate is no longer served"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "SIGHUP did not stop it"
+    );
+}
+
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn tollgate_gate_reaches_tollgate_over_https_with_the_ca_file(pool: PgPool) {
     use tollgate_server::http::serve::Tls;
