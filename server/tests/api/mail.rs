@@ -281,12 +281,12 @@ fn peers_python() -> std::path::PathBuf {
 }
 
 /// A real SMTP server (aiosmtpd, tests/peers/smtpd.py) that requires TLS (STARTTLS, or from
-/// the first byte when `implicit`) and AUTH as `tollgate` / `s3cret`, with `leaf`'s
-/// certificate. Returns its port, the folder its mail lands in, and the process (stopped
+/// the first byte with `--implicit`) and AUTH as `tollgate` / `s3cret` (LOGIN only with
+/// `--login-only`, none with `--no-auth`), with `leaf`'s certificate. Returns its port, the folder its mail lands in, and the process (stopped
 /// when dropped).
 async fn real_smtp_server(
     leaf: &crate::pki::Leaf,
-    implicit: bool,
+    flags: &[&str],
 ) -> (u16, std::path::PathBuf, tokio::process::Child) {
     let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = probe.local_addr().unwrap().port();
@@ -304,9 +304,7 @@ async fn real_smtp_server(
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true);
-    if implicit {
-        cmd.arg("--implicit");
-    }
+    cmd.args(flags);
     let mut child = cmd.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -385,17 +383,40 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
     let alice = app.signed_in("alice").await;
 
     // STARTTLS with the password in the URL; TLS from the first byte (smtps://) with the
-    // password from a file.
-    for (implicit, title, url) in [
-        (false, "Over STARTTLS", "smtp://tollgate:s3cret@localhost"),
-        (true, "Over implicit TLS", "smtps://tollgate@localhost"),
+    // password from a file; a server that offers AUTH LOGIN only; STARTTLS required by the URL
+    // where the server asks for no login.
+    for (flags, title, url, login) in [
+        (
+            &[][..],
+            "Over STARTTLS",
+            "smtp://tollgate:s3cret@localhost:{port}",
+            "tollgate",
+        ),
+        (
+            &["--implicit"][..],
+            "Over implicit TLS",
+            "smtps://tollgate@localhost:{port}",
+            "tollgate",
+        ),
+        (
+            &["--login-only"][..],
+            "With AUTH LOGIN",
+            "smtp://tollgate:s3cret@localhost:{port}",
+            "tollgate",
+        ),
+        (
+            &["--no-auth"][..],
+            "TLS required, no login",
+            "smtp://localhost:{port}?tls=required",
+            "",
+        ),
     ] {
-        let (port, out, _server) = real_smtp_server(&leaf, implicit).await;
+        let (port, out, _server) = real_smtp_server(&leaf, flags).await;
         app.open_simple(&alice, title).await;
         let (sent, error) = mail_once(
             &pool,
             &app,
-            &format!("{url}:{port}"),
+            &url.replace("{port}", &port.to_string()),
             roots(),
             &Default::default(),
         )
@@ -404,8 +425,7 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
         let got = accepted(&out);
         assert_eq!(got.len(), sent, "{title}");
         assert!(
-            got.iter()
-                .all(|(_, tls, login)| *tls && login == "tollgate"),
+            got.iter().all(|(_, tls, who)| *tls && who == login),
             "{title}: {got:?}"
         );
     }
@@ -415,7 +435,7 @@ async fn mail_reaches_a_real_server_over_starttls_or_implicit_tls_with_auth(pool
 async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retried(pool: PgPool) {
     let app = TestApp::spawn(pool.clone(), true).await;
     let ca = crate::pki::Pki::new("smtp-bad");
-    let (port, out, _server) = real_smtp_server(&ca.leaf("smtp", &["localhost"]), false).await;
+    let (port, out, _server) = real_smtp_server(&ca.leaf("smtp", &["localhost"]), &[]).await;
     let alice = app.signed_in("alice").await;
     app.open_simple(&alice, "Not sent").await;
     let trusted = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
@@ -467,7 +487,7 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
     // Each failed attempt is counted for /metrics.
     let text = metrics.render(&pool).await.unwrap();
     assert!(
-        text.contains("tollgate_delivery_failures_total{queue=\"Mail\"} 3\n"),
+        text.contains("tollgate_delivery_failures_total{queue=\"mail\"} 3\n"),
         "{text}"
     );
 }

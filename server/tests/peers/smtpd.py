@@ -1,6 +1,9 @@
 """A real SMTP server for the mail tests (aiosmtpd): STARTTLS (or implicit TLS) and AUTH required.
 
-Usage: smtpd.py PORT CERT KEY USER PASSWORD OUT_DIR [--implicit]
+Usage: smtpd.py PORT CERT KEY USER PASSWORD OUT_DIR [--implicit] [--login-only] [--no-auth]
+
+--implicit: TLS from the first byte (smtps) instead of STARTTLS; --login-only: AUTH LOGIN is the
+only mechanism offered (not PLAIN); --no-auth: STARTTLS is still required, AUTH is not.
 
 Each message it accepts is written to OUT_DIR as <n>.json ({"from", "to", "data"}). It prints
 "ready" once it listens and stops when its standard input closes (the test ended).
@@ -25,7 +28,8 @@ def login_of(session):
 
 def main():
     port, cert, key, user, password, out = sys.argv[1:7]
-    implicit = "--implicit" in sys.argv[7:]
+    flags = sys.argv[7:]
+    implicit = "--implicit" in flags
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
 
@@ -58,10 +62,12 @@ def main():
     options = dict(
         hostname="127.0.0.1",
         port=int(port),
-        auth_required=True,
+        auth_required="--no-auth" not in flags,
         authenticator=authenticator,
         server_hostname="localhost",
     )
+    if "--login-only" in flags:
+        options["auth_exclude_mechanism"] = ["PLAIN"]
     if implicit:
         controller = Controller(Handler(), ssl_context=context, auth_require_tls=False, **options)
     else:
