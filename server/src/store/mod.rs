@@ -59,11 +59,42 @@ pub async fn connect_with(
     if let (false, Some(ca)) = (url.contains("sslrootcert="), roots.pem_path()) {
         options = options.ssl_root_cert(ca);
     }
+    if let Some(why) = unverified_remote(&options) {
+        tracing::warn!(
+            host = options.get_host(),
+            "{why}: anyone on the way could pose as the database; add sslmode=verify-full to \
+             DATABASE_URL (with sslrootcert=<CA file>, or TOLLGATE_CA_FILE, for a private CA)"
+        );
+    }
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))
         .connect_with(options)
         .await
+}
+
+/// Why the connection `options` describe does not verify whom it reaches, when it leaves the
+/// machine: `None` for a Unix socket or the loopback, and for `verify-ca`/`verify-full`.
+pub fn unverified_remote(options: &PgConnectOptions) -> Option<&'static str> {
+    use sqlx::postgres::PgSslMode;
+    let host = options.get_host();
+    let local = options.get_socket().is_some()
+        || host.starts_with('/')
+        || host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local {
+        return None;
+    }
+    match options.get_ssl_mode() {
+        PgSslMode::VerifyCa | PgSslMode::VerifyFull => None,
+        PgSslMode::Disable | PgSslMode::Allow => Some("the database connection is not encrypted"),
+        PgSslMode::Prefer | PgSslMode::Require => {
+            Some("the database's certificate is not verified (sslmode is prefer or require)")
+        }
+    }
 }
 
 /// Begins a transaction whose statements run on their cached generic plans. Postgres re-plans a
@@ -128,5 +159,32 @@ mod tests {
     fn wildcards_match_themselves() {
         assert_eq!(super::contains_pattern("Web_01%"), "%web\\_01\\%%");
         assert_eq!(super::contains_pattern("a\\b"), "%a\\\\b%");
+    }
+
+    #[test]
+    fn a_remote_database_without_verification_is_named() {
+        let says = |url: &str| super::unverified_remote(&url.parse().unwrap());
+        // Leaves the machine, and nothing checks whom it reaches.
+        for url in [
+            "postgres://u@db.example.com/t",
+            "postgres://u@db.example.com/t?sslmode=require",
+            "postgres://u@10.0.0.5/t?sslmode=prefer",
+        ] {
+            assert!(says(url).unwrap().contains("not verified"), "{url}");
+        }
+        assert!(says("postgres://u@db.example.com/t?sslmode=disable")
+            .unwrap()
+            .contains("not encrypted"));
+        // Verified, or never leaves the machine.
+        for url in [
+            "postgres://u@db.example.com/t?sslmode=verify-full",
+            "postgres://u@db.example.com/t?sslmode=verify-ca",
+            "postgres://u@localhost/t",
+            "postgres://u@127.0.0.1:5545/t?sslmode=disable",
+            "postgres://u@[::1]/t",
+            "postgres://u@localhost/t?host=/run/postgresql",
+        ] {
+            assert_eq!(says(url), None, "{url}");
+        }
     }
 }
