@@ -672,8 +672,11 @@ pub struct DeliveryDto {
     pub failed_at: Option<DateTime<Utc>>,
     /// When the next attempt is due (while neither delivered nor given up).
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// Why the last attempt failed: the receiver's status, or the connection's or
-    /// certificate's error.
+    /// What the receiver answered when it took the message: its status and the start of its
+    /// body (`200 OK: thanks`).
+    pub answer: Option<String>,
+    /// Why the last attempt failed: the receiver's answer (status and the start of its body),
+    /// or the connection's or certificate's error.
     pub last_error: Option<String>,
 }
 

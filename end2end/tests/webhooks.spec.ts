@@ -4,7 +4,8 @@ import { createHmac } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { as, openTicket, waitForHydration } from './helpers';
 
-/** A real HTTP receiver on the loopback that refuses (500) until told otherwise. */
+/** A real HTTP receiver on the loopback that refuses (500 "not today") until told otherwise,
+ * then takes what comes (200 "thanks"). */
 function receiver() {
   const got: { body: string; signature: string; delivery: string }[] = [];
   const state = { failing: true };
@@ -17,8 +18,8 @@ function receiver() {
         signature: String(req.headers['x-tollgate-signature'] ?? ''),
         delivery: String(req.headers['x-tollgate-delivery'] ?? ''),
       });
-      res.statusCode = state.failing ? 500 : 204;
-      res.end();
+      res.statusCode = state.failing ? 500 : 200;
+      res.end(state.failing ? 'not today' : 'thanks');
     });
   });
   return { server, got, state };
@@ -48,7 +49,7 @@ test('a super admin makes a webhook, sees a failed delivery and sends it again',
     const deliveries = admin.page.getByTestId('deliveries');
     await expect(async () => {
       await deliveries.getByRole('button', { name: 'Refresh' }).click();
-      await expect(deliveries.getByTestId('delivery').first()).toContainText('the receiver answered 500', { timeout: 1_000 });
+      await expect(deliveries.getByTestId('delivery').first()).toContainText('the receiver answered 500 Internal Server Error: not today', { timeout: 1_000 });
     }).toPass({ timeout: 20_000 });
     await expect(deliveries.getByTestId('delivery').first()).toContainText('opened');
 
@@ -60,6 +61,9 @@ test('a super admin makes a webhook, sees a failed delivery and sends it again',
       await deliveries.getByRole('button', { name: 'Refresh' }).click();
       await expect(deliveries.getByTestId('delivery').first()).toContainText('Delivered', { timeout: 1_000 });
     }).toPass({ timeout: 20_000 });
+    // What the receiver answered stands where the error was.
+    await expect(deliveries.getByTestId('delivery').first()).toContainText('200 OK: thanks');
+    await expect(deliveries.getByTestId('delivery').first()).not.toContainText('not today');
     await expect(deliveries.getByRole('button', { name: 'Send again' })).toHaveCount(0);
 
     // What arrived is signed with the secret the page showed.

@@ -1224,7 +1224,7 @@ fn Deliveries(id: Uuid, out: Outcome) -> impl IntoView {
                 Some(Ok(items)) if items.is_empty() => view! { <Empty title="Nothing sent yet" hint="A delivery appears with the next ticket event." /> }.into_any(),
                 Some(Ok(items)) => view! {
                     <div class="table-scroll"><table class="table">
-                        <thead><tr><th>"Event"</th><th>"Outcome"</th><th>"Attempts"</th><th>"Last error"</th><th></th></tr></thead>
+                        <thead><tr><th>"Event"</th><th>"Outcome"</th><th>"Attempts"</th><th>"Answer"</th><th></th></tr></thead>
                         <tbody>{items.into_iter().map(|d| {
                             let (class, text) = delivery_state(&d);
                             let delivery = d.id;
@@ -1237,7 +1237,10 @@ fn Deliveries(id: Uuid, out: Outcome) -> impl IntoView {
                                     </td>
                                     <td><span class=format!("badge {class}")>{text}</span></td>
                                     <td>{d.attempts}</td>
-                                    <td class="small wrap-anywhere error-text">{d.last_error.unwrap_or_default()}</td>
+                                    {match (d.last_error, d.answer) {
+                                        (Some(e), _) => view! { <td class="small wrap-anywhere error-text">{e}</td> }.into_any(),
+                                        (None, a) => view! { <td class="small wrap-anywhere muted">{a.unwrap_or_default()}</td> }.into_any(),
+                                    }}
                                     <td class="actions">{open.then(|| view! {
                                         <button class="btn btn-sm" on:click=move |_| {
                                             out.run("Sent again.".into(), client::webhooks::send_again(id, delivery), |_| {});

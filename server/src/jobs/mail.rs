@@ -325,8 +325,8 @@ impl QueueWorker for Mailer {
         d.mail_attempts
     }
 
-    async fn handle(&self, d: &Due) -> Result<(), String> {
-        self.send(d).await
+    async fn handle(&self, d: &Due) -> Result<Option<String>, String> {
+        self.send(d).await.map(|()| None)
     }
 }
 

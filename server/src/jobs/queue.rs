@@ -99,8 +99,12 @@ pub trait QueueWorker: Send + Sync + 'static {
     /// The row's attempts, this one included.
     fn attempts(item: &Self::Item) -> i32;
 
-    /// Does the work of one row (sends the mail, delivers the message); the error is recorded.
-    fn handle(&self, item: &Self::Item) -> impl Future<Output = Result<(), String>> + Send;
+    /// Does the work of one row (sends the mail, delivers the message): what the other side
+    /// answered (kept where the queue keeps it), or the error, which is recorded.
+    fn handle(
+        &self,
+        item: &Self::Item,
+    ) -> impl Future<Output = Result<Option<String>, String>> + Send;
 }
 
 /// Records a failed attempt: retried after [`WorkerConfig::retry_delay`], or given up when
@@ -140,8 +144,9 @@ pub async fn run_once<W: QueueWorker>(w: &W) -> Result<usize, AppError> {
     let mut done = 0;
     for row in &rows {
         match w.handle(row).await {
-            Ok(()) => {
-                crate::store::queue::done(w.pool(), W::QUEUE, W::id(row)).await?;
+            Ok(answer) => {
+                crate::store::queue::done(w.pool(), W::QUEUE, W::id(row), answer.as_deref())
+                    .await?;
                 w.config()
                     .metrics
                     .deliveries

@@ -59,7 +59,9 @@ impl Worker {
         Worker { pool, cfg, http }
     }
 
-    async fn deliver(&self, row: &Claimed) -> Result<(), String> {
+    /// Posts the message; the receiver's answer (status and the start of its body) when it
+    /// took it (2xx), else why not.
+    async fn deliver(&self, row: &Claimed) -> Result<String, String> {
         match row.channel.as_str() {
             "webhook" => {
                 let (Some(url), Some(secret)) = (&row.url, &row.secret) else {
@@ -92,10 +94,12 @@ impl Worker {
                             crate::jobs::egress::error_chain(&e)
                         ))
                     })?;
-                if r.status().is_success() {
-                    Ok(())
+                let ok = r.status().is_success();
+                let answer = answer_of(r).await;
+                if ok {
+                    Ok(answer)
                 } else {
-                    Err(format!("the receiver answered {}", r.status()))
+                    Err(format!("the receiver answered {answer}"))
                 }
             }
             other => Err(format!("unknown channel {other}")),
@@ -138,8 +142,35 @@ impl QueueWorker for Worker {
         row.attempts
     }
 
-    async fn handle(&self, row: &Claimed) -> Result<(), String> {
-        self.deliver(row).await
+    async fn handle(&self, row: &Claimed) -> Result<Option<String>, String> {
+        self.deliver(row).await.map(Some)
+    }
+}
+
+/// The most of a receiver's body kept with its answer.
+const ANSWER_BODY_CHARS: usize = 200;
+
+/// `200 OK: <the start of the body>` (the status alone when the body is empty): at most
+/// [`ANSWER_BODY_CHARS`] characters of it are read, control characters left out.
+async fn answer_of(mut r: reqwest::Response) -> String {
+    let status = r.status();
+    let mut bytes = Vec::new();
+    while bytes.len() < ANSWER_BODY_CHARS * 4 {
+        match r.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let body: String = String::from_utf8_lossy(&bytes)
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(ANSWER_BODY_CHARS)
+        .collect();
+    let body = body.trim();
+    if body.is_empty() {
+        status.to_string()
+    } else {
+        format!("{status}: {body}")
     }
 }
 

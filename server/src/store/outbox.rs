@@ -113,11 +113,12 @@ pub struct DeliveryRow {
     pub delivered_at: Option<DateTime<Utc>>,
     pub failed_at: Option<DateTime<Utc>>,
     pub visible_at: DateTime<Utc>,
+    pub answer: Option<String>,
     pub last_error: Option<String>,
 }
 
 const DELIVERY_COLUMNS: &str = "o.id, o.payload->>'event' AS event, t.serial AS ticket_serial,
-    o.created_at, o.attempts, o.delivered_at, o.failed_at, o.visible_at, o.last_error";
+    o.created_at, o.attempts, o.delivered_at, o.failed_at, o.visible_at, o.answer, o.last_error";
 
 /// The latest `limit` messages to webhook `webhook`, newest first.
 pub async fn deliveries(

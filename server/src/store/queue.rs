@@ -4,8 +4,8 @@
 //!
 //! - [`Queue::Mail`]: the mail columns of `notifications` (`mail_to`, `mail_visible_at`,
 //!   `mail_attempts`, `mailed_at`, `mail_error`, `mail_failed_at`), sent by jobs/mail.rs;
-//! - [`Queue::Outbox`]: `outbox` (`visible_at`, `attempts`, `delivered_at`, `last_error`,
-//!   `failed_at`), webhook deliveries by jobs/webhooks.rs.
+//! - [`Queue::Outbox`]: `outbox` (`visible_at`, `attempts`, `delivered_at`, `answer`,
+//!   `last_error`, `failed_at`), webhook deliveries by jobs/webhooks.rs.
 //!
 //! Claims differ per queue (what a worker needs of its rows); marking done and failed is one
 //! function each, the statement chosen by the queue.
@@ -31,7 +31,8 @@ impl Queue {
                 "UPDATE notifications SET mailed_at = now(), mail_error = NULL WHERE id = $1"
             }
             Queue::Outbox => {
-                "UPDATE outbox SET delivered_at = now(), last_error = NULL WHERE id = $1"
+                "UPDATE outbox SET delivered_at = now(), last_error = NULL, answer = $2
+                 WHERE id = $1"
             }
         }
     }
@@ -142,9 +143,19 @@ pub async fn claim_outbox(
     .await?)
 }
 
-/// The row `id` of `queue` was handled (mailed, delivered): it is not claimed again.
-pub async fn done(db: impl PgExecutor<'_>, queue: Queue, id: Uuid) -> Result<(), AppError> {
-    sqlx::query(queue.done_sql()).bind(id).execute(db).await?;
+/// The row `id` of `queue` was handled (mailed, delivered): it is not claimed again. The
+/// outbox keeps what the receiver answered (`answer`); mail keeps nothing of it.
+pub async fn done(
+    db: impl PgExecutor<'_>,
+    queue: Queue,
+    id: Uuid,
+    answer: Option<&str>,
+) -> Result<(), AppError> {
+    let q = sqlx::query(queue.done_sql()).bind(id);
+    match queue {
+        Queue::Outbox => q.bind(answer).execute(db).await?,
+        Queue::Mail => q.execute(db).await?,
+    };
     Ok(())
 }
 

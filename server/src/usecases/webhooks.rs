@@ -182,6 +182,7 @@ impl From<crate::store::outbox::DeliveryRow> for DeliveryDto {
             delivered_at: r.delivered_at,
             failed_at: r.failed_at,
             next_attempt_at: open.then_some(r.visible_at),
+            answer: r.answer,
             last_error: r.last_error,
         }
     }

@@ -32,7 +32,13 @@ struct Receiver {
     hang_on: Option<usize>,
 }
 
-async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// Answers 500 "not today" while it is to fail, else 200 "thanks" (with a control character the
+/// page must not show).
+async fn receive(
+    State(r): State<Receiver>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     let h = |n: &str| {
         headers
             .get(n)
@@ -60,9 +66,9 @@ async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> 
     let mut fail = r.fail_first.lock().unwrap();
     if *fail > 0 {
         *fail -= 1;
-        return StatusCode::INTERNAL_SERVER_ERROR;
+        return (StatusCode::INTERNAL_SERVER_ERROR, "not today");
     }
-    StatusCode::NO_CONTENT
+    (StatusCode::OK, "thanks\u{7}")
 }
 
 fn receiver_router(r: Receiver) -> axum::Router {
@@ -568,10 +574,12 @@ async fn deliveries_are_listed_and_a_failed_one_is_sent_again(pool: PgPool) {
     app.open_simple(&alice, "Delivered later").await;
 
     // One attempt, refused by the receiver, and it is the last one allowed: given up.
+    let metrics = tollgate_server::metrics::SharedMetrics::default();
     let worker = Worker::new(
         pool.clone(),
         WorkerConfig {
             max_attempts: 1,
+            metrics: metrics.clone(),
             ..quick()
         },
     );
@@ -587,7 +595,11 @@ async fn deliveries_are_listed_and_a_failed_one_is_sent_again(pool: PgPool) {
         d["failed_at"].is_string() && d["delivered_at"].is_null(),
         "{d}"
     );
-    assert!(d["last_error"].as_str().unwrap().contains("500"), "{d}");
+    assert_eq!(
+        d["last_error"], "the receiver answered 500 Internal Server Error: not today",
+        "{d}"
+    );
+    assert!(d["answer"].is_null(), "{d}");
     assert!(d["next_attempt_at"].is_null());
     assert!(!d["ticket_serial"].as_str().unwrap().is_empty(), "{d}");
 
@@ -603,15 +615,28 @@ async fn deliveries_are_listed_and_a_failed_one_is_sent_again(pool: PgPool) {
         d2["failed_at"].is_null() && d2["next_attempt_at"].is_string(),
         "{d2}"
     );
-    assert_eq!(
-        Worker::new(pool.clone(), quick()).run_once().await.unwrap(),
-        1
+    let worker = Worker::new(
+        pool.clone(),
+        WorkerConfig {
+            metrics: metrics.clone(),
+            ..quick()
+        },
+    );
+    assert_eq!(worker.run_once().await.unwrap(), 1);
+    // The metrics of these workers counted one failed attempt and one delivery.
+    let text = metrics.render(&pool).await.unwrap();
+    assert!(
+        text.contains("tollgate_delivery_failures_total{queue=\"webhooks\"} 1\n")
+            && text.contains("tollgate_deliveries_total{queue=\"webhooks\"} 1\n"),
+        "{text}"
     );
     let (_, list) = app
         .get(&admin, &format!("/api/v1/webhooks/{hook}/deliveries"))
         .await;
     assert!(list[0]["delivered_at"].is_string(), "{list}");
     assert_eq!(list[0]["attempts"], 2);
+    assert_eq!(list[0]["answer"], "200 OK: thanks", "{list}");
+    assert!(list[0]["last_error"].is_null(), "{list}");
 
     // Delivered is final; others, unknown ids and bad ids are refused.
     let unknown = format!(
