@@ -440,6 +440,14 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
     app.open_simple(&alice, "Not sent").await;
     let trusted = || tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
     let metrics = tollgate_server::metrics::SharedMetrics::default();
+    // What this test's own thread logs (the mailer runs on it: the test's runtime has one).
+    let logs = Logs::default();
+    let _logging = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish(),
+    );
 
     for (url, roots, why) in [
         (
@@ -490,4 +498,51 @@ async fn a_wrong_password_or_an_untrusted_certificate_fails_visibly_and_is_retri
         text.contains("tollgate_delivery_failures_total{queue=\"mail\"} 3\n"),
         "{text}"
     );
+    // And logged with its reason, never with the password.
+    let logged = logs.text();
+    let lines: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("attempt failed; will retry"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{logged}");
+    for (line, why) in lines.iter().zip([
+        "535",
+        "not signed by a trusted CA",
+        "not valid for the host name",
+    ]) {
+        assert!(line.contains(why), "{why}: {line}");
+    }
+    assert!(
+        !logged.contains("s3cret") && !logged.contains("tollgate:wrong"),
+        "{logged}"
+    );
+}
+
+/// Log lines written by a test's own subscriber.
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Logs {
+        self.clone()
+    }
 }

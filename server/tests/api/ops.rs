@@ -1,6 +1,6 @@
 //! Operations, with the real binary: JSON logs, `/healthz` and `/readyz`, metrics on their own
-//! address, and a stop on SIGTERM
-//! that ends event streams with a `reconnect` hint and exits promptly.
+//! address, and a stop on SIGTERM that ends event streams with a `reconnect` hint, answers long
+//! polls, finishes a request in flight and exits promptly; `/readyz` while a migration is missing.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde_json::json;
 use sqlx::PgPool;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 /// The URL of the database `pool` is connected to (a test's own), from DATABASE_URL's server.
 pub fn url_of(pool: &PgPool) -> String {
@@ -128,7 +128,23 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
             ))
             .send(),
     );
-    // Its request is in: the server holds it open (it has nothing to say yet).
+    // A request in flight: its head sent, half its body still to come.
+    let login = r#"{"username": "alice", "password": "not hers"}"#;
+    let mut slow = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (first, rest) = login.split_at(10);
+    slow.write_all(
+        format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
+            login.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // Their requests are in: the server holds them open.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         !poll.is_finished(),
@@ -159,6 +175,14 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
     let answer: serde_json::Value = r.json().await.unwrap();
     assert_eq!(answer["decided"], false, "{answer}");
     assert_eq!(answer["state"], "pending", "{answer}");
+    // The request in flight gets the rest of its body and is answered (a wrong password).
+    slow.write_all(rest.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), slow.read_exact(&mut head))
+        .await
+        .expect("the request in flight is answered")
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 401", "{}", String::from_utf8_lossy(&head));
     let status = tokio::time::timeout(Duration::from_secs(12), child.wait())
         .await
         .expect("the process exits within 10 s of SIGTERM")
