@@ -65,14 +65,21 @@ enum Cmd {
 async fn main() {
     tollgate_server::identity::password::return_large_blocks_to_the_system();
     let cli = Cli::parse();
-    let logs = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
-        );
-    match cli.config.log_format {
-        tollgate_server::config::LogFormat::Json => logs.json().init(),
-        tollgate_server::config::LogFormat::Text => logs.init(),
+    {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        use tracing_subscriber::Layer;
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+        let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+        let logs = match cli.config.log_format {
+            tollgate_server::config::LogFormat::Json => logs.json().boxed(),
+            tollgate_server::config::LogFormat::Text => logs.boxed(),
+        };
+        tracing_subscriber::registry()
+            .with(logs.with_filter(filter))
+            .with(tollgate_server::metrics::acquire_times())
+            .init();
     }
     let result = match cli.command.unwrap_or(Cmd::Serve) {
         Cmd::Serve => serve(cli.config).await,

@@ -3,10 +3,10 @@
 //! from open to decision, queue backlogs and delivery failures, the database pool, expiry sweep
 //! rounds, sign-in failures and rate-limit refusals.
 //!
-//! sqlx does not report how long a request waited for a connection; what it shows instead is
-//! the pool at the scrape (in use, idle, the most it opens: in use at the most means requests
-//! wait) and the waits that ended in the acquire timeout (counted where the error is made, for
-//! the whole process).
+//! The time to get a database connection (waits for a free one included) comes from sqlx's own
+//! `sqlx::pool::acquire` events, which the binary's log set-up hands to [`acquire_times`]: one
+//! histogram for the process. Beside it: the pool at the scrape (in use, idle, the most it
+//! opens) and the waits that ended in the acquire timeout (counted where the error is made).
 //!
 //! Counters and histograms are this instance's (sum them over instances); the queue backlogs
 //! and the pool are read when scraped. Each [`AppState`](crate::AppState) has its own registry,
@@ -62,6 +62,51 @@ pub struct PoolLabels {
 }
 
 type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The target of sqlx's events for each connection taken from a pool (with the field
+/// `acquired_after_secs`), emitted at the level the pool options set (store::connect_with).
+pub const ACQUIRE_TARGET: &str = "sqlx::pool::acquire";
+
+/// Time to get a database connection from the pool, for the whole process.
+static ACQUIRE_SECONDS: std::sync::LazyLock<Histogram> = std::sync::LazyLock::new(|| {
+    Histogram::new([
+        0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0,
+    ])
+});
+
+/// A tracing layer that records sqlx's connection acquisitions in
+/// `tollgate_db_pool_acquire_seconds` (only the acquire events reach it).
+pub fn acquire_times<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer;
+    AcquireTimes.with_filter(
+        tracing_subscriber::filter::Targets::new()
+            .with_target(ACQUIRE_TARGET, tracing::Level::TRACE),
+    )
+}
+
+struct AcquireTimes;
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for AcquireTimes {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Seconds(Option<f64>);
+        impl tracing::field::Visit for Seconds {
+            fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+                if field.name() == "acquired_after_secs" {
+                    self.0 = Some(value);
+                }
+            }
+            fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+        }
+        let mut seconds = Seconds(None);
+        event.record(&mut seconds);
+        if let Some(s) = seconds.0 {
+            ACQUIRE_SECONDS.observe(s);
+        }
+    }
+}
 
 /// This instance's metrics.
 pub struct Metrics {
@@ -191,6 +236,12 @@ impl Metrics {
             "db_pool_max_connections",
             "The most database connections this instance opens (in_use at this number: requests wait)",
             pool_max.clone(),
+        );
+        registry.register(
+            "db_pool_acquire_seconds",
+            "Time to get a database connection from the pool, waits for a free one included \
+             (this process)",
+            ACQUIRE_SECONDS.clone(),
         );
         let pool_timeouts = Counter::default();
         registry.register(

@@ -69,6 +69,9 @@ pub async fn connect_with(
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(5))
+        // Every acquisition is an event (target `sqlx::pool::acquire`) that the metrics' layer
+        // times; the log's own filter leaves it out.
+        .acquire_time_level(log::LevelFilter::Trace)
         .connect_with(options)
         .await
 }

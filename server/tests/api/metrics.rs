@@ -156,19 +156,27 @@ async fn metrics_need_their_token_and_count_a_lifecycle_exactly(pool: PgPool) {
     assert_eq!(sample(&after, "tollgate_db_pool_max_connections"), 16.0);
 }
 
-/// A request that finds every database connection of its instance taken waits for the acquire timeout, is
-/// answered 503, and the wait is counted.
+/// A request that finds every database connection of its instance taken waits for the acquire
+/// timeout, is answered 503, and the wait is counted; one that gets a connection given back
+/// while it waits has its wait timed.
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn a_request_that_gets_no_database_connection_is_counted(pool: PgPool) {
+    use tracing_subscriber::layer::SubscriberExt;
     tollgate_server::prepare(&pool).await.unwrap();
     tollgate_server::usecases::demo::load(&pool).await.unwrap();
     let served = crate::helpers::app_role_pool_with(
         &pool,
         sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
-            .acquire_timeout(std::time::Duration::from_secs(1)),
+            .acquire_timeout(std::time::Duration::from_secs(1))
+            .acquire_time_level(log::LevelFilter::Trace),
     )
     .await;
+    // sqlx's acquire events on this test's thread (the server runs on it too) are timed, as the
+    // binary's log set-up does for the process.
+    let _timing = tracing::subscriber::set_default(
+        tracing_subscriber::registry().with(tollgate_server::metrics::acquire_times()),
+    );
     let mut config = tollgate_server::Config::for_tests("postgres://unused");
     config.metrics_token = Some("scrape-me".into());
     let app = TestApp::spawn_on(served.clone(), pool.clone(), config).await;
@@ -185,7 +193,14 @@ async fn a_request_that_gets_no_database_connection_is_counted(pool: PgPool) {
     let (s, e) = app.get(&alice, "/api/v1/me").await;
     assert_eq!(s, 503, "{e}");
     assert_eq!(e["error"]["code"], "unavailable", "{e}");
-    drop(taken);
+    // Given back while the next request waits: that one is served, and its wait timed.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        drop(taken);
+    });
+    let (s, _) = app.get(&alice, "/api/v1/me").await;
+    assert_eq!(s, 200);
+    release.await.unwrap();
 
     let after = scrape(&app).await;
     // Counted for the whole process: tests running beside this one may add theirs.
@@ -193,6 +208,7 @@ async fn a_request_that_gets_no_database_connection_is_counted(pool: PgPool) {
         sample(&after, timeouts) - sample(&before, timeouts) >= 1.0,
         "{after}"
     );
-    let (s, _) = app.get(&alice, "/api/v1/me").await;
-    assert_eq!(s, 200, "a free connection serves again");
+    let waited = sample(&after, "tollgate_db_pool_acquire_seconds_sum")
+        - sample(&before, "tollgate_db_pool_acquire_seconds_sum");
+    assert!(waited >= 0.3, "a wait of at least 300 ms is timed: {after}");
 }
