@@ -553,6 +553,9 @@ pub struct AclInput {
     pub users: RuleSelector,
     pub action: AclAction,
     pub reviewers: Vec<Uuid>,
+    /// Review rules: deciding the review needs a fresh second factor.
+    #[serde(default)]
+    pub step_up: bool,
     /// Login rules: source addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ips: Option<Vec<String>>,
@@ -597,6 +600,8 @@ pub struct AclDto {
     pub command_groups: Option<Vec<CommandGroupSpec>>,
     pub reviewers: Vec<Uuid>,
     pub reviewer_people: Vec<Person>,
+    #[serde(default)]
+    pub step_up: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -154,11 +154,13 @@ pub fn open(
 }
 
 /// Open a confirm ticket (`login_confirm`, `login_asset_confirm`, `command_confirm`) asked of
-/// the matching ACL's reviewers: one level, rule any, the active reviewers minus the user;
-/// none left → `NoApprovers { level: 1 }` (no fallback: the ACL names who reviews).
+/// the matching ACL's reviewers: one level, rule any, the active reviewers minus the user,
+/// deciding it needing a fresh second factor when `step_up` (the rule asks for it); none left →
+/// `NoApprovers { level: 1 }` (no fallback: the ACL names who reviews).
 pub fn open_with_reviewers(
     new: NewTicket,
     reviewers: &[UserId],
+    step_up: bool,
     dir: &Directory,
     now: DateTime<Utc>,
 ) -> Result<Transition, RuleError> {
@@ -174,7 +176,7 @@ pub fn open_with_reviewers(
     if users.is_empty() {
         return Err(RuleError::NoApprovers { level: 1 });
     }
-    build(new, vec![(Rule::Any, false, users)], vec![], now)
+    build(new, vec![(Rule::Any, step_up, users)], vec![], now)
 }
 
 /// An approver may narrow a request, never widen it: what the applicant named can only be

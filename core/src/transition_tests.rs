@@ -332,6 +332,15 @@ fn open_refuses_a_blank_title() {
 }
 
 fn login_ticket(reviewers: &[&str], user: &str) -> Result<Transition, RuleError> {
+    login_ticket_asking(reviewers, user, false)
+}
+
+/// [`login_ticket`] from a rule that asks (or not) for a fresh second factor.
+fn login_ticket_asking(
+    reviewers: &[&str],
+    user: &str,
+    step_up: bool,
+) -> Result<Transition, RuleError> {
     let nt = NewTicket {
         id: Uuid::from_u128(0x7001),
         serial: "202611270002".into(),
@@ -346,7 +355,7 @@ fn login_ticket(reviewers: &[&str], user: &str) -> Result<Transition, RuleError>
         }),
     };
     let ids: Vec<Uuid> = reviewers.iter().map(|r| uid(r)).collect();
-    open_with_reviewers(nt, &ids, &dir(), at(0))
+    open_with_reviewers(nt, &ids, step_up, &dir(), at(0))
 }
 
 #[test]
@@ -1127,6 +1136,16 @@ fn a_step_up_level_asks_for_a_second_factor_only_while_it_is_current() {
         crate::check_step_up(&t, Some(crate::StepUp::Totp)),
         Ok(Some(crate::StepUp::Totp))
     );
+}
+
+#[test]
+fn a_review_opened_by_a_rule_that_asks_needs_a_second_factor_to_decide() {
+    let t = login_ticket_asking(&["bob"], "alice", true).unwrap().ticket;
+    assert!(t.needs_step_up());
+    let e = crate::check_step_up(&t, None).unwrap_err();
+    assert_eq!(e.code(), "step_up_required");
+    let t = login_ticket(&["bob"], "alice").unwrap().ticket;
+    assert!(!t.needs_step_up());
 }
 
 #[test]

@@ -399,6 +399,7 @@ fn arb_login_rule() -> impl Strategy<Value = LoginAcl> {
                 time: TimeWindows::always(),
                 action,
                 reviewers: reviewers.into_iter().map(uid).collect(),
+                step_up: false,
             },
         )
 }

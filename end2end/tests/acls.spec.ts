@@ -21,21 +21,25 @@ test('admin writes a command rule and a gateway token on the Rules page; alice h
   await expect(form.getByRole('alert')).toContainText(/reviewer/i);
   await form.getByLabel('Add a reviewer').fill('car');
   await form.getByRole('button', { name: /Carol Danvers/ }).click();
+  // Her decisions on these reviews will need a fresh second factor.
+  await form.getByLabel('Approving or rejecting a review asks for a fresh second factor').check();
   await page.getByTestId('save-rule').click();
   await expect(page.getByRole('status')).toHaveText('Created No reboots on web.');
   const row = page.getByTestId('rule-row').filter({ hasText: 'No reboots on web' });
   await expect(row).toContainText('web-* as any account · reboot, shutdown');
   await expect(row).toContainText('Carol Danvers');
-  await expect(row.locator('.badge')).toHaveText('Review');
+  await expect(row.locator('.badge')).toHaveText(['Review', 'second factor']);
 
   // It is live: a gateway asking about `reboot` on web-01 is held for carol.
   const rules = await (await page.request.get('/api/v1/acls/command-filter')).json();
   const rule = rules.items.find((r: any) => r.name === 'No reboots on web');
   expect(rule.priority).toBe(7);
   expect(rule.command_groups[0].patterns).toEqual(['reboot', 'shutdown']);
+  expect(rule.step_up).toBe(true);
 
-  // Edit: switch it off.
+  // Edit: the form reads the second factor back; switch the rule off.
   await row.getByRole('button', { name: 'Edit' }).click();
+  await expect(form.getByLabel('Approving or rejecting a review asks for a fresh second factor')).toBeChecked();
   await form.getByLabel('This rule is on').uncheck();
   await page.getByTestId('save-rule').click();
   await expect(page.getByRole('status')).toHaveText('Saved No reboots on web.');

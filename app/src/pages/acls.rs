@@ -279,7 +279,10 @@ fn RulesTab(kind: AclKind) -> impl IntoView {
                                                 {(kind != AclKind::Login).then(|| view! { <td>{r.org_name.clone().unwrap_or_else(|| "—".to_string())}</td> })}
                                                 <td class="small">{scope_text(kind, &r)}</td>
                                                 <td>{action_badge(r.action)}</td>
-                                                <td class="small">{if reviewers.is_empty() { "—".to_string() } else { reviewers }}</td>
+                                                <td class="small">
+                                                    {if reviewers.is_empty() { "—".to_string() } else { reviewers }}
+                                                    {r.step_up.then(|| view! { " " <span class="badge step-up-badge" title="Approving or rejecting its reviews asks for a fresh second factor">"second factor"</span> })}
+                                                </td>
                                                 <td class="row-actions">
                                                     <button class="btn btn-sm" on:click=move |_| { done.set(None); editing.set(Some(Some(edit_rule.clone()))); }>"Edit"</button>
                                                     {move || if confirm.get() {
@@ -362,6 +365,7 @@ fn RuleForm(
     let ignore_case = RwSignal::new(group.is_some_and(|g| g.ignore_case));
     let action = RwSignal::new(r.map_or(AclAction::Reject, |r| r.action));
     let reviewers = RwSignal::new(r.map(|r| r.reviewer_people.clone()).unwrap_or_default());
+    let step_up = RwSignal::new(r.is_some_and(|r| r.step_up));
     let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let field_error = move |f: &'static str| {
@@ -392,6 +396,7 @@ fn RuleForm(
                 users: selector_input(&users.get_untracked(), "users")?,
                 action: action.get_untracked(),
                 reviewers: reviewers.get_untracked().iter().map(|p| p.id).collect(),
+                step_up: step_up.get_untracked(),
                 ips: None,
                 time: None,
                 org_id: None,
@@ -600,6 +605,7 @@ fn RuleForm(
                         label="Add a reviewer".to_string() />
                     <p class="muted small">"Nobody reviews their own request: a reviewer this rule names is not held by it."</p>
                     {field_error("reviewers")}
+                    <label class="check"><input type="checkbox" data-testid="rule-step-up" prop:checked=move || step_up.get() on:change=move |ev| step_up.set(event_target_checked(&ev)) />" Approving or rejecting a review asks for a fresh second factor"</label>
                 </div>
             </Show>
             {move || error.get().filter(|e| !matches!(e.field.as_deref(), Some(f) if ["name", "priority", "org_id", "users", "ips", "time", "assets", "accounts", "command_groups", "action", "reviewers"].iter().any(|x| f == *x || f.starts_with(&format!("{x}[")) || f.starts_with(&format!("{x}.")))))

@@ -151,6 +151,9 @@ pub struct AclDecision {
     pub rule_id: Option<AclId>,
     /// For `review`: who reviews (the rule's reviewers minus the user).
     pub reviewers: Vec<UserId>,
+    /// For `review`: the review's decision needs a fresh second factor.
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 impl AclDecision {
@@ -160,11 +163,19 @@ impl AclDecision {
             action: AclAction::Accept,
             rule_id: None,
             reviewers: vec![],
+            step_up: false,
         }
     }
 
-    fn from_rule(id: AclId, action: AclAction, reviewers: &[UserId], user: UserId) -> Self {
-        let reviewers = if action == AclAction::Review {
+    fn from_rule(
+        id: AclId,
+        action: AclAction,
+        reviewers: &[UserId],
+        step_up: bool,
+        user: UserId,
+    ) -> Self {
+        let review = action == AclAction::Review;
+        let reviewers = if review {
             reviewers.iter().copied().filter(|r| *r != user).collect()
         } else {
             vec![]
@@ -173,6 +184,7 @@ impl AclDecision {
             action,
             rule_id: Some(id),
             reviewers,
+            step_up: review && step_up,
         }
     }
 }
@@ -260,6 +272,9 @@ pub struct LoginAcl {
     /// Who reviews, for `review`.
     #[serde(default)]
     pub reviewers: Vec<UserId>,
+    /// For `review`: deciding the review needs a fresh second factor (as a flow level may ask).
+    #[serde(default)]
+    pub step_up: bool,
 }
 acl_rule!(LoginAcl);
 
@@ -295,7 +310,7 @@ impl LoginAcl {
 /// Decide a sign-in: the first matching login rule, or accept.
 pub fn decide_login(rules: &[LoginAcl], attempt: &LoginAttempt) -> AclDecision {
     first_match(rules, |r| r.matches(attempt)).map_or_else(AclDecision::no_match, |r| {
-        AclDecision::from_rule(r.id, r.action, &r.reviewers, attempt.user_id)
+        AclDecision::from_rule(r.id, r.action, &r.reviewers, r.step_up, attempt.user_id)
     })
 }
 
@@ -336,6 +351,9 @@ pub struct LoginAssetAcl {
     /// Who reviews, for `review`.
     #[serde(default)]
     pub reviewers: Vec<UserId>,
+    /// For `review`: deciding the review needs a fresh second factor (as a flow level may ask).
+    #[serde(default)]
+    pub step_up: bool,
 }
 acl_rule!(LoginAssetAcl);
 
@@ -361,7 +379,7 @@ impl LoginAssetAcl {
 /// Decide a connection: the first matching login-asset rule, or accept.
 pub fn decide_login_asset(rules: &[LoginAssetAcl], access: &AssetAccess) -> AclDecision {
     first_match(rules, |r| r.matches(access)).map_or_else(AclDecision::no_match, |r| {
-        AclDecision::from_rule(r.id, r.action, &r.reviewers, access.user_id)
+        AclDecision::from_rule(r.id, r.action, &r.reviewers, r.step_up, access.user_id)
     })
 }
 
@@ -392,6 +410,9 @@ pub struct CommandFilterAcl {
     /// Who reviews, for `review`.
     #[serde(default)]
     pub reviewers: Vec<UserId>,
+    /// For `review`: deciding the review needs a fresh second factor (as a flow level may ask).
+    #[serde(default)]
+    pub step_up: bool,
 }
 acl_rule!(CommandFilterAcl);
 
@@ -442,7 +463,7 @@ pub fn decide_command(
     let line = CommandLine::parse(command_line);
     first_match(rules, |r| r.matches_parsed(access, &line))
         .map_or_else(AclDecision::no_match, |r| {
-            AclDecision::from_rule(r.id, r.action, &r.reviewers, access.user_id)
+            AclDecision::from_rule(r.id, r.action, &r.reviewers, r.step_up, access.user_id)
         })
 }
 
@@ -474,6 +495,7 @@ mod tests {
             time: TimeWindows::always(),
             action,
             reviewers: vec![id(900), id(901)],
+            step_up: false,
         }
     }
 
@@ -582,6 +604,7 @@ mod tests {
             accounts: Selector::Names(vec!["root".into()]),
             action: AclAction::Review,
             reviewers: vec![id(1), id(2)],
+            step_up: false,
         };
         let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
         assert_eq!(d.action, AclAction::Review);
@@ -590,6 +613,32 @@ mod tests {
             decide_login_asset(&[rule], &access("app")),
             AclDecision::no_match()
         );
+    }
+
+    #[test]
+    fn a_review_rule_may_ask_for_a_fresh_second_factor_and_only_a_review_carries_it() {
+        let mut rule = LoginAssetAcl {
+            id: id(1),
+            name: "prod root".into(),
+            priority: 1,
+            active: true,
+            users: Selector::All,
+            assets: Selector::All,
+            accounts: Selector::Names(vec!["root".into()]),
+            action: AclAction::Review,
+            reviewers: vec![id(2)],
+            step_up: true,
+        };
+        let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
+        assert!(d.step_up);
+        rule.action = AclAction::Reject;
+        let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
+        assert!(!d.step_up, "nothing to decide on a refusal");
+        // Rules stored before the field existed read as not asking.
+        let mut stored = serde_json::to_value(&rule).unwrap();
+        stored.as_object_mut().unwrap().remove("step_up");
+        let read: LoginAssetAcl = serde_json::from_value(stored).unwrap();
+        assert!(!read.step_up);
     }
 
     #[test]
@@ -612,6 +661,7 @@ mod tests {
                 command_groups: vec![group.clone()],
                 action: AclAction::Warning,
                 reviewers: vec![],
+                step_up: false,
             },
             CommandFilterAcl {
                 id: id(1),
@@ -624,6 +674,7 @@ mod tests {
                 command_groups: vec![group],
                 action: AclAction::Review,
                 reviewers: vec![id(3)],
+                step_up: false,
             },
         ];
         let d = decide_command(&rules, &access("root"), "cd /; rm -rf x");
@@ -653,6 +704,7 @@ mod tests {
             command_groups: vec![group],
             action,
             reviewers: vec![id(3)],
+            step_up: false,
         }
     }
 

@@ -54,6 +54,8 @@ pub struct Hold<'a> {
     pub client: &'a ClientInfo,
     pub rule_name: &'a str,
     pub reviewers: &'a [Uuid],
+    /// The rule asks for a fresh second factor to decide.
+    pub step_up: bool,
     /// How the person proved who they are: `password`, `oidc` or `ldap`.
     pub method: &'a str,
 }
@@ -99,6 +101,7 @@ pub async fn hold(
             }),
         },
         h.reviewers,
+        h.step_up,
         &directory,
         now,
     );

@@ -78,15 +78,18 @@ pub async fn finish(
     second_factor: bool,
 ) -> Result<SignInOutcome, AppError> {
     let secure = s.config.secure_cookies();
-    if let crate::usecases::acls::LoginCheck::Review { rule, reviewers } =
-        crate::usecases::acls::check_login(
-            &s.pool,
-            s.live.acls(),
-            who.user_id,
-            who.username,
-            client.ip,
-        )
-        .await?
+    if let crate::usecases::acls::LoginCheck::Review {
+        rule,
+        reviewers,
+        step_up,
+    } = crate::usecases::acls::check_login(
+        &s.pool,
+        s.live.acls(),
+        who.user_id,
+        who.username,
+        client.ip,
+    )
+    .await?
     {
         let hold = crate::identity::held::Hold {
             user_id: who.user_id,
@@ -94,6 +97,7 @@ pub async fn finish(
             client: &client,
             rule_name: &rule,
             reviewers: &reviewers,
+            step_up,
             method: who.method,
         };
         return match crate::identity::held::hold(&s.pool, hold, secure).await? {

@@ -109,6 +109,10 @@ pub struct AclInput {
     /// Who reviews, for `review` (user ids; at least one).
     #[serde(default)]
     pub reviewers: Vec<Uuid>,
+    /// For `review`: approving or rejecting the review needs a fresh second factor (as a flow
+    /// level may ask). Ignored for the other actions.
+    #[serde(default)]
+    pub step_up: bool,
 }
 
 /// A rule as the API shows it.
@@ -140,6 +144,8 @@ pub struct AclDto {
     pub reviewers: Vec<Uuid>,
     /// The reviewers, named.
     pub reviewer_people: Vec<Person>,
+    /// For `review`: deciding the review needs a fresh second factor.
+    pub step_up: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -252,6 +258,7 @@ async fn check(
     } else {
         reviewers.clear();
     }
+    let step_up = input.step_up && input.action == AclAction::Review;
 
     if kind.is_global() {
         let ips = IpList::parse(&input.ips).map_err(|e| AppError::invalid(&e.field, e.reason))?;
@@ -273,6 +280,7 @@ async fn check(
                 time: input.time.unwrap_or_default(),
                 action: input.action,
                 reviewers,
+                step_up,
             }),
         ));
     }
@@ -321,6 +329,7 @@ async fn check(
                 accounts,
                 action: input.action,
                 reviewers,
+                step_up,
             }),
         ));
     }
@@ -356,6 +365,7 @@ async fn check(
             command_groups: groups,
             action: input.action,
             reviewers,
+            step_up,
         }),
     ))
 }
@@ -397,7 +407,8 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
                     active: bool,
                     action: AclAction,
                     users: Selector,
-                    reviewers: Vec<Uuid>| AclDto {
+                    reviewers: Vec<Uuid>,
+                    step_up: bool| AclDto {
             id: r.id,
             kind,
             org_id: r.org_id,
@@ -414,20 +425,37 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
             command_groups: None,
             reviewers,
             reviewer_people: vec![],
+            step_up,
             created_at: r.created_at,
             updated_at: r.updated_at,
         };
         let dto = match kind {
             AclKind::Login => {
                 let a: LoginAcl = serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(a.name, a.priority, a.active, a.action, a.users, a.reviewers);
+                let mut d = base(
+                    a.name,
+                    a.priority,
+                    a.active,
+                    a.action,
+                    a.users,
+                    a.reviewers,
+                    a.step_up,
+                );
                 d.ips = Some(a.ips.0.iter().map(|p| p.to_string()).collect());
                 d.time = Some(a.time);
                 d
             }
             AclKind::LoginAsset => {
                 let a: LoginAssetAcl = serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(a.name, a.priority, a.active, a.action, a.users, a.reviewers);
+                let mut d = base(
+                    a.name,
+                    a.priority,
+                    a.active,
+                    a.action,
+                    a.users,
+                    a.reviewers,
+                    a.step_up,
+                );
                 d.assets = Some(a.assets);
                 d.accounts = Some(a.accounts);
                 d
@@ -435,7 +463,15 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
             AclKind::CommandFilter => {
                 let a: CommandFilterAcl =
                     serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(a.name, a.priority, a.active, a.action, a.users, a.reviewers);
+                let mut d = base(
+                    a.name,
+                    a.priority,
+                    a.active,
+                    a.action,
+                    a.users,
+                    a.reviewers,
+                    a.step_up,
+                );
                 d.assets = Some(a.assets);
                 d.accounts = Some(a.accounts);
                 d.command_groups =
@@ -689,6 +725,7 @@ fn input_of(d: &AclDto) -> AclInput {
         command_groups: d.command_groups.clone().unwrap_or_default(),
         action: d.action,
         reviewers: d.reviewers.clone(),
+        step_up: d.step_up,
     }
 }
 
@@ -799,8 +836,13 @@ pub async fn name_of(db: &mut PgConnection, id: Uuid) -> Result<String, AppError
 pub enum LoginCheck {
     /// Let it through.
     Accept,
-    /// Hold it for these reviewers (the rule's, minus the person signing in).
-    Review { rule: String, reviewers: Vec<Uuid> },
+    /// Hold it for these reviewers (the rule's, minus the person signing in); deciding it needs
+    /// a fresh second factor when `step_up`.
+    Review {
+        rule: String,
+        reviewers: Vec<Uuid>,
+        step_up: bool,
+    },
 }
 
 /// Applies the login ACLs to a sign-in whose password was right (core's `decide_login`; the
@@ -813,18 +855,20 @@ pub async fn check_login(
     username: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<LoginCheck, AppError> {
-    let Some((rule, action, reviewers)) =
-        login_decision(pool, cache, user_id, username, ip).await?
-    else {
+    let Some((rule, d)) = login_decision(pool, cache, user_id, username, ip).await? else {
         return Ok(LoginCheck::Accept);
     };
-    match action {
+    match d.action {
         AclAction::Accept | AclAction::Warning => Ok(LoginCheck::Accept),
         AclAction::Reject => {
             tracing::info!(user = %username, rule = %rule, "sign-in refused by a login ACL");
             Err(login_refused(&rule))
         }
-        AclAction::Review => Ok(LoginCheck::Review { rule, reviewers }),
+        AclAction::Review => Ok(LoginCheck::Review {
+            rule,
+            reviewers: d.reviewers,
+            step_up: d.step_up,
+        }),
     }
 }
 
@@ -836,15 +880,15 @@ fn login_refused(rule: &str) -> AppError {
     )
 }
 
-/// The login rule that decides for this person, from this address, now: its name, action and
-/// reviewers; None when no rule matches.
+/// The login rule that decides for this person, from this address, now: its name and core's
+/// decision; None when no rule matches.
 async fn login_decision(
     pool: &PgPool,
     cache: &AclCache,
     user_id: Uuid,
     username: &str,
     ip: Option<std::net::IpAddr>,
-) -> Result<Option<(String, AclAction, Vec<Uuid>)>, AppError> {
+) -> Result<Option<(String, tollgate_core::AclDecision)>, AppError> {
     let rules = cache.rules::<LoginAcl>(pool, AclKind::Login, None).await?;
     if rules.is_empty() {
         return Ok(None);
@@ -863,7 +907,7 @@ async fn login_decision(
             .find(|r| r.id == id)
             .map(|r| r.name.clone())
             .unwrap_or_else(|| "a rule".into());
-        (name, d.action, d.reviewers)
+        (name, d)
     }))
 }
 
@@ -878,7 +922,7 @@ pub async fn check_request(
     ip: Option<std::net::IpAddr>,
 ) -> Result<(), AppError> {
     match login_decision(pool, cache, viewer.id, &viewer.username, ip).await? {
-        Some((rule, AclAction::Reject, _)) => Err(login_refused(&rule)),
+        Some((rule, d)) if d.action == AclAction::Reject => Err(login_refused(&rule)),
         _ => Ok(()),
     }
 }

@@ -256,6 +256,7 @@ async fn answer(
                     request: request(d.rule_id.unwrap_or_default()),
                 },
                 &d.reviewers,
+                d.step_up,
                 &directory,
                 now,
             );

@@ -71,6 +71,7 @@ pub async fn propose(
             }),
         },
         &reviewers,
+        false,
         &directory,
         now,
     );

@@ -362,3 +362,68 @@ async fn an_email_link_for_a_step_up_level_asks_for_the_code_before_it_is_spent(
     assert_eq!(ticket(&app, &bob, &one).await["current_level"], 2);
     assert_eq!(step_ups(&app, &bob, &one).await, vec![json!("totp")]);
 }
+
+/// A connection rule may ask for a fresh second factor: the review it opens refuses a decision
+/// without one, takes a code, records how, and the rule says so when read back.
+#[sqlx::test]
+async fn a_review_rule_that_asks_makes_its_reviews_need_a_second_factor(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let admin = app.signed_in("admin").await;
+    let carol = app.signed_in("carol").await;
+    let default = crate::acls::org(&pool, "Default").await;
+    let carol_id = app.user_id("carol").await;
+    let (s, rule) = app
+        .post(
+            &admin,
+            "/api/v1/acls/login-asset",
+            json!({"name": "root with a second factor", "org_id": default, "users": "all",
+                   "assets": "all", "accounts": {"names": ["root"]}, "action": "review",
+                   "reviewers": [carol_id], "step_up": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{rule}");
+    assert_eq!(rule["step_up"], true, "{rule}");
+    // A refusal has nothing to decide: the flag is not kept there.
+    let (s, other) = app
+        .post(
+            &admin,
+            "/api/v1/acls/login-asset",
+            json!({"name": "no deploy", "org_id": default, "priority": 90, "users": "all",
+                   "assets": "all", "accounts": {"names": ["deploy"]}, "action": "reject",
+                   "step_up": true}),
+        )
+        .await;
+    assert_eq!(
+        (s, other["step_up"].as_bool()),
+        (201, Some(false)),
+        "{other}"
+    );
+
+    let token = crate::acls::service_token(&app).await;
+    let (s, d) = crate::acls::ask(
+        &app,
+        &token,
+        "/api/v1/gateway/login-asset",
+        json!({"user": "dave", "asset": "web-01", "account": "root"}),
+    )
+    .await;
+    assert_eq!((s, d["decision"].as_str()), (200, Some("review")), "{d}");
+    let id = d["ticket_id"].as_str().unwrap().to_string();
+    let t = ticket(&app, &carol, &id).await;
+    assert_eq!(t["steps"][0]["step_up"], true, "{t}");
+
+    let (secret, _) = enrol(&app, &carol).await;
+    window(&app, 0).await;
+    let approve = format!("/api/v1/tickets/{id}/approve");
+    let (s, e) = app.post(&carol, &approve, json!({})).await;
+    assert_eq!((s, error_code(&e)), (403, Some("step_up_required")), "{e}");
+    let (s, t) = app
+        .post(
+            &carol,
+            &approve,
+            json!({"second_factor_code": code(&secret, 30)}),
+        )
+        .await;
+    assert_eq!((s, t["state"].as_str()), (200, Some("approved")), "{t}");
+    assert_eq!(step_ups(&app, &carol, &id).await, vec![json!("totp")]);
+}
