@@ -59,6 +59,9 @@ pub struct UserDetail {
     pub active: bool,
     pub created_at: DateTime<Utc>,
     pub orgs: Vec<UserOrg>,
+    /// An authenticator app is set up (a super admin can reset it).
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 /// A membership to give a new user.
@@ -924,6 +927,21 @@ pub struct SecondFactorStatus {
     pub active: bool,
     /// Recovery codes not used yet.
     pub recovery_codes_left: i64,
+    /// What happened to it, newest first (the latest 50).
+    #[serde(default)]
+    pub events: Vec<SecurityEventDto>,
+}
+
+/// Something that happened to a person's second factor (kept append-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SecurityEventDto {
+    /// `second_factor_set_up`, `second_factor_removed` (by its owner), `second_factor_reset`
+    /// (by a super admin, or from the server's command line) or `recovery_code_used`.
+    pub kind: String,
+    /// Who did it (display name); none for the command line.
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
 }
 
 /// An authenticator being set up: scan the QR code or type the secret, then confirm a code.

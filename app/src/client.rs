@@ -235,6 +235,11 @@ pub mod users {
     pub async fn update(id: Uuid, body: &UserPatch) -> Result<UserDetail, AppError> {
         with_json(Method::Patch, &format!("/api/v1/users/{id}"), body).await
     }
+
+    /// `DELETE /api/v1/users/{id}/second-factor` (super admins): their sessions end too.
+    pub async fn reset_second_factor(id: Uuid) -> Result<(), AppError> {
+        no_content(Method::Delete, &format!("/api/v1/users/{id}/second-factor")).await
+    }
 }
 
 /// The node tree of an org.

@@ -60,6 +60,7 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   await expect(page.getByTestId('second-factor-on')).toContainText('10 recovery codes left');
   const recovery = await page.getByTestId('recovery-codes').locator('li').allTextContents();
   expect(recovery).toHaveLength(10);
+  await expect(page.getByTestId('security-events')).toContainText('Authenticator app set up by Tess Two');
 
   // The password alone stops at the code page; the next code of the app signs in.
   await signOut(page);
@@ -79,6 +80,29 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   await page.getByLabel('Code').fill(recovery[0]);
   await page.getByRole('button', { name: 'Continue' }).click();
   await expect(page.getByTestId('login-error')).toContainText('not right');
+
+  // Her phone is lost: a super admin resets it on the People page (two clicks).
+  await admin.goto('/admin?tab=people');
+  await waitForHydration(admin);
+  const row = admin.locator('tr[data-user="tess"]');
+  await expect(row).toContainText('second factor');
+  await row.getByRole('button', { name: 'Reset second factor' }).click();
+  await row.getByRole('button', { name: 'Really reset' }).click();
+  await expect(admin.getByRole('status')).toContainText("tess's second factor reset");
+  await expect(row.getByRole('button', { name: 'Reset second factor' })).toHaveCount(0);
+  // The password alone signs her in again; she is told, and her Security page says who.
+  await page.goto('/login');
+  await waitForHydration(page);
+  await page.getByLabel('Username').fill('tess');
+  await page.getByLabel('Password').fill('tess-password-1');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
+  await page.goto('/notifications');
+  await expect(page.getByTestId('notification').first()).toContainText('Your second factor was reset');
+  await page.goto('/security');
+  await expect(page.getByTestId('second-factor-off')).toBeVisible();
+  await expect(page.getByTestId('security-events')).toContainText('Second factor reset by Ada Admin');
+  await expect(page.getByTestId('security-events')).toContainText('A recovery code was used');
 });
 
 test('a policy walks an org admin without a second factor through setting one up at sign-in', async ({ page, browser }) => {

@@ -209,8 +209,8 @@ async fn reset_second_factor(config: Config, username: &str) -> anyhow::Result<(
     else {
         anyhow::bail!("no user named {username}");
     };
-    match tollgate_server::identity::second_factor::reset(&pool, "the command line", user.id).await
-    {
+    use tollgate_server::identity::second_factor::{reset, ResetBy};
+    match reset(&pool, ResetBy::CommandLine, user.id).await {
         Ok(()) => {
             println!("removed the second factor of {username}; their sessions and tokens ended");
             Ok(())

@@ -391,6 +391,9 @@ fn PeopleTab() -> impl IntoView {
                                 let active = u.active;
                                 let uname = u.username.clone();
                                 let super_admin = u.system_role == tollgate_core::SystemRole::SuperAdmin;
+                                let has_factor = u.second_factor;
+                                let confirm_factor = RwSignal::new(false);
+                                let factor_name = u.username.clone();
                                 let reset = move |_| {
                                     #[cfg(feature = "hydrate")]
                                     {
@@ -407,9 +410,23 @@ fn PeopleTab() -> impl IntoView {
                                             <div class="muted small mono">{u.username.clone()}" "{u.email.clone()}</div></td>
                                         <td class="small">{if super_admin { "Super admin" } else { "User" }}</td>
                                         <td class="small">{u.orgs.iter().map(|m| format!("{} ({})", m.org_name, role_label(m.role))).collect::<Vec<_>>().join(", ")}</td>
-                                        <td>{if active { view! { <span class="badge grant-active">"active"</span> }.into_any() } else { view! { <span class="badge grant-revoked">"inactive"</span> }.into_any() }}</td>
+                                        <td>{if active { view! { <span class="badge grant-active">"active"</span> }.into_any() } else { view! { <span class="badge grant-revoked">"inactive"</span> }.into_any() }}
+                                            {has_factor.then(|| view! { " " <span class="badge step-up-badge" title="Signs in with an authenticator app">"second factor"</span> })}</td>
                                         <td class="actions">
                                             <button class="btn btn-sm" on:click=reset>"Reset password"</button>
+                                            {has_factor.then(|| view! {
+                                                {move || if confirm_factor.get() {
+                                                    let n = factor_name.clone();
+                                                    view! { <button class="btn btn-sm btn-danger" on:click=move |_| {
+                                                        let n = n.clone();
+                                                        out.run(format!("{n}'s second factor reset; their sessions ended and they were told."), async move {
+                                                            client::users::reset_second_factor(id).await
+                                                        }, |_| {});
+                                                    }>"Really reset"</button> }.into_any()
+                                                } else {
+                                                    view! { <button class="btn btn-sm" on:click=move |_| confirm_factor.set(true)>"Reset second factor"</button> }.into_any()
+                                                }}
+                                            })}
                                             <button class="btn btn-sm" on:click=move |_| {
                                                 let r = if super_admin { SystemRole::User } else { SystemRole::SuperAdmin };
                                                 out.run("System role changed.".into(), async move {

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::admin_dto::{SecondFactorCode, TotpEnrolment};
 use crate::client;
-use crate::components::ErrorBox;
+use crate::components::{fmt_time, ErrorBox};
 use crate::error::AppError;
 
 #[component]
@@ -138,5 +138,30 @@ pub fn SecurityPage() -> impl IntoView {
                 }}
             </div>
         </div>
+        {move || status.get().and_then(Result::ok).filter(|s| !s.events.is_empty()).map(|s| view! {
+            <div class="card form-card security-card" data-testid="security-events">
+                <div class="card-head"><h2>"Recent activity"</h2></div>
+                <ol class="history">
+                    {s.events.into_iter().map(|e| view! {
+                        <li class=format!("ev ev-{}", e.kind)>
+                            <span>{event_text(&e.kind, e.actor.as_deref())}</span>
+                            <span class="muted small">" · "{fmt_time(e.at)}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </div>
+        })}
+    }
+}
+
+/// What a security event says, with who did it.
+fn event_text(kind: &str, actor: Option<&str>) -> String {
+    let by = actor.unwrap_or("an administrator, from the server's command line");
+    match kind {
+        "second_factor_set_up" => format!("Authenticator app set up by {by}"),
+        "second_factor_removed" => format!("Authenticator app turned off by {by}"),
+        "second_factor_reset" => format!("Second factor reset by {by}; every session ended"),
+        "recovery_code_used" => "A recovery code was used".to_string(),
+        other => other.replace('_', " "),
     }
 }

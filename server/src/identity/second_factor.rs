@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::identity::{digest, ratelimit, session};
 use crate::store::second_factor as store;
+use tollgate_app::admin_dto::{SecondFactorStatus, SecurityEventDto};
 
 /// The cookie of a sign-in waiting for its second factor.
 pub const COOKIE: &str = tollgate_app::backend::SECOND_FACTOR_COOKIE;
@@ -137,9 +138,11 @@ async fn verify(
             .await?
             .then_some(StepUp::Totp)
     } else {
-        store::use_recovery(pool, user, &recovery_digest(code))
-            .await?
-            .then_some(StepUp::RecoveryCode)
+        let used = store::use_recovery(pool, user, &recovery_digest(code)).await?;
+        if used {
+            store::record_event(pool, user, Some(user), "recovery_code_used").await?;
+        }
+        used.then_some(StepUp::RecoveryCode)
     };
     if how.is_some() {
         attempt.succeeded(pool).await?;
@@ -205,6 +208,7 @@ pub async fn confirm(
     let digests: Vec<Vec<u8>> = codes.iter().map(|c| recovery_digest(c)).collect();
     let mut tx = pool.begin().await?;
     store::confirm(&mut tx, user, &digests).await?;
+    store::record_event(&mut *tx, user, Some(user), "second_factor_set_up").await?;
     tx.commit().await?;
     tracing::info!(user = %username, "second factor set up");
     Ok(codes)
@@ -230,22 +234,58 @@ pub async fn remove_own(
     }
     let mut tx = pool.begin().await?;
     store::remove(&mut tx, user).await?;
+    store::record_event(&mut *tx, user, Some(user), "second_factor_removed").await?;
     tx.commit().await?;
     tracing::info!(user = %username, "second factor removed by its owner");
     Ok(())
 }
 
-/// A super admin removes another person's second factor (a lost phone and no recovery code):
-/// their sessions and API tokens end too.
-pub async fn reset(pool: &PgPool, by: &str, user: Uuid) -> Result<(), AppError> {
+/// Who resets a second factor.
+pub enum ResetBy<'a> {
+    /// A super admin: their id and display name.
+    SuperAdmin { id: Uuid, name: &'a str },
+    /// The server's command line (`tollgate reset-second-factor`).
+    CommandLine,
+}
+
+/// A super admin (or the command line) removes another person's second factor (a lost phone
+/// and no recovery code): their sessions and API tokens end too, the event is kept in the
+/// person's security history, and they are told (in the app and by mail).
+pub async fn reset(pool: &PgPool, by: ResetBy<'_>, user: Uuid) -> Result<(), AppError> {
+    let (actor, name) = match by {
+        ResetBy::SuperAdmin { id, name } => (Some(id), Some(name)),
+        ResetBy::CommandLine => (None, None),
+    };
     let mut tx = pool.begin().await?;
     if !store::remove(&mut tx, user).await? {
         return Err(AppError::not_found("Second factor"));
     }
     crate::store::users::end_all_sessions(&mut tx, user).await?;
+    store::record_event(&mut *tx, user, actor, "second_factor_reset").await?;
+    store::notify_reset(&mut *tx, user, name).await?;
     tx.commit().await?;
-    tracing::warn!(by = %by, user = %user, "second factor reset by a super admin; the person's sessions ended");
+    tracing::warn!(by = name.unwrap_or("the command line"), user = %user, "second factor reset; the person's sessions ended");
     Ok(())
+}
+
+/// `user`'s second factor: active or not, recovery codes left, and its newest events (set up,
+/// removed, reset, recovery codes used).
+pub async fn status(pool: &PgPool, user: Uuid) -> Result<SecondFactorStatus, AppError> {
+    let (active, left) = store::status(pool, user).await?;
+    let events = store::events(pool, user, 50)
+        .await?
+        .into_iter()
+        .map(|e| SecurityEventDto {
+            kind: e.kind,
+            actor: e.actor,
+            at: e.at,
+        })
+        .collect();
+    Ok(SecondFactorStatus {
+        active,
+        recovery_codes_left: left,
+        events,
+    })
 }
 
 /// Whether `user` must give a second factor to sign in.

@@ -8,7 +8,7 @@
 use sqlx::PgPool;
 
 /// The tables only ever appended to.
-pub const HISTORY: [&str; 2] = ["ticket_events", "ticket_comments"];
+pub const HISTORY: [&str; 3] = ["ticket_events", "ticket_comments", "security_events"];
 
 /// The role the private Postgres's server connects as.
 pub const PRIVATE_APP_ROLE: &str = "tollgate_app";

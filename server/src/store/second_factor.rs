@@ -178,3 +178,72 @@ pub async fn mark_session(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<
         .await?;
     Ok(())
 }
+
+/// Writes an event of `user`'s second factor (`actor`: who did it, None for the command line).
+pub async fn record_event(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    actor: Option<Uuid>,
+    kind: &str,
+) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO security_events (user_id, actor_id, kind) VALUES ($1, $2, $3)")
+        .bind(user)
+        .bind(actor)
+        .bind(kind)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// An event of a person's second factor, with who did it (display name) when someone did.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EventRow {
+    pub kind: String,
+    pub actor: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// The newest `limit` events of `user`'s second factor, newest first.
+pub async fn events(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    limit: i64,
+) -> Result<Vec<EventRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT e.kind, a.display_name AS actor, e.at
+           FROM security_events e LEFT JOIN users a ON a.id = e.actor_id
+          WHERE e.user_id = $1 ORDER BY e.at DESC, e.id DESC LIMIT $2",
+    )
+    .bind(user)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Tells `user` (in the app, and by mail when they have an address) that their second factor
+/// was reset, by `by` (a display name) or from the command line.
+pub async fn notify_reset(
+    db: impl PgExecutor<'_>,
+    user: Uuid,
+    by: Option<&str>,
+) -> Result<(), AppError> {
+    let who = by.map_or_else(
+        || "An administrator, from the server's command line,".to_string(),
+        str::to_string,
+    );
+    sqlx::query(
+        "INSERT INTO notifications (id, user_id, kind, title, body, link, mail_to)
+         SELECT gen_random_uuid(), u.id, 'security', 'Your second factor was reset', $2,
+                '/security', CASE WHEN u.active THEN nullif(trim(u.email), '') END
+           FROM users u WHERE u.id = $1",
+    )
+    .bind(user)
+    .bind(format!(
+        "{who} removed your authenticator app and recovery codes and signed you out \
+         everywhere. If you did not ask for this, tell them now; then set up a new one on \
+         your Security page."
+    ))
+    .execute(db)
+    .await?;
+    Ok(())
+}

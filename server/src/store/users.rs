@@ -533,6 +533,8 @@ pub struct PersonRow {
     pub system_role: String,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// An authenticator app is set up.
+    pub second_factor: bool,
 }
 
 /// Who a viewer may see: everyone (`all`), themselves (`me`), and the members of `orgs`.
@@ -551,7 +553,10 @@ pub async fn search(
     org: Option<Uuid>,
 ) -> Result<Vec<PersonRow>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT id, username, display_name, email, system_role, active, created_at FROM users u
+        "SELECT id, username, display_name, email, system_role, active, created_at,
+                EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id
+                          AND f.confirmed_at IS NOT NULL) AS second_factor
+           FROM users u
          WHERE ($1 OR u.id = $2 OR u.id IN (SELECT user_id FROM memberships WHERE org_id = ANY($3)))
            AND ($4::text IS NULL OR lower(u.username) LIKE $4 OR lower(u.display_name) LIKE $4 OR lower(u.email) LIKE $4)
            AND ($5::uuid IS NULL OR u.id IN (SELECT user_id FROM memberships WHERE org_id = $5))
@@ -573,7 +578,10 @@ pub async fn person(
     visible: Visible<'_>,
 ) -> Result<Option<PersonRow>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT id, username, display_name, email, system_role, active, created_at FROM users
+        "SELECT id, username, display_name, email, system_role, active, created_at,
+                EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
+                          AND f.confirmed_at IS NOT NULL) AS second_factor
+           FROM users
          WHERE id = $1 AND ($2 OR id = $3 OR id IN (SELECT user_id FROM memberships WHERE org_id = ANY($4)))",
     )
     .bind(id)

@@ -183,8 +183,8 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
     let bob = app.signed_in("bob").await;
     let dave = app.signed_in("dave").await;
 
-    // Removing one's own needs a right code.
-    let (secret, _) = enrol(&app, &bob).await;
+    // Removing one's own needs a right code (a recovery code is one).
+    let (_, recovery) = enrol(&app, &bob).await;
     let (s, _) = app
         .post(
             &bob,
@@ -197,7 +197,7 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
         .post(
             &bob,
             "/api/v1/me/second-factor/remove",
-            json!({"code": code(&secret, 30)}),
+            json!({"code": recovery[0]}),
         )
         .await;
     assert_eq!(s, 204);
@@ -205,6 +205,32 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
         password(&app, "bob").await.0,
         200,
         "the password alone again"
+    );
+    // His history says what happened, newest first, and who did it.
+    let history = |v: &Value| -> Vec<(String, Option<String>)> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                assert!(e["at"].is_string(), "{e}");
+                (
+                    e["kind"].as_str().unwrap().to_string(),
+                    e["actor"].as_str().map(str::to_string),
+                )
+            })
+            .collect()
+    };
+    let (s, mine) = app.get(&bob, "/api/v1/me/second-factor").await;
+    assert_eq!(s, 200, "{mine}");
+    let bob_did = |kind: &str| (kind.to_string(), Some("Bob Builder".to_string()));
+    assert_eq!(
+        history(&mine),
+        vec![
+            bob_did("second_factor_removed"),
+            bob_did("recovery_code_used"),
+            bob_did("second_factor_set_up"),
+        ]
     );
 
     // A lost phone: a super admin resets it; the person's sessions end.
@@ -223,11 +249,44 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
         401,
         "signed out everywhere"
     );
-    assert_eq!(password(&app, "dave").await.0, 200);
+    let (s, _, dave) = password(&app, "dave").await;
+    assert_eq!(s, 200);
     let (s, _) = app
         .delete_json(&admin, &format!("/api/v1/users/{dave_id}/second-factor"))
         .await;
     assert_eq!(s, 404, "nothing left to reset");
+    // The reset is kept in his history, naming who did it; super admins may read it.
+    let theirs = format!("/api/v1/users/{dave_id}/second-factor");
+    assert_eq!(app.get(&bob, &theirs).await.0, 403, "only super admins");
+    let (s, his) = app.get(&admin, &theirs).await;
+    assert_eq!(s, 200, "{his}");
+    assert_eq!(his["active"], false);
+    assert_eq!(
+        history(&his)[0],
+        (
+            "second_factor_reset".to_string(),
+            Some("Ada Admin".to_string())
+        )
+    );
+    assert_eq!(
+        app.get(
+            &admin,
+            &format!("/api/v1/users/{}/second-factor", uuid::Uuid::new_v4())
+        )
+        .await
+        .0,
+        404
+    );
+    // And he is told, with the way to set up a new one.
+    let (_, n) = app.get(&dave, "/api/v1/notifications").await;
+    let told = &n["items"][0];
+    assert_eq!(told["kind"], "security", "{n}");
+    assert_eq!(told["title"], "Your second factor was reset");
+    assert_eq!(told["link"], "/security");
+    assert!(
+        told["body"].as_str().unwrap().contains("Ada Admin"),
+        "{told}"
+    );
 
     // An API token cannot set one up.
     let (s, t) = app
@@ -340,8 +399,20 @@ async fn the_command_line_resets_a_lost_second_factor_so_the_last_super_admin_ge
     );
     // Their sessions ended; the password signs in again, and they can set up a new one.
     assert_eq!(app.get(&admin, "/api/v1/me").await.0, 401);
-    let (s, e, _) = password(&app, "admin").await;
+    let (s, e, admin) = password(&app, "admin").await;
     assert_eq!(s, 200, "{e}");
+    // The history keeps the reset, by nobody signed in (the command line).
+    let (_, mine) = app.get(&admin, "/api/v1/me/second-factor").await;
+    assert_eq!(mine["events"][0]["kind"], "second_factor_reset", "{mine}");
+    assert!(mine["events"][0]["actor"].is_null(), "{mine}");
+    let (_, n) = app.get(&admin, "/api/v1/notifications").await;
+    assert!(
+        n["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("from the server's command line"),
+        "{n}"
+    );
     // Nobody by that name: a failure that says so.
     let out = run("nobody-here");
     assert!(!out.status.success());

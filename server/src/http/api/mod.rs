@@ -88,7 +88,10 @@ pub fn routes() -> Router<AppState> {
             post(second_factor::confirm),
         )
         .route("/me/second-factor/remove", post(second_factor::remove))
-        .route("/users/{id}/second-factor", delete(second_factor::reset))
+        .route(
+            "/users/{id}/second-factor",
+            get(second_factor::of_user).delete(second_factor::reset),
+        )
         .route("/sign-in/options", get(sso::options))
         .route(
             "/sign-in/settings",

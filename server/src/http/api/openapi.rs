@@ -213,6 +213,7 @@ impl Modify for SharedErrors {
         super::second_factor::begin,
         super::second_factor::confirm,
         super::second_factor::remove,
+        super::second_factor::of_user,
         super::second_factor::reset,
         super::sso::options,
         super::sso::get_settings,

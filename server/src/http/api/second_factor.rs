@@ -26,7 +26,8 @@ fn session_only(bearer: &Option<Extension<BearerAuth>>) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Whether the caller has a second factor, and how many recovery codes are left.
+/// Whether the caller has a second factor, how many recovery codes are left, and what happened
+/// to it (set up, removed, reset, recovery codes used).
 #[utoipa::path(
     get,
     path = "/api/v1/me/second-factor",
@@ -39,11 +40,33 @@ pub async fn status(
     State(s): State<AppState>,
     Caller(v): Caller,
 ) -> Result<Json<SecondFactorStatus>, AppError> {
-    let (active, left) = crate::store::second_factor::status(&s.pool, v.id).await?;
-    Ok(Json(SecondFactorStatus {
-        active,
-        recovery_codes_left: left,
-    }))
+    Ok(Json(factor::status(&s.pool, v.id).await?))
+}
+
+/// Another person's second factor and its history, for a super admin (before a reset, or to
+/// see who reset it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/second-factor",
+    operation_id = "get_users_second_factor",
+    tag = "auth",
+    params(("id" = uuid::Uuid, Path)),
+    responses(
+        (status = 200, description = "Their second factor", body = SecondFactorStatus),
+        SuperAdminOnly,
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn of_user(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+) -> Result<Json<SecondFactorStatus>, AppError> {
+    crate::usecases::admin::require_super(&v)?;
+    if !crate::store::users::exists(&s.pool, id).await? {
+        return Err(AppError::not_found("User"));
+    }
+    Ok(Json(factor::status(&s.pool, id).await?))
 }
 
 /// Start setting up an authenticator app: its secret and QR code. Not active until a code
@@ -154,6 +177,14 @@ pub async fn reset(
     Id(id): Id,
 ) -> Result<StatusCode, AppError> {
     crate::usecases::admin::require_super(&v)?;
-    factor::reset(&s.pool, &v.username, id).await?;
+    factor::reset(
+        &s.pool,
+        factor::ResetBy::SuperAdmin {
+            id: v.id,
+            name: &v.display_name,
+        },
+        id,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -266,6 +266,7 @@ async fn details(
             system_role: parse_system_role(&r.system_role),
             active: r.active,
             created_at: r.created_at,
+            second_factor: r.second_factor,
         })
         .collect())
 }
