@@ -20,13 +20,18 @@ async function signOut(page: Page) {
   await expect(page).toHaveURL(/\/login/);
 }
 
-/** The password step of a sign-in for someone with a second factor: it stops at the code page. */
-async function passwordStep(page: Page, username: string, password: string) {
+/** The sign-in form, filled and sent. */
+async function submitPassword(page: Page, username: string, password: string) {
   await page.goto('/login');
   await waitForHydration(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+}
+
+/** The password step of a sign-in for someone with a second factor: it stops at the code page. */
+async function passwordStep(page: Page, username: string, password: string) {
+  await submitPassword(page, username, password);
   await expect(page).toHaveURL(/\/login\/code/);
   await waitForHydration(page);
 }
@@ -40,11 +45,7 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   });
   expect(made.status()).toBe(201);
 
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Username').fill('tess');
-  await page.getByLabel('Password').fill('tess-password-1');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitPassword(page, 'tess', 'tess-password-1');
   await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
   await page.getByTestId('user-name').click();
   await expect(page).toHaveURL(/\/security$/);
@@ -91,11 +92,7 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   await expect(admin.getByRole('status')).toContainText("tess's second factor reset");
   await expect(row.getByRole('button', { name: 'Reset second factor' })).toHaveCount(0);
   // The password alone signs her in again; she is told, and her Security page says who.
-  await page.goto('/login');
-  await waitForHydration(page);
-  await page.getByLabel('Username').fill('tess');
-  await page.getByLabel('Password').fill('tess-password-1');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await submitPassword(page, 'tess', 'tess-password-1');
   await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
   await page.goto('/notifications');
   await expect(page.getByTestId('notification').first()).toContainText('Your second factor was reset');

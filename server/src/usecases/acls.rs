@@ -429,33 +429,31 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
             created_at: r.created_at,
             updated_at: r.updated_at,
         };
+        // The fields every kind of rule has.
+        macro_rules! base {
+            ($a:expr) => {
+                base(
+                    $a.name,
+                    $a.priority,
+                    $a.active,
+                    $a.action,
+                    $a.users,
+                    $a.reviewers,
+                    $a.step_up,
+                )
+            };
+        }
         let dto = match kind {
             AclKind::Login => {
                 let a: LoginAcl = serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(
-                    a.name,
-                    a.priority,
-                    a.active,
-                    a.action,
-                    a.users,
-                    a.reviewers,
-                    a.step_up,
-                );
+                let mut d = base!(a);
                 d.ips = Some(a.ips.0.iter().map(|p| p.to_string()).collect());
                 d.time = Some(a.time);
                 d
             }
             AclKind::LoginAsset => {
                 let a: LoginAssetAcl = serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(
-                    a.name,
-                    a.priority,
-                    a.active,
-                    a.action,
-                    a.users,
-                    a.reviewers,
-                    a.step_up,
-                );
+                let mut d = base!(a);
                 d.assets = Some(a.assets);
                 d.accounts = Some(a.accounts);
                 d
@@ -463,15 +461,7 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
             AclKind::CommandFilter => {
                 let a: CommandFilterAcl =
                     serde_json::from_value(r.rule.clone()).map_err(bad_row)?;
-                let mut d = base(
-                    a.name,
-                    a.priority,
-                    a.active,
-                    a.action,
-                    a.users,
-                    a.reviewers,
-                    a.step_up,
-                );
+                let mut d = base!(a);
                 d.assets = Some(a.assets);
                 d.accounts = Some(a.accounts);
                 d.command_groups =

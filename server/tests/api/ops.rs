@@ -10,6 +10,25 @@ use serde_json::json;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
+/// Waits (90 s at most) until the binary started as `child`, its standard output piped, says it
+/// serves; that line (what it prints later is read and dropped). Panics when it ends before.
+pub async fn until_serving(child: &mut tokio::process::Child) -> String {
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let said = tokio::time::timeout(Duration::from_secs(90), async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            if line.contains("Tollgate is running at") {
+                return line;
+            }
+        }
+        panic!("the server ended before serving");
+    })
+    .await
+    .expect("serving within 90 s");
+    // The rest is read too: a closed pipe would fail the server's next line.
+    tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
+    said
+}
+
 /// The URL of the database `pool` is connected to (a test's own), from DATABASE_URL's server.
 pub fn url_of(pool: &PgPool) -> String {
     let mut url = url::Url::parse(&std::env::var("DATABASE_URL").unwrap()).unwrap();
@@ -36,18 +55,8 @@ async fn the_binary_logs_json_is_ready_and_stops_cleanly_on_sigterm(pool: PgPool
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut stderr = child.stderr.take().unwrap();
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if line.contains("Tollgate is running at") {
-                return;
-            }
-        }
-        panic!("the server ended before serving");
-    })
-    .await
-    .expect("serving within 60 s");
+    until_serving(&mut child).await;
     let base = format!("http://127.0.0.1:{port}");
     // The probes answer whoever asks (a load balancer signs in nowhere), not a sign-in page.
     for (probe, says) in [("/healthz", "ok"), ("/readyz", "ready")] {

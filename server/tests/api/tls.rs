@@ -178,6 +178,19 @@ async fn the_server_uses_verified_tls_to_postgres_and_refuses_an_untrusted_one()
     }
 }
 
+/// A browser that trusts `ca` signs alice in over HTTPS at `url`; the session cookie is Secure.
+async fn signs_in_with_a_secure_cookie(ca: &Pki, url: &str) {
+    let r = client_trusting(ca)
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&json!({"username": "alice", "password": tollgate_server::usecases::demo::PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
 /// A client that trusts `ca` (and the Mozilla roots) only.
 fn client_trusting(ca: &Pki) -> reqwest::Client {
     let roots = tollgate_server::tls::Roots::with_ca_file(&ca.ca_file).unwrap();
@@ -196,17 +209,7 @@ async fn tollgate_serves_https_with_secure_cookies_and_reloads_its_certificate(p
     let tls = Tls::load(&leaf.cert, &leaf.key).unwrap();
     let url = app.spawn_https(tls.clone(), &leaf.cert).await;
 
-    // A browser that trusts the CA signs in over HTTPS; the session cookie is Secure.
-    let trusting = client_trusting(&ca);
-    let r = trusting
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": "alice", "password": tollgate_server::usecases::demo::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    signs_in_with_a_secure_cookie(&ca, &url).await;
     // One that does not trust it is refused by its own verification.
     let e = reqwest::get(format!("{url}/healthz")).await.unwrap_err();
     let text = tollgate_server::jobs::egress::error_chain(&e);
@@ -267,29 +270,10 @@ async fn the_binary_serves_https_and_reads_a_renewed_certificate_on_sighup(pool:
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let said = tokio::time::timeout(Duration::from_secs(90), async {
-        while let Some(line) = stdout.next_line().await.unwrap() {
-            if line.contains("Tollgate is running at") {
-                return line;
-            }
-        }
-        panic!("the server ended before serving");
-    })
-    .await
-    .expect("serving within 90 s");
+    let said = crate::ops::until_serving(&mut child).await;
     assert!(said.contains("https://"), "{said}");
     let url = format!("https://localhost:{port}");
-
-    let r = client_trusting(&ca)
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"username": "alice", "password": tollgate_server::usecases::demo::PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    signs_in_with_a_secure_cookie(&ca, &url).await;
 
     // The certificate is renewed (here by another CA) and the process told so.
     let renewed = Pki::new("https-binary-renewed");
