@@ -180,6 +180,9 @@ pub struct TicketDetail {
     pub comments: Vec<CommentDto>,
     /// Names of the nodes and assets that the history's diffs mention.
     pub labels: Vec<Named>,
+    /// The grant an approved access request became (its period and status now).
+    #[serde(default)]
+    pub grant: Option<GrantDto>,
 }
 
 /// A page of a list.

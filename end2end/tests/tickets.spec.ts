@@ -60,7 +60,10 @@ test('alice applies, bob narrows and approves, carol approves, alice holds the g
   await expect(diff).toContainText('assets');
   await expect(diff).toContainText('web-01, web-02');
   await expect(alice.page.getByTestId('history')).toContainText('web-01 is enough');
-  await alice.page.getByRole('link', { name: 'Grants' }).click();
+  // The page says what the request became, until when, and where to find it.
+  await expect(alice.page.getByTestId('granted')).toContainText('Access granted until');
+  await alice.page.getByTestId('granted').getByRole('link', { name: 'see it under Grants' }).click();
+  await expect(alice.page).toHaveURL(/\/grants$/);
   const grant = alice.page.getByTestId('grants').locator('tr', { hasText: 'Fix the checkout outage' });
   await expect(grant).toContainText('web-01');
   await expect(grant).not.toContainText('web-02');
@@ -76,7 +79,10 @@ test('alice withdraws a pending ticket', async ({ browser }) => {
   await alice.page.goto(`/tickets/${t.id}`);
   await waitForHydration(alice.page);
   await alice.page.getByRole('button', { name: 'Withdraw request' }).click();
-  await expect(alice.page.locator('.badge.closed')).toBeVisible();
+  await expect(alice.page.locator('.badge.closed')).toHaveText('Withdrawn');
+  // Nobody is waited for any more.
+  await expect(alice.page.getByTestId('steps')).not.toContainText('waiting');
+  await expect(alice.page.getByTestId('steps')).toContainText('no answer');
   await expect(alice.page.getByTestId('history')).toContainText('withdrew the request');
   await expect(alice.page.getByRole('button', { name: 'Withdraw request' })).toHaveCount(0);
   await alice.context.close();

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tollgate_core::{
     ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, Rule, StepState, StepUp,
-    TicketAction, TicketRequest,
+    TicketAction, TicketRequest, TicketState,
 };
 use uuid::Uuid;
 
@@ -108,6 +108,9 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
     let is_applicant_close =
         can(TicketAction::Close) && !can(TicketAction::Approve) && !can(TicketAction::Reject);
     let title = format!("{} · {}", t.serial, t.title);
+    // Closed by its own applicant: withdrawn, and said so.
+    let withdrawn = t.state == TicketState::Closed
+        && detail.events.iter().any(|e| e.kind == EventKind::Withdrawn);
 
     view! {
         <Title text=title />
@@ -118,7 +121,11 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
                 </div>
                 <h1 data-testid="ticket-title">{t.title.clone()}</h1>
                 <div class="meta">
-                    <StateBadge state=t.state />
+                    {if withdrawn {
+                        view! { <span class="badge closed" data-state="closed">"Withdrawn"</span> }.into_any()
+                    } else {
+                        view! { <StateBadge state=t.state /> }.into_any()
+                    }}
                     <span>{type_label(t.ticket_type)}</span>
                     {t.org_name.clone().map(|o| view! { <span>"Org "<strong>{o}</strong></span> })}
                     <span>"Asked by "<strong>{t.applicant.label()}</strong></span>
@@ -128,6 +135,7 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
         </div>
         <div class="grid-2">
             <div>
+                {detail.grant.clone().map(|g| view! { <GrantedCard grant=g /> })}
                 <RequestCard ticket=t.clone() />
                 {(!t.comment.is_empty()).then(|| view! {
                     <div class="card"><div class="card-head"><h3>"Reason"</h3></div>
@@ -389,14 +397,57 @@ fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl Int
     }
 }
 
+/// What an approved request became: until when access holds (or that it ended), with the way
+/// to the Grants page.
+#[component]
+fn GrantedCard(grant: GrantDto) -> impl IntoView {
+    let (class, text) = match grant.status.as_str() {
+        "scheduled" => (
+            "granted",
+            format!(
+                "Access granted from {} until {}",
+                fmt_time(grant.valid_from),
+                fmt_time(grant.valid_until)
+            ),
+        ),
+        "expired" => (
+            "granted-ended",
+            format!("Access ended {}", fmt_time(grant.valid_until)),
+        ),
+        "revoked" => (
+            "granted-ended",
+            format!(
+                "Access revoked {}",
+                grant.revoked_at.map(fmt_time).unwrap_or_default()
+            ),
+        ),
+        _ => (
+            "granted",
+            format!("Access granted until {}", fmt_time(grant.valid_until)),
+        ),
+    };
+    view! {
+        <div class=format!("card outcome {class}") data-testid="granted">
+            <div class="card-body">
+                <strong>{text}</strong>
+                <span class="muted small">" · "{grant.user.display_name.clone()}" · "
+                    <a href="/grants">"see it under Grants"</a></span>
+            </div>
+        </div>
+    }
+}
+
 #[component]
 fn StepsCard(ticket: TicketDto) -> impl IntoView {
+    // Once the ticket has ended, nobody is waited for any more.
+    let open = ticket.state.is_open();
     view! {
         <div class="card">
             <div class="card-head"><h3>"Approval levels"</h3></div>
             <ol class="steps" data-testid="steps">
                 {ticket.steps.into_iter().map(|s| {
                     let state = match s.state {
+                        StepState::Pending if !open => "not reached",
                         StepState::Pending => "waiting",
                         StepState::Active => "deciding now",
                         StepState::Done => "approved",
@@ -416,7 +467,8 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                                 <ul class="assignees">
                                     {s.assignees.into_iter().map(|a| {
                                         let (cls, txt) = match a.decision {
-                                            Decision::Pending => ("dec pending", "waiting"),
+                                            Decision::Pending if open => ("dec pending", "waiting"),
+                                            Decision::Pending => ("dec none", "no answer"),
                                             Decision::Approved => ("dec approved", "approved"),
                                             Decision::Rejected => ("dec rejected", "rejected"),
                                         };

@@ -445,6 +445,15 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
         }
     }
     let (mut labels, assets) = dir::labels(&mut db, ticket.org_id, &node_ids, &asset_ids).await?;
+    // What an approved request became: the grant (its id is the ticket's), to say until when
+    // access holds.
+    let grant = if ticket.state == tollgate_core::TicketState::Approved
+        && ticket.request.ticket_type() == tollgate_core::TicketType::ApplyAsset
+    {
+        crate::store::grants::get(&mut *db, id).await?
+    } else {
+        None
+    };
     db.commit().await?;
     labels.extend(assets);
     Ok(TicketDetail {
@@ -452,6 +461,7 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
         events,
         comments,
         labels,
+        grant,
     })
 }
 
