@@ -930,6 +930,48 @@ pub struct SecondFactorStatus {
     /// What happened to it, newest first (the latest 50).
     #[serde(default)]
     pub events: Vec<SecurityEventDto>,
+    /// The person's passkeys and security keys, oldest first. Any of them is a second factor
+    /// too: sign-in asks for one (or the app's code) once there is one.
+    #[serde(default)]
+    pub passkeys: Vec<PasskeyDto>,
+    /// Whether this server can register and check passkeys: it needs to be reached by a domain
+    /// name (`TOLLGATE_PUBLIC_URL`), not an IP address.
+    #[serde(default)]
+    pub passkeys_available: bool,
+}
+
+/// A passkey or security key of the person (WebAuthn).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyDto {
+    pub id: Uuid,
+    /// The name the person gave it ("Laptop", "YubiKey").
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Registers a passkey: the browser's answer to the options of
+/// `POST /api/v1/me/passkeys/options` (`PublicKeyCredential.toJSON()`), and its name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewPasskey {
+    /// 1 to 60 characters.
+    pub name: String,
+    /// The `PublicKeyCredential` as JSON.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub credential: serde_json::Value,
+    /// When the person has a second factor already and has not given it in this session
+    /// within the step-up window: a code, a recovery code or another passkey's assertion.
+    #[serde(default)]
+    pub second_factor_code: Option<String>,
+}
+
+/// A passkey's new name (1 to 60 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasskeyName {
+    pub name: String,
 }
 
 /// Something that happened to a person's second factor (kept append-only).
@@ -937,7 +979,8 @@ pub struct SecondFactorStatus {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecurityEventDto {
     /// `second_factor_set_up`, `second_factor_removed` (by its owner), `second_factor_reset`
-    /// (by a super admin, or from the server's command line) or `recovery_code_used`.
+    /// (by a super admin, or from the server's command line), `recovery_code_used`,
+    /// `passkey_added` or `passkey_removed`.
     pub kind: String,
     /// Who did it (display name); none for the command line.
     pub actor: Option<String>,
@@ -956,7 +999,8 @@ pub struct TotpEnrolment {
     pub qr_code: String,
 }
 
-/// A code of the authenticator app (six digits) or a recovery code.
+/// A code of the authenticator app (six digits), a recovery code, or a passkey's assertion (the
+/// `PublicKeyCredential` as JSON, answering the options of a passkey challenge).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SecondFactorCode {

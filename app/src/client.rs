@@ -448,6 +448,63 @@ pub mod second_factor {
     pub async fn remove(body: &SecondFactorCode) -> Result<(), AppError> {
         json_no_content(Method::Post, "/api/v1/me/second-factor/remove", body).await
     }
+
+    /// `POST /api/v1/me/second-factor/verify`: a code or a passkey's assertion makes this
+    /// session fresh for the step-up window.
+    pub async fn verify(body: &SecondFactorCode) -> Result<(), AppError> {
+        json_no_content(Method::Post, "/api/v1/me/second-factor/verify", body).await
+    }
+
+    /// `POST /api/v1/me/second-factor/passkey-challenge`.
+    pub async fn passkey_challenge() -> Result<serde_json::Value, AppError> {
+        with_json(
+            Method::Post,
+            "/api/v1/me/second-factor/passkey-challenge",
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/auth/passkey-challenge`: for the sign-in waiting in this browser.
+    pub async fn sign_in_passkey_challenge() -> Result<serde_json::Value, AppError> {
+        with_json(
+            Method::Post,
+            "/api/v1/auth/passkey-challenge",
+            &serde_json::json!({}),
+        )
+        .await
+    }
+}
+
+/// The caller's passkeys.
+pub mod passkeys {
+    use super::*;
+    use crate::admin_dto::{NewPasskey, PasskeyDto, PasskeyName};
+
+    /// `POST /api/v1/me/passkeys/options`.
+    pub async fn options() -> Result<serde_json::Value, AppError> {
+        with_json(
+            Method::Post,
+            "/api/v1/me/passkeys/options",
+            &serde_json::json!({}),
+        )
+        .await
+    }
+
+    /// `POST /api/v1/me/passkeys`.
+    pub async fn register(body: &NewPasskey) -> Result<PasskeyDto, AppError> {
+        with_json(Method::Post, "/api/v1/me/passkeys", body).await
+    }
+
+    /// `PATCH /api/v1/me/passkeys/{id}`.
+    pub async fn rename(id: Uuid, body: &PasskeyName) -> Result<PasskeyDto, AppError> {
+        with_json(Method::Patch, &format!("/api/v1/me/passkeys/{id}"), body).await
+    }
+
+    /// `DELETE /api/v1/me/passkeys/{id}`.
+    pub async fn remove(id: Uuid) -> Result<(), AppError> {
+        no_content(Method::Delete, &format!("/api/v1/me/passkeys/{id}")).await
+    }
 }
 
 /// Sign-in: single sign-on settings and group mappings (super admins).

@@ -14,6 +14,7 @@ pub mod error;
 pub mod layout;
 pub mod model;
 pub mod pages;
+pub mod passkey;
 pub mod picker;
 pub mod routes;
 

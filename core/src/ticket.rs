@@ -352,6 +352,8 @@ pub enum StepUp {
     Session,
     /// An API token made "for approvals" with a second factor when it was created.
     Token,
+    /// A passkey or security key (WebAuthn), given with the decision.
+    Passkey,
 }
 
 named_enum!(StepUp, "step-up method", {
@@ -359,6 +361,7 @@ named_enum!(StepUp, "step-up method", {
     RecoveryCode => "recovery_code",
     Session => "session",
     Token => "token",
+    Passkey => "passkey",
 });
 
 /// Checks the second factor a decision at the ticket's current level needs: `None` when the

@@ -18,8 +18,9 @@ export async function waitForHydration(page: Page) {
   await page.waitForFunction(() => document.body.dataset.hydrated === 'true', null, { timeout: 20_000 });
 }
 
-/** Starts another server instance on `port` against the test database; resolves when healthy. */
-export async function startServer(port: number): Promise<ChildProcess> {
+/** Starts another server instance on `port` against the test database (with `env` added);
+ * resolves when healthy. */
+export async function startServer(port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn('../target/debug/tollgate', [], {
     env: {
       ...process.env,
@@ -28,6 +29,7 @@ export async function startServer(port: number): Promise<ChildProcess> {
       TOLLGATE_ADDR: `127.0.0.1:${port}`,
       TOLLGATE_SITE_ROOT: '../target/site',
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: 'ignore',
   });

@@ -281,6 +281,15 @@ pub fn LoginCodePage() -> impl IntoView {
     let action = ServerAction::<crate::auth::SignInCode>::new();
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    // A passkey's assertion goes where the code goes, at once.
+    let passkey = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let code = passkey.get();
+        if crate::passkey::is_assertion(&code) {
+            passkey.set(String::new());
+            action.dispatch(crate::auth::SignInCode { code, next: next() });
+        }
+    });
     Effect::new(move |_| {
         if let Some(Ok(dest)) = action.value().get() {
             crate::hard_navigate(&dest);
@@ -306,7 +315,7 @@ pub fn LoginCodePage() -> impl IntoView {
                     <span>"Tollgate"</span>
                 </div>
                 <h1>"Your code"</h1>
-                <p class="muted">"Open your authenticator app and type the code it shows for Tollgate."</p>
+                <p class="muted">"Type the code your authenticator app shows for Tollgate, or use one of your passkeys."</p>
                 <ActionForm action=action>
                     <input type="hidden" name="next" prop:value=next />
                     <div class="field">
@@ -320,6 +329,10 @@ pub fn LoginCodePage() -> impl IntoView {
                         {move || if action.pending().get() { "Checking…" } else { "Continue" }}
                     </button>
                 </ActionForm>
+                <div class="auth-alt">
+                    <span class="muted small">"Or with a passkey or security key:"</span>
+                    <crate::passkey::PasskeyButton code=passkey sign_in=true />
+                </div>
             </div>
         </div>
     }

@@ -360,6 +360,7 @@ fn step_up_text(how: StepUp) -> &'static str {
         StepUp::RecoveryCode => " with a recovery code",
         StepUp::Session => " with a code given minutes before",
         StepUp::Token => " with a token made for approvals",
+        StepUp::Passkey => " with a passkey",
     }
 }
 
@@ -651,10 +652,13 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
                 {step_up.then(|| view! {
                     <div class="field step-up" data-testid="step-up">
                         <label for="decision-code">"Code from your authenticator app"</label>
-                        <input id="decision-code" inputmode="numeric" autocomplete="one-time-code"
-                            placeholder="123456" prop:value=move || code.get()
-                            on:input=move |ev| code.set(event_target_value(&ev)) />
-                        <p class="muted small">"This level asks for a fresh second factor: a code (or a recovery code), unless you gave one a few minutes ago. "
+                        <div class="row code-row">
+                            <input id="decision-code" inputmode="numeric" autocomplete="one-time-code"
+                                placeholder="123456" prop:value=move || if crate::passkey::is_assertion(&code.get()) { String::new() } else { code.get() }
+                                on:input=move |ev| code.set(event_target_value(&ev)) />
+                            <crate::passkey::PasskeyButton code=code />
+                        </div>
+                        <p class="muted small">"This level asks for a fresh second factor: a code (or a recovery code) or one of your passkeys, unless you gave one a few minutes ago. "
                             <a href="/security">"Set one up"</a>" if you have none."</p>
                     </div>
                 })}

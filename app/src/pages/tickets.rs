@@ -287,8 +287,10 @@ pub fn Inbox() -> impl IntoView {
                         <span class="muted small">{move || format!("{} selected", selected.with(|s| s.len()))}</span>
                         <Show when=move || needs_code.get()>
                             <input class="bulk-code" aria-label="Code from your authenticator app" placeholder="Code"
-                                inputmode="numeric" autocomplete="one-time-code" prop:value=move || code.get()
+                                inputmode="numeric" autocomplete="one-time-code"
+                                prop:value=move || if crate::passkey::is_assertion(&code.get()) { String::new() } else { code.get() }
                                 on:input=move |ev| code.set(event_target_value(&ev)) />
+                            <crate::passkey::PasskeyButton code=code />
                         </Show>
                         <button
                             class="btn btn-ok btn-sm"

@@ -6,6 +6,7 @@ pub mod digest;
 pub mod held;
 pub mod ldap;
 pub mod oidc;
+pub mod passkeys;
 pub mod password;
 pub mod ratelimit;
 pub mod second_factor;

@@ -15,7 +15,7 @@ use totp_rs::{Algorithm, Builder, Secret, Totp};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::identity::{digest, ratelimit, session};
+use crate::identity::{digest, passkeys, ratelimit, session};
 use crate::store::second_factor as store;
 use tollgate_app::admin_dto::{SecondFactorStatus, SecurityEventDto};
 
@@ -24,6 +24,8 @@ pub const COOKIE: &str = tollgate_app::backend::SECOND_FACTOR_COOKIE;
 /// How long a sign-in waits for its second factor.
 pub const CHALLENGE_MINUTES: i64 = 5;
 const ISSUER: &str = "Tollgate";
+/// The longest passkey assertion (JSON) taken in place of a code.
+const MAX_ASSERTION: usize = 16 * 1024;
 
 fn totp(secret: &[u8], account: &str) -> Result<Totp, AppError> {
     Builder::new()
@@ -118,7 +120,8 @@ async fn check_code(
     store::take_step(pool, user, step as i64).await
 }
 
-/// A code or a recovery code of `user`: how it was given, or None when neither is right.
+/// A code, a recovery code or a passkey's assertion (JSON) of `user`: how it was given, or None
+/// when it is not right.
 /// Counted against the sign-in limits of `username`.
 async fn verify(
     pool: &PgPool,
@@ -131,7 +134,11 @@ async fn verify(
 ) -> Result<Option<StepUp>, AppError> {
     let attempt = ratelimit::reserve(pool, config, username, ip).await?;
     let code = code.trim();
-    let how = if code.len() > 64 || code.is_empty() {
+    let how = if code.starts_with('{') && code.len() <= MAX_ASSERTION {
+        passkeys::check(pool, config, user, code)
+            .await?
+            .then_some(StepUp::Passkey)
+    } else if code.len() > 64 || code.is_empty() {
         None
     } else if code.chars().all(|c| c.is_ascii_digit() || c == ' ') {
         check_code(pool, user, code, enrolling)
@@ -248,16 +255,19 @@ pub enum ResetBy<'a> {
     CommandLine,
 }
 
-/// A super admin (or the command line) removes another person's second factor (a lost phone
-/// and no recovery code): their sessions and API tokens end too, the event is kept in the
-/// person's security history, and they are told (in the app and by mail).
+/// A super admin (or the command line) removes another person's second factors — the
+/// authenticator app, its recovery codes and every passkey — (a lost phone or key): their
+/// sessions and API tokens end too, the event is kept in the person's security history, and
+/// they are told (in the app and by mail).
 pub async fn reset(pool: &PgPool, by: ResetBy<'_>, user: Uuid) -> Result<(), AppError> {
     let (actor, name) = match by {
         ResetBy::SuperAdmin { id, name } => (Some(id), Some(name)),
         ResetBy::CommandLine => (None, None),
     };
     let mut tx = pool.begin().await?;
-    if !store::remove(&mut tx, user).await? {
+    let app = store::remove(&mut tx, user).await?;
+    let keys = crate::store::passkeys::remove_all(&mut tx, user).await?;
+    if !app && keys == 0 {
         return Err(AppError::not_found("Second factor"));
     }
     crate::store::users::end_all_sessions(&mut tx, user).await?;
@@ -270,8 +280,12 @@ pub async fn reset(pool: &PgPool, by: ResetBy<'_>, user: Uuid) -> Result<(), App
 
 /// `user`'s second factor: active or not, recovery codes left, and its newest events (set up,
 /// removed, reset, recovery codes used).
-pub async fn status(pool: &PgPool, user: Uuid) -> Result<SecondFactorStatus, AppError> {
-    let (active, left) = store::status(pool, user).await?;
+pub async fn status(
+    pool: &PgPool,
+    config: &Config,
+    user: Uuid,
+) -> Result<SecondFactorStatus, AppError> {
+    let (active, left, _) = store::status(pool, user).await?;
     let events = store::events(pool, user, 50)
         .await?
         .into_iter()
@@ -285,12 +299,16 @@ pub async fn status(pool: &PgPool, user: Uuid) -> Result<SecondFactorStatus, App
         active,
         recovery_codes_left: left,
         events,
+        passkeys: passkeys::list(pool, user).await?,
+        passkeys_available: passkeys::available(config),
     })
 }
 
-/// Whether `user` must give a second factor to sign in.
+/// Whether `user` must give a second factor to sign in: they have an authenticator app or a
+/// passkey.
 pub async fn required(pool: &PgPool, user: Uuid) -> Result<bool, AppError> {
-    Ok(store::status(pool, user).await?.0)
+    let (app, _, keys) = store::status(pool, user).await?;
+    Ok(app || keys > 0)
 }
 
 /// Makes a sign-in wait for the second factor: the `Set-Cookie` value of its token. Lax, not
@@ -353,6 +371,18 @@ pub async fn answer(
     }
     tracing::info!(user = %username, how = how.as_str(), "second factor given");
     Ok((user, username, method))
+}
+
+/// A waiting sign-in's challenge for one of the person's passkeys.
+pub async fn passkey_challenge_for_sign_in(
+    pool: &PgPool,
+    config: &Config,
+    token: &str,
+) -> Result<serde_json::Value, AppError> {
+    let Some((user, _, _)) = store::waiting(pool, &digest::of(token)).await? else {
+        return Err(no_challenge());
+    };
+    passkeys::challenge(pool, config, user).await
 }
 
 /// A waiting sign-in of someone who must set up a second factor first: the enrolment.

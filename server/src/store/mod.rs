@@ -15,6 +15,7 @@ pub mod mail_links;
 pub mod notifications;
 pub mod orgs;
 pub mod outbox;
+pub mod passkeys;
 pub mod pending_logins;
 pub mod queue;
 pub mod roles;

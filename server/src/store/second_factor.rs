@@ -18,11 +18,13 @@ pub async fn totp(
     .await?)
 }
 
-/// Whether the person has a confirmed second factor, and how many recovery codes are left.
-pub async fn status(db: impl PgExecutor<'_>, user: Uuid) -> Result<(bool, i64), AppError> {
+/// The person's second factors: a confirmed authenticator app or not, how many recovery codes
+/// are left, and how many passkeys they have.
+pub async fn status(db: impl PgExecutor<'_>, user: Uuid) -> Result<(bool, i64, i64), AppError> {
     Ok(sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL),
-                (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)",
+                (SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL),
+                (SELECT count(*) FROM passkeys WHERE user_id = $1)",
     )
     .bind(user)
     .fetch_one(db)
@@ -239,7 +241,7 @@ pub async fn notify_reset(
     )
     .bind(user)
     .bind(format!(
-        "{who} removed your authenticator app and recovery codes and signed you out \
+        "{who} removed your authenticator app, recovery codes and passkeys and signed you out \
          everywhere. If you did not ask for this, tell them now; then set up a new one on \
          your Security page."
     ))

@@ -554,8 +554,9 @@ pub async fn search(
 ) -> Result<Vec<PersonRow>, AppError> {
     Ok(sqlx::query_as(
         "SELECT id, username, display_name, email, system_role, active, created_at,
-                EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id
-                          AND f.confirmed_at IS NOT NULL) AS second_factor
+                (EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id
+                          AND f.confirmed_at IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = u.id)) AS second_factor
            FROM users u
          WHERE ($1 OR u.id = $2 OR u.id IN (SELECT user_id FROM memberships WHERE org_id = ANY($3)))
            AND ($4::text IS NULL OR lower(u.username) LIKE $4 OR lower(u.display_name) LIKE $4 OR lower(u.email) LIKE $4)
@@ -579,8 +580,9 @@ pub async fn person(
 ) -> Result<Option<PersonRow>, AppError> {
     Ok(sqlx::query_as(
         "SELECT id, username, display_name, email, system_role, active, created_at,
-                EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
-                          AND f.confirmed_at IS NOT NULL) AS second_factor
+                (EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = users.id
+                          AND f.confirmed_at IS NOT NULL)
+                 OR EXISTS (SELECT 1 FROM passkeys k WHERE k.user_id = users.id)) AS second_factor
            FROM users
          WHERE id = $1 AND ($2 OR id = $3 OR id IN (SELECT user_id FROM memberships WHERE org_id = ANY($4)))",
     )

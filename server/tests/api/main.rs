@@ -21,6 +21,7 @@ mod notifications;
 mod odd_inputs;
 mod openapi;
 mod ops;
+mod passkeys;
 mod pickers;
 mod pki;
 mod races;

@@ -100,6 +100,36 @@ fn waiting_token(headers: &HeaderMap) -> Result<String, AppError> {
         .ok_or_else(crate::identity::second_factor::no_challenge)
 }
 
+/// A challenge for the sign-in waiting in this browser (its cookie), to answer with one of the
+/// person's passkeys: the options for `navigator.credentials.get`. The assertion
+/// (`PublicKeyCredential.toJSON()`, as a string) then goes as the `code` of
+/// `POST /api/v1/auth/second-factor`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/passkey-challenge",
+    tag = "auth",
+    responses(
+        (status = 200, description = "`{publicKey: …}` as WebAuthn's JSON form, good for five minutes", body = Object),
+        (status = 404, description = "No sign-in waits here (`no_second_factor_wait`), or the person has no passkey (`no_passkeys`)", body = ApiErrorBody),
+        (status = 409, description = "Passkeys unavailable on this server (`passkeys_unavailable`)", body = ApiErrorBody),
+    ),
+    security(())
+)]
+pub async fn passkey_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let token = waiting_token(&headers)?;
+    Ok(Json(
+        crate::identity::second_factor::passkey_challenge_for_sign_in(
+            &state.pool,
+            &state.config,
+            &token,
+        )
+        .await?,
+    ))
+}
+
 /// For someone whose role needs a second factor and who has none: start setting up an
 /// authenticator app within the waiting sign-in (its cookie).
 #[utoipa::path(

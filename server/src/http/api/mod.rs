@@ -13,6 +13,7 @@ pub mod invitations;
 pub mod live;
 pub mod notifications;
 pub mod openapi;
+pub mod passkeys;
 pub mod responses;
 pub mod second_factor;
 pub mod service_tokens;
@@ -21,7 +22,7 @@ pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tollgate_app::AppError;
 
@@ -88,6 +89,18 @@ pub fn routes() -> Router<AppState> {
             post(second_factor::confirm),
         )
         .route("/me/second-factor/remove", post(second_factor::remove))
+        .route("/me/second-factor/verify", post(passkeys::verify))
+        .route(
+            "/me/second-factor/passkey-challenge",
+            post(passkeys::challenge),
+        )
+        .route("/me/passkeys", post(passkeys::register))
+        .route("/me/passkeys/options", post(passkeys::options))
+        .route(
+            "/me/passkeys/{id}",
+            patch(passkeys::rename).delete(passkeys::remove),
+        )
+        .route("/auth/passkey-challenge", post(auth::passkey_challenge))
         .route(
             "/users/{id}/second-factor",
             get(second_factor::of_user).delete(second_factor::reset),

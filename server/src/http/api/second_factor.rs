@@ -15,7 +15,7 @@ use crate::identity::tokens::BearerAuth;
 use crate::AppState;
 
 /// Setting up or removing a second factor needs a browser session, not an API token.
-fn session_only(bearer: &Option<Extension<BearerAuth>>) -> Result<(), AppError> {
+pub(super) fn session_only(bearer: &Option<Extension<BearerAuth>>) -> Result<(), AppError> {
     if bearer.is_some() {
         return Err(AppError::new(
             403,
@@ -40,7 +40,7 @@ pub async fn status(
     State(s): State<AppState>,
     Caller(v): Caller,
 ) -> Result<Json<SecondFactorStatus>, AppError> {
-    Ok(Json(factor::status(&s.pool, v.id).await?))
+    Ok(Json(factor::status(&s.pool, &s.config, v.id).await?))
 }
 
 /// Another person's second factor and its history, for a super admin (before a reset, or to
@@ -66,7 +66,7 @@ pub async fn of_user(
     if !crate::store::users::exists(&s.pool, id).await? {
         return Err(AppError::not_found("User"));
     }
-    Ok(Json(factor::status(&s.pool, id).await?))
+    Ok(Json(factor::status(&s.pool, &s.config, id).await?))
 }
 
 /// Start setting up an authenticator app: its secret and QR code. Not active until a code
