@@ -53,7 +53,7 @@ async fn ceremony(
     let credentials =
         Reflect::get(&navigator, &JsValue::from_str("credentials")).map_err(|_| unsupported())?;
     let promise: Promise = call(&credentials, method, &[arg.into()])
-        .and_then(|p| p.dyn_into().map_err(JsValue::from))
+        .and_then(|p| p.dyn_into())
         .map_err(|_| unsupported())?;
     let credential = wasm_bindgen_futures::JsFuture::from(promise)
         .await
