@@ -90,3 +90,34 @@ export async function openTicket(
   expect(r.status(), await r.text()).toBe(201);
   return r.json();
 }
+
+/** As a super admin: a new person `username` (password `password`) who approves, alone, the one
+ * level of a new org's apply flow, a level that asks for a fresh second factor; alice is a
+ * member, and the org has the asset `asset` with a root account. Returns the org's id. */
+export async function stepUpOrg(
+  admin: Page,
+  opts: { username: string; displayName: string; password: string; org: string; asset: string },
+) {
+  const made = await admin.request.post('/api/v1/users', {
+    data: { username: opts.username, display_name: opts.displayName, email: `${opts.username}@example.test`, password: opts.password },
+  });
+  expect(made.status()).toBe(201);
+  const approver = (await made.json()).id;
+  const o = await admin.request.post('/api/v1/orgs', { data: { name: opts.org } });
+  expect(o.status()).toBe(201);
+  const orgId = (await o.json()).id;
+  const people = await (await admin.request.get('/api/v1/users?q=')).json();
+  const alice = people.items.find((p: any) => p.username === 'alice').id;
+  expect((await admin.request.put(`/api/v1/orgs/${orgId}/members`, { data: { user_id: alice, role: 'org_user' } })).status()).toBe(200);
+  const asset = await admin.request.post('/api/v1/assets', {
+    data: { org_id: orgId, name: opts.asset, address: '10.9.9.9', platform: 'linux' },
+  });
+  expect(asset.status()).toBe(201);
+  expect((await admin.request.post('/api/v1/accounts', {
+    data: { asset_id: (await asset.json()).id, name: 'root', username: 'root' },
+  })).status()).toBe(201);
+  expect((await admin.request.put(`/api/v1/flows/${orgId}/apply_asset`, {
+    data: { levels: [{ selector: { users: [approver] }, rule: 'any', step_up: true }], cc: [] },
+  })).status()).toBe(200);
+  return orgId as string;
+}

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { as, openTicket, startServer, stopServer, waitForHydration } from './helpers';
+import { as, openTicket, startServer, stepUpOrg, stopServer, waitForHydration } from './helpers';
 import { baseURL } from '../playwright.config';
 
 // Browsers refuse passkeys for an IP address, so this test reaches Tollgate as `localhost`: a
@@ -22,27 +22,10 @@ test('a passkey: registered on the Security page, then it signs in and approves 
   const n = Date.now() % 100000;
   const org = `Keys ${n}`;
   try {
-    // pia approves a level that asks for a fresh second factor at every decision.
-    const made = await admin.page.request.post('/api/v1/users', {
-      data: { username: `pia${n}`, display_name: 'Pia Passkey', email: `pia${n}@example.test`, password: 'pia-password-1' },
+    // pia approves a level that asks for a fresh second factor.
+    await stepUpOrg(admin.page, {
+      username: `pia${n}`, displayName: 'Pia Passkey', password: 'pia-password-1', org, asset: `keys-${n}`,
     });
-    expect(made.status()).toBe(201);
-    const pia = (await made.json()).id;
-    const o = await admin.page.request.post('/api/v1/orgs', { data: { name: org } });
-    const orgId = (await o.json()).id;
-    const people = await (await admin.page.request.get('/api/v1/users?q=')).json();
-    const alice = people.items.find((p: any) => p.username === 'alice').id;
-    expect((await admin.page.request.put(`/api/v1/orgs/${orgId}/members`, { data: { user_id: alice, role: 'org_user' } })).status()).toBe(200);
-    const asset = await admin.page.request.post('/api/v1/assets', {
-      data: { org_id: orgId, name: `keys-${n}`, address: '10.9.9.8', platform: 'linux' },
-    });
-    expect(asset.status()).toBe(201);
-    expect((await admin.page.request.post('/api/v1/accounts', {
-      data: { asset_id: (await asset.json()).id, name: 'root', username: 'root' },
-    })).status()).toBe(201);
-    expect((await admin.page.request.put(`/api/v1/flows/${orgId}/apply_asset`, {
-      data: { levels: [{ selector: { users: [pia] }, rule: 'any', step_up: true }], cc: [] },
-    })).status()).toBe(200);
     const applicant = await as(browser, 'alice');
     const t = await openTicket(applicant.page, { title: 'Keys access', org, assets: [`keys-${n}`] });
     await applicant.context.close();

@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { as, openTicket, signIn, waitForHydration } from './helpers';
+import { as, openTicket, signIn, stepUpOrg, waitForHydration } from './helpers';
 
 /** The RFC 6238 code of a base32 `secret` at `at` (ms): what an authenticator app shows. */
 function totp(secret: string, at = Date.now()): string {
@@ -147,27 +147,9 @@ test('a flow level that asks for a fresh second factor: the approver gives a cod
   const n = Date.now() % 100000;
   const org = `Vault ${n}`;
   const admin = await as(browser, 'admin');
-  const made = await admin.page.request.post('/api/v1/users', {
-    data: { username: `vic${n}`, display_name: 'Vic Vault', email: `vic${n}@example.test`, password: 'vic-password-1' },
+  const orgId = await stepUpOrg(admin.page, {
+    username: `vic${n}`, displayName: 'Vic Vault', password: 'vic-password-1', org, asset: `vault-${n}`,
   });
-  expect(made.status()).toBe(201);
-  const vic = (await made.json()).id;
-  const o = await admin.page.request.post('/api/v1/orgs', { data: { name: org } });
-  expect(o.status()).toBe(201);
-  const orgId = (await o.json()).id;
-  const people = await (await admin.page.request.get('/api/v1/users?q=')).json();
-  const alice = people.items.find((p: any) => p.username === 'alice').id;
-  expect((await admin.page.request.put(`/api/v1/orgs/${orgId}/members`, { data: { user_id: alice, role: 'org_user' } })).status()).toBe(200);
-  const asset = await admin.page.request.post('/api/v1/assets', {
-    data: { org_id: orgId, name: `vault-${n}`, address: '10.9.9.9', platform: 'linux' },
-  });
-  expect(asset.status()).toBe(201);
-  expect((await admin.page.request.post('/api/v1/accounts', {
-    data: { asset_id: (await asset.json()).id, name: 'root', username: 'root' },
-  })).status()).toBe(201);
-  expect((await admin.page.request.put(`/api/v1/flows/${orgId}/apply_asset`, {
-    data: { levels: [{ selector: { users: [vic] }, rule: 'any', step_up: true }], cc: [] },
-  })).status()).toBe(200);
   // The flow editor shows the level's setting.
   await admin.page.goto(`/flows/${orgId}/apply_asset`);
   await waitForHydration(admin.page);

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use tollgate_server::config::Config;
 
 use crate::helpers::{TestApp, PASSWORD};
-use crate::second_factor::{code, enrol};
+use crate::second_factor::{code, enrol, refused_to_a_token};
 
 /// A server reached as `http://tollgate.localhost`.
 async fn with_domain(pool: PgPool) -> TestApp {
@@ -169,17 +169,7 @@ async fn a_registration_that_proves_nothing_is_refused_and_changes_nothing(pool:
     assert_eq!(s, 404);
 
     // An API token registers none.
-    let (s, t) = app
-        .post(&bob, "/api/v1/tokens", json!({"name": "script"}))
-        .await;
-    assert_eq!(s, 201, "{t}");
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/me/passkeys/options", app.url))
-        .bearer_auth(t["token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    refused_to_a_token(&app, &bob, "/api/v1/me/passkeys/options").await;
 }
 
 #[sqlx::test]

@@ -289,17 +289,22 @@ async fn a_factor_is_removed_with_a_code_or_reset_by_a_super_admin(pool: PgPool)
     );
 
     // An API token cannot set one up.
+    refused_to_a_token(&app, &bob, "/api/v1/me/second-factor/totp").await;
+}
+
+/// A POST to `path` with an API token of `c`'s person: 403, a browser session is needed.
+pub async fn refused_to_a_token(app: &TestApp, c: &Client, path: &str) {
     let (s, t) = app
-        .post(&bob, "/api/v1/tokens", json!({"name": "script"}))
+        .post(c, "/api/v1/tokens", json!({"name": "script"}))
         .await;
     assert_eq!(s, 201, "{t}");
     let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/me/second-factor/totp", app.url))
+        .post(format!("{}{path}", app.url))
         .bearer_auth(t["token"].as_str().unwrap())
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(r.status(), 403, "{path}");
 }
 
 #[sqlx::test]
