@@ -94,23 +94,64 @@ fn unknown() -> Response {
     )
 }
 
-/// The page that confirms what a link does: a button, and a code field when the level asks for
-/// a fresh second factor (`error` says why a code was not accepted).
-fn confirm_page(l: &Link, status: StatusCode, error: Option<&str>) -> Response {
+/// What the approver of a step-up link can give: codes (an app or recovery codes), passkeys,
+/// and the window in minutes within which a factor given in Tollgate stands in for a code.
+struct Factors {
+    codes: bool,
+    passkeys: bool,
+    minutes: u32,
+}
+
+async fn factors(s: &AppState, l: &Link, v: &Viewer) -> Result<Option<Factors>, AppError> {
+    if !l.step_up {
+        return Ok(None);
+    }
+    let (codes, passkeys) = crate::identity::second_factor::kinds(&s.pool, v.id).await?;
+    let minutes = crate::identity::step_up::minutes(&s.pool).await?;
+    Ok(Some(Factors {
+        codes,
+        passkeys,
+        minutes,
+    }))
+}
+
+/// The page that confirms what a link does: a button, and when the level asks for a fresh
+/// second factor, a code field and the way to use a passkey (this page runs no script, so a
+/// passkey is used in the app) (`error` says why the factor was not accepted).
+fn confirm_page(
+    l: &Link,
+    factors: Option<&Factors>,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
     let (verb, class) = if l.action == "approve" {
         ("Approve", "btn btn-ok")
     } else {
         ("Reject", "btn btn-danger")
     };
-    let code = if l.step_up {
-        format!(
-            "<div class=\"field\" data-testid=\"step-up\"><label for=\"code\">Code from your authenticator app</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required autofocus><p class=\"muted small\">This level asks for a fresh second factor: a code, or a recovery code.</p></div>{}",
-            error
-                .map(|e| format!("<div class=\"form-error\" role=\"alert\">{}</div>", escape(e)))
-                .unwrap_or_default()
-        )
-    } else {
-        String::new()
+    let code = match factors {
+        None => String::new(),
+        Some(f) => {
+            let field = if f.codes || !f.passkeys {
+                "<div class=\"field\"><label for=\"code\">Code from your authenticator app</label><input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" autofocus></div>"
+            } else {
+                ""
+            };
+            let passkey = if f.passkeys {
+                format!(
+                    "<p class=\"small\" data-testid=\"use-passkey-in-app\">With a passkey: <a href=\"/tickets/{}\">open the ticket</a> and decide there with “Use a passkey”. A passkey (or code) given in Tollgate in the last {} minutes counts here too.</p>",
+                    l.ticket_id, f.minutes
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "<div data-testid=\"step-up\">{field}<p class=\"muted small\">This level asks for a fresh second factor: a code, a recovery code or a passkey.</p>{passkey}</div>{}",
+                error
+                    .map(|e| format!("<div class=\"form-error\" role=\"alert\">{}</div>", escape(e)))
+                    .unwrap_or_default()
+            )
+        }
     };
     page(
         status,
@@ -144,10 +185,12 @@ pub async fn show(
     if let Some(r) = refusal(&l) {
         return Ok(r);
     }
-    if let Err(r) = actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
-        return Ok(r);
-    }
-    Ok(confirm_page(&l, StatusCode::OK, None))
+    let v = match actor(&s, &l, viewer.as_ref().map(|v| &v.0), &token).await? {
+        Ok(v) => v,
+        Err(r) => return Ok(r),
+    };
+    let f = factors(&s, &l, &v).await?;
+    Ok(confirm_page(&l, f.as_ref(), StatusCode::OK, None))
 }
 
 /// `POST /mail/{token}`: spends the link (and its sibling) and decides. At a level that asks
@@ -169,25 +212,44 @@ pub async fn act(
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let given = if l.step_up {
+    let given = if let Some(f) = factors(&s, &l, &v).await? {
         let code = posted_code(&body);
         let mut v = v.clone();
         // Guesses at a code are limited per address too.
         if v.presence.ip.is_none() {
             v.presence.ip = client.and_then(|c| c.0.ip);
         }
+        let asked_again =
+            |status: StatusCode, why: &str| Ok(confirm_page(&l, Some(&f), status, Some(why)));
         match crate::identity::step_up::code(&s.pool, &s.config, &v, code.as_deref()).await {
             Ok(Some(how)) => Some(how),
-            Ok(None) => {
-                let why = "Enter a code from your authenticator app.";
-                return Ok(confirm_page(&l, StatusCode::FORBIDDEN, Some(why)));
-            }
+            // No code: a factor given in Tollgate within the window stands in for it.
+            Ok(None) => match crate::identity::step_up::standing(
+                &mut *s.pool.acquire().await?,
+                &v,
+                chrono::Utc::now(),
+            )
+            .await?
+            {
+                Some(how) => Some(how),
+                None if f.codes => {
+                    return asked_again(
+                        StatusCode::FORBIDDEN,
+                        "Enter a code from your authenticator app.",
+                    )
+                }
+                None => {
+                    return asked_again(
+                        StatusCode::FORBIDDEN,
+                        "Use your passkey in Tollgate first: open the ticket.",
+                    )
+                }
+            },
             Err(e) if e.status < 500 => {
-                return Ok(confirm_page(
-                    &l,
+                return asked_again(
                     StatusCode::from_u16(e.status).unwrap_or(StatusCode::FORBIDDEN),
-                    Some(&e.message),
-                ))
+                    &e.message,
+                )
             }
             Err(e) => return Err(e),
         }

@@ -311,6 +311,13 @@ pub async fn required(pool: &PgPool, user: Uuid) -> Result<bool, AppError> {
     Ok(app || keys > 0)
 }
 
+/// Which kinds of second factor `user` can give: codes (an authenticator app, or recovery codes
+/// left), and passkeys.
+pub async fn kinds(pool: &PgPool, user: Uuid) -> Result<(bool, bool), AppError> {
+    let (app, left, keys) = store::status(pool, user).await?;
+    Ok((app || left > 0, keys > 0))
+}
+
 /// Makes a sign-in wait for the second factor: the `Set-Cookie` value of its token. Lax, not
 /// Strict: after single sign-on the browser arrives at the code page at the end of redirects
 /// that began at the provider, and a Strict cookie would not come along.

@@ -363,6 +363,72 @@ async fn an_email_link_for_a_step_up_level_asks_for_the_code_before_it_is_spent(
     assert_eq!(step_ups(&app, &bob, &one).await, vec![json!("totp")]);
 }
 
+/// The email link's page runs no script, so a passkey is used in the app: the page says so to
+/// someone who has one, and a factor given in Tollgate within the window stands in for the code.
+#[sqlx::test]
+async fn an_email_link_takes_a_factor_given_in_tollgate_and_shows_a_passkey_holder_the_way(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    step_up_flow(&app).await;
+    let alice = app.signed_in("alice").await;
+    let bob = app.signed_in("bob").await;
+    let (secret, _) = enrol(&app, &bob).await;
+    let bob_id = app.user_id("bob").await;
+    let one = app.open_simple(&alice, "Link two").await;
+    let token = tollgate_server::usecases::mail_links::mint(
+        &pool,
+        one.parse().unwrap(),
+        1,
+        bob_id,
+        "approve",
+    )
+    .await
+    .unwrap();
+    let url = format!("{}/mail/{token}", app.url);
+    let page = || async { bob.get(&url).send().await.unwrap().text().await.unwrap() };
+    assert!(!page().await.contains("use-passkey-in-app"));
+    sqlx::query(
+        "INSERT INTO passkeys (id, user_id, name, credential_id, passkey)
+         VALUES (gen_random_uuid(), $1, 'Laptop', '\\x01', '{}')",
+    )
+    .bind(bob_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let shown = page().await;
+    assert!(shown.contains("use-passkey-in-app"), "{shown}");
+    assert!(
+        shown.contains(&format!("href=\"/tickets/{one}\"")),
+        "{shown}"
+    );
+
+    let post = || {
+        bob.post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("code=")
+            .send()
+    };
+    // Nothing given yet: asked again, the link not spent.
+    let r = post().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.unwrap().contains("Enter a code"));
+    assert_eq!(ticket(&app, &bob, &one).await["current_level"], 1);
+    // A factor given in Tollgate (here a code; a passkey goes the same way) stands in for it.
+    let (s, e) = app
+        .post(
+            &bob,
+            "/api/v1/me/second-factor/verify",
+            json!({"code": code(&secret, 30)}),
+        )
+        .await;
+    assert_eq!(s, 204, "{e}");
+    let r = post().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(ticket(&app, &bob, &one).await["current_level"], 2);
+    assert_eq!(step_ups(&app, &bob, &one).await, vec![json!("session")]);
+}
+
 /// A connection rule may ask for a fresh second factor: the review it opens refuses a decision
 /// without one, takes a code, records how, and the rule says so when read back.
 #[sqlx::test]
