@@ -58,6 +58,16 @@ pub enum RuleError {
         /// 1-based level.
         level: u8,
     },
+    /// A level's quorum is more than the people it resolved to for this applicant.
+    #[error("level {level} needs {needed} approvals, but only {available} of its approvers can be asked (nobody approves their own request)")]
+    QuorumUnreachable {
+        /// 1-based level.
+        level: u8,
+        /// Approvals the level needs.
+        needed: usize,
+        /// People it resolved to.
+        available: usize,
+    },
     /// The request changed since the approver looked at it (another approver edited it).
     #[error("the request changed since you saw it (version {seen}); look at it again")]
     Changed {
@@ -88,7 +98,9 @@ impl RuleError {
             | RuleError::AlreadyDecided
             | RuleError::NotDue
             | RuleError::Changed { .. } => 409,
-            RuleError::NoApprovers { .. } | RuleError::Invalid { .. } => 422,
+            RuleError::NoApprovers { .. }
+            | RuleError::QuorumUnreachable { .. }
+            | RuleError::Invalid { .. } => 422,
         }
     }
 
@@ -103,6 +115,7 @@ impl RuleError {
             RuleError::NotDue => "not_due",
             RuleError::Changed { .. } => "changed",
             RuleError::NoApprovers { .. } => "no_approvers",
+            RuleError::QuorumUnreachable { .. } => "quorum_unreachable",
             RuleError::StepUpRequired => "step_up_required",
             RuleError::Invalid { .. } => "invalid",
         }

@@ -21,7 +21,7 @@ pub const MAX_LEVEL_USERS: usize = 100;
 /// Most CC users of a flow.
 pub const MAX_CC: usize = 100;
 
-/// How many approvals a level needs.
+/// How many approvals a level needs: `"any"`, `"all"`, or `{"at_least": N}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -30,6 +30,30 @@ pub enum Rule {
     Any,
     /// Every assignee must approve.
     All,
+    /// At least N of the assignees must approve (a quorum; 1 ≤ N ≤ the assignees resolved
+    /// when the ticket opens).
+    AtLeast(u8),
+}
+
+impl Rule {
+    /// How many approvals a level of `assignees` people needs under this rule.
+    pub fn needed(self, assignees: usize) -> usize {
+        match self {
+            Rule::Any => 1,
+            Rule::All => assignees,
+            Rule::AtLeast(n) => usize::from(n),
+        }
+    }
+
+    /// In words, for pages and messages: "any one approves", "all must approve", "2 must
+    /// approve".
+    pub fn describe(self) -> String {
+        match self {
+            Rule::Any => "any one approves".into(),
+            Rule::All => "all must approve".into(),
+            Rule::AtLeast(n) => format!("{n} must approve"),
+        }
+    }
 }
 
 /// Who is asked at a level: a union of named users, the super admins, and the org admins of
@@ -157,6 +181,15 @@ impl Flow {
         for (i, level) in self.levels.iter().enumerate() {
             let sel = &level.selector;
             let path = format!("levels[{i}].selector");
+            if let Rule::AtLeast(n) = level.rule {
+                if n == 0 || usize::from(n) > MAX_LEVEL_USERS {
+                    errors.push(FieldError::new(
+                        format!("levels[{i}].rule"),
+                        format!("the number of approvals is 1 to {MAX_LEVEL_USERS}"),
+                    ));
+                    continue;
+                }
+            }
             if sel.is_empty() {
                 errors.push(FieldError::new(path, "choose at least one approver"));
                 continue;
@@ -188,8 +221,24 @@ impl Flow {
             // A global flow's "org admins" depends on each ticket's org: it cannot be judged
             // empty now.
             let undecidable = sel.org_admins && org.is_none();
-            if named_ok && !undecidable && sel.active_users(dir, org).is_empty() {
+            if !named_ok || undecidable {
+                continue;
+            }
+            let active = sel.active_users(dir, org).len();
+            if active == 0 {
                 errors.push(FieldError::new(path, "names no active user today"));
+            } else if let Rule::AtLeast(n) = level.rule {
+                // Any of them may be the applicant, who is never asked: one fewer must do.
+                let reachable = active - 1;
+                if usize::from(n) > reachable {
+                    errors.push(FieldError::new(
+                        format!("levels[{i}].rule"),
+                        format!(
+                            "{n} approvals cannot always be reached: the level names {active} active {}, and an applicant among them is not asked (at most {reachable}; or choose \"every approver\")",
+                            if active == 1 { "person" } else { "people" }
+                        ),
+                    ));
+                }
             }
         }
         let cc: &[UserId] = match check_len("cc", &self.cc, MAX_CC) {
@@ -218,8 +267,8 @@ impl Flow {
 
     /// Who would be asked at each level for a ticket of `org` by `applicant`: the selector's
     /// active users minus the applicant, or if that is empty the active super admins minus
-    /// the applicant. A level still empty is [`RuleError::NoApprovers`]. Also the flow
-    /// editor's preview.
+    /// the applicant. A level still empty is [`RuleError::NoApprovers`]; one with fewer people
+    /// than its quorum is [`RuleError::QuorumUnreachable`]. Also the flow editor's preview.
     pub fn resolve(
         &self,
         dir: &Directory,
@@ -246,6 +295,12 @@ impl Flow {
                 }
                 if users.is_empty() {
                     Err(RuleError::NoApprovers { level: n })
+                } else if level.rule.needed(users.len()) > users.len() {
+                    Err(RuleError::QuorumUnreachable {
+                        level: n,
+                        needed: level.rule.needed(users.len()),
+                        available: users.len(),
+                    })
                 } else {
                     Ok(users)
                 }

@@ -166,7 +166,7 @@ pub struct Assignee {
 pub struct Step {
     /// 1-based level.
     pub level: u8,
-    /// `any` or `all`.
+    /// `any`, `all` or `at_least` N.
     pub rule: Rule,
     /// Deciding here asks for a fresh second factor (the flow level's setting when it opened).
     #[serde(default)]
@@ -183,13 +183,23 @@ impl Step {
         self.assignees.iter().find(|a| a.user_id == user)
     }
 
+    /// How many assignees approved so far.
+    pub fn approvals(&self) -> usize {
+        self.assignees
+            .iter()
+            .filter(|a| a.decision == Decision::Approved)
+            .count()
+    }
+
+    /// How many approvals the level needs (see [`Rule::needed`]).
+    pub fn needed(&self) -> usize {
+        self.rule.needed(self.assignees.len())
+    }
+
     /// True when the approvals so far satisfy the rule.
     pub fn rule_satisfied(&self) -> bool {
-        let approved = |a: &Assignee| a.decision == Decision::Approved;
-        match self.rule {
-            Rule::Any => self.assignees.iter().any(approved),
-            Rule::All => !self.assignees.is_empty() && self.assignees.iter().all(approved),
-        }
+        let approvals = self.approvals();
+        approvals > 0 && approvals >= self.needed()
     }
 }
 

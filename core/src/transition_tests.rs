@@ -266,6 +266,70 @@ fn still_empty_is_no_approvers_and_names_the_level() {
 }
 
 #[test]
+fn a_quorum_of_two_of_three_moves_on_at_the_second_approval() {
+    let f = flow(vec![
+        level(&["bob", "carol", "dave"], Rule::AtLeast(2)),
+        level(&["sa1"], Rule::Any),
+    ]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!((t.steps[0].approvals(), t.steps[0].needed()), (0, 2));
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    assert_eq!((t.current_level, t.steps[0].approvals()), (1, 1));
+    let t = approve(&t, &actor("carol"), None, None, at(2))
+        .unwrap()
+        .ticket;
+    assert_eq!((t.current_level, t.steps[0].state), (2, StepState::Done));
+    // The third is too late: the level is done.
+    let e = approve(&t, &actor("dave"), None, None, at(3)).unwrap_err();
+    assert_eq!((e.http_status(), e), (409, RuleError::NotYourTurn));
+}
+
+#[test]
+fn a_quorum_larger_than_the_people_left_is_refused_at_open() {
+    // Bob applies: carol alone is left of the two, and two approvals are needed.
+    let f = flow(vec![level(&["bob", "carol"], Rule::AtLeast(2))]);
+    let e = open(new_ticket("bob", form()), &f, &dir(), at(0)).unwrap_err();
+    assert_eq!(
+        e,
+        RuleError::QuorumUnreachable {
+            level: 1,
+            needed: 2,
+            available: 1
+        }
+    );
+    assert_eq!((e.http_status(), e.code()), (422, "quorum_unreachable"));
+}
+
+#[test]
+fn a_flow_whose_quorum_an_applicant_could_break_is_refused_at_save() {
+    let d = dir();
+    let two_of_three = flow(vec![level(&["bob", "carol", "dave"], Rule::AtLeast(2))]);
+    assert!(two_of_three.validate(&d, Some(ORG)).is_ok());
+    // Three of three: a ticket of one of them could not reach it.
+    let e = flow(vec![level(&["bob", "carol", "dave"], Rule::AtLeast(3))])
+        .validate(&d, Some(ORG))
+        .unwrap_err();
+    assert!(e.has("levels[0].rule"), "{e:?}");
+    for n in [0, 101] {
+        let e = flow(vec![level(&["bob"], Rule::AtLeast(n))])
+            .validate(&d, Some(ORG))
+            .unwrap_err();
+        assert!(e.has("levels[0].rule"), "{n}: {e:?}");
+    }
+    // The wire form.
+    let l: Level = serde_json::from_value(serde_json::json!({
+        "selector": {"users": [uid("bob")]}, "rule": {"at_least": 2}
+    }))
+    .unwrap();
+    assert_eq!(l.rule, Rule::AtLeast(2));
+    assert_eq!(serde_json::to_value(Rule::Any).unwrap(), "any");
+}
+
+#[test]
 fn inactive_users_are_never_assignees() {
     let f = flow(vec![Level {
         selector: ApproverSelector {

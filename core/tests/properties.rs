@@ -54,7 +54,11 @@ fn arb_directory() -> impl Strategy<Value = Directory> {
 }
 
 fn arb_rule() -> impl Strategy<Value = Rule> {
-    prop_oneof![Just(Rule::Any), Just(Rule::All)]
+    prop_oneof![
+        Just(Rule::Any),
+        Just(Rule::All),
+        (1u8..=4).prop_map(Rule::AtLeast)
+    ]
 }
 
 fn arb_flow() -> impl Strategy<Value = Flow> {
@@ -173,13 +177,21 @@ fn check_invariants(t: &Ticket, dir: &Directory) {
         for a in &s.assignees {
             assert!(dir.active(a.user_id).is_some());
         }
-        // A level with rule `all` is done only when every assignee approved.
+        // A quorum never exceeds the people asked.
+        assert!(s.needed() <= s.assignees.len());
+        // A level with rule `all` is done only when every assignee approved; `at_least` N when
+        // N did.
         if s.state == StepState::Done {
             assert!(s.rule_satisfied());
-            if s.rule == Rule::All {
-                assert!(s.assignees.iter().all(|a| a.decision == Decision::Approved));
-            } else {
-                assert!(s.assignees.iter().any(|a| a.decision == Decision::Approved));
+            let approvals = s
+                .assignees
+                .iter()
+                .filter(|a| a.decision == Decision::Approved)
+                .count();
+            match s.rule {
+                Rule::All => assert_eq!(approvals, s.assignees.len()),
+                Rule::Any => assert!(approvals >= 1),
+                Rule::AtLeast(n) => assert!(approvals >= usize::from(n)),
             }
         }
     }
@@ -242,6 +254,13 @@ proptest! {
                 prop_assert!(!others(&ApproverSelector::super_admins()));
                 return Ok(());
             }
+            Err(RuleError::QuorumUnreachable { level, needed, available }) => {
+                // Only when fewer people than the level's N are left once the applicant is out.
+                let lv = &flow.levels[(level - 1) as usize];
+                prop_assert_eq!(lv.rule, Rule::AtLeast(needed as u8));
+                prop_assert!(available < needed);
+                return Ok(());
+            }
             Err(e) => return Err(TestCaseError::fail(format!("unexpected {e:?}"))),
         };
         check_invariants(&t, &dir);
@@ -293,6 +312,51 @@ proptest! {
                 prop_assert_eq!(allowed_actions(&actor(&dir, w), &t).iter().filter(|a| **a != TicketAction::View).count(), 0);
             }
             prop_assert_eq!(frozen, t);
+        }
+    }
+
+    /// `any` is `at least 1` and `all` is `at least M` (M: the people the level resolved to):
+    /// the same actions give the same outcomes, step by step.
+    #[test]
+    fn any_is_at_least_one_and_all_is_at_least_everyone(
+        dir in arb_directory(),
+        flow in arb_flow(),
+        applicant in 0..N,
+        form in arb_form(),
+        ops in prop::collection::vec(arb_op(), 0..25),
+    ) {
+        let mut plain = flow.clone();
+        for l in &mut plain.levels {
+            if matches!(l.rule, Rule::AtLeast(_)) {
+                l.rule = Rule::Any;
+            }
+        }
+        let new = NewTicket {
+            id: Uuid::from_u128(0x7001),
+            serial: serial(t0().date_naive(), 1),
+            title: "t".into(),
+            org_id: Some(ORG),
+            applicant: UserRef::new(uid(applicant), format!("u{applicant}")),
+            request: TicketRequest::ApplyAsset(form.parse().unwrap()),
+        };
+        let Ok(opened) = open(new, &plain, &dir, t0()) else { return Ok(()) };
+        let mut a = opened.ticket;
+        let mut b = a.clone();
+        for s in &mut b.steps {
+            s.rule = Rule::AtLeast(s.needed() as u8);
+        }
+        let outcome = |t: &Ticket| {
+            (t.state, t.current_level, t.steps.iter().map(|s| (s.state, s.approvals())).collect::<Vec<_>>())
+        };
+        for (k, op) in ops.iter().enumerate() {
+            let now = t0() + Duration::days(k as i64);
+            let (ra, rb) = (run(&a, &dir, op, now), run(&b, &dir, op, now));
+            prop_assert_eq!(ra.is_ok(), rb.is_ok(), "{:?}", op);
+            if let (Ok(ta), Ok(tb)) = (ra, rb) {
+                a = ta.ticket;
+                b = tb.ticket;
+            }
+            prop_assert_eq!(outcome(&a), outcome(&b));
         }
     }
 

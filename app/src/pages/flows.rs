@@ -34,8 +34,9 @@ fn describe(level: &Level, people: &[Person]) -> String {
         );
     }
     let rule = match level.rule {
-        Rule::Any => "",
-        Rule::All => " (all)",
+        Rule::Any => String::new(),
+        Rule::All => " (all)".into(),
+        Rule::AtLeast(n) => format!(" (at least {n})"),
     };
     let step_up = if level.step_up {
         " · second factor"
@@ -483,10 +484,33 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                         <div class="field rule">
                                             <label for=format!("rule-{i}")>"Rule"</label>
                                             <select id=format!("rule-{i}") disabled=!can_edit
-                                                on:change=move |ev| { let all = event_target_value(&ev) == "all"; change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.rule = if all { Rule::All } else { Rule::Any }; } }) }>
+                                                on:change=move |ev| {
+                                                    let rule = match event_target_value(&ev).as_str() {
+                                                        "all" => Rule::All,
+                                                        "at_least" => Rule::AtLeast(2),
+                                                        _ => Rule::Any,
+                                                    };
+                                                    change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.rule = rule; } })
+                                                }>
                                                 <option value="any" selected=d.rule == Rule::Any>"Any one approver is enough"</option>
                                                 <option value="all" selected=d.rule == Rule::All>"Every approver must approve"</option>
+                                                <option value="at_least" selected=matches!(d.rule, Rule::AtLeast(_))>"A number of approvers must approve"</option>
                                             </select>
+                                            {match d.rule {
+                                                Rule::AtLeast(n) => Some(view! {
+                                                    <div class="quorum">
+                                                        <label for=format!("quorum-{i}")>"How many"</label>
+                                                        <input id=format!("quorum-{i}") type="number" min="1" max="100" inputmode="numeric"
+                                                            prop:value=n.to_string() disabled=!can_edit
+                                                            on:change=move |ev| {
+                                                                let n = event_target_value(&ev).trim().parse::<u8>().unwrap_or(0);
+                                                                change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.rule = Rule::AtLeast(n); } })
+                                                            } />
+                                                        <span class="muted small">"approvals, of the people resolved when a ticket opens"</span>
+                                                    </div>
+                                                }),
+                                                _ => None,
+                                            }}
                                         </div>
                                         <label class="step-up-check">
                                             <input type="checkbox" prop:checked=d.step_up disabled=!can_edit

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tollgate_core::{
-    ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, Rule, StepState, StepUp,
+    ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, StepState, StepUp,
     TicketAction, TicketRequest, TicketState,
 };
 use uuid::Uuid;
@@ -455,7 +455,12 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                         StepState::Rejected => "rejected",
                         StepState::Closed => "closed",
                     };
-                    let rule = match s.rule { Rule::Any => "any one approves", Rule::All => "all must approve" };
+                    let rule = s.rule.describe();
+                    let needed = s.rule.needed(s.assignees.len());
+                    let approvals = s.assignees.iter().filter(|a| a.decision == Decision::Approved).count();
+                    // How far a level of more than one approval is: "1 of 2 approvals".
+                    let count = (needed > 1 && s.state != StepState::Pending)
+                        .then(|| view! { <span class="quorum-count" data-testid="quorum">{format!("{approvals} of {needed} approvals")}</span> });
                     view! {
                         <li class=format!("step step-{}", format!("{:?}", s.state).to_lowercase())>
                             <div class="step-dot">{s.level}</div>
@@ -463,6 +468,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                                 <div class="step-title">
                                     <strong>{format!("Level {}", s.level)}</strong>
                                     <span class="muted small">{format!(" · {rule} · {state}")}</span>
+                                    {count}
                                     {s.step_up.then(|| view! { <span class="badge step-up-badge" title="Approving or rejecting here asks for a fresh second factor">"second factor"</span> })}
                                 </div>
                                 <ul class="assignees">

@@ -193,6 +193,15 @@ async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
             json!({"levels": [level_of(&[carol])], "cc": [Uuid::new_v4()]}),
             "cc[0]",
         ),
+        // A quorum of none, and one that an applicant among the approvers could not reach.
+        (
+            json!({"levels": [{"selector": {"users": [carol]}, "rule": {"at_least": 0}}]}),
+            "levels[0].rule",
+        ),
+        (
+            json!({"levels": [{"selector": {"users": [carol]}, "rule": {"at_least": 1}}]}),
+            "levels[0].rule",
+        ),
     ];
     for (body, field) in cases {
         let (s, e) = app.put(&admin, &path, body.clone()).await;
@@ -222,6 +231,54 @@ async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
     assert_eq!(s, 422);
     // Nothing changed.
     assert_eq!(app.get(&admin, &path).await.1["flow"], before["flow"]);
+}
+
+/// A ticket whose level could not reach its quorum for this applicant is refused at open,
+/// naming the level, and nothing is opened; another applicant opens it.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_quorum_out_of_reach_for_the_applicant_is_refused_at_open(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let (bob, carol, dave) = (
+        user(&pool, "bob").await,
+        user(&pool, "carol").await,
+        user(&pool, "dave").await,
+    );
+    let admin = app.signed_in("admin").await;
+    let default = org(&pool, "Default").await;
+    let path = format!("/api/v1/flows/{default}/apply_asset");
+    let (s, f) = app
+        .put(
+            &admin,
+            &path,
+            json!({"levels": [{"selector": {"users": [bob, carol, dave]}, "rule": {"at_least": 2}}]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{f}");
+    // Dave leaves: the saved flow now asks two of bob and carol, and bob cannot be one of them.
+    sqlx::query("UPDATE users SET active = false WHERE username = 'dave'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let web = asset(&pool, "web-01").await;
+    let now = chrono::Utc::now();
+    let body = json!({"type": "apply_asset", "org_id": default, "title": "Quorum", "request": {
+        "permission_name": "p", "assets": [web], "accounts": ["root"], "actions": ["connect"],
+        "start": now, "expiry": now + chrono::Duration::days(1)}});
+    let bob_c = app.signed_in("bob").await;
+    let (s, e) = app.post(&bob_c, "/api/v1/tickets", body).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (422, Some("quorum_unreachable")),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("level 1"),
+        "{e}"
+    );
+    assert_eq!(app.count("SELECT count(*) FROM tickets").await, 0);
+    let alice = app.signed_in("alice").await;
+    let t = open(&app, &alice, default, web).await;
+    assert_eq!(assignees(&t, 0), ["bob", "carol"]);
 }
 
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]

@@ -90,6 +90,69 @@ async fn a_hundred_approvers_of_an_any_level_make_one_decision_and_one_grant(poo
     assert_eq!(decided, 1, "one assignee's decision");
 }
 
+/// A quorum of two of three, every approver approving ten times at once: exactly two
+/// approvals count, from two people, and the level advances once; everything else is 409.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn thirty_approvals_of_a_two_of_three_level_count_exactly_two(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let racers = app.make_users("quorum", 3).await;
+    let carol = app.user_id("carol").await;
+    app.set_default_flow(json!({"levels": [
+        {"selector": {"users": racers}, "rule": {"at_least": 2}},
+        {"selector": {"users": [carol]}, "rule": "any"},
+    ], "cc": []}))
+        .await;
+    let alice = app.signed_in("alice").await;
+    let t = app
+        .open_default(&alice, &[app.asset_id("web-01").await])
+        .await;
+    assert_eq!(t["steps"][0]["rule"], json!({"at_least": 2}), "{t}");
+    let mut clients = Vec::new();
+    for i in 1..=3 {
+        clients.push(app.signed_in(&format!("quorum{i}")).await);
+    }
+
+    let results = approve_all_at_once(&app, &clients, 10, t["id"].as_str().unwrap()).await;
+    assert_eq!(
+        by_status(&results),
+        BTreeMap::from([(200, 2), (409, 28)]),
+        "{results:?}"
+    );
+    for (_, body) in results.iter().filter(|(s, _)| *s == 409) {
+        let code = body["error"]["code"].as_str().unwrap_or_default();
+        assert!(
+            ["not_your_turn", "already_decided"].contains(&code),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        app.event_kinds(&alice, &t["id"]).await,
+        ["opened", "approved", "approved", "level_advanced"]
+    );
+    let (_, now) = app
+        .get(
+            &alice,
+            &format!("/api/v1/tickets/{}", t["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(now["current_level"], 2, "{now}");
+    let decided: Vec<&str> = now["steps"][0]["assignees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        decided.iter().filter(|d| **d == "approved").count(),
+        2,
+        "{decided:?}"
+    );
+    // The third approver, too late now, is not asked any more.
+    let late = decided.iter().position(|d| *d == "pending").unwrap();
+    let (_, n) = app.get(&clients[late], "/api/v1/tickets/inbox-count").await;
+    assert_eq!(n["count"], 0, "{n}");
+}
+
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn a_hundred_approvals_of_level_one_advance_it_once(pool: PgPool) {
     let app = TestApp::spawn(pool, true).await;
