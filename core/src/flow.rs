@@ -45,13 +45,13 @@ impl Rule {
         }
     }
 
-    /// In words, for pages and messages: "any one approves", "all must approve", "2 must
-    /// approve".
+    /// In words, for pages and messages: "any one approves", "all must approve", "at least 2
+    /// must approve".
     pub fn describe(self) -> String {
         match self {
             Rule::Any => "any one approves".into(),
             Rule::All => "all must approve".into(),
-            Rule::AtLeast(n) => format!("{n} must approve"),
+            Rule::AtLeast(n) => format!("at least {n} must approve"),
         }
     }
 }

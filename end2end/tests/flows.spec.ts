@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { as, openTicket, waitForHydration } from './helpers';
+import { as, openTicket, orgForAlice, waitForHydration } from './helpers';
 
 test('bob reorders Default’s levels by dragging; a super admin approves the change; new tickets follow it', async ({ browser }) => {
   const bob = await as(browser, 'bob');
@@ -75,6 +75,54 @@ test('bob reorders Default’s levels by dragging; a super admin approves the ch
     await bob.context.close();
     await admin.context.close();
   }
+});
+
+test('a level of three that needs two: set in the editor, counted live on the ticket page', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const people = await (await admin.page.request.get('/api/v1/users?q=')).json();
+  const id = (u: string) => people.items.find((p: any) => p.username === u).id;
+  const orgId = await orgForAlice(admin.page, {
+    org: 'Quorum Works',
+    asset: 'quorum-01',
+    levels: [{ selector: { users: [id('bob'), id('carol'), id('dave')] }, rule: 'any' }],
+  });
+  await admin.page.goto(`/flows/${orgId}/apply_asset`);
+  await waitForHydration(admin.page);
+  const card = admin.page.getByTestId('levels').locator('li.level-card').nth(0);
+  await card.getByLabel('Rule').selectOption('at_least');
+  // Three of three: an applicant among them could never reach it, and the card says so.
+  await card.getByLabel('How many').fill('3');
+  await card.getByLabel('How many').blur();
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  await expect(card.getByTestId('level-error')).toContainText('cannot always be reached');
+  await expect(card.getByTestId('level-error')).not.toContainText('levels[0]');
+  await card.getByLabel('How many').fill('2');
+  await card.getByLabel('How many').blur();
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  await expect(admin.page.getByTestId('unsaved')).toHaveCount(0);
+  await expect(card.getByTestId('level-error')).toHaveCount(0);
+  await admin.page.goto('/flows');
+  await expect(admin.page.getByTestId('flows').locator('tr', { hasText: 'Quorum Works' })).toContainText('(at least 2)');
+
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Two of three', org: 'Quorum Works', assets: ['quorum-01'] });
+  expect(t.steps[0].rule).toEqual({ at_least: 2 });
+  await alice.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(alice.page);
+  const level = alice.page.getByTestId('steps').locator('li.step').nth(0);
+  await expect(level).toContainText('at least 2 must approve');
+  await expect(level.getByTestId('quorum')).toHaveText('0 of 2 approvals');
+  // Bob approves elsewhere: alice's page counts it without a reload; carol's approval is the
+  // second and approves the request.
+  const bob = await as(browser, 'bob');
+  expect((await bob.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
+  await expect(level.getByTestId('quorum')).toHaveText('1 of 2 approvals');
+  await expect(alice.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'pending');
+  const carol = await as(browser, 'carol');
+  expect((await carol.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
+  await expect(level.getByTestId('quorum')).toHaveText('2 of 2 approvals');
+  await expect(alice.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'approved');
+  for (const c of [admin, alice, bob, carol]) await c.context.close();
 });
 
 test('an org admin cannot open the global flow’s editor', async ({ browser }) => {

@@ -91,18 +91,9 @@ export async function openTicket(
   return r.json();
 }
 
-/** As a super admin: a new person `username` (password `password`) who approves, alone, the one
- * level of a new org's apply flow, a level that asks for a fresh second factor; alice is a
- * member, and the org has the asset `asset` with a root account. Returns the org's id. */
-export async function stepUpOrg(
-  admin: Page,
-  opts: { username: string; displayName: string; password: string; org: string; asset: string },
-) {
-  const made = await admin.request.post('/api/v1/users', {
-    data: { username: opts.username, display_name: opts.displayName, email: `${opts.username}@example.test`, password: opts.password },
-  });
-  expect(made.status()).toBe(201);
-  const approver = (await made.json()).id;
+/** As a super admin: a new org `org` with alice as a member and the asset `asset` (a root
+ * account), its apply flow set to `levels`. Returns the org's id. */
+export async function orgForAlice(admin: Page, opts: { org: string; asset: string; levels: unknown[] }) {
   const o = await admin.request.post('/api/v1/orgs', { data: { name: opts.org } });
   expect(o.status()).toBe(201);
   const orgId = (await o.json()).id;
@@ -117,7 +108,26 @@ export async function stepUpOrg(
     data: { asset_id: (await asset.json()).id, name: 'root', username: 'root' },
   })).status()).toBe(201);
   expect((await admin.request.put(`/api/v1/flows/${orgId}/apply_asset`, {
-    data: { levels: [{ selector: { users: [approver] }, rule: 'any', step_up: true }], cc: [] },
+    data: { levels: opts.levels, cc: [] },
   })).status()).toBe(200);
   return orgId as string;
+}
+
+/** As a super admin: a new person `username` (password `password`) who approves, alone, the one
+ * level of a new org's apply flow, a level that asks for a fresh second factor; alice is a
+ * member, and the org has the asset `asset` with a root account. Returns the org's id. */
+export async function stepUpOrg(
+  admin: Page,
+  opts: { username: string; displayName: string; password: string; org: string; asset: string },
+) {
+  const made = await admin.request.post('/api/v1/users', {
+    data: { username: opts.username, display_name: opts.displayName, email: `${opts.username}@example.test`, password: opts.password },
+  });
+  expect(made.status()).toBe(201);
+  const approver = (await made.json()).id;
+  return orgForAlice(admin, {
+    org: opts.org,
+    asset: opts.asset,
+    levels: [{ selector: { users: [approver] }, rule: 'any', step_up: true }],
+  });
 }

@@ -506,7 +506,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                                                 let n = event_target_value(&ev).trim().parse::<u8>().unwrap_or(0);
                                                                 change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.rule = Rule::AtLeast(n); } })
                                                             } />
-                                                        <span class="muted small">"approvals, of the people resolved when a ticket opens"</span>
+                                                        <span class="muted small">"of the approvers asked"</span>
                                                     </div>
                                                 }),
                                                 _ => None,
@@ -517,7 +517,12 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                                 on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.step_up = on; } }) } />
                                             " Approving or rejecting here asks for a fresh second factor"
                                         </label>
-                                        {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message}</p> })}
+                                        {move || level_error(i).map(|e| {
+                                            // The card is the place: the message without its field path.
+                                            let path = format!("{}: ", e.field.clone().unwrap_or_default());
+                                            let message = e.message.strip_prefix(&path).map(str::to_string).unwrap_or(e.message.clone());
+                                            view! { <p class="field-error" data-testid="level-error">{message}</p> }
+                                        })}
                                     </div>
                                 </li>
                             }
