@@ -72,6 +72,9 @@ pub struct StepDto {
     pub rule: Rule,
     /// Approving or rejecting at this level asks for a fresh second factor.
     pub step_up: bool,
+    /// Rejecting at this level needs a reason of at least this many characters (0: none).
+    #[serde(default)]
+    pub reject_reason_min: u16,
     pub state: StepState,
     pub assignees: Vec<AssigneeDto>,
 }

@@ -21,6 +21,15 @@ pub struct AppError {
 }
 
 impl AppError {
+    /// The message without the field path it starts with ("comment: a reason is required" →
+    /// "a reason is required"), for a page that shows it at the field.
+    pub fn message_at_field(&self) -> String {
+        self.field
+            .as_deref()
+            .and_then(|f| self.message.strip_prefix(&format!("{f}: ")))
+            .map_or_else(|| self.message.clone(), str::to_string)
+    }
+
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,

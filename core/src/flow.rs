@@ -8,7 +8,8 @@
 use crate::directory::Directory;
 use crate::error::{FieldError, FieldErrors, RuleError};
 use crate::ids::{OrgId, UserId, UserRef};
-use crate::request::check_len;
+use crate::request::{check_len, ApplyAssetRequest};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -137,6 +138,127 @@ pub struct Level {
     pub step_up: bool,
 }
 
+/// Longest reason a flow may ask for, in characters.
+pub const MAX_REASON_MIN: u16 = 1000;
+/// Longest period a flow may allow, in days (ten years).
+pub const MAX_PERIOD_DAYS: u16 = 3650;
+/// Furthest ahead a flow may let a request start, in days.
+pub const MAX_START_WITHIN_DAYS: u16 = 365;
+
+/// What a flow asks of requests and of rejections. Every limit is off by default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Limits {
+    /// Applying needs a reason (the request's comment) of at least this many characters; 0:
+    /// none needed.
+    #[serde(default)]
+    pub apply_reason_min: u16,
+    /// Rejecting needs a reason (the rejection's comment) of at least this many characters;
+    /// 0: none needed.
+    #[serde(default)]
+    pub reject_reason_min: u16,
+    /// The longest period a request may ask for (expiry − start), in days. Approvers only
+    /// narrow a request, so they cannot go beyond it either.
+    #[serde(default)]
+    pub max_days: Option<u16>,
+    /// How far ahead a request may start, in days from the moment it is opened.
+    #[serde(default)]
+    pub start_within_days: Option<u16>,
+}
+
+/// A reason of at least `min` characters (after trimming) in `field`; `min` 0 asks for none.
+pub fn check_reason(field: &str, min: u16, text: Option<&str>) -> Result<(), RuleError> {
+    let given = text.map(str::trim).unwrap_or("").chars().count();
+    if given < usize::from(min) {
+        return Err(RuleError::invalid(
+            field,
+            if given == 0 {
+                format!("a reason is required (at least {min} characters)")
+            } else {
+                format!("the reason is too short: at least {min} characters, {given} given")
+            },
+        ));
+    }
+    Ok(())
+}
+
+impl Limits {
+    fn validate(&self, errors: &mut Vec<FieldError>) {
+        for (field, v) in [
+            ("limits.apply_reason_min", self.apply_reason_min),
+            ("limits.reject_reason_min", self.reject_reason_min),
+        ] {
+            if v > MAX_REASON_MIN {
+                errors.push(FieldError::new(
+                    field,
+                    format!("at most {MAX_REASON_MIN} characters"),
+                ));
+            }
+        }
+        if let Some(d) = self.max_days {
+            if d == 0 || d > MAX_PERIOD_DAYS {
+                errors.push(FieldError::new(
+                    "limits.max_days",
+                    format!("1 to {MAX_PERIOD_DAYS} days"),
+                ));
+            }
+        }
+        if self
+            .start_within_days
+            .is_some_and(|d| d > MAX_START_WITHIN_DAYS)
+        {
+            errors.push(FieldError::new(
+                "limits.start_within_days",
+                format!("0 to {MAX_START_WITHIN_DAYS} days"),
+            ));
+        }
+    }
+
+    /// A request opened `now` with `reason` under these limits: its reason (field `comment`),
+    /// its period (`expiry`) and its start (`start`). Every failing field is named.
+    pub fn check_request(
+        &self,
+        request: &ApplyAssetRequest,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), FieldErrors> {
+        let mut errors = Vec::new();
+        if let Err(RuleError::Invalid { field, reason }) =
+            check_reason("comment", self.apply_reason_min, Some(reason))
+        {
+            errors.push(FieldError::new(field, reason));
+        }
+        let w = &request.window;
+        if let Some(d) = self.max_days {
+            if w.expiry() - w.start() > Duration::days(i64::from(d)) {
+                errors.push(FieldError::new(
+                    "expiry",
+                    format!(
+                        "this flow allows at most {d} day{} of access",
+                        if d == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+        }
+        if let Some(d) = self.start_within_days {
+            if w.start() > now + Duration::days(i64::from(d)) {
+                errors.push(FieldError::new(
+                    "start",
+                    format!(
+                        "this flow lets access start at most {d} day{} from now",
+                        if d == 1 { "" } else { "s" }
+                    ),
+                ));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(FieldErrors(errors))
+        }
+    }
+}
+
 /// An approval flow: 1 to 5 levels and the CC users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -147,6 +269,9 @@ pub struct Flow {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Vec<uuid::Uuid>))]
     pub cc: Vec<UserId>,
+    /// Reasons and limits.
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 impl Flow {
@@ -160,6 +285,7 @@ impl Flow {
                 step_up: false,
             }],
             cc: vec![],
+            limits: Limits::default(),
         }
     }
 
@@ -241,6 +367,7 @@ impl Flow {
                 }
             }
         }
+        self.limits.validate(&mut errors);
         let cc: &[UserId] = match check_len("cc", &self.cc, MAX_CC) {
             Ok(()) => &self.cc,
             Err(e) => {

@@ -50,7 +50,7 @@ pub use asset::Platform;
 pub use diff::{FieldChange, RequestDiff};
 pub use directory::{Actor, DirUser, Directory};
 pub use error::{FieldError, FieldErrors, RuleError};
-pub use flow::{ApproverSelector, Flow, Level, Rule};
+pub use flow::{check_reason, ApproverSelector, Flow, Level, Limits, Rule};
 pub use ids::{AclId, AssetId, NodeId, OrgId, TicketId, UserId, UserRef};
 pub use permission::{allowed_actions, authorize, can_view, TicketAction};
 pub use person::{parse_display_name, MAX_DISPLAY_NAME_CHARS};

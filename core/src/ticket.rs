@@ -171,6 +171,10 @@ pub struct Step {
     /// Deciding here asks for a fresh second factor (the flow level's setting when it opened).
     #[serde(default)]
     pub step_up: bool,
+    /// Rejecting here needs a reason of at least this many characters (the flow's limit when
+    /// the ticket opened; 0: none).
+    #[serde(default)]
+    pub reject_reason_min: u16,
     /// Where this level is.
     pub state: StepState,
     /// Who is asked (never the applicant, never empty).

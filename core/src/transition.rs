@@ -92,6 +92,7 @@ fn build(
             level: (i + 1) as u8,
             rule,
             step_up,
+            reject_reason_min: 0,
             state: if i == 0 {
                 StepState::Active
             } else {
@@ -150,7 +151,11 @@ pub fn open(
         .map(|(l, users)| (l.rule, l.step_up, users))
         .collect();
     let cc = flow.resolve_cc(dir, new.applicant.id);
-    build(new, levels, cc, now)
+    let mut tr = build(new, levels, cc, now)?;
+    for s in &mut tr.ticket.steps {
+        s.reject_reason_min = flow.limits.reject_reason_min;
+    }
+    Ok(tr)
 }
 
 /// Open a confirm ticket (`login_confirm`, `login_asset_confirm`, `command_confirm`) asked of
@@ -340,6 +345,12 @@ pub fn reject(
     let mut t = ticket.clone();
     let level = t.current_level;
     let idx = current_index(&t)?;
+    // The flow may ask for a reason to reject (kept on each level when the ticket opened).
+    crate::flow::check_reason(
+        "comment",
+        t.steps[idx].reject_reason_min,
+        comment.as_deref(),
+    )?;
     let step = &mut t.steps[idx];
     for a in step
         .assignees

@@ -108,6 +108,7 @@ fn flow(levels: Vec<Level>) -> Flow {
     Flow {
         levels,
         cc: vec![uid("gina")],
+        limits: Default::default(),
     }
 }
 
@@ -211,6 +212,7 @@ fn applicant_is_never_an_assignee_even_as_super_admin() {
             step_up: false,
         }],
         cc: vec![uid("sa1"), uid("gina")],
+        limits: Default::default(),
     };
     let t = open(new_ticket("sa1", form()), &f, &dir(), at(0))
         .unwrap()
@@ -327,6 +329,100 @@ fn a_flow_whose_quorum_an_applicant_could_break_is_refused_at_save() {
     .unwrap();
     assert_eq!(l.rule, Rule::AtLeast(2));
     assert_eq!(serde_json::to_value(Rule::Any).unwrap(), "any");
+}
+
+#[test]
+fn a_flows_limits_name_each_field_a_request_breaks() {
+    let limits = crate::flow::Limits {
+        apply_reason_min: 10,
+        reject_reason_min: 0,
+        max_days: Some(3),
+        start_within_days: Some(1),
+    };
+    let mut f = form();
+    f.start = at(60 * 24 * 2);
+    f.expiry = at(60 * 24 * 6);
+    let r = f.parse().unwrap();
+    let e = limits.check_request(&r, "  short  ", at(0)).unwrap_err();
+    for field in ["comment", "expiry", "start"] {
+        assert!(e.has(field), "{field} missing in {e:?}");
+    }
+    // Within them: a reason long enough, three days from tomorrow.
+    let mut f = form();
+    f.start = at(60 * 24);
+    f.expiry = at(60 * 24 * 4);
+    let r = f.parse().unwrap();
+    assert!(limits
+        .check_request(&r, "rotating the TLS keys", at(0))
+        .is_ok());
+    // No limits: anything goes.
+    assert!(crate::flow::Limits::default()
+        .check_request(&r, "", at(0))
+        .is_ok());
+}
+
+#[test]
+fn a_rejection_needs_the_reason_the_flow_asks_for() {
+    let mut f = flow(vec![level(&["bob"], Rule::Any)]);
+    f.limits.reject_reason_min = 12;
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.steps[0].reject_reason_min, 12);
+    for comment in [None, Some("no".to_string()), Some("   ".to_string())] {
+        let e = reject(&t, &actor("bob"), comment.clone(), at(1)).unwrap_err();
+        assert_eq!((e.http_status(), e.code()), (422, "invalid"), "{comment:?}");
+        assert!(matches!(e, RuleError::Invalid { ref field, .. } if field == "comment"));
+    }
+    let t = reject(
+        &t,
+        &actor("bob"),
+        Some("not during the freeze".into()),
+        at(2),
+    )
+    .unwrap()
+    .ticket;
+    assert_eq!(t.state, TicketState::Rejected);
+    // Approving needs none; closing needs none.
+    let t2 = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    assert!(approve(&t2, &actor("bob"), None, None, at(1)).is_ok());
+    assert!(close(&t2, &actor("alice"), None, at(1)).is_ok());
+}
+
+#[test]
+fn a_flows_limits_are_bounded_at_save() {
+    let d = dir();
+    let mut f = flow(vec![level(&["bob"], Rule::Any)]);
+    f.limits = crate::flow::Limits {
+        apply_reason_min: 1001,
+        reject_reason_min: 1001,
+        max_days: Some(0),
+        start_within_days: Some(366),
+    };
+    let e = f.validate(&d, Some(ORG)).unwrap_err();
+    for field in [
+        "limits.apply_reason_min",
+        "limits.reject_reason_min",
+        "limits.max_days",
+        "limits.start_within_days",
+    ] {
+        assert!(e.has(field), "{field} missing in {e:?}");
+    }
+    f.limits = crate::flow::Limits {
+        apply_reason_min: 1000,
+        reject_reason_min: 20,
+        max_days: Some(3650),
+        start_within_days: Some(0),
+    };
+    assert!(f.validate(&d, Some(ORG)).is_ok());
+    // Stored flows without limits read as none.
+    let old: Flow = serde_json::from_value(serde_json::json!({"levels": [
+        {"selector": {"super_admins": true}, "rule": "any"}
+    ]}))
+    .unwrap();
+    assert_eq!(old.limits, crate::flow::Limits::default());
 }
 
 #[test]
@@ -998,6 +1094,7 @@ fn flow_validation_paths() {
             },
         ],
         cc: vec![uid("ivan")],
+        limits: Default::default(),
     };
     let e = bad.validate(&d, Some(ORG)).unwrap_err();
     for field in [
@@ -1020,6 +1117,7 @@ fn flow_validation_paths() {
             step_up: false,
         }],
         cc: vec![],
+        limits: Default::default(),
     };
     let mut d2 = d.clone();
     d2.users.retain(|u| u.username != "dave");
@@ -1057,6 +1155,7 @@ fn flow_user_lists_are_capped() {
             step_up: false,
         }],
         cc: std::iter::repeat_n(uid("gina"), MAX_CC + 1).collect(),
+        limits: Default::default(),
     };
     let e = f.validate(&d, Some(ORG)).unwrap_err();
     assert!(e.has("levels[0].selector.users"), "{e:?}");
@@ -1071,6 +1170,7 @@ fn flow_user_lists_are_capped() {
             step_up: false,
         }],
         cc: vec![uid("gina"); MAX_CC],
+        limits: Default::default(),
     };
     assert!(f.validate(&d, Some(ORG)).is_ok());
     // Repeated users are resolved once, in order.

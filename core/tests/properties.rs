@@ -77,6 +77,7 @@ fn arb_flow() -> impl Strategy<Value = Flow> {
     (prop::collection::vec(level, 1..=5), any::<u8>()).prop_map(|(levels, cc)| Flow {
         levels,
         cc: (0..N).filter(|i| cc & (1 << i) != 0).map(uid).collect(),
+        limits: Default::default(),
     })
 }
 

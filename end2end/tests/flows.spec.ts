@@ -79,12 +79,19 @@ test('bob reorders Default’s levels by dragging; a super admin approves the ch
 
 test('a level of three that needs two: set in the editor, counted live on the ticket page', async ({ browser }) => {
   const admin = await as(browser, 'admin');
-  const people = await (await admin.page.request.get('/api/v1/users?q=')).json();
-  const id = (u: string) => people.items.find((p: any) => p.username === u).id;
+  // Three approvers of this test only: their decisions show in no one else's lists.
+  const ids: string[] = [];
+  for (const name of ['quinn', 'quincy', 'quentin']) {
+    const made = await admin.page.request.post('/api/v1/users', {
+      data: { username: name, display_name: name, email: `${name}@example.test`, password: 'tollgate-demo' },
+    });
+    expect(made.status()).toBe(201);
+    ids.push((await made.json()).id);
+  }
   const orgId = await orgForAlice(admin.page, {
     org: 'Quorum Works',
     asset: 'quorum-01',
-    levels: [{ selector: { users: [id('bob'), id('carol'), id('dave')] }, rule: 'any' }],
+    levels: [{ selector: { users: ids }, rule: 'any' }],
   });
   await admin.page.goto(`/flows/${orgId}/apply_asset`);
   await waitForHydration(admin.page);
@@ -112,17 +119,76 @@ test('a level of three that needs two: set in the editor, counted live on the ti
   const level = alice.page.getByTestId('steps').locator('li.step').nth(0);
   await expect(level).toContainText('at least 2 must approve');
   await expect(level.getByTestId('quorum')).toHaveText('0 of 2 approvals');
-  // Bob approves elsewhere: alice's page counts it without a reload; carol's approval is the
-  // second and approves the request.
-  const bob = await as(browser, 'bob');
-  expect((await bob.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
+  // Quinn approves elsewhere: alice's page counts it without a reload; quincy's approval is
+  // the second and approves the request.
+  const quinn = await as(browser, 'quinn');
+  expect((await quinn.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
   await expect(level.getByTestId('quorum')).toHaveText('1 of 2 approvals');
   await expect(alice.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'pending');
-  const carol = await as(browser, 'carol');
-  expect((await carol.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
+  const quincy = await as(browser, 'quincy');
+  expect((await quincy.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} })).status()).toBe(200);
   await expect(level.getByTestId('quorum')).toHaveText('2 of 2 approvals');
   await expect(alice.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'approved');
-  for (const c of [admin, alice, bob, carol]) await c.context.close();
+  for (const c of [admin, alice, quinn, quincy]) await c.context.close();
+});
+
+test('a flow’s reasons and limits: set in the editor, asked on the new-request page and by Reject', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  // Rita approves here alone (a person of this test only: her rejection shows in no one
+  // else's lists).
+  const made = await admin.page.request.post('/api/v1/users', {
+    data: { username: 'rita', display_name: 'Rita Reviewer', email: 'rita@example.test', password: 'tollgate-demo' },
+  });
+  expect(made.status()).toBe(201);
+  const orgId = await orgForAlice(admin.page, {
+    org: 'Limits Works',
+    asset: 'limits-01',
+    levels: [{ selector: { users: [(await made.json()).id] }, rule: 'any' }],
+  });
+  await admin.page.goto(`/flows/${orgId}/apply_asset`);
+  await waitForHydration(admin.page);
+  const limits = admin.page.getByTestId('limits');
+  await limits.getByLabel('Longest access (days)').fill('0');
+  await limits.getByLabel('Longest access (days)').blur();
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  await expect(limits.getByTestId('limit-error')).toContainText('1 to 3650 days');
+  await limits.getByLabel('Longest access (days)').fill('7');
+  await limits.getByLabel('A reason to apply, at least (characters)').fill('10');
+  await limits.getByLabel('A reason to reject, at least (characters)').fill('12');
+  await limits.getByLabel('A reason to reject, at least (characters)').blur();
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  await expect(admin.page.getByTestId('unsaved')).toHaveCount(0);
+  await admin.page.reload();
+  await waitForHydration(admin.page);
+  await expect(limits.getByLabel('Longest access (days)')).toHaveValue('7');
+  await expect(limits.getByLabel('A reason to reject, at least (characters)')).toHaveValue('12');
+
+  // The new-request page marks the reason that is too short, under its field.
+  const alice = await as(browser, 'alice');
+  await alice.page.goto('/tickets/new');
+  await waitForHydration(alice.page);
+  await alice.page.getByLabel('Org').selectOption({ label: 'Limits Works' });
+  await alice.page.getByLabel('Title').fill('Limits');
+  await alice.page.getByRole('checkbox', { name: 'limits-01' }).check();
+  await alice.page.getByTestId('accounts').getByText('root', { exact: true }).click();
+  await alice.page.getByLabel('Why do you need it?').fill('soon');
+  await alice.page.getByRole('button', { name: 'Submit request' }).click();
+  await expect(alice.page.locator('.field-error[data-field="comment"]')).toContainText('at least 10 characters');
+
+  // Rita is told before rejecting, and a Reject without the reason changes nothing.
+  const t = await openTicket(alice.page, { title: 'With a reason', org: 'Limits Works', assets: ['limits-01'], comment: 'patching the kernel' });
+  const rita = await as(browser, 'rita');
+  await rita.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(rita.page);
+  await expect(rita.page.getByTestId('reject-reason-hint')).toContainText('at least 12 characters');
+  await rita.page.getByRole('button', { name: 'Reject' }).click();
+  await expect(rita.page.getByTestId('decision').getByRole('alert')).toContainText('a reason is required');
+  await expect(rita.page.getByTestId('decision').getByRole('alert')).not.toContainText('comment:');
+  await expect(rita.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'pending');
+  await rita.page.getByLabel('Comment (a reason, to reject)').fill('not during the freeze');
+  await rita.page.getByRole('button', { name: 'Reject' }).click();
+  await expect(rita.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'rejected');
+  for (const c of [admin, alice, rita]) await c.context.close();
 });
 
 test('an org admin cannot open the global flow’s editor', async ({ browser }) => {

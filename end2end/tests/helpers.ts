@@ -63,7 +63,7 @@ export async function as(browser: import('@playwright/test').Browser, username: 
 /** Opens an apply_asset ticket through the API as the page's user; returns it. */
 export async function openTicket(
   page: Page,
-  opts: { title: string; org?: string; assets: string[]; accounts?: string[]; actions?: string[] },
+  opts: { title: string; org?: string; assets: string[]; accounts?: string[]; actions?: string[]; comment?: string },
 ) {
   const orgs = await (await page.request.get('/api/v1/orgs')).json();
   const org = orgs.items.find((o: any) => o.name === (opts.org ?? 'Default'));
@@ -75,7 +75,7 @@ export async function openTicket(
       type: 'apply_asset',
       org_id: org.id,
       title: opts.title,
-      comment: '',
+      comment: opts.comment ?? '',
       request: {
         permission_name: opts.title,
         nodes: [],

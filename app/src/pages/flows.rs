@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use tollgate_core::{ApproverSelector, Flow, Level, Rule};
+use tollgate_core::{ApproverSelector, Flow, Level, Limits, Rule};
 use uuid::Uuid;
 
 use crate::api::{delete_flow, get_flow, list_flows, preview_flow, save_flow, search_users};
@@ -105,7 +105,7 @@ struct Draft {
     step_up: bool,
 }
 
-fn to_flow(levels: &[Draft], cc: &[Person]) -> Flow {
+fn to_flow(levels: &[Draft], cc: &[Person], limits: Limits) -> Flow {
     Flow {
         levels: levels
             .iter()
@@ -120,6 +120,75 @@ fn to_flow(levels: &[Draft], cc: &[Person]) -> Flow {
             })
             .collect(),
         cc: cc.iter().map(|u| u.id).collect(),
+        limits,
+    }
+}
+
+/// A number typed in a limit's field: empty is `None`; too large is kept as the largest value,
+/// so that the server's refusal names the field.
+fn typed_number(ev: &leptos::ev::Event) -> Option<u16> {
+    let v = event_target_value(ev);
+    let v = v.trim();
+    (!v.is_empty()).then(|| {
+        v.parse::<u64>()
+            .map_or(u16::MAX, |n| n.min(u16::MAX as u64) as u16)
+    })
+}
+
+/// The flow's reasons and limits, under its levels.
+#[component]
+fn LimitsCard(
+    limits: RwSignal<Limits>,
+    dirty: RwSignal<bool>,
+    can_edit: bool,
+    error: RwSignal<Option<AppError>>,
+) -> impl IntoView {
+    let set = move |f: &dyn Fn(&mut Limits)| {
+        limits.update(|l| f(l));
+        dirty.set(true);
+    };
+    let field_error = move |field: &'static str| {
+        error
+            .get()
+            .filter(|e| e.field.as_deref() == Some(field))
+            .map(|e| view! { <p class="field-error" data-testid="limit-error">{e.message_at_field()}</p> })
+    };
+    let shown = |v: u16| if v == 0 { String::new() } else { v.to_string() };
+    let shown_opt = |v: Option<u16>| v.map(|d| d.to_string()).unwrap_or_default();
+    view! {
+        <div class="card limits-card" data-testid="limits">
+            <div class="card-head"><h3>"Reasons and limits"</h3><span class="muted small">"Empty: no limit"</span></div>
+            <div class="card-body limits">
+                <div class="field">
+                    <label for="apply-reason-min">"A reason to apply, at least (characters)"</label>
+                    <input id="apply-reason-min" type="number" min="0" max="1000" inputmode="numeric" disabled=!can_edit
+                        prop:value=move || shown(limits.get().apply_reason_min)
+                        on:change=move |ev| { let v = typed_number(&ev).unwrap_or(0); set(&|l| l.apply_reason_min = v) } />
+                    {move || field_error("limits.apply_reason_min")}
+                </div>
+                <div class="field">
+                    <label for="reject-reason-min">"A reason to reject, at least (characters)"</label>
+                    <input id="reject-reason-min" type="number" min="0" max="1000" inputmode="numeric" disabled=!can_edit
+                        prop:value=move || shown(limits.get().reject_reason_min)
+                        on:change=move |ev| { let v = typed_number(&ev).unwrap_or(0); set(&|l| l.reject_reason_min = v) } />
+                    {move || field_error("limits.reject_reason_min")}
+                </div>
+                <div class="field">
+                    <label for="max-days">"Longest access (days)"</label>
+                    <input id="max-days" type="number" min="1" max="3650" inputmode="numeric" disabled=!can_edit
+                        prop:value=move || shown_opt(limits.get().max_days)
+                        on:change=move |ev| { let v = typed_number(&ev); set(&|l| l.max_days = v) } />
+                    {move || field_error("limits.max_days")}
+                </div>
+                <div class="field">
+                    <label for="start-within-days">"Access starts within (days from the request)"</label>
+                    <input id="start-within-days" type="number" min="0" max="365" inputmode="numeric" disabled=!can_edit
+                        prop:value=move || shown_opt(limits.get().start_within_days)
+                        on:change=move |ev| { let v = typed_number(&ev); set(&|l| l.start_within_days = v) } />
+                    {move || field_error("limits.start_within_days")}
+                </div>
+            </div>
+        </div>
     }
 }
 
@@ -250,6 +319,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
     let next_key = StoredValue::new(next_key);
     let levels = RwSignal::new(initial);
     let cc = RwSignal::new(flow.flow.cc.iter().map(&person).collect::<Vec<_>>());
+    let limits = RwSignal::new(flow.flow.limits);
     let dirty = RwSignal::new(false);
     let dragging = RwSignal::new(None::<usize>);
     let error = RwSignal::new(None::<AppError>);
@@ -316,6 +386,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
         );
         next_key.set_value(k);
         cc.set(f.flow.cc.iter().map(person).collect());
+        limits.set(f.flow.limits);
         own.set(f.own);
         dirty.set(false);
     };
@@ -323,7 +394,12 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
         Some(Ok(f)) => {
             pending.set(f.pending_change.clone());
             if f.pending_change.is_some()
-                && f.flow != to_flow(&levels.get_untracked(), &cc.get_untracked())
+                && f.flow
+                    != to_flow(
+                        &levels.get_untracked(),
+                        &cc.get_untracked(),
+                        limits.get_untracked(),
+                    )
             {
                 // Not applied yet: the draft stays on screen as what was proposed.
                 dirty.set(false);
@@ -353,7 +429,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
         move || {
             (
                 applicant.get().map(|a| a.id),
-                to_flow(&levels.get(), &cc.get()),
+                to_flow(&levels.get(), &cc.get(), limits.get()),
             )
         },
         move |(who, draft)| {
@@ -417,12 +493,12 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                 {can_edit.then(|| view! {
                     <button class="btn btn-primary" disabled=move || save.pending().get() on:click={
                         let (s, t) = (scope_s.clone(), type_s.clone());
-                        move |_| { save.dispatch((s.clone(), t.clone(), to_flow(&levels.get_untracked(), &cc.get_untracked()))); }
+                        move |_| { save.dispatch((s.clone(), t.clone(), to_flow(&levels.get_untracked(), &cc.get_untracked(), limits.get_untracked()))); }
                     }>{move || if save.pending().get() { "Saving…" } else { "Save flow" }}</button>
                 })}
             </div>
         </div>
-        {move || error.get().filter(|e| !e.field.as_deref().is_some_and(|f| f.starts_with("levels["))).map(|e| view! {
+        {move || error.get().filter(|e| !e.field.as_deref().is_some_and(|f| f.starts_with("levels[") || f.starts_with("limits."))).map(|e| view! {
             <div class="form-error" role="alert" data-testid="flow-error">{e.message}</div>
         })}
         <div class="grid-2">
@@ -517,12 +593,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                                 on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.step_up = on; } }) } />
                                             " Approving or rejecting here asks for a fresh second factor"
                                         </label>
-                                        {move || level_error(i).map(|e| {
-                                            // The card is the place: the message without its field path.
-                                            let path = format!("{}: ", e.field.clone().unwrap_or_default());
-                                            let message = e.message.strip_prefix(&path).map(str::to_string).unwrap_or(e.message.clone());
-                                            view! { <p class="field-error" data-testid="level-error">{message}</p> }
-                                        })}
+                                        {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message_at_field()}</p> })}
                                     </div>
                                 </li>
                             }
@@ -551,6 +622,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                         />
                     </div>
                 </div>
+                <LimitsCard limits=limits dirty=dirty can_edit=can_edit error=error />
             </div>
             <div>
                 <div class="card preview" data-testid="preview">

@@ -113,6 +113,7 @@ pub fn NewRequest() -> impl IntoView {
                             | "start"
                             | "expiry"
                             | "org_id"
+                            | "comment"
                     )
                 )
             })
@@ -174,6 +175,7 @@ pub fn NewRequest() -> impl IntoView {
                     <textarea id="comment" placeholder="A reason helps approvers decide quickly"
                         prop:value=move || comment.get()
                         on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                    {err_of("comment")}
                 </div>
             </div>
             <div class="card-foot">

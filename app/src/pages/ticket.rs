@@ -566,6 +566,12 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
         .iter()
         .any(|s| s.level == ticket.current_level && s.step_up)
         && (may_approve || may_reject);
+    // The flow asks for a reason to reject here (characters; 0: none).
+    let reject_reason_min = ticket
+        .steps
+        .iter()
+        .find(|s| s.level == ticket.current_level)
+        .map_or(0, |s| s.reject_reason_min);
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let counter = use_context::<crate::layout::InboxCount>();
@@ -649,11 +655,14 @@ fn DecisionCard(ticket: TicketDto, version: RwSignal<u32>, applicant_only: bool)
                     </Show>
                 })}
                 {move || error.get().filter(|e| !matches!(e.field.as_deref(), Some("nodes" | "assets" | "accounts" | "actions" | "start" | "expiry")) || !editing.get())
-                    .map(|e| view! { <div class="form-error" role="alert">{e.message}</div> })}
+                    .map(|e| view! { <div class="form-error" role="alert">{if e.field.as_deref() == Some("comment") { e.message_at_field() } else { e.message }}</div> })}
                 <div class="field">
-                    <label for="decision-comment">"Comment (optional)"</label>
+                    <label for="decision-comment">{if may_reject && reject_reason_min > 0 { "Comment (a reason, to reject)" } else { "Comment (optional)" }}</label>
                     <textarea id="decision-comment" prop:value=move || comment.get()
                         on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                    {(may_reject && reject_reason_min > 0).then(|| view! {
+                        <p class="muted small" data-testid="reject-reason-hint">{format!("Rejecting here needs a reason of at least {reject_reason_min} characters.")}</p>
+                    })}
                 </div>
                 {step_up.then(|| view! {
                     <div class="field step-up" data-testid="step-up">

@@ -153,11 +153,31 @@ fn confirm_page(
             )
         }
     };
+    let reason = if l.action == "reject" {
+        let min = l.reject_reason_min.max(0);
+        let (label, attrs) = if min > 0 {
+            (
+                format!("Reason (at least {min} characters)"),
+                format!(" required minlength=\"{min}\""),
+            )
+        } else {
+            ("Reason (optional)".to_string(), String::new())
+        };
+        format!(
+            "<div class=\"field\"><label for=\"reason\">{label}</label><textarea id=\"reason\" name=\"reason\" maxlength=\"2000\"{attrs}></textarea></div>{}",
+            match (error, factors) {
+                (Some(e), None) => format!("<div class=\"form-error\" role=\"alert\">{}</div>", escape(e)),
+                _ => String::new(),
+            }
+        )
+    } else {
+        String::new()
+    };
     page(
         status,
         &format!("{verb} {}?", l.serial),
         &format!(
-            "<p><strong>{}</strong>, level {}.</p><form method=\"post\">{code}<button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
+            "<p><strong>{}</strong>, level {}.</p><form method=\"post\">{reason}{code}<button type=\"submit\" class=\"{class} btn-block\">{verb}</button></form><p class=\"muted small\" style=\"margin-top:1rem\"><a href=\"/tickets/{}\">Open the ticket first</a></p>",
             escape(&l.title),
             l.level,
             l.ticket_id
@@ -165,10 +185,10 @@ fn confirm_page(
     )
 }
 
-/// The `code` field of a posted link form, if any.
-fn posted_code(body: &[u8]) -> Option<String> {
+/// The field `name` of a posted link form, if given.
+fn posted(body: &[u8], name: &str) -> Option<String> {
     url::form_urlencoded::parse(body)
-        .find(|(k, _)| k == "code")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
         .filter(|v| !v.trim().is_empty())
 }
@@ -212,8 +232,14 @@ pub async fn act(
         Ok(v) => v,
         Err(r) => return Ok(r),
     };
-    let given = if let Some(f) = factors(&s, &l, &v).await? {
-        let code = posted_code(&body);
+    let f = factors(&s, &l, &v).await?;
+    let reason = posted(&body, "reason");
+    if let Err(e) = mail_links::check_reason(&l, reason.as_deref()) {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(confirm_page(&l, f.as_ref(), status, Some(&e.message)));
+    }
+    let given = if let Some(f) = f {
+        let code = posted(&body, "code");
         let mut v = v.clone();
         // Guesses at a code are limited per address too.
         if v.presence.ip.is_none() {
@@ -264,7 +290,7 @@ pub async fn act(
             "<p>Each email link works once.</p>",
         ));
     }
-    match mail_links::decide(&s.pool, &v, &l, given).await {
+    match mail_links::decide(&s.pool, &v, &l, given, reason.as_deref()).await {
         Ok(t) => {
             s.metrics.changed(&t);
             Ok(page(

@@ -20,6 +20,8 @@ pub struct LinkRow {
     pub awaiting: bool,
     /// Deciding at this level asks for a fresh second factor.
     pub step_up: bool,
+    /// Rejecting at this level needs a reason of at least this many characters.
+    pub reject_reason_min: i32,
 }
 
 /// Stores a link for `user_id` to `action` on `ticket` at `level`, valid `ttl_minutes`.
@@ -54,7 +56,8 @@ pub async fn find(db: impl PgExecutor<'_>, token_hash: &str) -> Result<Option<Li
                 l.used_at IS NOT NULL AS used, t.serial, t.title,
                 EXISTS (SELECT 1 FROM ticket_assignees a WHERE a.ticket_id = l.ticket_id
                         AND a.level = l.level AND a.user_id = l.user_id AND a.awaiting) AS awaiting,
-                COALESCE((t.steps -> (l.level - 1) ->> 'step_up')::boolean, false) AS step_up
+                COALESCE((t.steps -> (l.level - 1) ->> 'step_up')::boolean, false) AS step_up,
+                COALESCE((t.steps -> (l.level - 1) ->> 'reject_reason_min')::int, 0) AS reject_reason_min
          FROM email_links l JOIN tickets t ON t.id = l.ticket_id
          WHERE l.token_hash = $1",
     )

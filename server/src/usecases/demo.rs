@@ -137,6 +137,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
             },
         ],
         cc: vec![],
+        limits: Default::default(),
     };
     dir::upsert_flow(
         &mut *tx,

@@ -107,6 +107,16 @@ pub async fn actor(pool: &PgPool, l: &Link, signed_in: Option<&Viewer>) -> Resul
     })
 }
 
+/// The reason given on a reject link's page, if the level asks for one: core's rule, checked
+/// before the link is spent.
+pub fn check_reason(l: &Link, reason: Option<&str>) -> Result<(), AppError> {
+    if l.action != "reject" {
+        return Ok(());
+    }
+    let min = u16::try_from(l.reject_reason_min).unwrap_or(0);
+    tollgate_core::check_reason("reason", min, reason).map_err(AppError::from)
+}
+
 /// Spends the link `token` (and its sibling); false when another request spent it first or
 /// it expired meanwhile.
 pub async fn spend(pool: &PgPool, l: &Link, token: &str) -> Result<bool, AppError> {
@@ -120,8 +130,12 @@ pub async fn decide(
     v: &Viewer,
     l: &Link,
     given: Option<tollgate_core::StepUp>,
+    reason: Option<&str>,
 ) -> Result<TicketDto, AppError> {
-    let comment = Some("(from the email link)".to_string());
+    let comment = Some(match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => format!("{r} (from the email link)"),
+        None => "(from the email link)".to_string(),
+    });
     if l.action == "approve" {
         crate::usecases::tickets::approve(
             pool,

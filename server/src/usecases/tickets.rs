@@ -142,6 +142,7 @@ pub async fn dto(
                 level: s.level,
                 rule: s.rule,
                 step_up: s.step_up,
+                reject_reason_min: s.reject_reason_min,
                 state: s.state,
                 assignees: s
                     .assignees
@@ -223,6 +224,9 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     let directory = dir::directory_for(&mut reads, Some(body.org_id), &named).await?;
     reads.commit().await?;
     let now = Utc::now();
+    flow.limits
+        .check_request(&request, &comment, now)
+        .map_err(field_errors)?;
     let Transition { mut ticket, events } = tollgate_core::open(
         NewTicket {
             id: Uuid::new_v4(),

@@ -281,6 +281,116 @@ async fn a_quorum_out_of_reach_for_the_applicant_is_refused_at_open(pool: PgPool
     assert_eq!(assignees(&t, 0), ["bob", "carol"]);
 }
 
+/// A flow's reasons and limits: out of bounds refused at save with the field; a request that
+/// breaks them refused at open naming every field, nothing written; a rejection without the
+/// reason refused and the ticket left pending; an email link's reject asks for it before it
+/// is spent.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_flows_reasons_and_limits_are_kept_at_open_and_at_rejection(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let bob = user(&pool, "bob").await;
+    let admin = app.signed_in("admin").await;
+    let default = org(&pool, "Default").await;
+    let path = format!("/api/v1/flows/{default}/apply_asset");
+    let level = json!([{"selector": {"users": [bob]}, "rule": "any"}]);
+    let (s, e) = app
+        .put(
+            &admin,
+            &path,
+            json!({"levels": level, "limits": {"max_days": 0}}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("limits.max_days")),
+        "{e}"
+    );
+    let limits = json!({"apply_reason_min": 10, "reject_reason_min": 12, "max_days": 3, "start_within_days": 1});
+    let (s, f) = app
+        .put(&admin, &path, json!({"levels": level, "limits": limits}))
+        .await;
+    assert_eq!((s, &f["flow"]["limits"]), (200, &limits), "{f}");
+
+    let web = asset(&pool, "web-01").await;
+    let now = chrono::Utc::now();
+    let body = |comment: &str, start_days: i64, days: i64| {
+        let start = now + chrono::Duration::days(start_days);
+        json!({"type": "apply_asset", "org_id": default, "title": "Limits", "comment": comment,
+               "request": {"permission_name": "p", "assets": [web], "accounts": ["root"],
+               "actions": ["connect"], "start": start, "expiry": start + chrono::Duration::days(days)}})
+    };
+    let alice = app.signed_in("alice").await;
+    let (s, e) = app
+        .post(&alice, "/api/v1/tickets", body("soon", 2, 7))
+        .await;
+    assert_eq!(s, 422, "{e}");
+    let fields: Vec<&str> = e["error"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["comment", "expiry", "start"], "{e}");
+    assert_eq!(app.count("SELECT count(*) FROM tickets").await, 0);
+    let (s, t) = app
+        .post(
+            &alice,
+            "/api/v1/tickets",
+            body("deploying the hotfix", 0, 3),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(t["steps"][0]["reject_reason_min"], 12, "{t}");
+    let id = t["id"].as_str().unwrap();
+
+    // Rejecting without the reason changes nothing.
+    let bob_c = app.signed_in("bob").await;
+    let reject = format!("/api/v1/tickets/{id}/reject");
+    let (s, e) = app.post(&bob_c, &reject, json!({"comment": "no"})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("comment")),
+        "{e}"
+    );
+    let (_, now_t) = app.get(&alice, &format!("/api/v1/tickets/{id}")).await;
+    assert_eq!(now_t["state"], "pending");
+
+    // Through the email link: the reason is asked for on the page, and the link is not spent
+    // without it.
+    let token =
+        tollgate_server::usecases::mail_links::mint(&pool, id.parse().unwrap(), 1, bob, "reject")
+            .await
+            .unwrap();
+    let url = format!("{}/mail/{token}", app.url);
+    let page = bob_c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Reason (at least 12 characters)"), "{page}");
+    let post = |body: &'static str| {
+        bob_c
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = post("reason=nope").await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("too short"));
+    let r = post("reason=a+change+freeze+this+week").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (_, done) = app
+        .get(&alice, &format!("/api/v1/tickets/{id}/events"))
+        .await;
+    let rejected = done
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "rejected")
+        .unwrap();
+    assert_eq!(
+        rejected["comment"], "a change freeze this week (from the email link)",
+        "{rejected}"
+    );
+}
+
 #[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
 async fn an_org_flow_overrides_the_global_one_and_deleting_it_falls_back(pool: PgPool) {
     let app = TestApp::spawn(pool.clone(), true).await;
