@@ -282,6 +282,7 @@ mod notice_tests {
             level,
             rule: Rule::Any,
             step_up: false,
+            reject_reason_min: 0,
             state: StepState::Active,
             assignees: vec![Assignee {
                 user_id: user,
