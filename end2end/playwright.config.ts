@@ -50,6 +50,8 @@ export default defineConfig({
       TOLLGATE_SITE_ROOT: '../target/site',
       // The webhooks test's receiver listens on the loopback.
       TOLLGATE_WEBHOOK_ALLOW: '127.0.0.0/8',
+      // The sweeps (expiry, level timers) every second: the timers test moves a ticket's clock.
+      TOLLGATE_EXPIRY_SWEEP_SECONDS: '1',
       // Single sign-on from the environment, as at a first start.
       TOLLGATE_PUBLIC_URL: baseURL,
       TOLLGATE_OIDC_ISSUER: oidcIssuer,

@@ -448,6 +448,9 @@ pub struct FlowDto {
 pub struct PreviewLevel {
     pub level: u8,
     pub users: Vec<Person>,
+    /// Who the level's escalation would add, if it has one.
+    #[serde(default)]
+    pub escalation: Vec<Person>,
 }
 
 /// A sign-in held for a reviewer (SPEC §6): what the waiting page shows.

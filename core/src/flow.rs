@@ -136,6 +136,9 @@ pub struct Level {
     /// Approving or rejecting at this level asks for a fresh second factor (step-up).
     #[serde(default)]
     pub step_up: bool,
+    /// Reminders, escalation and a timed end.
+    #[serde(default)]
+    pub timers: crate::timers::Timers,
 }
 
 /// Longest reason a flow may ask for, in characters.
@@ -275,6 +278,20 @@ pub struct Flow {
 }
 
 impl Flow {
+    /// Everyone the flow names: its levels' people, the people their escalations add, and
+    /// the CC users (each level's in order; repeats possible).
+    pub fn named_users(&self) -> Vec<UserId> {
+        let mut out: Vec<UserId> = Vec::new();
+        for l in &self.levels {
+            out.extend(l.selector.users.iter().copied());
+            if let Some(e) = &l.timers.escalate {
+                out.extend(e.selector.users.iter().copied());
+            }
+        }
+        out.extend(self.cc.iter().copied());
+        out
+    }
+
     /// The flow that exists out of the box for `apply_asset`: one level, the super admins,
     /// rule any.
     pub fn default_apply_asset() -> Self {
@@ -283,6 +300,7 @@ impl Flow {
                 selector: ApproverSelector::super_admins(),
                 rule: Rule::Any,
                 step_up: false,
+                timers: Default::default(),
             }],
             cc: vec![],
             limits: Limits::default(),
@@ -307,6 +325,17 @@ impl Flow {
         for (i, level) in self.levels.iter().enumerate() {
             let sel = &level.selector;
             let path = format!("levels[{i}].selector");
+            level.timers.validate(i, &mut errors);
+            if let Some(e) = &level.timers.escalate {
+                for (j, id) in e.selector.users.iter().enumerate() {
+                    if dir.active(*id).is_none() {
+                        errors.push(FieldError::new(
+                            format!("levels[{i}].timers.escalate.selector.users[{j}]"),
+                            "unknown or inactive user",
+                        ));
+                    }
+                }
+            }
             if let Rule::AtLeast(n) = level.rule {
                 if n == 0 || usize::from(n) > MAX_LEVEL_USERS {
                     errors.push(FieldError::new(

@@ -35,6 +35,7 @@ pub mod role;
 pub mod serial;
 pub mod sso;
 pub mod ticket;
+pub mod timers;
 pub mod transition;
 
 pub use acl::command::{CommandGroup, CommandGroupSpec, CommandKind, CommandLine};
@@ -65,6 +66,7 @@ pub use ticket::{
     check_step_up, step_up_fresh, Assignee, Decision, EventKind, Step, StepState, StepUp, Ticket,
     TicketEvent, TicketState, TicketType, Transition,
 };
+pub use timers::{Escalation, StepClock, TimedEnd, TimedOutcome, Timers};
 pub use transition::{
     approve, close, comment, default_ttl, expire, expires_at, open, open_with_reviewers, reject,
     NewTicket,

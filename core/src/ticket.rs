@@ -175,6 +175,12 @@ pub struct Step {
     /// the ticket opened; 0: none).
     #[serde(default)]
     pub reject_reason_min: u16,
+    /// The flow level's timers when the ticket opened.
+    #[serde(default)]
+    pub timers: crate::timers::Timers,
+    /// Where those timers stand.
+    #[serde(default)]
+    pub clock: crate::timers::StepClock,
     /// Where this level is.
     pub state: StepState,
     /// Who is asked (never the applicant, never empty).
@@ -318,6 +324,11 @@ pub enum EventKind {
     /// The grant made from it was revoked (`comment` says why): by someone, or by Tollgate
     /// when its holder was deactivated or left the grant's org.
     GrantRevoked,
+    /// The assignees who had not answered were reminded (a level's timer; `comment` names
+    /// them).
+    Reminded,
+    /// More approvers were added to the level (a level's timer; `comment` names them).
+    Escalated,
 }
 
 named_enum!(EventKind, "event kind", {
@@ -331,6 +342,8 @@ named_enum!(EventKind, "event kind", {
     Commented => "commented",
     Edited => "edited",
     GrantRevoked => "grant_revoked",
+    Reminded => "reminded",
+    Escalated => "escalated",
 });
 
 /// One entry of a ticket's append-only history.

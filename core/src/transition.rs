@@ -93,6 +93,11 @@ fn build(
             rule,
             step_up,
             reject_reason_min: 0,
+            timers: Default::default(),
+            clock: crate::timers::StepClock {
+                since: (i == 0).then_some(now),
+                ..Default::default()
+            },
             state: if i == 0 {
                 StepState::Active
             } else {
@@ -152,8 +157,9 @@ pub fn open(
         .collect();
     let cc = flow.resolve_cc(dir, new.applicant.id);
     let mut tr = build(new, levels, cc, now)?;
-    for s in &mut tr.ticket.steps {
+    for (s, l) in tr.ticket.steps.iter_mut().zip(&flow.levels) {
         s.reject_reason_min = flow.limits.reject_reason_min;
+        s.timers = l.timers.clone();
     }
     Ok(tr)
 }
@@ -238,7 +244,7 @@ fn current_index(t: &Ticket) -> Result<usize, RuleError> {
 }
 
 /// End the ticket: every step not done nor rejected becomes closed.
-fn finish(t: &mut Ticket, state: TicketState, now: DateTime<Utc>) {
+pub(crate) fn finish(t: &mut Ticket, state: TicketState, now: DateTime<Utc>) {
     t.state = state;
     t.updated_at = now;
     for s in &mut t.steps {
@@ -315,6 +321,7 @@ pub fn approve(
         step.state = StepState::Done;
         if let Some(next) = t.steps.get_mut(idx + 1) {
             next.state = StepState::Active;
+            next.clock.since = Some(now);
             t.current_level = next.level;
             events.push(TicketEvent::new(
                 EventKind::LevelAdvanced,

@@ -101,6 +101,7 @@ fn level(users: &[&str], rule: Rule) -> Level {
         selector: ApproverSelector::users(users.iter().map(|u| uid(u)).collect()),
         rule,
         step_up: false,
+        timers: Default::default(),
     }
 }
 
@@ -210,6 +211,7 @@ fn applicant_is_never_an_assignee_even_as_super_admin() {
             },
             rule: Rule::Any,
             step_up: false,
+            timers: Default::default(),
         }],
         cc: vec![uid("sa1"), uid("gina")],
         limits: Default::default(),
@@ -244,6 +246,7 @@ fn empty_level_falls_back_to_super_admins_minus_applicant() {
         },
         rule: Rule::Any,
         step_up: false,
+        timers: Default::default(),
     }]);
     let mut nt = new_ticket("alice", form());
     nt.org_id = Some(OTHER_ORG);
@@ -435,6 +438,7 @@ fn inactive_users_are_never_assignees() {
         },
         rule: Rule::All,
         step_up: false,
+        timers: Default::default(),
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -451,6 +455,7 @@ fn org_admins_selector_means_the_tickets_org() {
         },
         rule: Rule::Any,
         step_up: false,
+        timers: Default::default(),
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -1086,11 +1091,13 @@ fn flow_validation_paths() {
                 selector: ApproverSelector::default(),
                 rule: Rule::Any,
                 step_up: false,
+                timers: Default::default(),
             },
             Level {
                 selector: ApproverSelector::users(vec![Uuid::from_u128(0xdead), uid("ivan")]),
                 rule: Rule::All,
                 step_up: false,
+                timers: Default::default(),
             },
         ],
         cc: vec![uid("ivan")],
@@ -1115,6 +1122,7 @@ fn flow_validation_paths() {
             },
             rule: Rule::Any,
             step_up: false,
+            timers: Default::default(),
         }],
         cc: vec![],
         limits: Default::default(),
@@ -1153,6 +1161,7 @@ fn flow_user_lists_are_capped() {
             selector: ApproverSelector::users(many.clone()),
             rule: Rule::Any,
             step_up: false,
+            timers: Default::default(),
         }],
         cc: std::iter::repeat_n(uid("gina"), MAX_CC + 1).collect(),
         limits: Default::default(),
@@ -1168,6 +1177,7 @@ fn flow_user_lists_are_capped() {
             selector: ApproverSelector::users(many[1..].to_vec()),
             rule: Rule::Any,
             step_up: false,
+            timers: Default::default(),
         }],
         cc: vec![uid("gina"); MAX_CC],
         limits: Default::default(),
@@ -1329,5 +1339,174 @@ fn a_second_factor_is_fresh_within_its_window_only() {
     assert!(
         !crate::step_up_fresh(Some(at(0) + Duration::minutes(1)), at(0), 5),
         "a time in the future is not trusted"
+    );
+}
+
+// ---- level timers ------------------------------------------------------------------------
+
+fn timed(timers: crate::timers::Timers) -> Ticket {
+    let mut l1 = level(&["bob", "carol"], Rule::Any);
+    l1.timers = timers;
+    open(
+        new_ticket("alice", form()),
+        &flow(vec![l1, level(&["sa1"], Rule::Any)]),
+        &dir(),
+        at(0),
+    )
+    .unwrap()
+    .ticket
+}
+
+fn hours_(h: i64) -> DateTime<Utc> {
+    at(60 * h)
+}
+
+#[test]
+fn a_reminder_goes_to_who_has_not_answered_every_h_hours_once_per_round() {
+    use crate::timers::{next_due, run, Timers};
+    let t = timed(Timers {
+        remind_every_hours: Some(4),
+        ..Default::default()
+    });
+    assert_eq!(next_due(&t), Some(hours_(4)));
+    assert_eq!(run(&t, &dir(), hours_(3)).unwrap_err(), RuleError::NotDue);
+    let tr = run(&t, &dir(), hours_(4)).unwrap();
+    assert_eq!(tr.events.len(), 1);
+    assert_eq!(tr.events[0].kind, EventKind::Reminded);
+    assert_eq!(tr.events[0].actor, None);
+    assert_eq!(
+        tr.events[0].comment.as_deref(),
+        Some("Reminded bob, carol.")
+    );
+    // Once per round: again at the same moment, nothing; the next one four hours on.
+    assert_eq!(
+        run(&tr.ticket, &dir(), hours_(4)).unwrap_err(),
+        RuleError::NotDue
+    );
+    assert_eq!(next_due(&tr.ticket), Some(hours_(8)));
+    // Level 2 starts its own clock; it has no timer.
+    let t = approve(&tr.ticket, &actor("bob"), None, None, hours_(5))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.steps[1].clock.since, Some(hours_(5)));
+    assert_eq!(next_due(&t), None);
+}
+
+#[test]
+fn an_escalation_adds_its_people_once_never_the_applicant_nor_someone_asked() {
+    use crate::timers::{next_due, run, Escalation, Timers};
+    let esc = |users: &[&str]| Timers {
+        escalate: Some(Escalation {
+            after_hours: 24,
+            selector: ApproverSelector {
+                users: users.iter().map(|u| uid(u)).collect(),
+                super_admins: true,
+                org_admins: false,
+            },
+        }),
+        ..Default::default()
+    };
+    // alice applies: she is named, and bob is asked already; sa1, sa2 and dave are added.
+    let t = timed(esc(&["alice", "bob", "dave"]));
+    assert_eq!(next_due(&t), Some(hours_(24)));
+    let tr = run(&t, &dir(), hours_(25)).unwrap();
+    assert_eq!(
+        assignees(&tr.ticket, 1),
+        ["bob", "carol", "dave", "sa1", "sa2"]
+    );
+    assert_eq!(tr.events[0].kind, EventKind::Escalated);
+    assert_eq!(
+        tr.events[0].comment.as_deref(),
+        Some("No decision within 24 hours; added dave, sa1, sa2.")
+    );
+    assert!(tr.ticket.steps[0].clock.escalated);
+    assert_eq!(next_due(&tr.ticket), None);
+    assert_eq!(
+        run(&tr.ticket, &dir(), hours_(99)).unwrap_err(),
+        RuleError::NotDue
+    );
+    // An added approver decides like the others.
+    let t = approve(&tr.ticket, &actor("dave"), None, None, hours_(26))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.current_level, 2);
+}
+
+#[test]
+fn a_timed_end_rejects_or_expires_and_wins_over_the_other_timers() {
+    use crate::timers::{run, Escalation, TimedEnd, TimedOutcome, Timers};
+    for (outcome, state, kind) in [
+        (
+            TimedOutcome::Reject,
+            TicketState::Rejected,
+            EventKind::Rejected,
+        ),
+        (
+            TimedOutcome::Expire,
+            TicketState::Expired,
+            EventKind::Expired,
+        ),
+    ] {
+        let t = timed(Timers {
+            remind_every_hours: Some(1),
+            escalate: Some(Escalation {
+                after_hours: 2,
+                selector: ApproverSelector::super_admins(),
+            }),
+            end: Some(TimedEnd {
+                after_hours: 72,
+                outcome,
+            }),
+        });
+        let tr = run(&t, &dir(), hours_(80)).unwrap();
+        assert_eq!(tr.ticket.state, state);
+        assert_eq!(tr.events.len(), 1, "{:?}", tr.events);
+        assert_eq!(tr.events[0].kind, kind);
+        assert_eq!(
+            tr.events[0].comment.as_deref(),
+            Some("No decision at level 1 within 72 hours.")
+        );
+        assert_eq!(assignees(&tr.ticket, 1), ["bob", "carol"]);
+        assert_eq!(
+            run(&tr.ticket, &dir(), hours_(90)).unwrap_err(),
+            RuleError::AlreadyClosed
+        );
+    }
+}
+
+#[test]
+fn timers_are_bounded_at_save() {
+    use crate::timers::{Escalation, TimedEnd, TimedOutcome, Timers};
+    let d = dir();
+    let mut l = level(&["bob"], Rule::Any);
+    l.timers = Timers {
+        remind_every_hours: Some(0),
+        escalate: Some(Escalation {
+            after_hours: 721,
+            selector: ApproverSelector::default(),
+        }),
+        end: Some(TimedEnd {
+            after_hours: 0,
+            outcome: TimedOutcome::Expire,
+        }),
+    };
+    let e = flow(vec![l]).validate(&d, Some(ORG)).unwrap_err();
+    for field in [
+        "levels[0].timers.remind_every_hours",
+        "levels[0].timers.escalate.after_hours",
+        "levels[0].timers.escalate.selector",
+        "levels[0].timers.end.after_hours",
+    ] {
+        assert!(e.has(field), "{field} missing in {e:?}");
+    }
+    let mut l = level(&["bob"], Rule::Any);
+    l.timers.escalate = Some(Escalation {
+        after_hours: 24,
+        selector: ApproverSelector::users(vec![uid("ivan")]),
+    });
+    let e = flow(vec![l]).validate(&d, Some(ORG)).unwrap_err();
+    assert!(
+        e.has("levels[0].timers.escalate.selector.users[0]"),
+        "{e:?}"
     );
 }

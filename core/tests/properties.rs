@@ -61,18 +61,44 @@ fn arb_rule() -> impl Strategy<Value = Rule> {
     ]
 }
 
+fn arb_selector() -> impl Strategy<Value = ApproverSelector> {
+    (any::<u8>(), any::<bool>(), any::<bool>()).prop_map(|(mask, sa, oa)| ApproverSelector {
+        users: (0..N).filter(|i| mask & (1 << i) != 0).map(uid).collect(),
+        super_admins: sa,
+        org_admins: oa,
+    })
+}
+
+fn arb_timers() -> impl Strategy<Value = Timers> {
+    (
+        prop::option::of(1u16..48),
+        prop::option::of((1u16..72, arb_selector())),
+        prop::option::of((1u16..200, any::<bool>())),
+    )
+        .prop_map(|(remind, escalate, end)| Timers {
+            remind_every_hours: remind,
+            escalate: escalate.map(|(after_hours, selector)| Escalation {
+                after_hours,
+                selector,
+            }),
+            end: end.map(|(after_hours, reject)| TimedEnd {
+                after_hours,
+                outcome: if reject {
+                    TimedOutcome::Reject
+                } else {
+                    TimedOutcome::Expire
+                },
+            }),
+        })
+}
+
 fn arb_flow() -> impl Strategy<Value = Flow> {
     let level =
-        (any::<u8>(), any::<bool>(), any::<bool>(), arb_rule()).prop_map(|(mask, sa, oa, rule)| {
-            Level {
-                selector: ApproverSelector {
-                    users: (0..N).filter(|i| mask & (1 << i) != 0).map(uid).collect(),
-                    super_admins: sa,
-                    org_admins: oa,
-                },
-                rule,
-                step_up: false,
-            }
+        (arb_selector(), arb_rule(), arb_timers()).prop_map(|(selector, rule, timers)| Level {
+            selector,
+            rule,
+            step_up: false,
+            timers,
         });
     (prop::collection::vec(level, 1..=5), any::<u8>()).prop_map(|(levels, cc)| Flow {
         levels,
@@ -124,6 +150,8 @@ enum Op {
     Close(usize),
     Comment(usize),
     Expire(i64),
+    /// The level timers' round.
+    Timers,
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -142,6 +170,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         1 => who.clone().prop_map(Op::Close),
         1 => who.prop_map(Op::Comment),
         1 => (0i64..20).prop_map(Op::Expire),
+        2 => Just(Op::Timers),
     ]
 }
 
@@ -155,7 +184,7 @@ fn ticket_action(op: &Op) -> Option<TicketAction> {
         Op::Reject(_) => Some(TicketAction::Reject),
         Op::Close(_) => Some(TicketAction::Close),
         Op::Comment(_) => Some(TicketAction::Comment),
-        Op::Expire(_) => None,
+        Op::Expire(_) | Op::Timers => None,
     }
 }
 
@@ -166,6 +195,7 @@ fn run(t: &Ticket, dir: &Directory, op: &Op, now: DateTime<Utc>) -> Result<Trans
         Op::Close(w) => close(t, &actor(dir, *w), None, now),
         Op::Comment(w) => comment(t, &actor(dir, *w), "note", now),
         Op::Expire(days) => expire(t, now, Duration::days(*days)),
+        Op::Timers => timers::run(t, dir, now),
     }
 }
 
@@ -294,6 +324,17 @@ proptest! {
                         *w == applicant || t.is_assignee(uid(*w)) || actor(&dir, *w).is_super_admin()
                     ),
                     Op::Expire(days) => prop_assert!(t.created_at + Duration::days(*days) <= now),
+                    Op::Timers => {
+                        // Due, and nobody asked before is lost; a second round at the same
+                        // moment does nothing more.
+                        prop_assert!(timers::next_due(&t).is_some_and(|d| d <= now));
+                        for (before, after) in t.steps.iter().zip(&tr.ticket.steps) {
+                            for a in &before.assignees {
+                                prop_assert!(after.assignee(a.user_id).is_some());
+                            }
+                        }
+                        prop_assert!(timers::run(&tr.ticket, &dir, now).is_err());
+                    }
                 }
                 prop_assert!(!tr.events.is_empty());
             }
@@ -307,7 +348,7 @@ proptest! {
         if !t.state.is_open() {
             let frozen = t.clone();
             for w in 0..N {
-                for op in [Op::Approve(w, None), Op::Reject(w), Op::Close(w), Op::Comment(w), Op::Expire(0)] {
+                for op in [Op::Approve(w, None), Op::Reject(w), Op::Close(w), Op::Comment(w), Op::Expire(0), Op::Timers] {
                     prop_assert!(run(&t, &dir, &op, t0() + Duration::days(100)).is_err());
                 }
                 prop_assert_eq!(allowed_actions(&actor(&dir, w), &t).iter().filter(|a| **a != TicketAction::View).count(), 0);
@@ -331,6 +372,8 @@ proptest! {
             if matches!(l.rule, Rule::AtLeast(_)) {
                 l.rule = Rule::Any;
             }
+            // An escalation grows a level: `all` follows it, a fixed N does not.
+            l.timers = Timers::default();
         }
         let new = NewTicket {
             id: Uuid::from_u128(0x7001),

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { as, openTicket, orgForAlice, waitForHydration } from './helpers';
+import { ageTicket, as, openTicket, orgForAlice, waitForHydration } from './helpers';
 
 test('bob reorders Default’s levels by dragging; a super admin approves the change; new tickets follow it', async ({ browser }) => {
   const bob = await as(browser, 'bob');
@@ -189,6 +189,53 @@ test('a flow’s reasons and limits: set in the editor, asked on the new-request
   await rita.page.getByRole('button', { name: 'Reject' }).click();
   await expect(rita.page.locator('.ticket-head [data-state]')).toHaveAttribute('data-state', 'rejected');
   for (const c of [admin, alice, rita]) await c.context.close();
+});
+
+test('a reminder and an escalation set on a level card; the ticket’s history shows them once the clock moves', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const made = await admin.page.request.post('/api/v1/users', {
+    data: { username: 'tess', display_name: 'Tess Timer', email: 'tess@example.test', password: 'tollgate-demo' },
+  });
+  expect(made.status()).toBe(201);
+  const orgId = await orgForAlice(admin.page, {
+    org: 'Timer Works',
+    asset: 'timer-01',
+    levels: [{ selector: { users: [(await made.json()).id] }, rule: 'any' }],
+  });
+  await admin.page.goto(`/flows/${orgId}/apply_asset`);
+  await waitForHydration(admin.page);
+  const card = admin.page.getByTestId('levels').locator('li.level-card').nth(0);
+  await card.getByTestId('timers').locator('summary').click();
+  await card.getByLabel('Remind who has not answered every').fill('4');
+  await card.getByLabel('Remind who has not answered every').blur();
+  await card.getByLabel('Escalate after').fill('24');
+  await card.getByLabel('Escalate after').blur();
+  await card.locator('.escalate-to').getByLabel('Super admins').check();
+  await expect(card.getByTestId('timers').locator('summary')).toContainText('remind every 4 h · escalate after 24 h');
+  // The preview says who the escalation would add.
+  await admin.page.getByLabel('Preview for applicant').fill('alice');
+  await admin.page.locator('.suggest-item', { hasText: 'Alice Liddell' }).click();
+  await expect(admin.page.getByTestId('preview-escalation')).toContainText('Ada Admin');
+  await admin.page.getByRole('button', { name: 'Save flow' }).click();
+  await expect(admin.page.getByTestId('unsaved')).toHaveCount(0);
+  await admin.page.reload();
+  await waitForHydration(admin.page);
+  await expect(card.getByLabel('Escalate after')).toHaveValue('24');
+  await expect(card.getByLabel('Remind who has not answered every')).toHaveValue('4');
+
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Timed request', org: 'Timer Works', assets: ['timer-01'] });
+  await alice.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(alice.page);
+  const history = alice.page.getByTestId('history');
+  await expect(history).not.toContainText('escalated');
+  // A day passes: the sweep reminds Tess and adds the super admins; alice's page shows it live.
+  ageTicket(t.id, 25);
+  await expect(history).toContainText('Tollgate escalated level 1');
+  await expect(history).toContainText('added admin');
+  await expect(history).toContainText('Tollgate reminded level 1');
+  await expect(alice.page.getByTestId('steps').locator('li.step').nth(0)).toContainText('Ada Admin');
+  for (const c of [admin, alice]) await c.context.close();
 });
 
 test('an org admin cannot open the global flow’s editor', async ({ browser }) => {

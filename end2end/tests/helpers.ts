@@ -1,5 +1,5 @@
 import { expect, Page } from '@playwright/test';
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, execFileSync, ChildProcess } from 'node:child_process';
 
 export const PASSWORD = 'tollgate-demo';
 
@@ -130,4 +130,20 @@ export async function stepUpOrg(
     asset: opts.asset,
     levels: [{ selector: { users: [approver] }, rule: 'any', step_up: true }],
   });
+}
+
+/** Moves ticket `id` `hours` into its past, in the database the server uses: the clocks of its
+ * levels and its level timer's due time (as the API tests' `timers.rs` does). */
+export function ageTicket(id: string, hours: number) {
+  const sql = `
+    UPDATE tickets SET steps = (
+      SELECT jsonb_agg(
+        CASE WHEN s #>> '{clock,since}' IS NULL THEN s ELSE
+          jsonb_set(s, '{clock,since}',
+            to_jsonb((s #>> '{clock,since}')::timestamptz - make_interval(hours => ${hours})))
+        END ORDER BY i)
+      FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, i))
+    WHERE id = '${id}';
+    UPDATE ticket_timers SET due_at = due_at - make_interval(hours => ${hours}) WHERE ticket_id = '${id}';`;
+  execFileSync('psql', [process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5545/tollgate_e2e', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]);
 }

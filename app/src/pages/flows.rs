@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use tollgate_core::{ApproverSelector, Flow, Level, Limits, Rule};
+use tollgate_core::{
+    ApproverSelector, Escalation, Flow, Level, Limits, Rule, TimedEnd, TimedOutcome, Timers,
+};
 use uuid::Uuid;
 
 use crate::api::{delete_flow, get_flow, list_flows, preview_flow, save_flow, search_users};
@@ -103,22 +105,136 @@ struct Draft {
     org_admins: bool,
     rule: Rule,
     step_up: bool,
+    remind: Option<u16>,
+    escalate_after: Option<u16>,
+    escalate_super_admins: bool,
+    escalate_org_admins: bool,
+    escalate_users: Vec<Person>,
+    end_after: Option<u16>,
+    end_outcome: TimedOutcome,
+}
+
+/// The person of `id` among `people` (the flow's), or a stand-in.
+fn person_of(people: &[Person], id: &Uuid) -> Person {
+    people
+        .iter()
+        .find(|p| p.id == *id)
+        .cloned()
+        .unwrap_or(Person {
+            id: *id,
+            username: id.to_string(),
+            display_name: "unknown user".into(),
+        })
+}
+
+impl Draft {
+    fn empty(key: u32) -> Self {
+        Draft {
+            key,
+            users: vec![],
+            super_admins: false,
+            org_admins: false,
+            rule: Rule::Any,
+            step_up: false,
+            remind: None,
+            escalate_after: None,
+            escalate_super_admins: false,
+            escalate_org_admins: false,
+            escalate_users: vec![],
+            end_after: None,
+            end_outcome: TimedOutcome::Reject,
+        }
+    }
+
+    /// A stored level as a card, its people named from `people`.
+    fn of(key: u32, l: &Level, people: &[Person]) -> Self {
+        let t = &l.timers;
+        let esc = t.escalate.as_ref();
+        Draft {
+            key,
+            users: l
+                .selector
+                .users
+                .iter()
+                .map(|id| person_of(people, id))
+                .collect(),
+            super_admins: l.selector.super_admins,
+            org_admins: l.selector.org_admins,
+            rule: l.rule,
+            step_up: l.step_up,
+            remind: t.remind_every_hours,
+            escalate_after: esc.map(|e| e.after_hours),
+            escalate_super_admins: esc.is_some_and(|e| e.selector.super_admins),
+            escalate_org_admins: esc.is_some_and(|e| e.selector.org_admins),
+            escalate_users: esc
+                .map(|e| {
+                    e.selector
+                        .users
+                        .iter()
+                        .map(|id| person_of(people, id))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            end_after: t.end.map(|e| e.after_hours),
+            end_outcome: t.end.map_or(TimedOutcome::Reject, |e| e.outcome),
+        }
+    }
+
+    fn level(&self) -> Level {
+        Level {
+            selector: ApproverSelector {
+                users: self.users.iter().map(|u| u.id).collect(),
+                super_admins: self.super_admins,
+                org_admins: self.org_admins,
+            },
+            rule: self.rule,
+            step_up: self.step_up,
+            timers: Timers {
+                remind_every_hours: self.remind,
+                escalate: self.escalate_after.map(|h| Escalation {
+                    after_hours: h,
+                    selector: ApproverSelector {
+                        users: self.escalate_users.iter().map(|u| u.id).collect(),
+                        super_admins: self.escalate_super_admins,
+                        org_admins: self.escalate_org_admins,
+                    },
+                }),
+                end: self.end_after.map(|h| TimedEnd {
+                    after_hours: h,
+                    outcome: self.end_outcome,
+                }),
+            },
+        }
+    }
+
+    /// The timers in a few words, for the card's fold: "remind every 4 h · escalate after
+    /// 24 h".
+    fn timers_summary(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(h) = self.remind {
+            parts.push(format!("remind every {h} h"));
+        }
+        if let Some(h) = self.escalate_after {
+            parts.push(format!("escalate after {h} h"));
+        }
+        if let Some(h) = self.end_after {
+            let how = match self.end_outcome {
+                TimedOutcome::Reject => "reject",
+                TimedOutcome::Expire => "expire",
+            };
+            parts.push(format!("{how} after {h} h"));
+        }
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(" · ")
+        }
+    }
 }
 
 fn to_flow(levels: &[Draft], cc: &[Person], limits: Limits) -> Flow {
     Flow {
-        levels: levels
-            .iter()
-            .map(|d| Level {
-                selector: ApproverSelector {
-                    users: d.users.iter().map(|u| u.id).collect(),
-                    super_admins: d.super_admins,
-                    org_admins: d.org_admins,
-                },
-                rule: d.rule,
-                step_up: d.step_up,
-            })
-            .collect(),
+        levels: levels.iter().map(Draft::level).collect(),
         cc: cc.iter().map(|u| u.id).collect(),
         limits,
     }
@@ -133,6 +249,91 @@ fn typed_number(ev: &leptos::ev::Event) -> Option<u16> {
         v.parse::<u64>()
             .map_or(u16::MAX, |n| n.min(u16::MAX as u64) as u16)
     })
+}
+
+/// A level card's timers: reminders, escalation and a timed end, folded unless one is set.
+#[component]
+fn LevelTimers(
+    i: usize,
+    d: Draft,
+    levels: RwSignal<Vec<Draft>>,
+    dirty: RwSignal<bool>,
+    saved: RwSignal<bool>,
+    can_edit: bool,
+) -> impl IntoView {
+    let set = move |f: &dyn Fn(&mut Draft)| {
+        levels.update(|l| {
+            if let Some(d) = l.get_mut(i) {
+                f(d)
+            }
+        });
+        dirty.set(true);
+        saved.set(false);
+    };
+    let escalate_users = Signal::derive(move || {
+        levels.with(|l| {
+            l.get(i)
+                .map(|d| d.escalate_users.clone())
+                .unwrap_or_default()
+        })
+    });
+    let add = Callback::new(move |p: Person| {
+        set(&|d| {
+            if !d.escalate_users.iter().any(|u| u.id == p.id) {
+                d.escalate_users.push(p.clone());
+            }
+        })
+    });
+    let remove = Callback::new(move |id: Uuid| set(&|d| d.escalate_users.retain(|u| u.id != id)));
+    let any_set = d.remind.is_some() || d.escalate_after.is_some() || d.end_after.is_some();
+    let hours = |v: Option<u16>| v.map(|h| h.to_string()).unwrap_or_default();
+    view! {
+        <details class="timers" open=any_set data-testid="timers">
+            <summary>"When nobody decides: "<span class="muted">{d.timers_summary()}</span></summary>
+            <div class="timer-row">
+                <label for=format!("remind-{i}")>"Remind who has not answered every"</label>
+                <input id=format!("remind-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
+                    prop:value=hours(d.remind)
+                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.remind = v) } />
+                <span class="muted small">"hours"</span>
+            </div>
+            <div class="timer-row">
+                <label for=format!("escalate-{i}")>"Escalate after"</label>
+                <input id=format!("escalate-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
+                    prop:value=hours(d.escalate_after)
+                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.escalate_after = v) } />
+                <span class="muted small">"hours, adding:"</span>
+            </div>
+            {d.escalate_after.is_some().then(|| view! {
+                <div class="escalate-to">
+                    <div class="checks">
+                        <label><input type="checkbox" prop:checked=d.escalate_super_admins disabled=!can_edit
+                            on:change=move |ev| { let on = event_target_checked(&ev); set(&|d| d.escalate_super_admins = on) } />
+                            "Super admins"</label>
+                        <label><input type="checkbox" prop:checked=d.escalate_org_admins disabled=!can_edit
+                            on:change=move |ev| { let on = event_target_checked(&ev); set(&|d| d.escalate_org_admins = on) } />
+                            "Org admins of the ticket's org"</label>
+                    </div>
+                    <PeoplePicker chosen=escalate_users on_add=add on_remove=remove label=format!("Escalate level {} to", i + 1) disabled=!can_edit />
+                </div>
+            })}
+            <div class="timer-row">
+                <label for=format!("end-{i}")>"End the request after"</label>
+                <input id=format!("end-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
+                    prop:value=hours(d.end_after)
+                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.end_after = v) } />
+                <span class="muted small">"hours:"</span>
+                <select aria-label=format!("How level {} ends", i + 1) disabled=!can_edit
+                    on:change=move |ev| {
+                        let o = if event_target_value(&ev) == "expire" { TimedOutcome::Expire } else { TimedOutcome::Reject };
+                        set(&|d| d.end_outcome = o)
+                    }>
+                    <option value="reject" selected=d.end_outcome == TimedOutcome::Reject>"rejected"</option>
+                    <option value="expire" selected=d.end_outcome == TimedOutcome::Expire>"expired"</option>
+                </select>
+            </div>
+        </details>
+    }
 }
 
 /// The flow's reasons and limits, under its levels.
@@ -287,17 +488,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
     let can_edit = flow.can_edit;
     let person = {
         let people = flow.people.clone();
-        move |id: &Uuid| {
-            people
-                .iter()
-                .find(|p| p.id == *id)
-                .cloned()
-                .unwrap_or(Person {
-                    id: *id,
-                    username: id.to_string(),
-                    display_name: "unknown user".into(),
-                })
-        }
+        move |id: &Uuid| person_of(&people, id)
     };
     let mut next_key = 0u32;
     let initial: Vec<Draft> = flow
@@ -306,14 +497,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
         .iter()
         .map(|l| {
             next_key += 1;
-            Draft {
-                key: next_key,
-                users: l.selector.users.iter().map(&person).collect(),
-                super_admins: l.selector.super_admins,
-                org_admins: l.selector.org_admins,
-                rule: l.rule,
-                step_up: l.step_up,
-            }
+            Draft::of(next_key, l, &flow.people)
         })
         .collect();
     let next_key = StoredValue::new(next_key);
@@ -356,31 +540,14 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
     let reset_to = move |f: FlowDto| {
         let mut k = next_key.get_value();
         let people = f.people.clone();
-        let person = |id: &Uuid| {
-            people
-                .iter()
-                .find(|p| p.id == *id)
-                .cloned()
-                .unwrap_or(Person {
-                    id: *id,
-                    username: id.to_string(),
-                    display_name: "unknown user".into(),
-                })
-        };
+        let person = |id: &Uuid| person_of(&people, id);
         levels.set(
             f.flow
                 .levels
                 .iter()
                 .map(|l| {
                     k += 1;
-                    Draft {
-                        key: k,
-                        users: l.selector.users.iter().map(person).collect(),
-                        super_admins: l.selector.super_admins,
-                        org_admins: l.selector.org_admins,
-                        rule: l.rule,
-                        step_up: l.step_up,
-                    }
+                    Draft::of(k, l, &people)
                 })
                 .collect(),
         );
@@ -593,6 +760,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                                 on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.step_up = on; } }) } />
                                             " Approving or rejecting here asks for a fresh second factor"
                                         </label>
+                                        <LevelTimers i=i d=d.clone() levels=levels dirty=dirty saved=saved can_edit=can_edit />
                                         {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message_at_field()}</p> })}
                                     </div>
                                 </li>
@@ -605,7 +773,7 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                         on:click=move |_| {
                             let k = next_key.get_value() + 1;
                             next_key.set_value(k);
-                            change(&mut |l: &mut Vec<Draft>| l.push(Draft { key: k, users: vec![], super_admins: false, org_admins: false, rule: Rule::Any, step_up: false }));
+                            change(&mut |l: &mut Vec<Draft>| l.push(Draft::empty(k)));
                         }>
                         {move || if levels.with(|l| l.len() >= MAX_LEVELS) { "Five levels at most".to_string() } else { "+ Add a level".to_string() }}
                     </button>
@@ -644,6 +812,9 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                             <li data-level=l.level>
                                                 <strong>{format!("Level {}", l.level)}</strong>": "
                                                 <span class="preview-users">{l.users.iter().map(|u| u.display_name.clone()).collect::<Vec<_>>().join(", ")}</span>
+                                                {(!l.escalation.is_empty()).then(|| view! {
+                                                    <div class="muted small" data-testid="preview-escalation">{format!("escalation adds {}", l.escalation.iter().map(|u| u.display_name.clone()).collect::<Vec<_>>().join(", "))}</div>
+                                                })}
                                             </li>
                                         }).collect_view()}
                                     </ol>

@@ -351,6 +351,8 @@ fn event_text(kind: EventKind, level: Option<u8>) -> String {
         EventKind::Commented => "commented".into(),
         EventKind::Edited => "changed the request".into(),
         EventKind::GrantRevoked => "revoked the access granted".into(),
+        EventKind::Reminded => format!("reminded level {}", level.unwrap_or(0)),
+        EventKind::Escalated => format!("escalated level {}", level.unwrap_or(0)),
     }
 }
 

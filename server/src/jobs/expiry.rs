@@ -33,23 +33,35 @@ pub async fn sweep_counted(
     pool: &PgPool,
     metrics: &crate::metrics::Metrics,
 ) -> Result<Option<usize>, AppError> {
-    let mut conn = pool.acquire().await?;
-    let mine = sweeps::try_lock(&mut conn, LOCK).await?;
-    if !mine {
+    let Some(mut conn) = one_instance(pool, LOCK).await? else {
         return Ok(None);
-    }
+    };
     metrics.expiry_rounds.inc();
     let done = expire_due(&mut conn, metrics).await;
-    let unlocked = sweeps::unlock(&mut conn, LOCK).await;
-    if !matches!(unlocked, Ok(true)) {
-        // Ending the session is what releases the lock then.
-        let _ = conn.close().await;
-    }
+    release(conn, LOCK).await;
     let done = done?;
     if done > 0 {
         tracing::info!(count = done, "tickets expired");
     }
     Ok(Some(done))
+}
+
+/// A connection holding the session-level advisory lock `key`, or `None` when another
+/// instance holds it (it does this round). Give it back with [`release`].
+pub(crate) async fn one_instance(
+    pool: &PgPool,
+    key: i64,
+) -> Result<Option<sqlx::pool::PoolConnection<sqlx::Postgres>>, AppError> {
+    let mut conn = pool.acquire().await?;
+    Ok(sweeps::try_lock(&mut conn, key).await?.then_some(conn))
+}
+
+/// Releases the lock `key` of [`one_instance`]'s connection.
+pub(crate) async fn release(mut conn: sqlx::pool::PoolConnection<sqlx::Postgres>, key: i64) {
+    if !matches!(sweeps::unlock(&mut conn, key).await, Ok(true)) {
+        // Ending the session is what releases the lock then.
+        let _ = conn.close().await;
+    }
 }
 
 async fn expire_due(

@@ -1,5 +1,5 @@
 //! Background jobs every instance runs: the webhook delivery worker, the mail worker, the
-//! expiry sweep and the directory sync. All are safe to run on many instances at once (SKIP LOCKED claims, an
+//! expiry sweep, the level timers' sweep and the directory sync. All are safe to run on many instances at once (SKIP LOCKED claims, an
 //! advisory lock per sweep).
 
 pub mod directory_sync;
@@ -7,6 +7,7 @@ pub mod egress;
 pub mod expiry;
 pub mod mail;
 pub mod queue;
+pub mod timers;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -42,6 +43,7 @@ impl Jobs {
             handles: vec![
                 worker.spawn(),
                 crate::jobs::expiry::spawn(pool.clone(), sweep_every, metrics),
+                crate::jobs::timers::spawn(pool.clone(), sweep_every),
                 crate::jobs::directory_sync::spawn(pool, roots, Duration::from_secs(60)),
             ],
         }

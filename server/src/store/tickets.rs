@@ -96,6 +96,20 @@ pub async fn get_for_update(
     .await?)
 }
 
+/// [`get_for_update`], or `None` at once when another transaction holds the row (the timer
+/// sweep leaves it to its next round).
+pub async fn get_for_update_skip_locked(
+    db: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<TicketRow>, AppError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE t.id = $1 FOR UPDATE OF t SKIP LOCKED"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
 /// The next serial number of `day`: an upsert on the day's counter, safe under concurrency.
 pub async fn next_serial(db: &mut PgConnection, day: NaiveDate) -> Result<String, AppError> {
     let n: i32 = sqlx::query_scalar(
@@ -168,7 +182,45 @@ pub async fn insert(
     .bind(awaiting)
     .execute(&mut *db)
     .await?;
+    if let Some(due) = tollgate_core::timers::next_due(t) {
+        set_timer(db, t.id, Some(due)).await?;
+    }
     Ok(delta)
+}
+
+/// Keeps the timer sweep's row of ticket `id`: when its next level timer is due, or none.
+pub async fn set_timer(
+    db: &mut PgConnection,
+    id: Uuid,
+    due: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    match due {
+        Some(at) => sqlx::query(
+            "INSERT INTO ticket_timers (ticket_id, due_at) VALUES ($1, $2)
+             ON CONFLICT (ticket_id) DO UPDATE SET due_at = EXCLUDED.due_at",
+        )
+        .bind(id)
+        .bind(at),
+        None => sqlx::query("DELETE FROM ticket_timers WHERE ticket_id = $1").bind(id),
+    }
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// Up to `limit` tickets whose next level timer is due at `now`, earliest first.
+pub async fn timers_due(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT ticket_id FROM ticket_timers WHERE due_at <= $1 ORDER BY due_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
 }
 
 /// Writes a ticket back after a transition from `before` (as loaded, under its row lock).
@@ -180,9 +232,14 @@ pub async fn update(
     before: &Ticket,
     t: &Ticket,
 ) -> Result<InboxDelta, AppError> {
+    // A level timer (none on most tickets: no extra round trip then).
+    let due = tollgate_core::timers::next_due(t);
+    if due != tollgate_core::timers::next_due(before) {
+        set_timer(db, t.id, due).await?;
+    }
     let (old, new) = (mirror(before), mirror(t));
     if old.len() != new.len() || old.iter().zip(&new).any(|(o, n)| (o.0, o.1) != (n.0, n.1)) {
-        // Not the same people (never happens today): the ticket, then the mirror afresh.
+        // Not the same people (an escalation added some): the ticket, then the mirror afresh.
         write_back(db, before, t, MirrorColumns::default()).await?;
         return replace_assignees(db, t).await;
     }

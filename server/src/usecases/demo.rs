@@ -125,6 +125,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                 },
                 rule: Rule::Any,
                 step_up: false,
+                timers: Default::default(),
             },
             Level {
                 selector: ApproverSelector {
@@ -134,6 +135,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                 },
                 rule: Rule::Any,
                 step_up: false,
+                timers: Default::default(),
             },
         ],
         cc: vec![],

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use tollgate_app::dto::{FlowDto, Person, PreviewLevel};
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
-use tollgate_core::{Flow, OrgRole, TicketType};
+use tollgate_core::{Flow, OrgRole, TicketType, UserRef};
 use uuid::Uuid;
 
 use crate::store::directory as dir;
@@ -114,12 +114,7 @@ async fn load(
             false,
         ),
     };
-    let mut ids: Vec<Uuid> = flow
-        .levels
-        .iter()
-        .flat_map(|l| l.selector.users.clone())
-        .collect();
-    ids.extend(flow.cc.iter().copied());
+    let ids = flow.named_users();
     let people = dir::people(pool, &ids).await?;
     Ok(FlowDto {
         scope: scope.as_string(),
@@ -228,13 +223,7 @@ pub async fn check(
     org: Option<Uuid>,
     flow: &Flow,
 ) -> Result<(), AppError> {
-    let mut named: Vec<Uuid> = flow
-        .levels
-        .iter()
-        .flat_map(|l| l.selector.users.clone())
-        .collect();
-    named.extend(flow.cc.iter().copied());
-    let directory = dir::directory_for(&mut *db, org, &named).await?;
+    let directory = dir::directory_for(&mut *db, org, &flow.named_users()).await?;
     flow.validate(&directory, org).map_err(field_errors)
 }
 
@@ -319,11 +308,7 @@ pub async fn preview(
     if dir::people(pool, &[applicant]).await?.is_empty() {
         return Err(AppError::invalid("applicant", "there is no such user"));
     }
-    let mut named: Vec<Uuid> = flow
-        .levels
-        .iter()
-        .flat_map(|l| l.selector.users.clone())
-        .collect();
+    let mut named = flow.named_users();
     named.push(applicant);
     let mut db = pool.acquire().await?;
     let directory = dir::directory_for(&mut db, scope_v.org(), &named).await?;
@@ -331,23 +316,50 @@ pub async fn preview(
     let levels = flow
         .resolve(&directory, scope_v.org(), applicant)
         .map_err(AppError::from)?;
-    let ids: Vec<Uuid> = levels.iter().flatten().map(|u| u.id).collect();
+    let added: Vec<Vec<UserRef>> = flow
+        .levels
+        .iter()
+        .zip(&levels)
+        .map(|(l, users)| {
+            l.timers.escalate.as_ref().map_or_else(Vec::new, |e| {
+                let asked: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+                tollgate_core::timers::escalation_adds(
+                    &e.selector,
+                    &directory,
+                    scope_v.org(),
+                    applicant,
+                    &asked,
+                )
+            })
+        })
+        .collect();
+    let ids: Vec<Uuid> = levels
+        .iter()
+        .chain(&added)
+        .flatten()
+        .map(|u| u.id)
+        .collect();
     let people = dir::people(&mut *db, &ids).await?;
+    let named = |users: Vec<UserRef>| -> Vec<Person> {
+        users
+            .into_iter()
+            .map(|u| {
+                people.get(&u.id).cloned().unwrap_or(Person {
+                    id: u.id,
+                    username: u.username.clone(),
+                    display_name: u.username,
+                })
+            })
+            .collect()
+    };
     Ok(levels
         .into_iter()
+        .zip(added)
         .enumerate()
-        .map(|(i, users)| PreviewLevel {
+        .map(|(i, (users, escalation))| PreviewLevel {
             level: (i + 1) as u8,
-            users: users
-                .into_iter()
-                .map(|u| {
-                    people.get(&u.id).cloned().unwrap_or(Person {
-                        id: u.id,
-                        username: u.username.clone(),
-                        display_name: u.username,
-                    })
-                })
-                .collect(),
+            users: named(users),
+            escalation: named(escalation),
         })
         .collect())
 }

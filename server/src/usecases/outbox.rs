@@ -53,6 +53,17 @@ fn level_assignees(t: &Ticket, level: u8) -> Vec<Uuid> {
         .collect()
 }
 
+/// The assignees of `level` who have not answered.
+fn waiting(t: &Ticket, level: u8) -> Vec<Uuid> {
+    t.steps
+        .iter()
+        .filter(|s| s.level == level)
+        .flat_map(|s| s.assignees.iter())
+        .filter(|a| a.decision == tollgate_core::Decision::Pending)
+        .map(|a| a.user_id)
+        .collect()
+}
+
 /// Who is told what of `events` (SPEC §7): the assignees when a level becomes theirs (on open
 /// and on each new level), the applicant of every decision, CC users of every change; the
 /// person who acted is never told of their own act. One notice per person per change: the
@@ -70,8 +81,10 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                 if Some(u) == e.actor {
                     continue;
                 }
-                // An edit never hides the decision it came with.
-                if e.kind == EventKind::Edited && out.contains_key(&u) {
+                // An edit never hides the decision it came with, nor a reminder the
+                // escalation it came with.
+                if matches!(e.kind, EventKind::Edited | EventKind::Reminded) && out.contains_key(&u)
+                {
                     continue;
                 }
                 out.insert(
@@ -168,6 +181,31 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                 let title = format!("{who} changed what {} asks for", after.serial);
                 tell(&applicant, "edited", title.clone(), &head);
                 tell(&cc, "edited", title, &head);
+            }
+            EventKind::Reminded => {
+                tell(
+                    &waiting(after, level),
+                    "awaiting",
+                    format!(
+                        "Reminder: {} waits for your approval (level {level})",
+                        after.applicant.username
+                    ),
+                    &head,
+                );
+            }
+            EventKind::Escalated => {
+                tell(
+                    &waiting(after, level),
+                    "awaiting",
+                    format!(
+                        "Escalated: {}'s request waits for your approval (level {level})",
+                        after.applicant.username
+                    ),
+                    &head,
+                );
+                let title = format!("{} was escalated", after.serial);
+                tell(&applicant, "escalated", title.clone(), &comment);
+                tell(&cc, "escalated", title, &comment);
             }
             EventKind::GrantRevoked => {
                 let title = format!("The access granted by {} was revoked", after.serial);
@@ -283,6 +321,8 @@ mod notice_tests {
             rule: Rule::Any,
             step_up: false,
             reject_reason_min: 0,
+            timers: Default::default(),
+            clock: Default::default(),
             state: StepState::Active,
             assignees: vec![Assignee {
                 user_id: user,

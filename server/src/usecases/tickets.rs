@@ -214,12 +214,7 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     }
     let flow =
         dir::parse_flow(context.flow)?.unwrap_or_else(tollgate_core::Flow::default_apply_asset);
-    let mut named: Vec<Uuid> = flow
-        .levels
-        .iter()
-        .flat_map(|l| l.selector.users.clone())
-        .collect();
-    named.extend(flow.cc.iter().copied());
+    let mut named = flow.named_users();
     named.push(viewer.id);
     let directory = dir::directory_for(&mut reads, Some(body.org_id), &named).await?;
     reads.commit().await?;

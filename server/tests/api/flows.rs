@@ -202,6 +202,17 @@ async fn invalid_flows_are_refused_with_the_field(pool: PgPool) {
             json!({"levels": [{"selector": {"users": [carol]}, "rule": {"at_least": 1}}]}),
             "levels[0].rule",
         ),
+        // A timer of no hours, and an escalation to nobody.
+        (
+            json!({"levels": [{"selector": {"users": [carol]}, "rule": "any",
+                   "timers": {"remind_every_hours": 0}}]}),
+            "levels[0].timers.remind_every_hours",
+        ),
+        (
+            json!({"levels": [{"selector": {"users": [carol]}, "rule": "any",
+                   "timers": {"escalate": {"after_hours": 24, "selector": {}}}}]}),
+            "levels[0].timers.escalate.selector",
+        ),
     ];
     for (body, field) in cases {
         let (s, e) = app.put(&admin, &path, body.clone()).await;

@@ -36,6 +36,7 @@ mod security;
 mod sso;
 mod step_up;
 mod tickets;
+mod timers;
 mod tls;
 mod tokens;
 mod webhooks;
