@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { ageTicket, as, openTicket, orgForAlice, waitForHydration } from './helpers';
+import { ageTicket, as, newPerson, openTicket, orgForAlice, waitForHydration } from './helpers';
 
 test('bob reorders Default’s levels by dragging; a super admin approves the change; new tickets follow it', async ({ browser }) => {
   const bob = await as(browser, 'bob');
@@ -81,13 +81,7 @@ test('a level of three that needs two: set in the editor, counted live on the ti
   const admin = await as(browser, 'admin');
   // Three approvers of this test only: their decisions show in no one else's lists.
   const ids: string[] = [];
-  for (const name of ['quinn', 'quincy', 'quentin']) {
-    const made = await admin.page.request.post('/api/v1/users', {
-      data: { username: name, display_name: name, email: `${name}@example.test`, password: 'tollgate-demo' },
-    });
-    expect(made.status()).toBe(201);
-    ids.push((await made.json()).id);
-  }
+  for (const name of ['quinn', 'quincy', 'quentin']) ids.push(await newPerson(admin.page, name));
   const orgId = await orgForAlice(admin.page, {
     org: 'Quorum Works',
     asset: 'quorum-01',
@@ -136,14 +130,11 @@ test('a flow’s reasons and limits: set in the editor, asked on the new-request
   const admin = await as(browser, 'admin');
   // Rita approves here alone (a person of this test only: her rejection shows in no one
   // else's lists).
-  const made = await admin.page.request.post('/api/v1/users', {
-    data: { username: 'rita', display_name: 'Rita Reviewer', email: 'rita@example.test', password: 'tollgate-demo' },
-  });
-  expect(made.status()).toBe(201);
+  const ritaId = await newPerson(admin.page, 'rita', 'Rita Reviewer');
   const orgId = await orgForAlice(admin.page, {
     org: 'Limits Works',
     asset: 'limits-01',
-    levels: [{ selector: { users: [(await made.json()).id] }, rule: 'any' }],
+    levels: [{ selector: { users: [ritaId] }, rule: 'any' }],
   });
   await admin.page.goto(`/flows/${orgId}/apply_asset`);
   await waitForHydration(admin.page);
@@ -193,14 +184,11 @@ test('a flow’s reasons and limits: set in the editor, asked on the new-request
 
 test('a reminder and an escalation set on a level card; the ticket’s history shows them once the clock moves', async ({ browser }) => {
   const admin = await as(browser, 'admin');
-  const made = await admin.page.request.post('/api/v1/users', {
-    data: { username: 'tess', display_name: 'Tess Timer', email: 'tess@example.test', password: 'tollgate-demo' },
-  });
-  expect(made.status()).toBe(201);
+  const tina = await newPerson(admin.page, 'tina', 'Tina Timer');
   const orgId = await orgForAlice(admin.page, {
     org: 'Timer Works',
     asset: 'timer-01',
-    levels: [{ selector: { users: [(await made.json()).id] }, rule: 'any' }],
+    levels: [{ selector: { users: [tina] }, rule: 'any' }],
   });
   await admin.page.goto(`/flows/${orgId}/apply_asset`);
   await waitForHydration(admin.page);
@@ -229,7 +217,7 @@ test('a reminder and an escalation set on a level card; the ticket’s history s
   await waitForHydration(alice.page);
   const history = alice.page.getByTestId('history');
   await expect(history).not.toContainText('escalated');
-  // A day passes: the sweep reminds Tess and adds the super admins; alice's page shows it live.
+  // A day passes: the sweep reminds Tina and adds the super admins; alice's page shows it live.
   ageTicket(t.id, 25);
   await expect(history).toContainText('Tollgate escalated level 1');
   await expect(history).toContainText('added admin');

@@ -91,6 +91,16 @@ export async function openTicket(
   return r.json();
 }
 
+/** As a super admin: a new person of one test (password `PASSWORD`, so `as` signs them in);
+ * returns their id. Their decisions show in no other test's lists. */
+export async function newPerson(admin: Page, username: string, displayName = username, password = PASSWORD) {
+  const made = await admin.request.post('/api/v1/users', {
+    data: { username, display_name: displayName, email: `${username}@example.test`, password },
+  });
+  expect(made.status()).toBe(201);
+  return (await made.json()).id as string;
+}
+
 /** As a super admin: a new org `org` with alice as a member and the asset `asset` (a root
  * account), its apply flow set to `levels`. Returns the org's id. */
 export async function orgForAlice(admin: Page, opts: { org: string; asset: string; levels: unknown[] }) {
@@ -120,11 +130,7 @@ export async function stepUpOrg(
   admin: Page,
   opts: { username: string; displayName: string; password: string; org: string; asset: string },
 ) {
-  const made = await admin.request.post('/api/v1/users', {
-    data: { username: opts.username, display_name: opts.displayName, email: `${opts.username}@example.test`, password: opts.password },
-  });
-  expect(made.status()).toBe(201);
-  const approver = (await made.json()).id;
+  const approver = await newPerson(admin, opts.username, opts.displayName, opts.password);
   return orgForAlice(admin, {
     org: opts.org,
     asset: opts.asset,

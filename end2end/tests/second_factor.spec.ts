@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { createHmac } from 'node:crypto';
-import { as, openTicket, signIn, stepUpOrg, waitForHydration } from './helpers';
+import { as, newPerson, openTicket, signIn, stepUpOrg, waitForHydration } from './helpers';
 
 /** The RFC 6238 code of a base32 `secret` at `at` (ms): what an authenticator app shows. */
 function totp(secret: string, at = Date.now()): string {
@@ -40,10 +40,7 @@ test('an authenticator app: set up on the Security page, then asked after the pa
   // A person of their own, so no other test meets the code page.
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, 'admin');
-  const made = await admin.request.post('/api/v1/users', {
-    data: { username: 'tess', display_name: 'Tess Two', email: 'tess@example.test', password: 'tess-password-1' },
-  });
-  expect(made.status()).toBe(201);
+  await newPerson(admin, 'tess', 'Tess Two', 'tess-password-1');
 
   await submitPassword(page, 'tess', 'tess-password-1');
   await expect(page.getByTestId('user-name')).toHaveText('Tess Two');
@@ -105,11 +102,7 @@ test('an authenticator app: set up on the Security page, then asked after the pa
 test('a policy walks an org admin without a second factor through setting one up at sign-in', async ({ page, browser }) => {
   const admin = await (await browser.newContext()).newPage();
   await signIn(admin, 'admin');
-  const made = await admin.request.post('/api/v1/users', {
-    data: { username: 'olga', display_name: 'Olga Admin', email: 'olga@example.test', password: 'olga-password-1' },
-  });
-  expect(made.status()).toBe(201);
-  const olga = (await made.json()).id;
+  const olga = await newPerson(admin, 'olga', 'Olga Admin', 'olga-password-1');
   const orgs = await (await admin.request.get('/api/v1/orgs')).json();
   const def = orgs.items.find((o: { name: string }) => o.name === 'Default').id;
   expect((await admin.request.put(`/api/v1/orgs/${def}/members`, { data: { user_id: olga, role: 'org_admin' } })).status()).toBe(200);

@@ -354,40 +354,56 @@ fn LimitsCard(
             .filter(|e| e.field.as_deref() == Some(field))
             .map(|e| view! { <p class="field-error" data-testid="limit-error">{e.message_at_field()}</p> })
     };
-    let shown = |v: u16| if v == 0 { String::new() } else { v.to_string() };
-    let shown_opt = |v: Option<u16>| v.map(|d| d.to_string()).unwrap_or_default();
+    // Each limit: its field, label, bounds, and how it reads and writes (empty: no limit; the
+    // reasons' "none" is 0).
+    type Get = fn(&Limits) -> Option<u16>;
+    type Set = fn(&mut Limits, Option<u16>);
+    let fields: [(&'static str, &'static str, &'static str, Get, Set); 4] = [
+        (
+            "limits.apply_reason_min",
+            "A reason to apply, at least (characters)",
+            "1000",
+            |l| Some(l.apply_reason_min).filter(|v| *v > 0),
+            |l, v| l.apply_reason_min = v.unwrap_or(0),
+        ),
+        (
+            "limits.reject_reason_min",
+            "A reason to reject, at least (characters)",
+            "1000",
+            |l| Some(l.reject_reason_min).filter(|v| *v > 0),
+            |l, v| l.reject_reason_min = v.unwrap_or(0),
+        ),
+        (
+            "limits.max_days",
+            "Longest access (days)",
+            "3650",
+            |l| l.max_days,
+            |l, v| l.max_days = v,
+        ),
+        (
+            "limits.start_within_days",
+            "Access starts within (days from the request)",
+            "365",
+            |l| l.start_within_days,
+            |l, v| l.start_within_days = v,
+        ),
+    ];
     view! {
         <div class="card limits-card" data-testid="limits">
             <div class="card-head"><h3>"Reasons and limits"</h3><span class="muted small">"Empty: no limit"</span></div>
             <div class="card-body limits">
-                <div class="field">
-                    <label for="apply-reason-min">"A reason to apply, at least (characters)"</label>
-                    <input id="apply-reason-min" type="number" min="0" max="1000" inputmode="numeric" disabled=!can_edit
-                        prop:value=move || shown(limits.get().apply_reason_min)
-                        on:change=move |ev| { let v = typed_number(&ev).unwrap_or(0); set(&|l| l.apply_reason_min = v) } />
-                    {move || field_error("limits.apply_reason_min")}
-                </div>
-                <div class="field">
-                    <label for="reject-reason-min">"A reason to reject, at least (characters)"</label>
-                    <input id="reject-reason-min" type="number" min="0" max="1000" inputmode="numeric" disabled=!can_edit
-                        prop:value=move || shown(limits.get().reject_reason_min)
-                        on:change=move |ev| { let v = typed_number(&ev).unwrap_or(0); set(&|l| l.reject_reason_min = v) } />
-                    {move || field_error("limits.reject_reason_min")}
-                </div>
-                <div class="field">
-                    <label for="max-days">"Longest access (days)"</label>
-                    <input id="max-days" type="number" min="1" max="3650" inputmode="numeric" disabled=!can_edit
-                        prop:value=move || shown_opt(limits.get().max_days)
-                        on:change=move |ev| { let v = typed_number(&ev); set(&|l| l.max_days = v) } />
-                    {move || field_error("limits.max_days")}
-                </div>
-                <div class="field">
-                    <label for="start-within-days">"Access starts within (days from the request)"</label>
-                    <input id="start-within-days" type="number" min="0" max="365" inputmode="numeric" disabled=!can_edit
-                        prop:value=move || shown_opt(limits.get().start_within_days)
-                        on:change=move |ev| { let v = typed_number(&ev); set(&|l| l.start_within_days = v) } />
-                    {move || field_error("limits.start_within_days")}
-                </div>
+                {fields.into_iter().map(|(field, label, max, get, put)| {
+                    let id = field.trim_start_matches("limits.").replace('_', "-");
+                    view! {
+                        <div class="field">
+                            <label for=id.clone()>{label}</label>
+                            <input id=id type="number" min="0" max=max inputmode="numeric" disabled=!can_edit
+                                prop:value=move || get(&limits.get()).map(|v| v.to_string()).unwrap_or_default()
+                                on:change=move |ev| { let v = typed_number(&ev); set(&|l| put(l, v)) } />
+                            {move || field_error(field)}
+                        </div>
+                    }
+                }).collect_view()}
             </div>
         </div>
     }

@@ -74,12 +74,21 @@ const SELECT: &str = "SELECT t.id, t.serial, t.ticket_type, t.title, t.org_id, t
     FROM tickets t JOIN users u ON u.id = t.applicant_id";
 
 pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<TicketRow>, AppError> {
-    Ok(
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE t.id = $1")))
-            .bind(id)
-            .fetch_optional(db)
-            .await?,
-    )
+    one(db, id, "").await
+}
+
+/// The ticket `id`, read with `lock` (a row-locking clause, or none).
+async fn one(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    lock: &'static str,
+) -> Result<Option<TicketRow>, AppError> {
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE t.id = $1 {lock}"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// Loads a ticket and locks its row until the transaction ends: every change goes through here,
@@ -88,12 +97,7 @@ pub async fn get_for_update(
     db: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<TicketRow>, AppError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE t.id = $1 FOR UPDATE OF t"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    one(db, id, "FOR UPDATE OF t").await
 }
 
 /// [`get_for_update`], or `None` at once when another transaction holds the row (the timer
@@ -102,12 +106,7 @@ pub async fn get_for_update_skip_locked(
     db: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<TicketRow>, AppError> {
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE t.id = $1 FOR UPDATE OF t SKIP LOCKED"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
+    one(db, id, "FOR UPDATE OF t SKIP LOCKED").await
 }
 
 /// The next serial number of `day`: an upsert on the day's counter, safe under concurrency.

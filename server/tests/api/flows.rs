@@ -46,7 +46,7 @@ async fn open(app: &TestApp, c: &reqwest::Client, org_id: Uuid, asset_id: Uuid) 
     t
 }
 
-fn assignees(t: &Value, level: usize) -> Vec<String> {
+pub fn assignees(t: &Value, level: usize) -> Vec<String> {
     t["steps"][level]["assignees"]
         .as_array()
         .unwrap()

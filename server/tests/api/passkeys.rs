@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use tollgate_server::config::Config;
 
 use crate::helpers::{TestApp, PASSWORD};
-use crate::second_factor::{code, enrol, refused_to_a_token};
+use crate::second_factor::{confirm_with_code, enrol, refused_to_a_token};
 
 /// A server reached as `http://tollgate.localhost`.
 async fn with_domain(pool: PgPool) -> TestApp {
@@ -194,14 +194,7 @@ async fn someone_with_a_second_factor_confirms_it_is_them_before_adding_a_passke
         )
         .await;
     assert_eq!((s, error_code(&e)), (403, Some("wrong_code")), "{e}");
-    let (s, e) = app
-        .post(
-            &bob,
-            "/api/v1/me/second-factor/verify",
-            json!({"code": code(&secret, 30)}),
-        )
-        .await;
-    assert_eq!(s, 204, "{e}");
+    confirm_with_code(&app, &bob, &secret).await;
     let (s, e) = app.post(&bob, "/api/v1/me/passkeys", body).await;
     assert_eq!(
         (s, e["error"]["field"].as_str()),

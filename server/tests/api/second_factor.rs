@@ -23,6 +23,19 @@ pub fn code(secret: &str, seconds_ahead: i64) -> String {
 }
 
 /// Sets up an authenticator for the signed-in `c`: (its secret, the recovery codes).
+/// Gives a code of `secret` (the next step's) in `c`'s session: it counts as fresh for the
+/// step-up window.
+pub async fn confirm_with_code(app: &TestApp, c: &Client, secret: &str) {
+    let (s, e) = app
+        .post(
+            c,
+            "/api/v1/me/second-factor/verify",
+            json!({"code": code(secret, 30)}),
+        )
+        .await;
+    assert_eq!(s, 204, "{e}");
+}
+
 pub async fn enrol(app: &TestApp, c: &Client) -> (String, Vec<String>) {
     let (s, e) = app
         .post(c, "/api/v1/me/second-factor/totp", json!({}))

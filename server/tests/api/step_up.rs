@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::helpers::TestApp;
-use crate::second_factor::{code, enrol};
+use crate::second_factor::{code, confirm_with_code, enrol};
 
 /// The Default flow: level 1 bob, asking for a fresh second factor; level 2 carol, not.
 async fn step_up_flow(app: &TestApp) {
@@ -415,14 +415,7 @@ async fn an_email_link_takes_a_factor_given_in_tollgate_and_shows_a_passkey_hold
     assert!(r.text().await.unwrap().contains("Enter a code"));
     assert_eq!(ticket(&app, &bob, &one).await["current_level"], 1);
     // A factor given in Tollgate (here a code; a passkey goes the same way) stands in for it.
-    let (s, e) = app
-        .post(
-            &bob,
-            "/api/v1/me/second-factor/verify",
-            json!({"code": code(&secret, 30)}),
-        )
-        .await;
-    assert_eq!(s, 204, "{e}");
+    confirm_with_code(&app, &bob, &secret).await;
     let r = post().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(ticket(&app, &bob, &one).await["current_level"], 2);
