@@ -112,8 +112,9 @@ fn name_of(name: &str) -> Result<String, AppError> {
 
 /// Adding or removing a passkey when the person has a second factor already needs a fresh one:
 /// `code` (a code, a recovery code or another passkey's assertion), or one given in this
-/// browser session within the step-up window. Otherwise a stolen session could add its own
-/// passkey and approve with it.
+/// browser session within the step-up window — at least the last minute, so that a window of 0
+/// ("ask at every decision") still lets the page confirm and go on. Otherwise a stolen session
+/// could add its own passkey and approve with it.
 async fn fresh_factor(
     pool: &PgPool,
     config: &Config,
@@ -126,10 +127,13 @@ async fn fresh_factor(
     if step_up::code(pool, config, viewer, code).await?.is_some() {
         return Ok(());
     }
-    let mut db = pool.acquire().await?;
-    if step_up::standing(&mut db, viewer, Utc::now()).await? == Some(tollgate_core::StepUp::Session)
-    {
-        return Ok(());
+    if let Some(session) = &viewer.presence.session {
+        let mut db = pool.acquire().await?;
+        let at = crate::store::second_factor::session_given_at(&mut *db, session).await?;
+        let minutes = step_up::minutes(&mut *db).await?.max(1);
+        if tollgate_core::step_up_fresh(at, Utc::now(), minutes) {
+            return Ok(());
+        }
     }
     let mut e = AppError::new(
         403,
@@ -141,13 +145,16 @@ async fn fresh_factor(
 }
 
 /// Starts registering a passkey for the signed-in `viewer`: the options for
-/// `navigator.credentials.create` (as JSON). The passkeys they have already are excluded.
+/// `navigator.credentials.create` (as JSON). The passkeys they have already are excluded. A
+/// person who must confirm it is them is asked before the ceremony starts (403
+/// `step_up_required`), so that the authenticator is touched once, after the confirmation.
 pub async fn registration_options(
     pool: &PgPool,
     config: &Config,
     viewer: &Viewer,
 ) -> Result<Value, AppError> {
     let rp = relying_party(config)?;
+    fresh_factor(pool, config, viewer, None).await?;
     let exclude = credentials(pool, viewer.id)
         .await?
         .into_iter()

@@ -175,17 +175,21 @@ async fn a_registration_that_proves_nothing_is_refused_and_changes_nothing(pool:
 #[sqlx::test]
 async fn someone_with_a_second_factor_confirms_it_is_them_before_adding_a_passkey(pool: PgPool) {
     let app = with_domain(pool).await;
+    // Decisions ask every time (a window of 0): confirming still lets the page go on.
+    crate::step_up::window(&app, 0).await;
     let bob = app.signed_in("bob").await;
     let (secret, _) = enrol(&app, &bob).await;
     // This session signed in with the password alone, before the app was set up: a stolen
-    // session must not add its own passkey.
-    app.post(&bob, "/api/v1/me/passkeys/options", json!({}))
-        .await;
+    // session must not add its own passkey. It is asked before the ceremony starts (the
+    // authenticator is touched once, after confirming), and at the registration too.
+    let options = "/api/v1/me/passkeys/options";
+    let (s, e) = app.post(&bob, options, json!({})).await;
+    assert_eq!((s, error_code(&e)), (403, Some("step_up_required")), "{e}");
     let body = json!({"name": "Laptop", "credential": made_up_credential()});
     let (s, e) = app.post(&bob, "/api/v1/me/passkeys", body.clone()).await;
     assert_eq!((s, error_code(&e)), (403, Some("step_up_required")), "{e}");
-    // A wrong code is refused; a right one makes the session fresh, and the registration goes
-    // on to its own checks (its challenge is still there: the refusal spent nothing).
+    // A wrong code is refused; a right one makes the session fresh: the ceremony starts, and
+    // the registration goes on to its own checks.
     let (s, e) = app
         .post(
             &bob,
@@ -195,6 +199,8 @@ async fn someone_with_a_second_factor_confirms_it_is_them_before_adding_a_passke
         .await;
     assert_eq!((s, error_code(&e)), (403, Some("wrong_code")), "{e}");
     confirm_with_code(&app, &bob, &secret).await;
+    let (s, o) = app.post(&bob, options, json!({})).await;
+    assert_eq!(s, 200, "{o}");
     let (s, e) = app.post(&bob, "/api/v1/me/passkeys", body).await;
     assert_eq!(
         (s, e["error"]["field"].as_str()),

@@ -21,7 +21,7 @@ async fn step_up_flow(app: &TestApp) {
 }
 
 /// The window in which a code given in a session counts, in minutes.
-async fn window(app: &TestApp, minutes: u32) {
+pub async fn window(app: &TestApp, minutes: u32) {
     let admin = app.signed_in("admin").await;
     let (s, e) = app
         .put(

@@ -26,7 +26,7 @@ use crate::AppState;
     tag = "auth",
     responses(
         (status = 200, description = "`{publicKey: …}` as WebAuthn's JSON form", body = Object),
-        (status = 403, description = "Through an API token (`session_required`)", body = ApiErrorBody),
+        (status = 403, description = "Through an API token (`session_required`); or (`step_up_required`) the person has a second factor and this session has not given one within the step-up window: confirm first (`POST /api/v1/me/second-factor/verify`)", body = ApiErrorBody),
         (status = 409, description = "This server is reached by an IP address (`passkeys_unavailable`)", body = ApiErrorBody),
     ),
     security(("cookie" = []))
