@@ -331,6 +331,8 @@ pub struct SettingsDto {
     pub ttl_minutes: TtlMinutes,
     /// Approve/reject links in emails work without signing in.
     pub direct_email_approval: bool,
+    /// A grant's holder is told this many hours before it ends (0: never).
+    pub grant_ending_notice_hours: i64,
 }
 
 impl Default for SettingsDto {
@@ -339,6 +341,7 @@ impl Default for SettingsDto {
             default_period_days: 7,
             ttl_minutes: TtlMinutes::default(),
             direct_email_approval: false,
+            grant_ending_notice_hours: 24,
         }
     }
 }
@@ -354,6 +357,8 @@ pub struct SettingsPatch {
     pub ttl_minutes: Option<TtlMinutes>,
     #[serde(default)]
     pub direct_email_approval: Option<bool>,
+    #[serde(default)]
+    pub grant_ending_notice_hours: Option<i64>,
 }
 
 // ---------- Personal API tokens (`/api/v1/tokens`) ----------

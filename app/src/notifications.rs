@@ -10,8 +10,10 @@ use uuid::Uuid;
 pub struct NotificationDto {
     pub id: Uuid,
     pub ticket_id: Option<Uuid>,
-    /// `awaiting` (your decision is wanted), or what happened: `approved`, `rejected`,
-    /// `level_advanced`, `closed`, `withdrawn`, `expired`, `commented`, `edited`, `opened`.
+    /// `awaiting` (your decision is wanted, also as a reminder or after an escalation), or what
+    /// happened: `approved`, `rejected`, `level_advanced`, `closed`, `withdrawn`, `expired`,
+    /// `commented`, `edited`, `opened`, `escalated`; `grant_ending` (a grant of yours ends
+    /// soon: the link opens a new request made from it), `security`.
     pub kind: String,
     pub title: String,
     pub body: String,

@@ -63,7 +63,7 @@ export async function as(browser: import('@playwright/test').Browser, username: 
 /** Opens an apply_asset ticket through the API as the page's user; returns it. */
 export async function openTicket(
   page: Page,
-  opts: { title: string; org?: string; assets: string[]; accounts?: string[]; actions?: string[]; comment?: string },
+  opts: { title: string; org?: string; assets: string[]; accounts?: string[]; actions?: string[]; comment?: string; days?: number },
 ) {
   const orgs = await (await page.request.get('/api/v1/orgs')).json();
   const org = orgs.items.find((o: any) => o.name === (opts.org ?? 'Default'));
@@ -83,7 +83,7 @@ export async function openTicket(
         accounts: opts.accounts ?? ['root'],
         actions: opts.actions ?? ['connect'],
         start: new Date(now).toISOString(),
-        expiry: new Date(now + 7 * 86400_000).toISOString(),
+        expiry: new Date(now + (opts.days ?? 7) * 86400_000).toISOString(),
       },
     },
   });

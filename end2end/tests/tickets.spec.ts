@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { as, openTicket, waitForHydration } from './helpers';
+import { as, newPerson, openTicket, orgForAlice, waitForHydration } from './helpers';
 
 test('alice applies, bob narrows and approves, carol approves, alice holds the grant', async ({ browser }) => {
   // Three people sign in and hydrate several pages: close to 30 s on a loaded 2-core machine.
@@ -134,4 +134,34 @@ test('bob bulk-rejects two tickets from his inbox', async ({ browser }) => {
   await expect(dave.page.getByTestId('ticket-table').locator('tbody tr')).toHaveCount(2);
   await dave.context.close();
   await bob.context.close();
+});
+
+test('request again: the new-request page starts from a past ticket, dates from now', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const gus = await newPerson(admin.page, 'gus', 'Gus Granter');
+  await orgForAlice(admin.page, { org: 'Again Works', asset: 'again-01', levels: [{ selector: { users: [gus] }, rule: 'any' }] });
+  const alice = await as(browser, 'alice');
+  const past = await openTicket(alice.page, { title: 'Patch the kernel', org: 'Again Works', assets: ['again-01'], actions: ['connect', 'upload'], days: 2 });
+  const g = await as(browser, 'gus');
+  expect((await g.page.request.post(`/api/v1/tickets/${past.id}/approve`, { data: {} })).status()).toBe(200);
+
+  // The link of a grant's ending notice.
+  await alice.page.goto(`/tickets/new?again=${past.id}`);
+  await waitForHydration(alice.page);
+  await expect(alice.page.getByLabel('Title')).toHaveValue('Patch the kernel');
+  await expect(alice.page.getByTestId('chosen-assets')).toContainText('again-01');
+  await alice.page.getByRole('button', { name: 'Submit request' }).click();
+  await expect(alice.page).toHaveURL(/\/tickets\/[0-9a-f-]{36}$/);
+  const id = alice.page.url().split('/').pop();
+  expect(id).not.toBe(past.id);
+  const again = (await (await alice.page.request.get(`/api/v1/tickets/${id}`)).json());
+  expect(again.org_id).toBe(past.org_id);
+  expect(again.request.assets).toEqual(past.request.assets);
+  expect(again.request.accounts).toEqual(['root']);
+  expect(again.request.actions).toEqual(past.request.actions);
+  // The dates are the default period from now (seven days), not the past request's two.
+  const days = (r: { start: string; expiry: string }) => (Date.parse(r.expiry) - Date.parse(r.start)) / 86400_000;
+  expect(days(past.request)).toBe(2);
+  expect(days(again.request)).toBe(7);
+  for (const c of [admin, alice, g]) await c.context.close();
 });

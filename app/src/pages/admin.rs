@@ -911,6 +911,7 @@ fn SettingsTab() -> impl IntoView {
     let period = RwSignal::new(String::new());
     let ttl: [RwSignal<String>; 4] = std::array::from_fn(|_| RwSignal::new(String::new()));
     let direct = RwSignal::new(false);
+    let notice = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(s)) = current.get() {
             period.set(s.default_period_days.to_string());
@@ -919,6 +920,7 @@ fn SettingsTab() -> impl IntoView {
             ttl[2].set(s.ttl_minutes.login_asset_confirm.to_string());
             ttl[3].set(s.ttl_minutes.command_confirm.to_string());
             direct.set(s.direct_email_approval);
+            notice.set(s.grant_ending_notice_hours.to_string());
         }
     });
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -933,6 +935,7 @@ fn SettingsTab() -> impl IntoView {
                 command_confirm: num(ttl[3]),
             }),
             direct_email_approval: Some(direct.get_untracked()),
+            grant_ending_notice_hours: Some(num(notice)),
         };
         out.run(
             "Settings saved.".into(),
@@ -961,6 +964,11 @@ fn SettingsTab() -> impl IntoView {
                     {labels.into_iter().enumerate().map(|(i, (id, l))| view! {
                         <div class="field"><label for=id>{l}</label><input id=id type="number" min="1" bind:value=ttl[i] /></div>
                     }).collect_view()}
+                </div>
+                <div class="field">
+                    <label for="grant-notice">"Tell a grant's holder before it ends (hours)"</label>
+                    <input id="grant-notice" type="number" min="0" max="720" bind:value=notice />
+                    <span class="hint">"With a link to request it again; 0: never."</span>
                 </div>
                 <div class="checks">
                     <label><input type="checkbox" bind:checked=direct />"Approve and reject links in emails work without signing in"</label>

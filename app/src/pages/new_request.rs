@@ -3,11 +3,11 @@
 use chrono::{Duration, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use tollgate_core::{ApplyAssetForm, TicketType};
 use uuid::Uuid;
 
-use crate::api::{default_period_days, my_orgs, open_request};
+use crate::api::{default_period_days, load_ticket, my_orgs, open_request};
 use crate::components::use_first_org;
 use crate::dto::OpenTicket;
 use crate::error::AppError;
@@ -43,6 +43,42 @@ pub fn NewRequest() -> impl IntoView {
     let permission = RwSignal::new(String::new());
     let comment = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
+    // "Request again" (`?again=<ticket>`, the link of a grant's ending notice): the form starts
+    // from what that ticket finally asked for, the dates from now for the default period.
+    let query = use_query_map();
+    let again = Resource::new(
+        move || {
+            query
+                .read()
+                .get("again")
+                .and_then(|v| v.parse::<Uuid>().ok())
+        },
+        |id| async move {
+            match id {
+                Some(id) => load_ticket(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    Effect::new(move |_| {
+        let Some(Ok(Some(d))) = again.get() else {
+            return;
+        };
+        let t = d.ticket;
+        let Some(r) = t.request.as_apply_asset() else {
+            return;
+        };
+        org.set(t.org_id);
+        title.set(t.title.clone());
+        permission.set(r.permission_name.as_str().to_string());
+        sel.nodes.set(r.nodes.clone());
+        sel.asset_names
+            .update(|m| m.extend(t.assets.iter().map(|a| (a.id, a.name.clone()))));
+        sel.assets.set(r.assets.clone());
+        sel.accounts
+            .set(r.accounts.iter().map(|a| a.as_str().to_string()).collect());
+        sel.actions.set(r.actions.names());
+    });
     let navigate = use_navigate();
 
     let submit = Action::new(move |body: &OpenTicket| {

@@ -1,6 +1,6 @@
 //! The level timers' sweep (core/src/timers.rs): reminders, escalations and timed ends that
 //! are due run, and everyone concerned is told as for any change (in-app, mail, webhooks, live
-//! updates).
+//! updates). The same round tells holders of grants that end soon.
 //!
 //! As the expiry sweep: every instance tries each round, an advisory lock lets one of them do
 //! it; each ticket changes in a transaction of its own that locks its row, skipping a ticket
@@ -23,7 +23,8 @@ pub const LOCK: i64 = 0x746f_6c6c_7469_6d31;
 /// Tickets whose timers run in one round at most (the next round takes the rest).
 const BATCH: i64 = 500;
 
-/// Runs the timers due now. Returns how many tickets changed, or `None` when another instance
+/// Runs the timers due now (and tells the holders of grants ending soon). Returns how many
+/// tickets changed and holders were told, or `None` when another instance
 /// holds the sweep.
 pub async fn sweep(pool: &PgPool) -> Result<Option<usize>, AppError> {
     sweep_at(pool, Utc::now()).await
@@ -34,7 +35,11 @@ pub async fn sweep_at(pool: &PgPool, now: DateTime<Utc>) -> Result<Option<usize>
     let Some(mut conn) = one_instance(pool, LOCK).await? else {
         return Ok(None);
     };
-    let done = run_due(&mut conn, now).await;
+    let done = async {
+        let n = run_due(&mut conn, now).await?;
+        Ok::<_, AppError>(n + tell_grants_ending(&mut conn, now).await?)
+    }
+    .await;
     release(conn, LOCK).await;
     let done = done?;
     if done > 0 {
@@ -77,6 +82,23 @@ async fn run_due(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usize, A
         done += 1;
     }
     Ok(done)
+}
+
+/// Tells the holders of grants that end within the `grant_ending_notice_hours` setting (none
+/// when 0), once per grant.
+async fn tell_grants_ending(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let hours = crate::usecases::admin::settings::get(&mut *conn)
+        .await?
+        .grant_ending_notice_hours;
+    if hours <= 0 {
+        return Ok(0);
+    }
+    let until = now + chrono::Duration::hours(hours);
+    let n = crate::store::grants::tell_ending(&mut *conn, now, until, BATCH).await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Sweeps every `every` until the task is dropped.

@@ -304,3 +304,39 @@ pub async fn check(
         },
     })
 }
+
+/// Tells the holders of up to `limit` live grants that end after `now` and by `until`, not told
+/// yet: each gets one notification (kind `grant_ending`, mailed when they have an address) whose
+/// link opens a new request prefilled from the grant's ticket, and the grant is marked told.
+/// Grants another transaction holds are left to the next round. Returns how many were told.
+pub async fn tell_ending(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64, AppError> {
+    let r = sqlx::query(
+        "WITH ending AS (
+           UPDATE grants g SET ending_told_at = $1
+           WHERE g.id IN (SELECT id FROM grants
+                          WHERE revoked_at IS NULL AND ending_told_at IS NULL
+                            AND valid_until > $1 AND valid_until <= $2
+                          ORDER BY valid_until LIMIT $3 FOR UPDATE SKIP LOCKED)
+           RETURNING g.id, g.user_id, g.permission_name, g.valid_until)
+         INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, mail_to)
+         SELECT gen_random_uuid(), e.user_id, e.id, 'grant_ending',
+                'Your access \"' || e.permission_name || '\" ends soon',
+                t.serial || ' · ' || t.title || ': access ends at '
+                  || to_char(e.valid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC. '
+                  || 'Request it again to keep it.',
+                '/tickets/new?again=' || e.id,
+                CASE WHEN u.active THEN nullif(trim(u.email), '') END
+           FROM ending e JOIN tickets t ON t.id = e.id JOIN users u ON u.id = e.user_id",
+    )
+    .bind(now)
+    .bind(until)
+    .bind(limit)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}

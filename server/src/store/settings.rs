@@ -7,7 +7,7 @@ use uuid::Uuid;
 /// The stored (key, value) rows of the settings Tollgate knows.
 pub async fn known(db: impl PgExecutor<'_>) -> Result<Vec<(String, serde_json::Value)>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT key, value FROM settings WHERE key IN ('default_period_days', 'ttl_minutes', 'direct_email_approval')",
+        "SELECT key, value FROM settings WHERE key IN ('default_period_days', 'ttl_minutes', 'direct_email_approval', 'grant_ending_notice_hours')",
     )
     .fetch_all(db)
     .await?)

@@ -805,7 +805,7 @@ async fn settings_are_read_by_all_changed_by_super_admins_and_used(pool: PgPool)
     assert_eq!(s, 200);
     assert_eq!(
         st,
-        json!({"default_period_days": 7, "direct_email_approval": false,
+        json!({"default_period_days": 7, "direct_email_approval": false, "grant_ending_notice_hours": 24,
         "ttl_minutes": {"apply_asset": 10080, "login_confirm": 10, "login_asset_confirm": 10080, "command_confirm": 10080}})
     );
     let (s, _) = app
@@ -822,6 +822,14 @@ async fn settings_are_read_by_all_changed_by_super_admins_and_used(pool: PgPool)
     assert_eq!((s, field(&e)), (422, "default_period_days"));
     let (s, e) = app.patch(&admin, "/api/v1/settings", json!({"ttl_minutes": {"apply_asset": 60, "login_confirm": 0, "login_asset_confirm": 5, "command_confirm": 5}})).await;
     assert_eq!((s, field(&e)), (422, "ttl_minutes.login_confirm"));
+    let (s, e) = app
+        .patch(
+            &admin,
+            "/api/v1/settings",
+            json!({"grant_ending_notice_hours": 721}),
+        )
+        .await;
+    assert_eq!((s, field(&e)), (422, "grant_ending_notice_hours"));
     let (s, st) = app.patch(&admin, "/api/v1/settings", json!({"default_period_days": 3, "direct_email_approval": true,
         "ttl_minutes": {"apply_asset": 60, "login_confirm": 5, "login_asset_confirm": 5, "command_confirm": 5}})).await;
     assert_eq!(s, 200, "{st}");

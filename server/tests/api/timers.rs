@@ -226,3 +226,88 @@ async fn an_escalation_racing_an_approval_has_one_outcome(pool: PgPool) {
     // Every ticket moved on: no timer is left to run.
     assert_eq!(sweep(&app).await, Some(0));
 }
+
+/// A grant's holder is told once, within the setting's hours of its end, with a link that
+/// opens a new request made from it; not before, not for a revoked grant, never with 0.
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn a_grant_holder_is_told_once_before_it_ends(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let admin = app.signed_in("admin").await;
+    let (s, st) = app
+        .patch(
+            &admin,
+            "/api/v1/settings",
+            json!({"grant_ending_notice_hours": 2}),
+        )
+        .await;
+    assert_eq!(
+        (s, st["grant_ending_notice_hours"].as_i64()),
+        (200, Some(2)),
+        "{st}"
+    );
+    let alice = app.signed_in("alice").await;
+    let mut grants = Vec::new();
+    for title in ["Ends soon", "Revoked"] {
+        let id = app.open_simple(&alice, title).await;
+        for who in ["bob", "carol"] {
+            let c = app.signed_in(who).await;
+            let (s, t) = app
+                .post(&c, &format!("/api/v1/tickets/{id}/approve"), json!({}))
+                .await;
+            assert_eq!(s, 200, "{t}");
+        }
+        grants.push(id);
+    }
+    let told = |app: &TestApp| {
+        let alice = alice.clone();
+        let url = format!("{}/api/v1/notifications", app.url);
+        async move {
+            let v: Value = alice.get(url).send().await.unwrap().json().await.unwrap();
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["kind"] == "grant_ending")
+                .cloned()
+                .collect::<Vec<_>>()
+        }
+    };
+    // A day left: not yet.
+    assert_eq!(sweep(&app).await, Some(0));
+    assert!(told(&app).await.is_empty());
+    // An hour left on both; one is revoked: its holder is told of the other only, once.
+    sqlx::query("UPDATE grants SET valid_until = now() + interval '1 hour'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (s, r) = app
+        .delete_json(&admin, &format!("/api/v1/grants/{}", grants[1]))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(sweep(&app).await, Some(1));
+    assert_eq!(sweep(&app).await, Some(0));
+    let notes = told(&app).await;
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(
+        notes[0]["link"],
+        format!("/tickets/new?again={}", grants[0])
+    );
+    assert!(
+        notes[0]["title"].as_str().unwrap().ends_with("ends soon"),
+        "{notes:?}"
+    );
+    // With the setting at 0 nobody is told.
+    let (s, _) = app
+        .patch(
+            &admin,
+            "/api/v1/settings",
+            json!({"grant_ending_notice_hours": 0}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    sqlx::query("UPDATE grants SET ending_told_at = NULL")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sweep(&app).await, Some(0));
+}

@@ -43,6 +43,11 @@ fn from_rows(rows: Vec<(String, serde_json::Value)>) -> SettingsDto {
                     out.direct_email_approval = b;
                 }
             }
+            "grant_ending_notice_hours" => {
+                if let Some(n) = v.as_i64().filter(|n| (0..=MAX_NOTICE_HOURS).contains(n)) {
+                    out.grant_ending_notice_hours = n;
+                }
+            }
             _ => {}
         }
     }
@@ -74,6 +79,8 @@ fn ttl_in(s: &SettingsDto, t: TicketType) -> Duration {
 }
 
 const MAX_TTL: i64 = 366 * 24 * 60;
+/// Furthest ahead a grant's holder is told it ends, in hours (30 days).
+const MAX_NOTICE_HOURS: i64 = 720;
 
 pub async fn patch(
     pool: &PgPool,
@@ -104,6 +111,14 @@ pub async fn patch(
             }
         }
     }
+    if let Some(h) = body.grant_ending_notice_hours {
+        if !(0..=MAX_NOTICE_HOURS).contains(&h) {
+            return Err(AppError::invalid(
+                "grant_ending_notice_hours",
+                format!("The notice before a grant ends is 0 (none) to {MAX_NOTICE_HOURS} hours."),
+            ));
+        }
+    }
     let mut tx = pool.begin().await?;
     let mut put = Vec::new();
     if let Some(d) = body.default_period_days {
@@ -114,6 +129,9 @@ pub async fn patch(
     }
     if let Some(b) = body.direct_email_approval {
         put.push(("direct_email_approval", serde_json::json!(b)));
+    }
+    if let Some(h) = body.grant_ending_notice_hours {
+        put.push(("grant_ending_notice_hours", serde_json::json!(h)));
     }
     for (k, val) in put {
         crate::store::settings::put(&mut *tx, k, val, v.id).await?;
