@@ -167,6 +167,11 @@ pub fn use_first_org(chosen: RwSignal<Option<Uuid>>, first: impl Fn() -> Option<
     });
 }
 
+/// A count with its noun: "1 asset", "5 assets" (`plural` is the noun for many).
+pub fn count_of(n: i64, one: &str, plural: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { plural })
+}
+
 /// 10000 → "10,000".
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();

@@ -168,7 +168,7 @@ pub fn AccessPicker(
                                             on:change=move |ev| toggle(sel.nodes, id, event_target_checked(&ev))
                                         />
                                         <span class="tree-name">{n.name.clone()}</span>
-                                        <span class="muted small">{format!("{} assets", n.asset_count)}</span>
+                                        <span class="muted small">{crate::components::count_of(n.asset_count, "asset", "assets")}</span>
                                     </label>
                                 }
                             }).collect_view().into_any(),

@@ -9,6 +9,10 @@ test('alice applies, bob narrows and approves, carol approves, alice holds the g
   await alice.page.getByRole('link', { name: 'My applications' }).click();
   await alice.page.getByRole('link', { name: '+ New request' }).click();
   await waitForHydration(alice.page);
+  // The node tree counts in words: one asset under staging, several under prod.
+  await expect(alice.page.locator('.tree-row', { hasText: 'staging' })).toContainText('1 asset');
+  await expect(alice.page.locator('.tree-row', { hasText: 'staging' })).not.toContainText('1 assets');
+  await expect(alice.page.locator('.tree-row', { hasText: 'prod' })).toContainText('4 assets');
   await alice.page.getByLabel('Title').fill('Fix the checkout outage');
   await alice.page.getByRole('checkbox', { name: 'web-01' }).check();
   await alice.page.getByRole('checkbox', { name: 'web-02' }).check();

@@ -677,7 +677,7 @@ fn AssetsTab() -> impl IntoView {
                                 view! {
                                     <li style=format!("padding-left: {}rem", depth as f32 * 1.1) data-node=n.path.clone()>
                                         <span class="tree-name">{n.name.clone()}</span>
-                                        <span class="muted small">{format!(" {} assets", n.asset_count)}</span>
+                                        <span class="muted small">{format!(" {}", count_of(n.asset_count, "asset", "assets"))}</span>
                                         {(!root).then(|| view! {
                                             <button class="btn-link small" on:click=move |_| {
                                                 edit_node.set(Some(id));
