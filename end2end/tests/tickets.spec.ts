@@ -149,8 +149,16 @@ test('request again: the new-request page starts from a past ticket, dates from 
   const g = await as(browser, 'gus');
   expect((await g.page.request.post(`/api/v1/tickets/${past.id}/approve`, { data: {} })).status()).toBe(200);
 
-  // The link of a grant's ending notice.
-  await alice.page.goto(`/tickets/new?again=${past.id}`);
+  // Its approver is not offered it; its applicant is, on the ended ticket (the same link as a
+  // grant's ending notice).
+  await g.page.goto(`/tickets/${past.id}`);
+  await waitForHydration(g.page);
+  await expect(g.page.getByTestId('ticket-title')).toHaveText('Patch the kernel');
+  await expect(g.page.getByTestId('request-again')).toHaveCount(0);
+  await alice.page.goto(`/tickets/${past.id}`);
+  await waitForHydration(alice.page);
+  await alice.page.getByTestId('request-again').click();
+  await expect(alice.page).toHaveURL(new RegExp(`/tickets/new\\?again=${past.id}$`));
   await waitForHydration(alice.page);
   await expect(alice.page.getByLabel('Title')).toHaveValue('Patch the kernel');
   await expect(alice.page.getByTestId('chosen-assets')).toContainText('again-01');

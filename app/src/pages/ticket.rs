@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tollgate_core::{
     ApplyAssetEdits, ApplyAssetRequest, Decision, EventKind, FieldChange, StepState, StepUp,
-    TicketAction, TicketRequest, TicketState,
+    TicketAction, TicketRequest, TicketState, TicketType,
 };
 use uuid::Uuid;
 
@@ -111,6 +111,9 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
     // Closed by its own applicant: withdrawn, and said so.
     let withdrawn = t.state == TicketState::Closed
         && detail.events.iter().any(|e| e.kind == EventKind::Withdrawn);
+    // An ended access request: its applicant may ask for it again, from the form filled in.
+    let again_link = t.ticket_type == TicketType::ApplyAsset && !t.state.is_open();
+    let (applicant, ticket_id) = (t.applicant.id, t.id);
 
     view! {
         <Title text=title />
@@ -132,6 +135,15 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
                     <span title=fmt_time(t.created_at)>"opened "{relative(t.created_at)}</span>
                 </div>
             </div>
+            {move || again_link.then(|| {
+                let mine = use_context::<crate::layout::ViewerResource>()
+                    .and_then(|me| me.get())
+                    .and_then(|r| r.ok().flatten())
+                    .is_some_and(|v| v.id == applicant);
+                mine.then(|| view! {
+                    <a class="btn" href=format!("/tickets/new?again={ticket_id}") data-testid="request-again">"Request again"</a>
+                })
+            })}
         </div>
         <div class="grid-2">
             <div>
