@@ -140,15 +140,14 @@ pub fn use_tab(default: &'static str) -> Signal<String> {
 #[component]
 pub fn TabBar(
     base: &'static str,
-    tabs: &'static [(&'static str, &'static str)],
+    #[prop(into)] tabs: Signal<Vec<(&'static str, &'static str)>>,
     active: Signal<String>,
 ) -> impl IntoView {
     view! {
         <div class="tabs" role="tablist">
-            {tabs.iter().map(|(k, label)| {
-                let k = *k;
+            {move || tabs.get().into_iter().map(|(k, label)| {
                 view! {
-                    <a href=format!("{base}?tab={k}") class="tab" class:active=move || active.with(|t| t == k) role="tab">{*label}</a>
+                    <a href=format!("{base}?tab={k}") class="tab" class:active=move || active.with(|t| t == k) role="tab">{label}</a>
                 }
             }).collect_view()}
         </div>

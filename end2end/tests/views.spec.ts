@@ -285,3 +285,34 @@ test('invitations: carol accepts hers on Notifications, dave declines his', asyn
   expect(daveOrgs.items.map((o: any) => o.name)).not.toContain(org);
   await dave.context.close();
 });
+
+test('the admin page offers each person only what they may use', async ({ browser }) => {
+  const tabsOf = async (page: import('@playwright/test').Page) => {
+    await page.goto('/admin');
+    await waitForHydration(page);
+    await expect(page.getByTestId('orgs')).toBeVisible();
+    return page.getByRole('tab').allTextContents();
+  };
+  // A plain member: their orgs, read only, and their API tokens.
+  const alice = await as(browser, 'alice');
+  expect(await tabsOf(alice.page)).toEqual(['Orgs', 'Tokens']);
+  const aliceRow = alice.page.locator('[data-org="Default"]');
+  await expect(aliceRow).toBeVisible();
+  await expect(aliceRow.getByRole('button')).toHaveCount(0);
+  await expect(alice.page.getByRole('button', { name: 'Create org' })).toHaveCount(0);
+  // An org admin: people, estate and imports too; renames and sees the members of their org,
+  // creates and deletes none.
+  const bob = await as(browser, 'bob');
+  expect(await tabsOf(bob.page)).toEqual(['Orgs', 'People', 'Assets', 'Import', 'Tokens']);
+  const bobRow = bob.page.locator('[data-org="Default"]');
+  await expect(bobRow.getByRole('button', { name: 'Members' })).toBeVisible();
+  await expect(bobRow.getByRole('button', { name: 'Rename' })).toBeVisible();
+  await expect(bobRow.getByRole('button', { name: 'Delete' })).toHaveCount(0);
+  await expect(bob.page.getByRole('button', { name: 'Create org' })).toHaveCount(0);
+  // A super admin: everything.
+  const admin = await as(browser, 'admin');
+  expect(await tabsOf(admin.page)).toEqual(['Orgs', 'People', 'Assets', 'Import', 'Settings', 'Tokens', 'Webhooks', 'Sign-in']);
+  await expect(admin.page.locator('[data-org="Default"]').getByRole('button', { name: 'Delete' })).toBeVisible();
+  await expect(admin.page.getByRole('button', { name: 'Create org' })).toBeVisible();
+  for (const c of [alice, bob, admin]) await c.context.close();
+});

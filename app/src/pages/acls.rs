@@ -72,7 +72,7 @@ pub fn AclsPage() -> impl IntoView {
                 <p class="sub">"Who may sign in, connect to assets and run commands — and what is held for a reviewer. The first matching rule (lowest priority number) decides; no match allows."</p>
             </div>
         </div>
-        <TabBar base="/acls" tabs=TABS active=tab />
+        <TabBar base="/acls" tabs=TABS.to_vec() active=tab />
         {move || match tab.get().as_str() {
             "login-asset" => view! { <RulesTab kind=AclKind::LoginAsset /> }.into_any(),
             "command-filter" => view! { <RulesTab kind=AclKind::CommandFilter /> }.into_any(),

@@ -115,6 +115,24 @@ fn no_org() -> AppError {
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let tab = use_tab("orgs");
+    // The tabs the viewer may use (the server stays the judge): everyone their orgs and their
+    // API tokens; org admins their people, estate and imports too; super admins everything.
+    let me = use_context::<crate::layout::ViewerResource>();
+    let tabs = Signal::derive(move || {
+        let v = me.and_then(|m| m.get()).and_then(|r| r.ok().flatten());
+        let superadmin = v.as_ref().is_some_and(|v| v.is_super_admin());
+        let org_admin = v
+            .as_ref()
+            .is_some_and(|v| v.orgs.iter().any(|m| m.role == OrgRole::OrgAdmin));
+        TABS.iter()
+            .copied()
+            .filter(|(k, _)| match *k {
+                "orgs" | "tokens" => true,
+                "people" | "assets" | "import" => superadmin || org_admin,
+                _ => superadmin,
+            })
+            .collect::<Vec<_>>()
+    });
     view! {
         <Title text="Administration" />
         <div class="page-head">
@@ -123,7 +141,9 @@ pub fn AdminPage() -> impl IntoView {
                 <p class="sub">"Orgs, people, the asset estate, imports, settings, your API tokens, webhooks and sign-in."</p>
             </div>
         </div>
-        <TabBar base="/admin" tabs=TABS active=tab />
+        <Transition fallback=|| ()>
+            <TabBar base="/admin" tabs=tabs active=tab />
+        </Transition>
         {move || match tab.get().as_str() {
             "people" => view! { <PeopleTab /> }.into_any(),
             "assets" => view! { <AssetsTab /> }.into_any(),
@@ -183,6 +203,20 @@ fn OrgsTab() -> impl IntoView {
         );
     };
     let members_of = RwSignal::new(None::<Uuid>);
+    // What the viewer may do to an org (the server stays the judge): super admins create,
+    // rename and delete; an org's admins rename it; its admins and auditors see its members.
+    // Copied from the layout's resource once hydrated: the page's first paint (server and
+    // browser alike) offers nothing, then what the viewer may use.
+    let me = use_context::<crate::layout::ViewerResource>();
+    let viewer = RwSignal::new(None::<crate::model::Viewer>);
+    Effect::new(move |_| viewer.set(me.and_then(|m| m.get()).and_then(|r| r.ok().flatten())));
+    let is_super = move || viewer.with(|v| v.as_ref().is_some_and(|v| v.is_super_admin()));
+    let role_in = move |org: Uuid| {
+        viewer.with(|v| {
+            v.as_ref()
+                .and_then(|v| v.orgs.iter().find(|m| m.org_id == org).map(|m| m.role))
+        })
+    };
     view! {
         {out.view()}
         <div class="grid-2">
@@ -217,12 +251,18 @@ fn OrgsTab() -> impl IntoView {
                                             <td class="num">{o.members}</td>
                                             <td class="num">{o.assets}</td>
                                             <td class="actions">
-                                                <button class="btn btn-sm" on:click=move |_| members_of.set(Some(id))>"Members"</button>
-                                                <button class="btn btn-sm" on:click=rename>"Rename"</button>
-                                                <button class="btn btn-danger btn-sm" on:click=move |_| {
-                                                    let n = oname2.clone();
-                                                    out.run(format!("Org {n} deleted."), client::orgs::delete(id), |_| {});
-                                                }>"Delete"</button>
+                                                {(is_super() || matches!(role_in(id), Some(OrgRole::OrgAdmin | OrgRole::OrgAuditor))).then(|| view! {
+                                                    <button class="btn btn-sm" on:click=move |_| members_of.set(Some(id))>"Members"</button>
+                                                })}
+                                                {(is_super() || role_in(id) == Some(OrgRole::OrgAdmin)).then(|| view! {
+                                                    <button class="btn btn-sm" on:click=rename>"Rename"</button>
+                                                })}
+                                                {is_super().then(|| view! {
+                                                    <button class="btn btn-danger btn-sm" on:click=move |_| {
+                                                        let n = oname2.clone();
+                                                        out.run(format!("Org {n} deleted."), client::orgs::delete(id), |_| {});
+                                                    }>"Delete"</button>
+                                                })}
                                             </td>
                                         </tr>
                                     }
@@ -232,6 +272,7 @@ fn OrgsTab() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
+            {move || is_super().then(|| view! {
             <form class="card" on:submit=create>
                 <div class="card-head"><h3>"New org"</h3></div>
                 <div class="card-body">
@@ -243,6 +284,7 @@ fn OrgsTab() -> impl IntoView {
                     <button class="btn btn-primary" type="submit">"Create org"</button>
                 </div>
             </form>
+            })}
         </div>
         {move || members_of.get().map(|org| view! { <Members org=org out=out /> })}
     }
