@@ -10,6 +10,12 @@ use crate::model::Viewer;
 /// The signed-in viewer, loaded once per page and shared with every page below the layout.
 pub type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
+/// On a ticket's page, whose side the viewer is on: `true` when they asked for it (the menu
+/// marks "My applications"), `false` when they decide or watch it ("Approvals"). Set by the
+/// ticket page, `None` elsewhere.
+#[derive(Clone, Copy)]
+pub struct TicketSide(pub RwSignal<Option<bool>>);
+
 /// How many tickets wait for the viewer; pages that decide tickets refetch it.
 #[derive(Clone, Copy)]
 pub struct InboxCount(pub Resource<Result<i64, AppError>>);
@@ -19,6 +25,20 @@ pub fn Layout() -> impl IntoView {
     let me: ViewerResource = Resource::new(|| (), |_| current_user());
     provide_context(me);
     let location = leptos_router::hooks::use_location();
+    let side = TicketSide(RwSignal::new(None));
+    provide_context(side);
+    // "My applications" is the ticket list and the viewer's own tickets; "Approvals" the inbox
+    // and the tickets they decide.
+    let path = location.pathname;
+    let on_ticket = move || path.with(|p| p.starts_with("/tickets/") && p != "/tickets/new");
+    let mine_current = move || {
+        let here = path.with(|p| p.starts_with("/tickets"));
+        (here && !(on_ticket() && side.0.get() == Some(false))).then_some("page")
+    };
+    let approvals_current = move || {
+        (path.with(|p| p.starts_with("/inbox")) || (on_ticket() && side.0.get() == Some(false)))
+            .then_some("page")
+    };
     let live = crate::live::LiveTick::new();
     provide_context(live);
     // Counted anew on every navigation and every live event, so the badge follows decisions
@@ -55,8 +75,8 @@ pub fn Layout() -> impl IntoView {
                     <span>"Tollgate"</span>
                 </a>
                 <nav class="mainnav" aria-label="Main">
-                    <A href="/tickets">"My applications"</A>
-                    <A href="/inbox">
+                    <a href="/tickets" aria-current=mine_current>"My applications"</a>
+                    <a href="/inbox" aria-current=approvals_current>
                         "Approvals"
                         <Transition fallback=|| ()>
                             {move || {
@@ -69,7 +89,7 @@ pub fn Layout() -> impl IntoView {
                                     })
                             }}
                         </Transition>
-                    </A>
+                    </a>
                     <A href="/grants">"Grants"</A>
                     <Transition fallback=|| ()>
                         {move || {

@@ -177,3 +177,27 @@ test('request again: the new-request page starts from a past ticket, dates from 
   expect(days(again.request)).toBe(7);
   for (const c of [admin, alice, g]) await c.context.close();
 });
+
+test('the menu follows the viewer’s side of a ticket: the applicant’s applications, the approver’s approvals', async ({ browser }) => {
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Whose menu', assets: ['web-02'] });
+  const mine = (p: import('@playwright/test').Page) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My applications' });
+  const approvals = (p: import('@playwright/test').Page) => p.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Approvals/ });
+  await alice.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(alice.page);
+  await expect(mine(alice.page)).toHaveAttribute('aria-current', 'page');
+  await expect(approvals(alice.page)).not.toHaveAttribute('aria-current', 'page');
+  const bob = await as(browser, 'bob');
+  await bob.page.goto('/inbox');
+  await waitForHydration(bob.page);
+  await bob.page.getByRole('link', { name: 'Whose menu' }).click();
+  await expect(bob.page.getByTestId('ticket-title')).toHaveText('Whose menu');
+  await expect(approvals(bob.page)).toHaveAttribute('aria-current', 'page');
+  await expect(mine(bob.page)).not.toHaveAttribute('aria-current', 'page');
+  // Back on the list of his own, the menu says so again.
+  await mine(bob.page).click();
+  await expect(mine(bob.page)).toHaveAttribute('aria-current', 'page');
+  // Withdrawn again, so other tests meet nothing of it.
+  expect((await alice.page.request.post(`/api/v1/tickets/${t.id}/close`, { data: {} })).status()).toBe(200);
+  for (const c of [alice, bob]) await c.context.close();
+});

@@ -114,6 +114,15 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
     // An ended access request: its applicant may ask for it again, from the form filled in.
     let again_link = t.ticket_type == TicketType::ApplyAsset && !t.state.is_open();
     let (applicant, ticket_id) = (t.applicant.id, t.id);
+    // The menu follows the viewer's side of this ticket: theirs, or one they decide or watch.
+    if let Some(side) = use_context::<crate::layout::TicketSide>() {
+        let me = use_context::<crate::layout::ViewerResource>();
+        Effect::new(move |_| {
+            let v = me.and_then(|m| m.get()).and_then(|r| r.ok().flatten());
+            side.0.set(v.map(|v| v.id == applicant));
+        });
+        on_cleanup(move || side.0.set(None));
+    }
 
     view! {
         <Title text=title />
