@@ -1,5 +1,6 @@
 import { expect, Page } from '@playwright/test';
 import { spawn, execFileSync, ChildProcess } from 'node:child_process';
+import path from 'node:path';
 
 export const PASSWORD = 'tollgate-demo';
 
@@ -141,15 +142,8 @@ export async function stepUpOrg(
 /** Moves ticket `id` `hours` into its past, in the database the server uses: the clocks of its
  * levels and its level timer's due time (as the API tests' `timers.rs` does). */
 export function ageTicket(id: string, hours: number) {
-  const sql = `
-    UPDATE tickets SET steps = (
-      SELECT jsonb_agg(
-        CASE WHEN s #>> '{clock,since}' IS NULL THEN s ELSE
-          jsonb_set(s, '{clock,since}',
-            to_jsonb((s #>> '{clock,since}')::timestamptz - make_interval(hours => ${hours})))
-        END ORDER BY i)
-      FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, i))
-    WHERE id = '${id}';
-    UPDATE ticket_timers SET due_at = due_at - make_interval(hours => ${hours}) WHERE ticket_id = '${id}';`;
-  execFileSync('psql', [process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5545/tollgate_e2e', '-v', 'ON_ERROR_STOP=1', '-q', '-c', sql]);
+  const url = process.env.E2E_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5545/tollgate_e2e';
+  const define = path.join(__dirname, '../../server/tests/sql/age_ticket.sql');
+  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-f', define,
+    '-c', `SELECT pg_temp.age_ticket('${id}'::uuid, ${Number(hours)})`]);
 }

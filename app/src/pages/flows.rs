@@ -286,24 +286,13 @@ fn LevelTimers(
     });
     let remove = Callback::new(move |id: Uuid| set(&|d| d.escalate_users.retain(|u| u.id != id)));
     let any_set = d.remind.is_some() || d.escalate_after.is_some() || d.end_after.is_some();
-    let hours = |v: Option<u16>| v.map(|h| h.to_string()).unwrap_or_default();
     view! {
         <details class="timers" open=any_set data-testid="timers">
             <summary>"When nobody decides: "<span class="muted">{d.timers_summary()}</span></summary>
-            <div class="timer-row">
-                <label for=format!("remind-{i}")>"Remind who has not answered every"</label>
-                <input id=format!("remind-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
-                    prop:value=hours(d.remind)
-                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.remind = v) } />
-                <span class="muted small">"hours"</span>
-            </div>
-            <div class="timer-row">
-                <label for=format!("escalate-{i}")>"Escalate after"</label>
-                <input id=format!("escalate-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
-                    prop:value=hours(d.escalate_after)
-                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.escalate_after = v) } />
-                <span class="muted small">"hours, adding:"</span>
-            </div>
+            <HoursRow id=format!("remind-{i}") label="Remind who has not answered every" unit="hours"
+                value=d.remind disabled=!can_edit on_set=Callback::new(move |v| set(&|d| d.remind = v)) />
+            <HoursRow id=format!("escalate-{i}") label="Escalate after" unit="hours, adding:"
+                value=d.escalate_after disabled=!can_edit on_set=Callback::new(move |v| set(&|d| d.escalate_after = v)) />
             {d.escalate_after.is_some().then(|| view! {
                 <div class="escalate-to">
                     <div class="checks">
@@ -317,12 +306,8 @@ fn LevelTimers(
                     <PeoplePicker chosen=escalate_users on_add=add on_remove=remove label=format!("Escalate level {} to", i + 1) disabled=!can_edit />
                 </div>
             })}
-            <div class="timer-row">
-                <label for=format!("end-{i}")>"End the request after"</label>
-                <input id=format!("end-{i}") type="number" min="1" max="720" inputmode="numeric" disabled=!can_edit
-                    prop:value=hours(d.end_after)
-                    on:change=move |ev| { let v = typed_number(&ev); set(&|d| d.end_after = v) } />
-                <span class="muted small">"hours:"</span>
+            <HoursRow id=format!("end-{i}") label="End the request after" unit="hours:"
+                value=d.end_after disabled=!can_edit on_set=Callback::new(move |v| set(&|d| d.end_after = v))>
                 <select aria-label=format!("How level {} ends", i + 1) disabled=!can_edit
                     on:change=move |ev| {
                         let o = if event_target_value(&ev) == "expire" { TimedOutcome::Expire } else { TimedOutcome::Reject };
@@ -331,8 +316,31 @@ fn LevelTimers(
                     <option value="reject" selected=d.end_outcome == TimedOutcome::Reject>"rejected"</option>
                     <option value="expire" selected=d.end_outcome == TimedOutcome::Expire>"expired"</option>
                 </select>
-            </div>
+            </HoursRow>
         </details>
+    }
+}
+
+/// One "… N hours" field of a level's timers (empty: no such timer), and what follows it.
+#[component]
+fn HoursRow(
+    id: String,
+    label: &'static str,
+    unit: &'static str,
+    value: Option<u16>,
+    disabled: bool,
+    on_set: Callback<Option<u16>>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="timer-row">
+            <label for=id.clone()>{label}</label>
+            <input id=id type="number" min="1" max="720" inputmode="numeric" disabled=disabled
+                prop:value=value.map(|h| h.to_string()).unwrap_or_default()
+                on:change=move |ev| on_set.run(typed_number(&ev)) />
+            <span class="muted small">{unit}</span>
+            {children.map(|c| c())}
+        </div>
     }
 }
 

@@ -127,13 +127,9 @@ async fn fresh_factor(
     if step_up::code(pool, config, viewer, code).await?.is_some() {
         return Ok(());
     }
-    if let Some(session) = &viewer.presence.session {
-        let mut db = pool.acquire().await?;
-        let at = crate::store::second_factor::session_given_at(&mut *db, session).await?;
-        let minutes = step_up::minutes(&mut *db).await?.max(1);
-        if tollgate_core::step_up_fresh(at, Utc::now(), minutes) {
-            return Ok(());
-        }
+    let mut db = pool.acquire().await?;
+    if step_up::session_fresh(&mut db, viewer, Utc::now(), 1).await? {
+        return Ok(());
     }
     let mut e = AppError::new(
         403,

@@ -63,19 +63,31 @@ pub async fn standing(
     viewer: &Viewer,
     now: DateTime<Utc>,
 ) -> Result<Option<StepUp>, AppError> {
-    let p = &viewer.presence;
-    if let Some(session) = &p.session {
-        let at = crate::store::second_factor::session_given_at(&mut *db, session).await?;
-        if tollgate_core::step_up_fresh(at, now, minutes(&mut *db).await?) {
-            return Ok(Some(StepUp::Session));
-        }
+    if session_fresh(&mut *db, viewer, now, 0).await? {
+        return Ok(Some(StepUp::Session));
     }
-    if let Some(token) = p.token {
+    if let Some(token) = viewer.presence.token {
         if crate::store::tokens::for_approvals(&mut *db, token).await? {
             return Ok(Some(StepUp::Token));
         }
     }
     Ok(None)
+}
+
+/// Whether the viewer's browser session gave a second factor within the window (and at
+/// least `floor_minutes` ago, for callers that must not be blocked by a window of 0).
+pub async fn session_fresh(
+    db: &mut PgConnection,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    floor_minutes: u32,
+) -> Result<bool, AppError> {
+    let Some(session) = &viewer.presence.session else {
+        return Ok(false);
+    };
+    let at = crate::store::second_factor::session_given_at(&mut *db, session).await?;
+    let window = minutes(&mut *db).await?.max(floor_minutes);
+    Ok(tollgate_core::step_up_fresh(at, now, window))
 }
 
 /// The window of a second factor, in minutes (the `step_up_minutes` setting).

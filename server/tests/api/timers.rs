@@ -10,34 +10,17 @@ use crate::helpers::TestApp;
 
 /// Moves ticket `id` `hours` into its past: the clocks of its levels and its timer's due time.
 async fn age(app: &TestApp, id: &str, hours: i32) {
-    sqlx::query(
-        "UPDATE tickets SET steps = (
-           SELECT jsonb_agg(
-             CASE WHEN s #>> '{clock,since}' IS NULL THEN s ELSE
-               jsonb_set(
-                 jsonb_set(s, '{clock,since}',
-                   to_jsonb((s #>> '{clock,since}')::timestamptz - make_interval(hours => $2))),
-                 '{clock,reminded_at}',
-                 COALESCE(to_jsonb((s #>> '{clock,reminded_at}')::timestamptz
-                                   - make_interval(hours => $2)), 'null'))
-             END ORDER BY i)
-           FROM jsonb_array_elements(steps) WITH ORDINALITY AS e(s, i))
-         WHERE id = $1::uuid",
-    )
-    .bind(id)
-    .bind(hours)
-    .execute(&app.pool)
-    .await
-    .expect("age the levels");
-    sqlx::query(
-        "UPDATE ticket_timers SET due_at = due_at - make_interval(hours => $2)
-         WHERE ticket_id = $1::uuid",
-    )
-    .bind(id)
-    .bind(hours)
-    .execute(&app.pool)
-    .await
-    .expect("age the timer");
+    let mut db = app.pool.acquire().await.expect("a connection");
+    sqlx::raw_sql(include_str!("../sql/age_ticket.sql"))
+        .execute(&mut *db)
+        .await
+        .expect("define age_ticket");
+    sqlx::query("SELECT pg_temp.age_ticket($1::uuid, $2)")
+        .bind(id)
+        .bind(hours)
+        .execute(&mut *db)
+        .await
+        .expect("age the ticket");
 }
 
 async fn sweep(app: &TestApp) -> Option<usize> {
