@@ -139,6 +139,10 @@ pub struct Level {
     /// Reminders, escalation and a timed end.
     #[serde(default)]
     pub timers: crate::timers::Timers,
+    /// Nobody may stand in for this level's people while they are away (see
+    /// [`crate::delegation`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_delegation: bool,
 }
 
 /// Longest reason a flow may ask for, in characters.
@@ -301,6 +305,7 @@ impl Flow {
                 rule: Rule::Any,
                 step_up: false,
                 timers: Default::default(),
+                no_delegation: false,
             }],
             cc: vec![],
             limits: Limits::default(),

@@ -23,6 +23,7 @@
 pub mod acl;
 pub mod action;
 pub mod asset;
+pub mod delegation;
 pub mod diff;
 pub mod directory;
 pub mod error;

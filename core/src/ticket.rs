@@ -159,6 +159,28 @@ pub struct Assignee {
     pub decision: Decision,
     /// When they answered.
     pub decided_at: Option<DateTime<Utc>>,
+    /// For a delegate: the person they stand in for (out of office; see
+    /// [`crate::delegation`]). Their answer is that person's, and counts once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<UserRef>,
+}
+
+impl Assignee {
+    /// Someone asked in their own right, not yet answered.
+    pub fn new(user: UserRef) -> Self {
+        Self {
+            user_id: user.id,
+            username: user.username,
+            decision: Decision::Pending,
+            decided_at: None,
+            on_behalf_of: None,
+        }
+    }
+
+    /// Whose answer this entry gives: the person a delegate stands in for, else their own.
+    pub fn principal(&self) -> UserId {
+        self.on_behalf_of.as_ref().map_or(self.user_id, |p| p.id)
+    }
 }
 
 /// One approval level of a ticket, with the assignees resolved when it opened.
@@ -183,8 +205,12 @@ pub struct Step {
     pub clock: crate::timers::StepClock,
     /// Where this level is.
     pub state: StepState,
-    /// Who is asked (never the applicant, never empty).
+    /// Who is asked (never the applicant, never empty): the people resolved when the ticket
+    /// opened or added by an escalation, and their delegates while they are away.
     pub assignees: Vec<Assignee>,
+    /// The flow level forbade delegation when the ticket opened.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_delegation: bool,
 }
 
 impl Step {
@@ -193,17 +219,38 @@ impl Step {
         self.assignees.iter().find(|a| a.user_id == user)
     }
 
-    /// How many assignees approved so far.
+    /// The people asked in their own right (a delegate's entry is not one: their answer is
+    /// the person's they stand in for).
+    pub fn principals(&self) -> impl Iterator<Item = &Assignee> {
+        self.assignees.iter().filter(|a| a.on_behalf_of.is_none())
+    }
+
+    /// How many people approved so far (a delegate's approval is the person's: it counts once).
     pub fn approvals(&self) -> usize {
-        self.assignees
-            .iter()
+        self.principals()
             .filter(|a| a.decision == Decision::Approved)
             .count()
     }
 
     /// How many approvals the level needs (see [`Rule::needed`]).
     pub fn needed(&self) -> usize {
-        self.rule.needed(self.assignees.len())
+        self.rule.needed(self.principals().count())
+    }
+
+    /// Records `actor`'s answer: on their entry and on every entry that answers for the same
+    /// person (a delegate and the one they stand in for answer once, together).
+    pub fn answer(&mut self, actor: UserId, decision: Decision, now: DateTime<Utc>) {
+        let Some(principal) = self.assignee(actor).map(Assignee::principal) else {
+            return;
+        };
+        for a in self
+            .assignees
+            .iter_mut()
+            .filter(|a| a.principal() == principal)
+        {
+            a.decision = decision;
+            a.decided_at = Some(now);
+        }
     }
 
     /// True when the approvals so far satisfy the rule.
@@ -329,6 +376,9 @@ pub enum EventKind {
     Reminded,
     /// More approvers were added to the level (a level's timer; `comment` names them).
     Escalated,
+    /// Someone away named a delegate, who is now asked in their place (`comment` says who
+    /// for whom and until when; `level` is the first level concerned).
+    Delegated,
 }
 
 named_enum!(EventKind, "event kind", {
@@ -344,6 +394,7 @@ named_enum!(EventKind, "event kind", {
     GrantRevoked => "grant_revoked",
     Reminded => "reminded",
     Escalated => "escalated",
+    Delegated => "delegated",
 });
 
 /// One entry of a ticket's append-only history.
@@ -364,6 +415,9 @@ pub struct TicketEvent {
     /// For a decision at a level that asks for a fresh second factor: how it was given.
     #[serde(default)]
     pub step_up: Option<StepUp>,
+    /// For a decision by a delegate: the person they decided for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<UserId>,
 }
 
 /// How a decision that asked for a fresh second factor got it.
@@ -422,6 +476,7 @@ impl TicketEvent {
             comment: None,
             diff: None,
             step_up: None,
+            on_behalf_of: None,
         }
     }
 }

@@ -209,12 +209,8 @@ pub fn run(t: &Ticket, dir: &Directory, now: DateTime<Utc>) -> Result<Transition
         let asked: Vec<_> = t.steps[idx].assignees.iter().map(|a| a.user_id).collect();
         let added = escalation_adds(&esc.selector, dir, t.org_id, t.applicant.id, &asked);
         let step = &mut t.steps[idx];
-        step.assignees.extend(added.iter().map(|u| Assignee {
-            user_id: u.id,
-            username: u.username.clone(),
-            decision: Decision::Pending,
-            decided_at: None,
-        }));
+        step.assignees
+            .extend(added.iter().cloned().map(Assignee::new));
         step.clock.escalated = true;
         let names: Vec<&str> = added.iter().map(|u| u.username.as_str()).collect();
         let mut e = TicketEvent::new(EventKind::Escalated, None, now, Some(level));

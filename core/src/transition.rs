@@ -103,15 +103,8 @@ fn build(
             } else {
                 StepState::Pending
             },
-            assignees: users
-                .into_iter()
-                .map(|u| Assignee {
-                    user_id: u.id,
-                    username: u.username,
-                    decision: Decision::Pending,
-                    decided_at: None,
-                })
-                .collect(),
+            assignees: users.into_iter().map(Assignee::new).collect(),
+            no_delegation: false,
         })
         .collect();
     let applicant = new.applicant.id;
@@ -160,6 +153,7 @@ pub fn open(
     for (s, l) in tr.ticket.steps.iter_mut().zip(&flow.levels) {
         s.reject_reason_min = flow.limits.reject_reason_min;
         s.timers = l.timers.clone();
+        s.no_delegation = l.no_delegation;
     }
     Ok(tr)
 }
@@ -243,6 +237,11 @@ fn current_index(t: &Ticket) -> Result<usize, RuleError> {
         .ok_or_else(|| RuleError::invalid("current_level", "the ticket has no such level"))
 }
 
+/// Whom `actor` decides for at `step`, when they stand in for someone.
+fn for_whom(step: &Step, actor: UserId) -> Option<UserId> {
+    step.assignee(actor)?.on_behalf_of.as_ref().map(|p| p.id)
+}
+
 /// End the ticket: every step not done nor rejected becomes closed.
 pub(crate) fn finish(t: &mut Ticket, state: TicketState, now: DateTime<Utc>) {
     t.state = state;
@@ -291,10 +290,13 @@ pub fn approve(
                 t.request = TicketRequest::ApplyAsset(after);
                 // Whoever approved this level approved something else: they are asked again.
                 let idx = current_index(&t)?;
+                let principal = t.steps[idx]
+                    .assignee(actor.user_id)
+                    .map_or(actor.user_id, Assignee::principal);
                 for a in t.steps[idx]
                     .assignees
                     .iter_mut()
-                    .filter(|a| a.user_id != actor.user_id && a.decision == Decision::Approved)
+                    .filter(|a| a.principal() != principal && a.decision == Decision::Approved)
                 {
                     a.decision = Decision::Pending;
                     a.decided_at = None;
@@ -305,16 +307,10 @@ pub fn approve(
 
     let idx = current_index(&t)?;
     let step = &mut t.steps[idx];
-    for a in step
-        .assignees
-        .iter_mut()
-        .filter(|a| a.user_id == actor.user_id)
-    {
-        a.decision = Decision::Approved;
-        a.decided_at = Some(now);
-    }
+    step.answer(actor.user_id, Decision::Approved, now);
     let mut approved = TicketEvent::new(EventKind::Approved, Some(actor.user_id), now, Some(level));
     approved.comment = comment;
+    approved.on_behalf_of = for_whom(step, actor.user_id);
     events.push(approved);
 
     if step.rule_satisfied() {
@@ -359,18 +355,13 @@ pub fn reject(
         comment.as_deref(),
     )?;
     let step = &mut t.steps[idx];
-    for a in step
-        .assignees
-        .iter_mut()
-        .filter(|a| a.user_id == actor.user_id)
-    {
-        a.decision = Decision::Rejected;
-        a.decided_at = Some(now);
-    }
+    step.answer(actor.user_id, Decision::Rejected, now);
     step.state = StepState::Rejected;
+    let on_behalf_of = for_whom(step, actor.user_id);
     finish(&mut t, TicketState::Rejected, now);
     let mut e = TicketEvent::new(EventKind::Rejected, Some(actor.user_id), now, Some(level));
     e.comment = comment;
+    e.on_behalf_of = on_behalf_of;
     Ok(Transition {
         ticket: t,
         events: vec![e],

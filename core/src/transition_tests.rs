@@ -102,6 +102,7 @@ fn level(users: &[&str], rule: Rule) -> Level {
         rule,
         step_up: false,
         timers: Default::default(),
+        no_delegation: false,
     }
 }
 
@@ -212,6 +213,7 @@ fn applicant_is_never_an_assignee_even_as_super_admin() {
             rule: Rule::Any,
             step_up: false,
             timers: Default::default(),
+            no_delegation: false,
         }],
         cc: vec![uid("sa1"), uid("gina")],
         limits: Default::default(),
@@ -247,6 +249,7 @@ fn empty_level_falls_back_to_super_admins_minus_applicant() {
         rule: Rule::Any,
         step_up: false,
         timers: Default::default(),
+        no_delegation: false,
     }]);
     let mut nt = new_ticket("alice", form());
     nt.org_id = Some(OTHER_ORG);
@@ -439,6 +442,7 @@ fn inactive_users_are_never_assignees() {
         rule: Rule::All,
         step_up: false,
         timers: Default::default(),
+        no_delegation: false,
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -456,6 +460,7 @@ fn org_admins_selector_means_the_tickets_org() {
         rule: Rule::Any,
         step_up: false,
         timers: Default::default(),
+        no_delegation: false,
     }]);
     let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
         .unwrap()
@@ -1092,12 +1097,14 @@ fn flow_validation_paths() {
                 rule: Rule::Any,
                 step_up: false,
                 timers: Default::default(),
+                no_delegation: false,
             },
             Level {
                 selector: ApproverSelector::users(vec![Uuid::from_u128(0xdead), uid("ivan")]),
                 rule: Rule::All,
                 step_up: false,
                 timers: Default::default(),
+                no_delegation: false,
             },
         ],
         cc: vec![uid("ivan")],
@@ -1123,6 +1130,7 @@ fn flow_validation_paths() {
             rule: Rule::Any,
             step_up: false,
             timers: Default::default(),
+            no_delegation: false,
         }],
         cc: vec![],
         limits: Default::default(),
@@ -1162,6 +1170,7 @@ fn flow_user_lists_are_capped() {
             rule: Rule::Any,
             step_up: false,
             timers: Default::default(),
+            no_delegation: false,
         }],
         cc: std::iter::repeat_n(uid("gina"), MAX_CC + 1).collect(),
         limits: Default::default(),
@@ -1178,6 +1187,7 @@ fn flow_user_lists_are_capped() {
             rule: Rule::Any,
             step_up: false,
             timers: Default::default(),
+            no_delegation: false,
         }],
         cc: vec![uid("gina"); MAX_CC],
         limits: Default::default(),
@@ -1509,4 +1519,149 @@ fn timers_are_bounded_at_save() {
         e.has("levels[0].timers.escalate.selector.users[0]"),
         "{e:?}"
     );
+}
+
+fn away(person: &str, delegate: &str) -> crate::delegation::Running {
+    crate::delegation::Running {
+        person: UserRef::new(uid(person), person),
+        delegate: UserRef::new(uid(delegate), delegate),
+        until: Utc.with_ymd_and_hms(2026, 12, 12, 0, 0, 0).unwrap(),
+    }
+}
+
+#[test]
+fn a_delegate_decides_for_the_person_away_and_the_answer_counts_once() {
+    use crate::delegation::apply;
+    // Level 1: bob, carol and frank, two of them must approve.
+    let f = flow(vec![level(&["bob", "carol", "frank"], Rule::AtLeast(2))]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let tr = apply(&t, &[away("bob", "erin")], &dir(), at(1)).unwrap();
+    assert_eq!(assignees(&tr.ticket, 1), ["bob", "carol", "frank", "erin"]);
+    assert_eq!(tr.events[0].kind, EventKind::Delegated);
+    assert_eq!(tr.events[0].actor, Some(uid("bob")));
+    assert_eq!(
+        tr.events[0].comment.as_deref(),
+        Some("Away until 12 Dec 2026: erin is asked in their place.")
+    );
+    let step = tr.ticket.step(1).unwrap();
+    assert_eq!(
+        (step.approvals(), step.needed()),
+        (0, 2),
+        "erin is not a fourth vote"
+    );
+    // Erin approves for bob: one approval, recorded so; bob's own answer is given.
+    let t = approve(&tr.ticket, &actor("erin"), None, None, at(2)).unwrap();
+    assert_eq!(t.events[0].on_behalf_of, Some(uid("bob")));
+    let step = t.ticket.step(1).unwrap();
+    assert_eq!(step.approvals(), 1);
+    assert_eq!(step.state, StepState::Active);
+    assert_eq!(
+        approve(&t.ticket, &actor("bob"), None, None, at(3)).unwrap_err(),
+        RuleError::AlreadyDecided
+    );
+    // Carol's is the second approval: done.
+    let done = approve(&t.ticket, &actor("carol"), None, None, at(3)).unwrap();
+    assert_eq!(done.ticket.state, TicketState::Approved);
+}
+
+#[test]
+fn the_person_answering_first_answers_for_their_delegate_too() {
+    let t = two_level();
+    let t = crate::delegation::apply(&t, &[away("bob", "erin")], &dir(), at(1))
+        .unwrap()
+        .ticket;
+    let r = reject(&t, &actor("bob"), None, at(2)).unwrap();
+    let erin = r.ticket.step(1).unwrap().assignee(uid("erin")).unwrap();
+    assert_eq!(erin.decision, Decision::Rejected);
+    assert_eq!(r.events[0].on_behalf_of, None);
+}
+
+#[test]
+fn delegation_skips_the_applicant_someone_asked_already_a_level_that_forbids_it_and_chains() {
+    use crate::delegation::apply;
+    let mut f = flow(vec![
+        level(&["bob", "carol"], Rule::All),
+        level(&["bob"], Rule::Any),
+    ]);
+    f.levels[1].no_delegation = true;
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    // To the applicant, or to carol who is asked at level 1 already: nothing to do.
+    assert_eq!(
+        apply(&t, &[away("bob", "alice")], &dir(), at(1)).unwrap_err(),
+        RuleError::NotDue
+    );
+    assert_eq!(
+        apply(&t, &[away("bob", "carol")], &dir(), at(1)).unwrap_err(),
+        RuleError::NotDue
+    );
+    // To an inactive person: nothing either.
+    assert!(apply(&t, &[away("bob", "ivan")], &dir(), at(1)).is_err());
+    // To erin: level 1 only (level 2 forbids it); erin's own delegation is not followed.
+    let tr = apply(
+        &t,
+        &[away("bob", "erin"), away("erin", "frank")],
+        &dir(),
+        at(1),
+    )
+    .unwrap();
+    assert_eq!(assignees(&tr.ticket, 1), ["bob", "carol", "erin"]);
+    assert_eq!(assignees(&tr.ticket, 2), ["bob"]);
+    assert_eq!(tr.events.len(), 1);
+    // Rule all: bob's answer (given by erin) and carol's are all it needs.
+    let t = approve(&tr.ticket, &actor("erin"), None, None, at(2)).unwrap();
+    let t = approve(&t.ticket, &actor("carol"), None, None, at(3)).unwrap();
+    assert_eq!(t.ticket.current_level, 2);
+}
+
+#[test]
+fn a_new_delegation_is_checked_field_by_field() {
+    use crate::delegation::{check_new, Known, Period};
+    let p = |a: i64, b: i64| Period {
+        starts_at: at(a * 60 * 24),
+        ends_at: at(b * 60 * 24),
+    };
+    let now = at(0);
+    let none = Known::default();
+    let mine = Known {
+        own: vec![(p(2, 5), "carol".into())],
+        delegate_away: vec![],
+    };
+    // Erin is away then herself (so no loop, no chain can start here).
+    let theirs = Known {
+        own: vec![],
+        delegate_away: vec![p(1, 2)],
+    };
+    let check = |to: &str, period: Period, known: &Known| {
+        check_new(uid("bob"), uid(to), period, known, &dir(), now)
+    };
+    // A start in the past starts now.
+    assert_eq!(
+        check("erin", p(-2, 3), &none).unwrap(),
+        Period {
+            starts_at: now,
+            ends_at: at(3 * 60 * 24)
+        }
+    );
+    assert!(check("erin", p(5, 8), &mine).is_ok());
+    // (delegate, period, what is known) → the field refused.
+    let cases = [
+        ("bob", p(0, 3), &none, "delegate_id"),
+        ("ivan", p(0, 3), &none, "delegate_id"),
+        ("erin", p(0, 3), &theirs, "delegate_id"),
+        ("erin", p(3, 1), &none, "ends_at"),
+        ("erin", p(-3, -1), &none, "ends_at"),
+        ("erin", p(0, 400), &none, "ends_at"),
+        ("erin", p(400, 401), &none, "starts_at"),
+        ("erin", p(4, 8), &mine, "starts_at"),
+    ];
+    for (to, period, known, field) in cases {
+        let e = check(to, period, known).unwrap_err();
+        assert_eq!(e.0[0].field, field, "{to} {period:?}: {e:?}");
+    }
+    let e = check("erin", p(4, 8), &mine).unwrap_err();
+    assert!(e.0[0].reason.contains("carol"), "{}", e.0[0].reason);
 }

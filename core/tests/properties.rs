@@ -93,12 +93,18 @@ fn arb_timers() -> impl Strategy<Value = Timers> {
 }
 
 fn arb_flow() -> impl Strategy<Value = Flow> {
-    let level =
-        (arb_selector(), arb_rule(), arb_timers()).prop_map(|(selector, rule, timers)| Level {
+    let level = (
+        arb_selector(),
+        arb_rule(),
+        arb_timers(),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(|(selector, rule, timers, no_delegation)| Level {
             selector,
             rule,
             step_up: false,
             timers,
+            no_delegation,
         });
     (prop::collection::vec(level, 1..=5), any::<u8>()).prop_map(|(levels, cc)| Flow {
         levels,
@@ -152,6 +158,8 @@ enum Op {
     Expire(i64),
     /// The level timers' round.
     Timers,
+    /// The first is away; the second stands in for them.
+    Delegate(usize, usize),
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -171,6 +179,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         1 => who.prop_map(Op::Comment),
         1 => (0i64..20).prop_map(Op::Expire),
         2 => Just(Op::Timers),
+        2 => (0..N, 0..N).prop_map(|(p, d)| Op::Delegate(p, d)),
     ]
 }
 
@@ -184,7 +193,7 @@ fn ticket_action(op: &Op) -> Option<TicketAction> {
         Op::Reject(_) => Some(TicketAction::Reject),
         Op::Close(_) => Some(TicketAction::Close),
         Op::Comment(_) => Some(TicketAction::Comment),
-        Op::Expire(_) | Op::Timers => None,
+        Op::Expire(_) | Op::Timers | Op::Delegate(..) => None,
     }
 }
 
@@ -196,6 +205,15 @@ fn run(t: &Ticket, dir: &Directory, op: &Op, now: DateTime<Utc>) -> Result<Trans
         Op::Comment(w) => comment(t, &actor(dir, *w), "note", now),
         Op::Expire(days) => expire(t, now, Duration::days(*days)),
         Op::Timers => timers::run(t, dir, now),
+        Op::Delegate(p, d) => delegation::apply(t, &[running(*p, *d, now)], dir, now),
+    }
+}
+
+fn running(person: usize, delegate: usize, now: DateTime<Utc>) -> delegation::Running {
+    delegation::Running {
+        person: UserRef::new(uid(person), format!("u{person}")),
+        delegate: UserRef::new(uid(delegate), format!("u{delegate}")),
+        until: now + Duration::days(3),
     }
 }
 
@@ -208,19 +226,34 @@ fn check_invariants(t: &Ticket, dir: &Directory) {
         for a in &s.assignees {
             assert!(dir.active(a.user_id).is_some());
         }
-        // A quorum never exceeds the people asked.
-        assert!(s.needed() <= s.assignees.len());
+        // A quorum never exceeds the people asked in their own right.
+        let principals = s.principals().count();
+        assert!(s.needed() <= principals);
+        // A delegate stands in for someone asked here in their own right (one hop), answers
+        // with them, and is asked once.
+        for a in &s.assignees {
+            assert_eq!(
+                s.assignees
+                    .iter()
+                    .filter(|b| b.user_id == a.user_id)
+                    .count(),
+                1
+            );
+            if let Some(p) = &a.on_behalf_of {
+                let person = s.principals().find(|b| b.user_id == p.id).expect("one hop");
+                assert_eq!(person.decision, a.decision);
+            }
+        }
         // A level with rule `all` is done only when every assignee approved; `at_least` N when
         // N did.
         if s.state == StepState::Done {
             assert!(s.rule_satisfied());
             let approvals = s
-                .assignees
-                .iter()
+                .principals()
                 .filter(|a| a.decision == Decision::Approved)
                 .count();
             match s.rule {
-                Rule::All => assert_eq!(approvals, s.assignees.len()),
+                Rule::All => assert_eq!(approvals, principals),
                 Rule::Any => assert!(approvals >= 1),
                 Rule::AtLeast(n) => assert!(approvals >= usize::from(n)),
             }
@@ -335,6 +368,25 @@ proptest! {
                         }
                         prop_assert!(timers::run(&tr.ticket, &dir, now).is_err());
                     }
+                    Op::Delegate(p, d) => {
+                        // Someone was added for the person, never the applicant, at a level
+                        // that allows it; nobody is lost; applying it again does nothing more.
+                        prop_assert!(*d != applicant && p != d);
+                        for (before, after) in t.steps.iter().zip(&tr.ticket.steps) {
+                            for a in &before.assignees {
+                                prop_assert_eq!(after.assignee(a.user_id), Some(a));
+                            }
+                            let added = after.assignees.len() - before.assignees.len();
+                            prop_assert!(added <= 1);
+                            if added == 1 {
+                                let new = after.assignees.last().expect("added");
+                                prop_assert_eq!(new.user_id, uid(*d));
+                                prop_assert_eq!(new.on_behalf_of.as_ref().map(|u| u.id), Some(uid(*p)));
+                                prop_assert!(!before.no_delegation);
+                            }
+                        }
+                        prop_assert!(delegation::apply(&tr.ticket, &[running(*p, *d, now)], &dir, now).is_err());
+                    }
                 }
                 prop_assert!(!tr.events.is_empty());
             }
@@ -348,7 +400,7 @@ proptest! {
         if !t.state.is_open() {
             let frozen = t.clone();
             for w in 0..N {
-                for op in [Op::Approve(w, None), Op::Reject(w), Op::Close(w), Op::Comment(w), Op::Expire(0), Op::Timers] {
+                for op in [Op::Approve(w, None), Op::Reject(w), Op::Close(w), Op::Comment(w), Op::Expire(0), Op::Timers, Op::Delegate(w, (w + 1) % N)] {
                     prop_assert!(run(&t, &dir, &op, t0() + Duration::days(100)).is_err());
                 }
                 prop_assert_eq!(allowed_actions(&actor(&dir, w), &t).iter().filter(|a| **a != TicketAction::View).count(), 0);
