@@ -50,6 +50,9 @@ pub struct AssigneeDto {
     pub display_name: String,
     pub decision: Decision,
     pub decided_at: Option<DateTime<Utc>>,
+    /// For a delegate: the person away they stand in for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Person>,
 }
 
 impl AssigneeDto {
@@ -77,6 +80,12 @@ pub struct StepDto {
     pub reject_reason_min: u16,
     pub state: StepState,
     pub assignees: Vec<AssigneeDto>,
+    /// How many people approved so far (a delegate's approval is the person's, once).
+    #[serde(default)]
+    pub approvals: usize,
+    /// How many approvals the level needs.
+    #[serde(default)]
+    pub needed: usize,
 }
 
 /// A ticket as its viewer may see it (SPEC §8).
@@ -161,7 +170,44 @@ pub struct EventDto {
     pub diff: Option<RequestDiff>,
     /// For a decision at a level that asked for a fresh second factor: how it was given.
     pub step_up: Option<tollgate_core::StepUp>,
+    /// For a decision by a delegate: the person away they decided for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<Person>,
     pub at: DateTime<Utc>,
+}
+
+/// A delegation (out of office): `person` is away from `starts_at` until `ends_at`, and
+/// `delegate` is asked in their place meanwhile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DelegationDto {
+    pub id: Uuid,
+    pub person: Person,
+    pub delegate: Person,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// It runs now.
+    pub running: bool,
+}
+
+/// A new delegation. A start in the past starts now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewDelegation {
+    pub delegate_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Someone's delegations not yet over (where they are away, and where they stand in), and how
+/// many of the tickets waiting for them are asked of a delegate for them (`handed_over`) or
+/// asked of them for someone away (`standing_in`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Delegations {
+    pub delegations: Vec<DelegationDto>,
+    pub handed_over: i64,
+    pub standing_in: i64,
 }
 
 /// A message in a ticket's thread.

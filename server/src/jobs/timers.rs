@@ -1,6 +1,7 @@
 //! The level timers' sweep (core/src/timers.rs): reminders, escalations and timed ends that
 //! are due run, and everyone concerned is told as for any change (in-app, mail, webhooks, live
-//! updates). The same round tells holders of grants that end soon.
+//! updates). The same round hands the delegations that have started the tickets already
+//! waiting on their person, and tells holders of grants that end soon.
 //!
 //! As the expiry sweep: every instance tries each round, an advisory lock lets one of them do
 //! it; each ticket changes in a transaction of its own that locks its row, skipping a ticket
@@ -37,6 +38,7 @@ pub async fn sweep_at(pool: &PgPool, now: DateTime<Utc>) -> Result<Option<usize>
     };
     let done = async {
         let n = run_due(&mut conn, now).await?;
+        let n = n + crate::usecases::delegations::start_due(&mut conn, now).await?;
         Ok::<_, AppError>(n + tell_grants_ending(&mut conn, now).await?)
     }
     .await;

@@ -3,6 +3,7 @@
 
 pub mod acls;
 pub mod audit;
+pub mod delegations;
 pub mod directory;
 pub mod errors;
 pub mod estate;

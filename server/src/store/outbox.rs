@@ -43,11 +43,12 @@ pub async fn record(db: &mut PgConnection, c: Change<'_>) -> Result<(), AppError
     let notices = &c.notifications;
     sqlx::query(
         "WITH history AS (
-            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at, step_up)
-            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at, e.step_up
+            INSERT INTO ticket_events (ticket_id, kind, actor_id, level, comment, diff, at, step_up,
+                on_behalf_of)
+            SELECT $1, e.kind, e.actor, e.level, e.comment, e.diff, e.at, e.step_up, e.for_whom
             FROM unnest($4::text[], $5::uuid[], $6::smallint[], $7::text[], $8::jsonb[],
-                        $9::timestamptz[], $18::text[])
-                 WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, step_up, n)
+                        $9::timestamptz[], $18::text[], $19::uuid[])
+                 WITH ORDINALITY AS e(kind, actor, level, comment, diff, at, step_up, for_whom, n)
             ORDER BY e.n
          ), messages AS (
             INSERT INTO notifications (id, user_id, ticket_id, kind, title, body, link, created_at,
@@ -84,6 +85,7 @@ pub async fn record(db: &mut PgConnection, c: Change<'_>) -> Result<(), AppError
     .bind(crate::store::live::CHANNEL)
     .bind(c.live)
     .bind(events.iter().map(|e| e.step_up.map(|s| s.as_str())).collect::<Vec<_>>())
+    .bind(events.iter().map(|e| e.on_behalf_of).collect::<Vec<_>>())
     .execute(&mut *db)
     .await?;
     Ok(())

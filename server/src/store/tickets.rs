@@ -743,6 +743,9 @@ struct EventRow {
     actor_id: Option<Uuid>,
     username: Option<String>,
     display_name: Option<String>,
+    for_id: Option<Uuid>,
+    for_username: Option<String>,
+    for_display_name: Option<String>,
     level: Option<i16>,
     comment: Option<String>,
     diff: Option<serde_json::Value>,
@@ -756,9 +759,11 @@ pub async fn events(
     id: Uuid,
 ) -> Result<Vec<tollgate_app::dto::EventDto>, AppError> {
     let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.level, e.comment, e.diff,
-                e.step_up, e.at
+        "SELECT e.id, e.kind, e.actor_id, u.username, u.display_name, e.on_behalf_of AS for_id,
+                f.username AS for_username, f.display_name AS for_display_name, e.level,
+                e.comment, e.diff, e.step_up, e.at
          FROM ticket_events e LEFT JOIN users u ON u.id = e.actor_id
+              LEFT JOIN users f ON f.id = e.on_behalf_of
          WHERE e.ticket_id = $1 ORDER BY e.id",
     )
     .bind(id)
@@ -778,6 +783,11 @@ pub async fn events(
             comment: r.comment,
             diff: r.diff.and_then(|d| serde_json::from_value(d).ok()),
             step_up: r.step_up.and_then(|s| s.parse().ok()),
+            on_behalf_of: r.for_id.map(|id| Person {
+                id,
+                username: r.for_username.clone().unwrap_or_default(),
+                display_name: r.for_display_name.clone().unwrap_or_default(),
+            }),
             at: r.at,
         });
     }

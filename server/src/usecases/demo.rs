@@ -126,6 +126,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                 rule: Rule::Any,
                 step_up: false,
                 timers: Default::default(),
+                no_delegation: false,
             },
             Level {
                 selector: ApproverSelector {
@@ -136,6 +137,7 @@ pub async fn load(pool: &PgPool) -> Result<bool, AppError> {
                 rule: Rule::Any,
                 step_up: false,
                 timers: Default::default(),
+                no_delegation: false,
             },
         ],
         cc: vec![],

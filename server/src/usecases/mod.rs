@@ -4,6 +4,7 @@
 pub mod acl_cache;
 pub mod acls;
 pub mod admin;
+pub mod delegations;
 pub mod demo;
 pub mod flows;
 pub mod gateway;

@@ -74,7 +74,14 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
     let cc: Vec<Uuid> = after.cc.iter().map(|c| c.id).collect();
     let current = level_assignees(after, after.current_level);
     for e in events {
-        let who = name_of(after, e.actor);
+        let who = match e.on_behalf_of {
+            Some(p) => format!(
+                "{} for {}",
+                name_of(after, e.actor),
+                name_of(after, Some(p))
+            ),
+            None => name_of(after, e.actor),
+        };
         let level = e.level.unwrap_or(after.current_level);
         let mut tell = |users: &[Uuid], kind: &str, title: String, body: &str| {
             for &u in users {
@@ -207,6 +214,30 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
                 tell(&applicant, "escalated", title.clone(), &comment);
                 tell(&cc, "escalated", title, &comment);
             }
+            EventKind::Delegated => {
+                // The delegates this added at the current level are asked now (those of later
+                // levels when theirs comes).
+                let stand_ins: Vec<Uuid> = after
+                    .current_step()
+                    .filter(|s| s.level == level)
+                    .into_iter()
+                    .flat_map(|s| s.assignees.iter())
+                    .filter(|a| {
+                        a.decision == tollgate_core::Decision::Pending
+                            && a.on_behalf_of.as_ref().map(|p| p.id) == e.actor
+                    })
+                    .map(|a| a.user_id)
+                    .collect();
+                tell(
+                    &stand_ins,
+                    "awaiting",
+                    format!(
+                        "{}'s request waits for your approval, for {who} (level {level})",
+                        after.applicant.username
+                    ),
+                    &head,
+                );
+            }
             EventKind::GrantRevoked => {
                 let title = format!("The access granted by {} was revoked", after.serial);
                 tell(&applicant, "grant_revoked", title, &comment);
@@ -226,6 +257,7 @@ pub fn webhook_payload(delivery: Uuid, t: &Ticket, e: &TicketEvent) -> serde_jso
         "level": e.level,
         "comment": e.comment,
         "step_up": e.step_up.map(|s| s.as_str()),
+        "on_behalf_of": e.on_behalf_of.map(|p| serde_json::json!({"id": p, "username": name_of(t, Some(p))})),
         "ticket": {
             "id": t.id,
             "serial": t.serial,
@@ -310,8 +342,8 @@ mod notice_tests {
     use super::notices;
     use chrono::Utc;
     use tollgate_core::{
-        Assignee, Decision, EventKind, LoginConfirmRequest, Rule, Step, StepState, Ticket,
-        TicketEvent, TicketRequest, TicketState, TicketType, UserRef,
+        Assignee, EventKind, LoginConfirmRequest, Rule, Step, StepState, Ticket, TicketEvent,
+        TicketRequest, TicketState, TicketType, UserRef,
     };
     use uuid::Uuid;
 
@@ -324,12 +356,8 @@ mod notice_tests {
             timers: Default::default(),
             clock: Default::default(),
             state: StepState::Active,
-            assignees: vec![Assignee {
-                user_id: user,
-                username: format!("u{level}"),
-                decision: Decision::Pending,
-                decided_at: None,
-            }],
+            assignees: vec![Assignee::new(UserRef::new(user, format!("u{level}")))],
+            no_delegation: false,
         };
         Ticket {
             id: Uuid::new_v4(),

@@ -155,9 +155,12 @@ pub async fn dto(
                             display_name: p.display_name,
                             decision: a.decision,
                             decided_at: a.decided_at,
+                            on_behalf_of: a.on_behalf_of.as_ref().map(&person),
                         }
                     })
                     .collect(),
+                approvals: s.approvals(),
+                needed: s.needed(),
             })
             .collect(),
         cc: t.cc.iter().map(person).collect(),
@@ -214,15 +217,21 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
     }
     let flow =
         dir::parse_flow(context.flow)?.unwrap_or_else(tollgate_core::Flow::default_apply_asset);
+    let now = Utc::now();
+    // Who is away now: their delegates are asked in their place (core/src/delegation.rs).
+    let away = crate::store::delegations::running(&mut *reads, now).await?;
     let mut named = flow.named_users();
     named.push(viewer.id);
+    named.extend(away.iter().map(|d| d.delegate.id));
     let directory = dir::directory_for(&mut reads, Some(body.org_id), &named).await?;
     reads.commit().await?;
-    let now = Utc::now();
     flow.limits
         .check_request(&request, &comment, now)
         .map_err(field_errors)?;
-    let Transition { mut ticket, events } = tollgate_core::open(
+    let Transition {
+        mut ticket,
+        mut events,
+    } = tollgate_core::open(
         NewTicket {
             id: Uuid::new_v4(),
             // Numbered below, once core has accepted it.
@@ -237,6 +246,10 @@ pub async fn open(pool: &PgPool, viewer: &Viewer, body: OpenTicket) -> Result<Ti
         now,
     )
     .map_err(AppError::from)?;
+    if let Ok(t) = tollgate_core::delegation::apply(&ticket, &away, &directory, now) {
+        ticket = t.ticket;
+        events.extend(t.events);
+    }
     // The time to live per type is a setting (issue 8).
     let expires_at =
         now + crate::usecases::admin::settings::ttl_of(context.ttl_minutes, ticket.ticket_type);

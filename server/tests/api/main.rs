@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod auth;
 mod conformance;
+mod delegations;
 mod errors;
 mod faults;
 mod flows;

@@ -4,6 +4,7 @@
 pub mod acls;
 pub mod admin;
 pub mod auth;
+pub mod delegations;
 pub mod directory;
 pub mod extract;
 pub mod flows;
@@ -60,6 +61,14 @@ pub fn routes() -> Router<AppState> {
         .route("/assets", get(directory::assets))
         .route("/accounts", get(directory::accounts))
         .route("/users", get(directory::users))
+        .route(
+            "/users/{id}/delegations",
+            get(delegations::list).post(delegations::create),
+        )
+        .route(
+            "/users/{id}/delegations/{delegation}",
+            delete(delegations::end),
+        )
         .route("/flows", get(flows::list))
         .route(
             "/flows/{scope}/{type}",
