@@ -676,3 +676,33 @@ pub mod invitations {
         no_content(Method::Delete, &format!("/api/v1/me/invitations/{org}")).await
     }
 }
+
+/// Out of office: a person's delegates.
+pub mod delegations {
+    use super::*;
+    use crate::dto::{DelegationDto, Delegations, NewDelegation};
+
+    /// `GET /api/v1/users/{person}/delegations`.
+    pub async fn list(person: Uuid) -> Result<Delegations, AppError> {
+        get(&format!("/api/v1/users/{person}/delegations")).await
+    }
+
+    /// `POST /api/v1/users/{person}/delegations`.
+    pub async fn create(person: Uuid, body: &NewDelegation) -> Result<DelegationDto, AppError> {
+        with_json(
+            Method::Post,
+            &format!("/api/v1/users/{person}/delegations"),
+            body,
+        )
+        .await
+    }
+
+    /// `DELETE /api/v1/users/{person}/delegations/{id}`.
+    pub async fn end(person: Uuid, id: Uuid) -> Result<(), AppError> {
+        no_content(
+            Method::Delete,
+            &format!("/api/v1/users/{person}/delegations/{id}"),
+        )
+        .await
+    }
+}

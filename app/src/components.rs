@@ -275,6 +275,44 @@ fn guard_links(dirty: RwSignal<bool>) {
     });
 }
 
+/// A card's writes: each clears `error`, marks `busy` while it runs, keeps its error, and bumps
+/// `version` so that what the card shows reloads.
+#[derive(Clone, Copy)]
+pub struct Writes {
+    pub error: RwSignal<Option<AppError>>,
+    pub busy: RwSignal<bool>,
+    pub version: RwSignal<u32>,
+}
+
+impl Writes {
+    pub fn new() -> Self {
+        Self {
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            version: RwSignal::new(0),
+        }
+    }
+
+    /// Runs `f` in the background.
+    pub fn run(self, f: impl std::future::Future<Output = Result<(), AppError>> + 'static) {
+        self.error.set(None);
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = f.await {
+                self.error.set(Some(e));
+            }
+            self.busy.set(false);
+            self.version.update(|n| *n += 1);
+        });
+    }
+}
+
+impl Default for Writes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

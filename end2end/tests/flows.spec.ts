@@ -285,3 +285,42 @@ test('leaving the flow editor: unsaved changes ask first, and the page stays ali
   expect(errors.filter((e) => /disposed|unreachable|panicked/i.test(e))).toEqual([]);
   await admin.context.close();
 });
+
+test('out of office: a delegate named on the Security page approves for the person away', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const olive = await newPerson(admin.page, 'olive', 'Olive Away');
+  await newPerson(admin.page, 'doris', 'Doris Deputy');
+  await orgForAlice(admin.page, {
+    org: 'Away Works',
+    asset: 'away-01',
+    levels: [{ selector: { users: [olive] }, rule: 'any' }],
+  });
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'While Olive is away', org: 'Away Works', assets: ['away-01'] });
+
+  // Olive names Doris for the coming week; the ticket already waiting goes to Doris too.
+  const o = await as(browser, 'olive');
+  await o.page.goto('/security');
+  await waitForHydration(o.page);
+  const card = o.page.getByTestId('away');
+  await expect(card.getByTestId('away-none')).toBeVisible();
+  await card.getByLabel('Who stands in for you').fill('doris');
+  await card.locator('.suggest-item', { hasText: 'Doris Deputy' }).click();
+  await card.getByRole('button', { name: 'Name a delegate' }).click();
+  await expect(card.getByTestId('away-row')).toContainText('Doris Deputy (doris) is asked in your place');
+  await o.page.goto('/inbox');
+  await expect(o.page.getByTestId('away-line')).toContainText('Doris Deputy (doris) is asked in your place on 1 request here');
+
+  const d = await as(browser, 'doris');
+  await d.page.goto('/inbox');
+  await expect(d.page.getByTestId('away-line')).toContainText('You stand in for someone away on 1 request');
+  await d.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(d.page);
+  const level = d.page.getByTestId('steps').locator('li.step').nth(0);
+  await expect(level).toContainText('for Olive Away (olive)');
+  await expect(d.page.getByTestId('history')).toContainText('Olive Away (olive) is away');
+  await d.page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(d.page.getByTestId('history')).toContainText('Doris Deputy (doris) approved level 1 for Olive Away (olive)');
+  await expect(d.page.locator('.badge.approved')).toBeVisible();
+  for (const c of [admin, alice, o, d]) await c.context.close();
+});

@@ -105,6 +105,7 @@ struct Draft {
     org_admins: bool,
     rule: Rule,
     step_up: bool,
+    no_delegation: bool,
     remind: Option<u16>,
     escalate_after: Option<u16>,
     escalate_super_admins: bool,
@@ -136,6 +137,7 @@ impl Draft {
             org_admins: false,
             rule: Rule::Any,
             step_up: false,
+            no_delegation: false,
             remind: None,
             escalate_after: None,
             escalate_super_admins: false,
@@ -162,6 +164,7 @@ impl Draft {
             org_admins: l.selector.org_admins,
             rule: l.rule,
             step_up: l.step_up,
+            no_delegation: l.no_delegation,
             remind: t.remind_every_hours,
             escalate_after: esc.map(|e| e.after_hours),
             escalate_super_admins: esc.is_some_and(|e| e.selector.super_admins),
@@ -189,6 +192,7 @@ impl Draft {
             },
             rule: self.rule,
             step_up: self.step_up,
+            no_delegation: self.no_delegation,
             timers: Timers {
                 remind_every_hours: self.remind,
                 escalate: self.escalate_after.map(|h| Escalation {
@@ -783,6 +787,11 @@ fn FlowEditor(flow: FlowDto) -> impl IntoView {
                                             <input type="checkbox" prop:checked=d.step_up disabled=!can_edit
                                                 on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.step_up = on; } }) } />
                                             " Approving or rejecting here asks for a fresh second factor"
+                                        </label>
+                                        <label class="step-up-check">
+                                            <input type="checkbox" prop:checked=d.no_delegation disabled=!can_edit data-testid="no-delegation"
+                                                on:change=move |ev| { let on = event_target_checked(&ev); change(&mut |l: &mut Vec<Draft>| { if let Some(d) = l.get_mut(i) { d.no_delegation = on; } }) } />
+                                            " Nobody stands in for these approvers while they are away"
                                         </label>
                                         <LevelTimers i=i d=d.clone() levels=levels dirty=dirty saved=saved can_edit=can_edit />
                                         {move || level_error(i).map(|e| view! { <p class="field-error" data-testid="level-error">{e.message_at_field()}</p> })}

@@ -2,6 +2,7 @@
 
 pub mod acls;
 pub mod admin;
+pub mod away;
 pub mod flows;
 pub mod grants;
 pub mod login;

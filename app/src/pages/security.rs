@@ -25,19 +25,17 @@ pub fn SecurityPage() -> impl IntoView {
     let error = RwSignal::new(None::<AppError>);
     let done = RwSignal::new(None::<&'static str>);
     let busy = RwSignal::new(false);
+    let me = use_context::<crate::layout::ViewerResource>();
 
+    let writes = crate::components::Writes {
+        error,
+        busy,
+        version,
+    };
     let run =
         move |f: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AppError>>>>| {
-            error.set(None);
             done.set(None);
-            busy.set(true);
-            spawn_local(async move {
-                if let Err(e) = f.await {
-                    error.set(Some(e));
-                }
-                busy.set(false);
-                version.update(|n| *n += 1);
-            });
+            writes.run(f);
         };
     let begin = move |_| {
         codes.set(None);
@@ -83,7 +81,7 @@ pub fn SecurityPage() -> impl IntoView {
         <div class="page-head">
             <div>
                 <h1>"Security"</h1>
-                <p class="sub">"A second factor: whoever learns your password still cannot sign in as you."</p>
+                <p class="sub">"A second factor, so that whoever learns your password still cannot sign in as you; and who stands in for you while you are away."</p>
             </div>
         </div>
         {move || done.get().map(|m| view! { <div class="form-ok" role="status">{m}</div> })}
@@ -142,6 +140,9 @@ pub fn SecurityPage() -> impl IntoView {
             </div>
         </div>
         {move || status.get().and_then(Result::ok).map(|s| view! { <Passkeys status=s version=version done=done /> })}
+        <Transition fallback=|| ()>
+            {move || me.and_then(|m| m.get()).and_then(|r| r.ok().flatten()).map(|v| view! { <crate::pages::away::AwayCard person=v.id /> })}
+        </Transition>
         {move || status.get().and_then(Result::ok).filter(|s| !s.events.is_empty()).map(|s| view! {
             <div class="card form-card security-card" data-testid="security-events">
                 <div class="card-head"><h2>"Recent activity"</h2></div>

@@ -374,6 +374,7 @@ fn event_text(kind: EventKind, level: Option<u8>) -> String {
         EventKind::GrantRevoked => "revoked the access granted".into(),
         EventKind::Reminded => format!("reminded level {}", level.unwrap_or(0)),
         EventKind::Escalated => format!("escalated level {}", level.unwrap_or(0)),
+        EventKind::Delegated => "is away".into(),
     }
 }
 
@@ -408,6 +409,7 @@ fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl Int
                         <li class=format!("ev ev-{}", e.kind.as_str())>
                             <div class="ev-line">
                                 <strong>{who}</strong>" "{event_text(e.kind, e.level)}
+                                {e.on_behalf_of.as_ref().map(|p| view! { <span class="for-whom" data-testid="for-whom">" for "{p.label()}</span> })}
                                 {e.step_up.map(|s| view! { <span class="muted small step-up-how">{step_up_text(s)}</span> })}
                                 <span class="muted small" title=fmt_time(e.at)>" · "{relative(e.at)}</span>
                             </div>
@@ -479,8 +481,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                         StepState::Closed => "closed",
                     };
                     let rule = s.rule.describe();
-                    let needed = s.rule.needed(s.assignees.len());
-                    let approvals = s.assignees.iter().filter(|a| a.decision == Decision::Approved).count();
+                    let (approvals, needed) = (s.approvals, s.needed);
                     // How far a level of more than one approval is: "1 of 2 approvals".
                     let count = (needed > 1 && s.state != StepState::Pending)
                         .then(|| view! { <span class="quorum-count" data-testid="quorum">{format!("{approvals} of {needed} approvals")}</span> });
@@ -505,6 +506,7 @@ fn StepsCard(ticket: TicketDto) -> impl IntoView {
                                         view! {
                                             <li>
                                                 <span>{a.label()}</span>
+                                                {a.on_behalf_of.as_ref().map(|p| view! { <span class="muted small for-whom">{format!("for {}", p.label())}</span> })}
                                                 <span class=cls>{txt}</span>
                                                 {a.decided_at.map(|d| view! { <span class="muted small" title=fmt_time(d)>{relative(d)}</span> })}
                                             </li>

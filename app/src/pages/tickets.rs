@@ -233,6 +233,7 @@ pub fn Inbox() -> impl IntoView {
         |(q, _, _)| list_tickets(q),
     );
     let counter = use_context::<crate::layout::InboxCount>();
+    let me = use_context::<crate::layout::ViewerResource>();
     // Tickets whose level asks for a fresh second factor stay selected, and a code is asked.
     let code = RwSignal::new(String::new());
     let needs_code = RwSignal::new(false);
@@ -275,6 +276,9 @@ pub fn Inbox() -> impl IntoView {
                 <p class="sub">"Requests waiting for your decision, and the ones you already decided."</p>
             </div>
         </div>
+        <Transition fallback=|| ()>
+            {move || me.and_then(|m| m.get()).and_then(|r| r.ok().flatten()).map(|v| view! { <crate::pages::away::AwayLine person=v.id /> })}
+        </Transition>
         <div class="tabs" role="tablist">
             <a href="/inbox" class="tab" class:active=move || !processed() role="tab">"Waiting for me"</a>
             <a href="/inbox?tab=processed" class="tab" class:active=processed role="tab">"Processed by me"</a>
