@@ -322,5 +322,25 @@ test('out of office: a delegate named on the Security page approves for the pers
   await d.page.getByRole('button', { name: 'Approve', exact: true }).click();
   await expect(d.page.getByTestId('history')).toContainText('Doris Deputy (doris) approved level 1 for Olive Away (olive)');
   await expect(d.page.locator('.badge.approved')).toBeVisible();
+
+  // A super admin names a delegate for Doris from the People page; Doris's own card shows it.
+  await admin.page.goto('/admin?tab=people');
+  await waitForHydration(admin.page);
+  await admin.page.locator('tr[data-user="doris"]').getByRole('button', { name: 'Out of office' }).click();
+  const hers = admin.page.getByTestId('away');
+  await expect(hers.locator('h2')).toHaveText('Out of office: Doris Deputy (doris)');
+  // Olive is away herself: she cannot stand in (no chains, no loops).
+  await hers.getByLabel('Who stands in for Doris Deputy (doris)').fill('olive');
+  await hers.locator('.suggest-item', { hasText: 'Olive Away' }).click();
+  await hers.getByRole('button', { name: 'Name a delegate' }).click();
+  await expect(hers.getByRole('alert')).toContainText('they are away themselves then');
+  await hers.getByRole('button', { name: 'Remove olive' }).click();
+  await hers.getByLabel('Who stands in for Doris Deputy (doris)').fill('alice');
+  await hers.locator('.suggest-item', { hasText: 'Alice Liddell' }).click();
+  await hers.getByRole('button', { name: 'Name a delegate' }).click();
+  await expect(hers.getByTestId('away-row')).toContainText('Alice Liddell (alice) is asked in their place');
+  await expect(hers.getByTestId('standing-in-row')).toContainText('Doris Deputy (doris) stands in for Olive Away (olive)');
+  await d.page.goto('/security');
+  await expect(d.page.getByTestId('away').getByTestId('away-row')).toContainText('Alice Liddell (alice) is asked in your place');
   for (const c of [admin, alice, o, d]) await c.context.close();
 });

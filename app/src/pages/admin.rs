@@ -372,6 +372,8 @@ fn PeopleTab() -> impl IntoView {
         let q = q.get();
         async move { client::users::admin_list(Some(&q)).await }
     });
+    // Whose "Out of office" card is open under the list.
+    let away_for = RwSignal::new(None::<(Uuid, String)>);
     let orgs = orgs_resource(out.version);
     let (username, display, email, password) = (
         RwSignal::new(String::new()),
@@ -455,6 +457,10 @@ fn PeopleTab() -> impl IntoView {
                                         <td>{if active { view! { <span class="badge grant-active">"active"</span> }.into_any() } else { view! { <span class="badge grant-revoked">"inactive"</span> }.into_any() }}
                                             {has_factor.then(|| view! { " " <span class="badge step-up-badge" title="Signs in with an authenticator app">"second factor"</span> })}</td>
                                         <td class="actions">
+                                            {
+                                                let label = format!("{} ({})", u.display_name, u.username);
+                                                view! { <button class="btn btn-sm" on:click=move |_| away_for.set(Some((id, label.clone())))>"Out of office"</button> }
+                                            }
                                             <button class="btn btn-sm" on:click=reset>"Reset password"</button>
                                             {has_factor.then(|| view! {
                                                 {move || if confirm_factor.get() {
@@ -489,6 +495,7 @@ fn PeopleTab() -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
+            {move || away_for.get().map(|(id, name)| view! { <crate::pages::away::AwayCard person=id name=name /> })}
             <form class="card" on:submit=create>
                 <div class="card-head"><h3>"New person"</h3></div>
                 <div class="card-body">

@@ -13,9 +13,11 @@ use crate::pages::flows::PeoplePicker;
 use crate::picker::{from_input, to_input};
 
 /// "Out of office" for `person`: their delegations not yet over (ending one), where they stand
-/// in for others, and a form to name a delegate for a period.
+/// in for others, and a form to name a delegate for a period. `name` when an admin does it for
+/// someone else (the card then speaks of them, not of "you").
 #[component]
-pub fn AwayCard(person: Uuid) -> impl IntoView {
+pub fn AwayCard(person: Uuid, #[prop(optional)] name: Option<String>) -> impl IntoView {
+    let who = Who(name);
     let w = Writes::new();
     let version = w.version;
     let list = LocalResource::new(move || {
@@ -32,7 +34,7 @@ pub fn AwayCard(person: Uuid) -> impl IntoView {
         let Some(d) = delegate.get_untracked().first().map(|p| p.id) else {
             error.set(Some(AppError::invalid(
                 "delegate_id",
-                "choose who stands in for you",
+                "choose who stands in",
             )));
             return;
         };
@@ -60,21 +62,24 @@ pub fn AwayCard(person: Uuid) -> impl IntoView {
     let end = move |id: Uuid| w.run(client::delegations::end(person, id));
     view! {
         <div class="card form-card security-card" id="away" data-testid="away">
-            <div class="card-head"><h2>"Out of office"</h2></div>
+            <div class="card-head"><h2>{who.title()}</h2></div>
             <div class="card-body">
-                <p class="muted">"While you are away, someone you name is asked in your place on the requests waiting for you, and decides for you. A flow may keep a level to its own approvers."</p>
+                <p class="muted">{who.intro()}</p>
                 {move || error.get().map(|e| view! { <ErrorBox error=e /> })}
-                {move || list.get().map(|r| match r {
+                {
+                    let who = who.clone();
+                    move || list.get().map(|r| match r {
                     Err(e) => view! { <ErrorBox error=e /> }.into_any(),
-                    Ok(d) => view! { <DelegationList d=d person=person on_end=Callback::new(end) /> }.into_any(),
-                })}
+                    Ok(d) => view! { <DelegationList d=d person=person who=who.clone() on_end=Callback::new(end) /> }.into_any(),
+                    })
+                }
                 <form class="away-form" on:submit=submit>
                     <div class="field">
                         <span class="label">"Who stands in"</span>
                         <PeoplePicker chosen=delegate.into()
                             on_add=Callback::new(move |p: Person| delegate.set(vec![p]))
                             on_remove=Callback::new(move |_| delegate.set(vec![]))
-                            label="Who stands in for you".to_string() />
+                            label=who.picker_label() />
                     </div>
                     <div class="row">
                         <div class="field">
@@ -93,22 +98,71 @@ pub fn AwayCard(person: Uuid) -> impl IntoView {
     }
 }
 
+/// Whom the card speaks of: the viewer ("you"), or someone an admin acts for.
+#[derive(Clone)]
+struct Who(Option<String>);
+
+impl Who {
+    fn title(&self) -> String {
+        match &self.0 {
+            None => "Out of office".into(),
+            Some(n) => format!("Out of office: {n}"),
+        }
+    }
+    fn intro(&self) -> String {
+        let (away, them) = match &self.0 {
+            None => ("you are".to_string(), "you"),
+            Some(n) => (format!("{n} is"), "them"),
+        };
+        format!("While {away} away, someone named here is asked in their place on the requests waiting for {them}, and decides for {them}. A flow may keep a level to its own approvers.")
+    }
+    fn picker_label(&self) -> String {
+        match &self.0 {
+            None => "Who stands in for you".into(),
+            Some(n) => format!("Who stands in for {n}"),
+        }
+    }
+    fn none(&self) -> String {
+        match &self.0 {
+            None => "You are not away, and nobody has asked you to stand in.".into(),
+            Some(n) => format!("{n} is not away, and nobody has asked them to stand in."),
+        }
+    }
+    fn place(&self) -> &'static str {
+        if self.0.is_none() {
+            "your place"
+        } else {
+            "their place"
+        }
+    }
+    fn stands_in(&self) -> String {
+        match &self.0 {
+            None => "You stand in for ".into(),
+            Some(n) => format!("{n} stands in for "),
+        }
+    }
+}
+
 #[component]
-fn DelegationList(d: Delegations, person: Uuid, on_end: Callback<Uuid>) -> impl IntoView {
+fn DelegationList(d: Delegations, person: Uuid, who: Who, on_end: Callback<Uuid>) -> impl IntoView {
     if d.delegations.is_empty() {
-        return view! { <p data-testid="away-none">"You are not away, and nobody has asked you to stand in."</p> }
-            .into_any();
+        return view! { <p data-testid="away-none">{who.none()}</p> }.into_any();
     }
     view! {
         <ul class="away-list">
-            {d.delegations.into_iter().map(|x| view! { <DelegationRow x=x person=person on_end=on_end /> }).collect_view()}
+            {d.delegations.into_iter().map(|x| view! { <DelegationRow x=x person=person who=who.clone() on_end=on_end /> }).collect_view()}
         </ul>
     }
     .into_any()
 }
 
 #[component]
-fn DelegationRow(x: DelegationDto, person: Uuid, on_end: Callback<Uuid>) -> impl IntoView {
+fn DelegationRow(
+    x: DelegationDto,
+    person: Uuid,
+    who: Who,
+    on_end: Callback<Uuid>,
+) -> impl IntoView {
     let when = if x.running {
         format!("now, until {}", fmt_time(x.ends_at))
     } else {
@@ -122,7 +176,7 @@ fn DelegationRow(x: DelegationDto, person: Uuid, on_end: Callback<Uuid>) -> impl
     if x.person.id == person {
         view! {
             <li data-testid="away-row">
-                <span>"Away "{when}": "<strong>{x.delegate.label()}</strong>" is asked in your place"</span>
+                <span>"Away "{when}": "<strong>{x.delegate.label()}</strong>" is asked in "{who.place()}</span>
                 <button class="btn btn-sm" type="button" on:click=move |_| on_end.run(id)>
                     {if x.running { "End now" } else { "Cancel" }}
                 </button>
@@ -132,7 +186,7 @@ fn DelegationRow(x: DelegationDto, person: Uuid, on_end: Callback<Uuid>) -> impl
     } else {
         view! {
             <li data-testid="standing-in-row">
-                <span>"You stand in for "<strong>{x.person.label()}</strong>" "{when}</span>
+                <span>{who.stands_in()}<strong>{x.person.label()}</strong>" "{when}</span>
             </li>
         }
         .into_any()
