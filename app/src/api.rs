@@ -105,8 +105,8 @@ pub async fn list_grants(mine: bool, page: u32) -> Result<Page<GrantDto>, AppErr
 }
 
 #[server(prefix = "/sfn", endpoint = "grants/revoke", input = Json)]
-pub async fn revoke_grant(id: Uuid) -> Result<GrantDto, AppError> {
-    call!(|b, v| b.revoke_grant(&v, id))
+pub async fn revoke_grant(id: Uuid, reason: String) -> Result<GrantDto, AppError> {
+    call!(|b, v| b.revoke_grant(&v, id, reason))
 }
 
 #[server(prefix = "/sfn", endpoint = "settings/default_period", input = Json)]

@@ -181,8 +181,14 @@ pub trait Backend: Send + Sync + 'static {
         mine: bool,
         page: u32,
     ) -> Result<Page<GrantDto>, AppError>;
-    /// Revokes a grant (super admins and the org's admins).
-    async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError>;
+    /// Revokes a grant with a reason (super admins, the org's admins, the approvers of its
+    /// request's last level).
+    async fn revoke_grant(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        reason: String,
+    ) -> Result<GrantDto, AppError>;
     /// The default period of a new request, in days.
     async fn default_period_days(&self) -> i64;
 

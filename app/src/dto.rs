@@ -453,6 +453,18 @@ pub struct GrantDto {
     pub revoked_at: Option<DateTime<Utc>>,
     /// `active`, `scheduled`, `expired` or `revoked`, at the time of the answer.
     pub status: String,
+    /// The caller may revoke it now (it is live or scheduled, and they are a super admin, an
+    /// admin of its org, or — on the ticket's page — an approver of its last level).
+    #[serde(default)]
+    pub can_revoke: bool,
+}
+
+/// Why a grant is taken back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct RevokeGrant {
+    /// 1 to 1000 characters; the holder and the approvers are told it.
+    pub reason: String,
 }
 
 /// The answer of `/grants/check`.

@@ -54,7 +54,9 @@ pub use directory::{Actor, DirUser, Directory};
 pub use error::{FieldError, FieldErrors, RuleError};
 pub use flow::{check_reason, ApproverSelector, Flow, Level, Limits, Rule};
 pub use ids::{AclId, AssetId, NodeId, OrgId, TicketId, UserId, UserRef};
-pub use permission::{allowed_actions, authorize, can_view, TicketAction};
+pub use permission::{
+    allowed_actions, authorize, can_view, may_revoke_grant, may_revoke_grant_of, TicketAction,
+};
 pub use person::{parse_display_name, MAX_DISPLAY_NAME_CHARS};
 pub use request::{
     AccountName, ApplyAssetEdits, ApplyAssetForm, ApplyAssetRequest, CommandConfirmRequest,

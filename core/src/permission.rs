@@ -8,6 +8,7 @@
 //! | edit (while approving) | same, `apply_asset` only | pending |
 //! | close | the applicant ("withdrawn"), or an assignee of the current level | pending |
 //! | comment | applicant, assignee of any level, super admins (CC users read only) | pending |
+//! | revoke the grant | super admins, the org's admins, an assignee of the last level | approved |
 //!
 //! A viewer who may not act gets `Forbidden` (403), an assignee of another level
 //! `NotYourTurn` (409), anyone on an ended ticket `AlreadyClosed` (409), and someone who
@@ -117,4 +118,29 @@ pub fn allowed_actions(actor: &Actor, ticket: &Ticket) -> Vec<TicketAction> {
         .into_iter()
         .filter(|a| authorize(actor, ticket, *a).is_ok())
         .collect()
+}
+
+/// Whether `actor` may take back the access an approved request granted: a super admin, an
+/// admin of the grant's org, or someone asked at the request's last level (the approvers who
+/// let it through last; `last_level` says whether `actor` is one). [`may_revoke_grant_of`] is
+/// the same for a ticket at hand.
+pub fn may_revoke_grant(actor: &Actor, org: Option<crate::ids::OrgId>, last_level: bool) -> bool {
+    actor.is_super_admin()
+        || last_level
+        || org.is_some_and(|o| actor.org_role(o) == Some(OrgRole::OrgAdmin))
+}
+
+/// [`may_revoke_grant`] for `ticket` (approved `apply_asset` requests only: the others grant
+/// nothing).
+pub fn may_revoke_grant_of(actor: &Actor, ticket: &Ticket) -> bool {
+    ticket.state == crate::ticket::TicketState::Approved
+        && ticket.ticket_type == TicketType::ApplyAsset
+        && may_revoke_grant(
+            actor,
+            ticket.org_id,
+            ticket
+                .steps
+                .last()
+                .is_some_and(|s| s.assignee(actor.user_id).is_some()),
+        )
 }

@@ -1665,3 +1665,31 @@ fn a_new_delegation_is_checked_field_by_field() {
     let e = check("erin", p(4, 8), &mine).unwrap_err();
     assert!(e.0[0].reason.contains("carol"), "{}", e.0[0].reason);
 }
+
+#[test]
+fn the_last_levels_approvers_the_orgs_admins_and_super_admins_may_revoke_a_grant() {
+    let f = flow(vec![
+        level(&["bob"], Rule::Any),
+        level(&["carol"], Rule::Any),
+    ]);
+    let t = open(new_ticket("alice", form()), &f, &dir(), at(0))
+        .unwrap()
+        .ticket;
+    let may = |t: &Ticket, who: &str| crate::permission::may_revoke_grant_of(&actor(who), t);
+    assert!(!may(&t, "sa2"), "nothing is granted while pending");
+    let t = approve(&t, &actor("bob"), None, None, at(1))
+        .unwrap()
+        .ticket;
+    let t = approve(&t, &actor("carol"), None, None, at(2))
+        .unwrap()
+        .ticket;
+    assert_eq!(t.state, TicketState::Approved);
+    // carol approved the last level; dave is the org's admin; sa2 a super admin.
+    for who in ["carol", "dave", "sa2"] {
+        assert!(may(&t, who), "{who}");
+    }
+    // bob approved an earlier level; alice holds it; frank and erin (auditor) only see it.
+    for who in ["bob", "alice", "frank", "erin", "olga"] {
+        assert!(!may(&t, who), "{who}");
+    }
+}

@@ -85,6 +85,8 @@ test('a revoked grant disappears from grants/check', async ({ browser }) => {
   await waitForHydration(admin.page);
   const row = admin.page.locator(`tr[data-grant="${t.id}"]`);
   await row.getByRole('button', { name: 'Revoke' }).click();
+  await row.getByLabel('Reason to revoke').fill('Audit found it too broad');
+  await row.getByRole('button', { name: 'Revoke access' }).click();
   await expect(row).toContainText('revoked');
   // The filters: by status and by search.
   await admin.page.getByLabel('Status').selectOption('active');

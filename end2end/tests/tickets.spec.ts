@@ -201,3 +201,40 @@ test('the menu follows the viewer’s side of a ticket: the applicant’s applic
   expect((await alice.page.request.post(`/api/v1/tickets/${t.id}/close`, { data: {} })).status()).toBe(200);
   for (const c of [alice, bob]) await c.context.close();
 });
+
+test('the approver of the last level revokes the access from the ticket page, with a reason', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const vera = await newPerson(admin.page, 'vera', 'Vera Revoker');
+  await orgForAlice(admin.page, {
+    org: 'Revoke Works',
+    asset: 'revoke-01',
+    levels: [{ selector: { users: [vera] }, rule: 'any' }],
+  });
+  const alice = await as(browser, 'alice');
+  const t = await openTicket(alice.page, { title: 'Access to take back', org: 'Revoke Works', assets: ['revoke-01'] });
+  const v = await as(browser, 'vera');
+  const approved = await v.page.request.post(`/api/v1/tickets/${t.id}/approve`, { data: {} });
+  expect(approved.status()).toBe(200);
+
+  await v.page.goto(`/tickets/${t.id}`);
+  await waitForHydration(v.page);
+  const granted = v.page.getByTestId('granted');
+  await expect(granted).toContainText('Access granted until');
+  await granted.getByRole('button', { name: 'Revoke' }).click();
+  // Without a reason the browser asks for one; with it, the access ends at once.
+  await granted.getByLabel('Reason to revoke').fill('The incident is over');
+  await granted.getByRole('button', { name: 'Revoke access' }).click();
+  await expect(granted).toContainText('Access revoked');
+  await expect(granted.getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  const history = v.page.getByTestId('history');
+  await expect(history).toContainText('Vera Revoker (vera) revoked the access granted');
+  await expect(history).toContainText('The incident is over');
+
+  // Alice, who held it, sees it ended and is told why.
+  await alice.page.goto(`/tickets/${t.id}`);
+  await expect(alice.page.getByTestId('granted')).toContainText('Access revoked');
+  await expect(alice.page.getByTestId('granted').getByRole('button', { name: 'Revoke' })).toHaveCount(0);
+  await alice.page.goto('/notifications');
+  await expect(alice.page.getByTestId('notification').first()).toContainText('was revoked');
+  for (const c of [admin, alice, v]) await c.context.close();
+});

@@ -5,15 +5,45 @@ use leptos_meta::Title;
 
 use crate::api::{list_grants, revoke_grant};
 use crate::components::*;
-use crate::layout::ViewerResource;
+
+/// "Revoke": asks why, then takes the access back (`on_done` once it is).
+#[component]
+pub fn RevokeGrant(id: uuid::Uuid, on_done: Callback<()>) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let reason = RwSignal::new(String::new());
+    let revoke = Action::new(move |why: &String| {
+        let why = why.clone();
+        async move { revoke_grant(id, why).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = revoke.value().get() {
+            asking.set(false);
+            on_done.run(());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        revoke.dispatch(reason.get_untracked());
+    };
+    view! {
+        <Show when=move || asking.get() fallback=move || view! {
+            <button class="btn btn-danger btn-sm" type="button" on:click=move |_| asking.set(true)>"Revoke"</button>
+        }>
+            <form class="revoke-form" on:submit=submit data-testid="revoke-form">
+                <input type="text" required maxlength="1000" placeholder="Why is it taken back?"
+                    aria-label="Reason to revoke" bind:value=reason />
+                <button class="btn btn-danger btn-sm" type="submit" disabled=move || revoke.pending().get()>"Revoke access"</button>
+                <button class="btn btn-sm" type="button" on:click=move |_| asking.set(false)>"Cancel"</button>
+                {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorBox error=e /> })}
+            </form>
+        </Show>
+    }
+}
 
 #[component]
 pub fn GrantsPage() -> impl IntoView {
-    let revoke = Action::new(|id: &uuid::Uuid| {
-        let id = *id;
-        async move { revoke_grant(id).await }
-    });
-    let grants = Resource::new(move || revoke.version().get(), |_| list_grants(false, 1));
+    let version = RwSignal::new(0u32);
+    let grants = Resource::new(move || version.get(), |_| list_grants(false, 1));
     // Filters over the loaded grants: status, org, and a search of person, permission,
     // assets and accounts.
     let status = RwSignal::new(String::new());
@@ -34,15 +64,6 @@ pub fn GrantsPage() -> impl IntoView {
                 || g.assets.iter().any(|a| a.name.to_lowercase().contains(q))
                 || g.accounts.iter().any(|a| a.to_lowercase().contains(q)))
     };
-    let me = expect_context::<ViewerResource>();
-    let may_revoke = move |org: uuid::Uuid| {
-        me.get().and_then(|r| r.ok().flatten()).is_some_and(|v| {
-            v.is_super_admin()
-                || v.orgs
-                    .iter()
-                    .any(|m| m.org_id == org && m.role == tollgate_core::OrgRole::OrgAdmin)
-        })
-    };
     view! {
         <Title text="Grants" />
         <div class="page-head">
@@ -51,7 +72,6 @@ pub fn GrantsPage() -> impl IntoView {
                 <p class="sub">"Access made from approved requests. Each one ends by itself at its expiry."</p>
             </div>
         </div>
-        {move || revoke.value().get().and_then(|r| r.err()).map(|e| view! { <ErrorBox error=e /> })}
         <div class="card">
             <div class="card-head">
                 <div class="filters" data-testid="grant-filters">
@@ -94,8 +114,6 @@ pub fn GrantsPage() -> impl IntoView {
                                 <tbody>
                                     {page.items.into_iter().filter(|g| keep(g, &s, &o, &qq)).map(|g| {
                                         let id = g.id;
-                                        let org = g.org_id;
-                                        let live = g.status == "active" || g.status == "scheduled";
                                         let targets = g.assets.iter().chain(g.nodes.iter()).map(|n| n.name.clone()).collect::<Vec<_>>().join(", ");
                                         view! {
                                             <tr data-grant=g.id.to_string()>
@@ -108,8 +126,8 @@ pub fn GrantsPage() -> impl IntoView {
                                                 <td class="small">{g.actions.join(", ")}</td>
                                                 <td class="small" title=fmt_time(g.valid_until)>{fmt_time(g.valid_until)}</td>
                                                 <td><span class=format!("badge grant-{}", g.status)>{g.status.clone()}</span></td>
-                                                <td>{(live && may_revoke(org)).then(|| view! {
-                                                    <button class="btn btn-danger btn-sm" on:click=move |_| { revoke.dispatch(id); }>"Revoke"</button>
+                                                <td>{g.can_revoke.then(|| view! {
+                                                    <RevokeGrant id=id on_done=Callback::new(move |_| version.update(|v| *v += 1)) />
                                                 })}</td>
                                             </tr>
                                         }

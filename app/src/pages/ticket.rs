@@ -156,7 +156,7 @@ fn TicketView(detail: TicketDetail, version: RwSignal<u32>) -> impl IntoView {
         </div>
         <div class="grid-2">
             <div>
-                {detail.grant.clone().map(|g| view! { <GrantedCard grant=g /> })}
+                {detail.grant.clone().map(|g| view! { <GrantedCard grant=g version=version /> })}
                 <RequestCard ticket=t.clone() />
                 {(!t.comment.is_empty()).then(|| view! {
                     <div class="card"><div class="card-head"><h3>"Reason"</h3></div>
@@ -426,7 +426,7 @@ fn HistoryCard(events: Vec<EventDto>, labels: HashMap<Uuid, String>) -> impl Int
 /// What an approved request became: until when access holds (or that it ended), with the way
 /// to the Grants page.
 #[component]
-fn GrantedCard(grant: GrantDto) -> impl IntoView {
+fn GrantedCard(grant: GrantDto, version: RwSignal<u32>) -> impl IntoView {
     let (class, text) = match grant.status.as_str() {
         "scheduled" => (
             "granted",
@@ -458,6 +458,11 @@ fn GrantedCard(grant: GrantDto) -> impl IntoView {
                 <strong>{text}</strong>
                 <span class="muted small">" · "{grant.user.display_name.clone()}" · "
                     <a href="/grants">"see it under Grants"</a></span>
+                {grant.can_revoke.then(|| view! {
+                    <div class="revoke-here">
+                        <crate::pages::grants::RevokeGrant id=grant.id on_done=Callback::new(move |_| version.update(|v| *v += 1)) />
+                    </div>
+                })}
             </div>
         </div>
     }

@@ -387,23 +387,16 @@ impl Backend for Services {
         mine: bool,
         page: u32,
     ) -> Result<Page<GrantDto>, AppError> {
-        store::grants::list(&self.pool, viewer, mine, page).await
+        crate::usecases::grants::list(&self.pool, viewer, mine, page).await
     }
 
-    async fn revoke_grant(&self, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError> {
-        let g = store::grants::get(&self.pool, id)
-            .await?
-            .filter(|g| store::grants::may_see(viewer, g))
-            .ok_or_else(|| AppError::not_found("Grant"))?;
-        if !store::grants::may_revoke(viewer, &g) {
-            return Err(AppError::forbidden(
-                "Only super admins and the org's admins revoke grants.",
-            ));
-        }
-        store::grants::revoke(&self.pool, id, viewer.id, "revoked by hand").await?;
-        store::grants::get(&self.pool, id)
-            .await?
-            .ok_or_else(|| AppError::not_found("Grant"))
+    async fn revoke_grant(
+        &self,
+        viewer: &Viewer,
+        id: Uuid,
+        reason: String,
+    ) -> Result<GrantDto, AppError> {
+        crate::usecases::grants::revoke(&self.pool, viewer, id, &reason).await
     }
 
     async fn default_period_days(&self) -> i64 {

@@ -105,6 +105,7 @@ fn to_dto(r: GrantRow, now: DateTime<Utc>) -> GrantDto {
         valid_until: r.valid_until,
         revoked_at: r.revoked_at,
         status: status.to_string(),
+        can_revoke: false,
     }
 }
 
@@ -178,36 +179,25 @@ pub fn may_see(viewer: &Viewer, g: &GrantDto) -> bool {
     viewer.is_super_admin() || g.user.id == viewer.id || overseen(viewer).contains(&g.org_id)
 }
 
-/// Whether the viewer may revoke the grant (super admins, the org's admins).
-pub fn may_revoke(viewer: &Viewer, g: &GrantDto) -> bool {
-    viewer.is_super_admin()
-        || viewer
-            .orgs
-            .iter()
-            .any(|m| m.org_id == g.org_id && m.role == OrgRole::OrgAdmin)
-}
-
-/// Revokes a live grant and writes `grant_revoked` (with the reason) into its ticket's history,
-/// in one statement.
+/// Revokes grant `id` at `now` unless it is revoked or over already (the caller writes the
+/// ticket's history). True when it was live or scheduled.
 pub async fn revoke(
     db: impl PgExecutor<'_>,
     id: Uuid,
     by: Uuid,
-    reason: &str,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "WITH r AS (
-            UPDATE grants SET revoked_at = now(), revoked_by = $2
-             WHERE id = $1 AND revoked_at IS NULL RETURNING id)
-         INSERT INTO ticket_events (ticket_id, kind, actor_id, comment, at)
-         SELECT id, 'grant_revoked', $2, $3, now() FROM r",
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE grants SET revoked_at = $3, revoked_by = $2
+         WHERE id = $1 AND revoked_at IS NULL AND valid_until > $3",
     )
     .bind(id)
     .bind(by)
-    .bind(reason)
+    .bind(now)
     .execute(db)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 /// Revokes every live (or future) grant of `user` — in `org` only when given — recording

@@ -8,6 +8,7 @@ pub mod delegations;
 pub mod demo;
 pub mod flows;
 pub mod gateway;
+pub mod grants;
 pub mod mail_links;
 pub mod notifications;
 pub mod outbox;

@@ -240,7 +240,18 @@ pub fn notices(after: &Ticket, events: &[TicketEvent]) -> Vec<Notice> {
             }
             EventKind::GrantRevoked => {
                 let title = format!("The access granted by {} was revoked", after.serial);
-                tell(&applicant, "grant_revoked", title, &comment);
+                tell(&applicant, "grant_revoked", title.clone(), &comment);
+                // The people who let it through, and CC, learn it was taken back and why.
+                let approvers: Vec<Uuid> = after
+                    .steps
+                    .iter()
+                    .flat_map(|s| s.assignees.iter())
+                    .filter(|a| a.decision == tollgate_core::Decision::Approved)
+                    .map(|a| a.user_id)
+                    .collect();
+                let revoked = format!("{who} revoked the access {} granted", after.serial);
+                tell(&approvers, "grant_revoked", revoked.clone(), &comment);
+                tell(&cc, "grant_revoked", revoked, &comment);
             }
         }
     }

@@ -462,7 +462,7 @@ pub async fn detail(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<TicketDe
     let grant = if ticket.state == tollgate_core::TicketState::Approved
         && ticket.request.ticket_type() == tollgate_core::TicketType::ApplyAsset
     {
-        crate::store::grants::get(&mut *db, id).await?
+        crate::usecases::grants::of_ticket(&mut db, viewer, &ticket).await?
     } else {
         None
     };

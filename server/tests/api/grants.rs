@@ -246,3 +246,146 @@ async fn a_grant_that_starts_later_is_not_yet_usable(pool: PgPool) {
         false
     );
 }
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_last_levels_approver_revokes_with_a_reason_and_every_instance_refuses_at_once(
+    pool: PgPool,
+) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    let other = TestApp::spawn_again(pool).await;
+    let (carol_id, alice_id) = (app.user_id("carol").await, app.user_id("alice").await);
+    app.set_default_flow(
+        json!({"levels": [{"selector": {"users": [carol_id]}, "rule": "any"}], "cc": []}),
+    )
+    .await;
+    let (alice, carol, dave) = (
+        app.signed_in("alice").await,
+        app.signed_in("carol").await,
+        app.signed_in("dave").await,
+    );
+    let id = app.open_simple(&alice, "Revoke me").await;
+    let (s, t) = app.act(&carol, &json!(id), "approve", json!({})).await;
+    assert_eq!((s, t["state"].as_str()), (200, Some("approved")), "{t}");
+    let web1 = app.asset_id("web-01").await;
+    let admin = other.signed_in("admin").await;
+    assert_eq!(
+        check(&other, &admin, alice_id, web1, "root", "connect").await["allowed"],
+        true
+    );
+    let path = format!("/api/v1/grants/{id}/revoke");
+    let why = json!({"reason": "She left the project"});
+    // Who may not: dave cannot see it (404), alice holds it (403); without a reason, 422.
+    assert_eq!(app.post(&dave, &path, why.clone()).await.0, 404);
+    assert_eq!(app.post(&alice, &path, why.clone()).await.0, 403);
+    let (s, e) = app.post(&carol, &path, json!({"reason": "   "})).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("reason")),
+        "{e}"
+    );
+    assert_eq!(
+        check(&other, &admin, alice_id, web1, "root", "connect").await["allowed"],
+        true,
+        "unchanged"
+    );
+
+    let (s, g) = app.post(&carol, &path, why.clone()).await;
+    assert_eq!(s, 200, "{g}");
+    assert_eq!(
+        (g["status"].as_str(), g["can_revoke"].as_bool()),
+        (Some("revoked"), Some(false))
+    );
+    // The other instance refuses at once.
+    assert_eq!(
+        check(&other, &admin, alice_id, web1, "root", "connect").await["allowed"],
+        false
+    );
+    let (s, e) = app.post(&carol, &path, why).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (409, Some("grant_ended")),
+        "{e}"
+    );
+
+    // The history says who and why; the holder is told, carol (who did it) is not.
+    let (_, ev) = app
+        .get(&alice, &format!("/api/v1/tickets/{id}/events"))
+        .await;
+    let last = ev.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["kind"].as_str(),
+            last["actor"]["username"].as_str(),
+            last["comment"].as_str()
+        ),
+        (
+            Some("grant_revoked"),
+            Some("carol"),
+            Some("She left the project")
+        )
+    );
+    let (_, n) = app.get(&alice, "/api/v1/notifications").await;
+    let first = &n["items"][0];
+    assert!(
+        first["title"].as_str().unwrap().ends_with("was revoked"),
+        "{n}"
+    );
+    assert_eq!(first["body"], "She left the project");
+    let (_, n) = app.get(&carol, "/api/v1/notifications").await;
+    assert!(
+        !n["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["title"].as_str().unwrap().contains("revoked")),
+        "{n}"
+    );
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn the_ticket_page_offers_revoke_to_who_may_and_tells_the_approvers(pool: PgPool) {
+    let app = TestApp::spawn(pool, true).await;
+    let (carol_id, dave_id) = (app.user_id("carol").await, app.user_id("dave").await);
+    // Level 1: dave; level 2: carol. Bob is the org's admin.
+    app.set_default_flow(json!({"levels": [
+        {"selector": {"users": [dave_id]}, "rule": "any"},
+        {"selector": {"users": [carol_id]}, "rule": "any"}], "cc": []}))
+        .await;
+    let (alice, bob, carol, dave) = (
+        app.signed_in("alice").await,
+        app.signed_in("bob").await,
+        app.signed_in("carol").await,
+        app.signed_in("dave").await,
+    );
+    let id = app.open_simple(&alice, "Two levels").await;
+    app.act(&dave, &json!(id), "approve", json!({})).await;
+    app.act(&carol, &json!(id), "approve", json!({})).await;
+    // The ticket page (its server function) offers Revoke to carol, who approved the last
+    // level, and to bob, the org's admin; not to dave (an earlier level) nor to alice.
+    for (who, c, may) in [
+        ("alice", &alice, false),
+        ("dave", &dave, false),
+        ("carol", &carol, true),
+        ("bob", &bob, true),
+    ] {
+        let body = json!({ "id": id }).to_string();
+        let (s, d, _) =
+            crate::review_inputs::sfn(&app, c, "tickets/detail", "application/json", body).await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(d["grant"]["can_revoke"].as_bool(), Some(may), "{who}: {d}");
+    }
+    // Bob (the org's admin) revokes; dave and carol (the approvers) and alice are told.
+    let (s, g) = app
+        .post(
+            &bob,
+            &format!("/api/v1/grants/{id}/revoke"),
+            json!({"reason": "Audit"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{g}");
+    for c in [&alice, &dave, &carol] {
+        let (_, n) = app.get(c, "/api/v1/notifications").await;
+        assert_eq!(n["items"][0]["kind"], "grant_revoked", "{n}");
+        assert_eq!(n["items"][0]["body"], "Audit");
+    }
+}

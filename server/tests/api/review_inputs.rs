@@ -232,7 +232,7 @@ async fn a_normal_import_still_works_and_counts_what_it_made(pool: PgPool) {
 
 /// POST to a server function (`/sfn/{name}`): the status, the JSON answer, and whether it
 /// set a cookie.
-async fn sfn(
+pub(crate) async fn sfn(
     app: &TestApp,
     c: &Client,
     name: &str,

@@ -8,7 +8,7 @@ use tollgate_app::dto::*;
 use tollgate_app::AppError;
 use uuid::Uuid;
 
-use super::extract::{ApiQuery, Caller, Id};
+use super::extract::{ApiJson, ApiQuery, Caller, Id};
 use super::openapi::ApiErrorBody;
 use super::responses::UnknownGrant;
 use crate::store::grants as repo;
@@ -73,7 +73,8 @@ pub async fn get(
         .ok_or_else(|| AppError::not_found("Grant"))
 }
 
-/// Revoke a grant before it expires.
+/// Revoke a grant before it expires, without a reason (its history says none was given).
+/// `POST /api/v1/grants/{id}/revoke` says why.
 #[utoipa::path(
     delete,
     path = "/api/v1/grants/{id}",
@@ -82,6 +83,8 @@ pub async fn get(
     params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
     responses(
         (status = 200, description = "The grant, revoked", body = GrantDto),
+        (status = 403, description = "Not a super admin, an admin of its org or an approver of its request's last level", body = ApiErrorBody),
+        (status = 409, description = "Revoked or over already (`grant_ended`)", body = ApiErrorBody),
         UnknownGrant,
     ),
     security(("cookie" = []), ("bearer" = []))
@@ -91,7 +94,39 @@ pub async fn revoke(
     Caller(v): Caller,
     Id(id): Id,
 ) -> Result<Json<GrantDto>, AppError> {
-    Ok(Json(s.services.revoke_grant(&v, id).await?))
+    Ok(Json(
+        s.services
+            .revoke_grant(&v, id, "Revoked; no reason given.".into())
+            .await?,
+    ))
+}
+
+/// Revoke a grant with a reason: it stops at once (`grants/check` and the gateway refuse on
+/// every instance), the request's history shows it, and the holder, the approvers and CC are
+/// told why.
+#[utoipa::path(
+    post,
+    path = "/api/v1/grants/{id}/revoke",
+    operation_id = "revoke_grant_with_reason",
+    tag = "grants",
+    params(("id" = uuid::Uuid, Path, description = "The grant's (and its ticket's) id")),
+    request_body = RevokeGrant,
+    responses(
+        (status = 200, description = "The grant, revoked", body = GrantDto),
+        (status = 403, description = "Not a super admin, an admin of its org or an approver of its request's last level", body = ApiErrorBody),
+        (status = 409, description = "Revoked or over already (`grant_ended`)", body = ApiErrorBody),
+        (status = 422, description = "No reason, or more than 1000 characters (`reason`)", body = ApiErrorBody),
+        UnknownGrant,
+    ),
+    security(("cookie" = []), ("bearer" = []))
+)]
+pub async fn revoke_with_reason(
+    State(s): State<AppState>,
+    Caller(v): Caller,
+    Id(id): Id,
+    ApiJson(body): ApiJson<RevokeGrant>,
+) -> Result<Json<GrantDto>, AppError> {
+    Ok(Json(s.services.revoke_grant(&v, id, body.reason).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

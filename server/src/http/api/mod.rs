@@ -81,6 +81,7 @@ pub fn routes() -> Router<AppState> {
             "/grants/{id}",
             get(grants::get).merge(delete(grants::revoke)),
         )
+        .route("/grants/{id}/revoke", post(grants::revoke_with_reason))
         .route("/notifications", get(notifications::list))
         .route(
             "/notifications/unread-count",

@@ -201,6 +201,7 @@ impl Modify for SharedErrors {
         super::grants::list,
         super::grants::check,
         super::grants::get,
+        super::grants::revoke_with_reason,
         super::grants::revoke,
         super::notifications::list,
         super::notifications::unread_count,
