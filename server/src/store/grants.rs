@@ -174,11 +174,6 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<GrantDto>, 
     Ok(row.map(|r| to_dto(r, Utc::now())))
 }
 
-/// Whether the viewer may see the grant.
-pub fn may_see(viewer: &Viewer, g: &GrantDto) -> bool {
-    viewer.is_super_admin() || g.user.id == viewer.id || overseen(viewer).contains(&g.org_id)
-}
-
 /// Revokes grant `id` at `now` unless it is revoked or over already (the caller writes the
 /// ticket's history). True when it was live or scheduled.
 pub async fn revoke(

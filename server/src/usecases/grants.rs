@@ -51,6 +51,20 @@ pub async fn of_ticket(
     Ok(Some(g))
 }
 
+/// Grant `id` as `viewer` sees it: whoever sees its request sees it (404 otherwise).
+pub async fn get(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError> {
+    let mut db = pool.acquire().await?;
+    let ticket = tickets_repo::get(&mut *db, id)
+        .await?
+        .map(|r| r.to_core())
+        .transpose()?
+        .filter(|t| can_view(&viewer.actor(), t))
+        .ok_or_else(|| AppError::not_found("Grant"))?;
+    of_ticket(&mut db, viewer, &ticket)
+        .await?
+        .ok_or_else(|| AppError::not_found("Grant"))
+}
+
 /// Revokes grant `id` with `reason`. 404 for someone who cannot see its request, 403 for
 /// someone who may not revoke it, 409 when it is revoked or over already, 422 without a
 /// reason; nothing changes then.

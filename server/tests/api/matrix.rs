@@ -74,8 +74,11 @@ const TICKET_WRITES: &[(&str, [u16; 11])] = &[
 #[rustfmt::skip]
 const GRANTS: &[(&str, [u16; 11])] = &[
                                          // anon appl cur  oth  cc   str  oad  for  aud  sup  svc
-    ("GET /grants/{id}",                     [401, 200, 404, 404, 404, 404, 200, 404, 200, 200, 401]),
-    ("DELETE /grants/{id}",                  [401, 403, 404, 404, 404, 404, 200, 404, 403, 200, 401]),
+    // Whoever sees the request sees its grant; its last level's approver ("oth" approved level
+    // 2), the org's admins and super admins revoke it.
+    ("GET /grants/{id}",                     [401, 200, 200, 200, 200, 404, 200, 404, 200, 200, 401]),
+    ("DELETE /grants/{id}",                  [401, 403, 403, 200, 403, 404, 200, 404, 403, 200, 401]),
+    ("POST /grants/{id}/revoke",             [401, 403, 403, 200, 403, 404, 200, 404, 403, 200, 401]),
 ];
 
 /// A login-asset ACL of the Default org (a fresh one for every change), and the lists.
@@ -379,14 +382,19 @@ async fn every_caller_gets_exactly_the_expected_answer(pool: PgPool) {
             .await;
         mx.check(GRANTS[0].0, who, *want, got, &body);
     }
-    for (who, want) in ACTORS.iter().zip(&GRANTS[1].1) {
-        let g = mx.grant().await;
-        let (got, body) = mx
-            .call(who, Method::DELETE, &format!("/grants/{g}"), None)
-            .await;
-        mx.check(GRANTS[1].0, who, *want, got, &body);
-        let live = mx.app.count_grant(g).await;
-        assert_eq!(live, i64::from(got != 200), "{who}: revoked only on 200");
+    for (row, body) in [
+        (&GRANTS[1], None),
+        (&GRANTS[2], Some(json!({"reason": "matrix"}))),
+    ] {
+        let (method, path) = split(row.0);
+        for (who, want) in ACTORS.iter().zip(&row.1) {
+            let g = mx.grant().await;
+            let path = path.replace("{id}", &g.to_string());
+            let (got, answer) = mx.call(who, method.clone(), &path, body.clone()).await;
+            mx.check(row.0, who, *want, got, &answer);
+            let live = mx.app.count_grant(g).await;
+            assert_eq!(live, i64::from(got != 200), "{who}: revoked only on 200");
+        }
     }
 
     // ---- ACLs ----

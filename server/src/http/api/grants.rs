@@ -66,11 +66,7 @@ pub async fn get(
     Caller(v): Caller,
     Id(id): Id,
 ) -> Result<Json<GrantDto>, AppError> {
-    repo::get(&s.pool, id)
-        .await?
-        .filter(|g| repo::may_see(&v, g))
-        .map(Json)
-        .ok_or_else(|| AppError::not_found("Grant"))
+    Ok(Json(crate::usecases::grants::get(&s.pool, &v, id).await?))
 }
 
 /// Revoke a grant before it expires, without a reason (its history says none was given).
