@@ -564,6 +564,9 @@ pub struct AclInput {
     /// Review rules: deciding the review needs a fresh second factor.
     #[serde(default)]
     pub step_up: bool,
+    /// Connection and command review rules: minutes an approval answers the same question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse_minutes: Option<u16>,
     /// Login rules: source addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ips: Option<Vec<String>>,
@@ -610,6 +613,8 @@ pub struct AclDto {
     pub reviewer_people: Vec<Person>,
     #[serde(default)]
     pub step_up: bool,
+    #[serde(default)]
+    pub reuse_minutes: Option<u16>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -366,6 +366,11 @@ fn RuleForm(
     let action = RwSignal::new(r.map_or(AclAction::Reject, |r| r.action));
     let reviewers = RwSignal::new(r.map(|r| r.reviewer_people.clone()).unwrap_or_default());
     let step_up = RwSignal::new(r.is_some_and(|r| r.step_up));
+    let reuse = RwSignal::new(
+        r.and_then(|r| r.reuse_minutes)
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
     let error = RwSignal::new(None::<AppError>);
     let saving = RwSignal::new(false);
     let field_error = move |f: &'static str| {
@@ -397,6 +402,14 @@ fn RuleForm(
                 action: action.get_untracked(),
                 reviewers: reviewers.get_untracked().iter().map(|p| p.id).collect(),
                 step_up: step_up.get_untracked(),
+                reuse_minutes: match reuse.get_untracked().trim() {
+                    "" => None,
+                    m => Some(m.parse().map_err(|_| {
+                        let mut e = AppError::bad_request("Write a number of minutes, 1 to 1440.");
+                        e.field = Some("reuse_minutes".into());
+                        e
+                    })?),
+                },
                 ips: None,
                 time: None,
                 org_id: None,
@@ -607,8 +620,16 @@ fn RuleForm(
                     {field_error("reviewers")}
                     <label class="check"><input type="checkbox" data-testid="rule-step-up" prop:checked=move || step_up.get() on:change=move |ev| step_up.set(event_target_checked(&ev)) />" Approving or rejecting a review asks for a fresh second factor"</label>
                 </div>
+                {(kind != AclKind::Login).then(|| view! {
+                    <div class="field">
+                        <label for="rule-reuse">"An approval also answers the same request for (minutes)"</label>
+                        <input id="rule-reuse" type="number" min="1" max="1440" inputmode="numeric" placeholder="ask every time" bind:value=reuse />
+                        <p class="muted small">"Same person, asset and account (and, for commands, the same command line): the gateway is answered at once with the earlier review."</p>
+                        {field_error("reuse_minutes")}
+                    </div>
+                })}
             </Show>
-            {move || error.get().filter(|e| !matches!(e.field.as_deref(), Some(f) if ["name", "priority", "org_id", "users", "ips", "time", "assets", "accounts", "command_groups", "action", "reviewers"].iter().any(|x| f == *x || f.starts_with(&format!("{x}[")) || f.starts_with(&format!("{x}.")))))
+            {move || error.get().filter(|e| !matches!(e.field.as_deref(), Some(f) if ["name", "priority", "org_id", "users", "ips", "time", "assets", "accounts", "command_groups", "action", "reviewers", "reuse_minutes"].iter().any(|x| f == *x || f.starts_with(&format!("{x}[")) || f.starts_with(&format!("{x}.")))))
                 .map(|e| view! { <ErrorBox error=e /> })}
             <div class="form-actions">
                 <button class="btn btn-primary" data-testid="save-rule" disabled=move || saving.get() on:click=save>

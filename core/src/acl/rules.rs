@@ -154,6 +154,10 @@ pub struct AclDecision {
     /// For `review`: the review's decision needs a fresh second factor.
     #[serde(default)]
     pub step_up: bool,
+    /// For `review`: an approval of the same user, asset and account (and command line)
+    /// within this many minutes answers instead of a new review.
+    #[serde(default)]
+    pub reuse_minutes: Option<u16>,
 }
 
 impl AclDecision {
@@ -164,6 +168,7 @@ impl AclDecision {
             rule_id: None,
             reviewers: vec![],
             step_up: false,
+            reuse_minutes: None,
         }
     }
 
@@ -185,7 +190,28 @@ impl AclDecision {
             rule_id: Some(id),
             reviewers,
             step_up: review && step_up,
+            reuse_minutes: None,
         }
+    }
+
+    /// For `review`, the rule's reuse window (see [`MAX_REUSE_MINUTES`]).
+    fn reusing(mut self, minutes: Option<u16>) -> Self {
+        self.reuse_minutes = minutes.filter(|_| self.action == AclAction::Review);
+        self
+    }
+}
+
+/// The longest time an approved review may answer for the same question again (a day).
+pub const MAX_REUSE_MINUTES: u16 = 1440;
+
+/// Refuse a reuse window outside 1..=[`MAX_REUSE_MINUTES`] minutes (field `reuse_minutes`).
+pub fn check_reuse_minutes(minutes: Option<u16>) -> Result<(), FieldError> {
+    match minutes {
+        Some(m) if m == 0 || m > MAX_REUSE_MINUTES => Err(FieldError::new(
+            "reuse_minutes",
+            format!("must be 1 to {MAX_REUSE_MINUTES} minutes"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -354,6 +380,10 @@ pub struct LoginAssetAcl {
     /// For `review`: deciding the review needs a fresh second factor (as a flow level may ask).
     #[serde(default)]
     pub step_up: bool,
+    /// For `review`: an approval of the same user, asset and account within this many
+    /// minutes answers the gateway at once (1 to [`MAX_REUSE_MINUTES`]; none: always ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse_minutes: Option<u16>,
 }
 acl_rule!(LoginAssetAcl);
 
@@ -365,6 +395,7 @@ impl LoginAssetAcl {
             self.assets.check("assets"),
             self.accounts.check("accounts"),
             check_reviewers(&self.reviewers),
+            check_reuse_minutes(self.reuse_minutes),
         ])
     }
 
@@ -380,6 +411,7 @@ impl LoginAssetAcl {
 pub fn decide_login_asset(rules: &[LoginAssetAcl], access: &AssetAccess) -> AclDecision {
     first_match(rules, |r| r.matches(access)).map_or_else(AclDecision::no_match, |r| {
         AclDecision::from_rule(r.id, r.action, &r.reviewers, r.step_up, access.user_id)
+            .reusing(r.reuse_minutes)
     })
 }
 
@@ -413,6 +445,10 @@ pub struct CommandFilterAcl {
     /// For `review`: deciding the review needs a fresh second factor (as a flow level may ask).
     #[serde(default)]
     pub step_up: bool,
+    /// For `review`: an approval of the same user, asset, account and command line within
+    /// this many minutes answers the gateway at once (1 to [`MAX_REUSE_MINUTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reuse_minutes: Option<u16>,
 }
 acl_rule!(CommandFilterAcl);
 
@@ -430,6 +466,7 @@ impl CommandFilterAcl {
             self.assets.check("assets"),
             self.accounts.check("accounts"),
             check_reviewers(&self.reviewers),
+            check_reuse_minutes(self.reuse_minutes),
             parse_command_groups(specs).map(drop),
         ])
     }
@@ -461,10 +498,13 @@ pub fn decide_command(
     command_line: &str,
 ) -> AclDecision {
     let line = CommandLine::parse(command_line);
-    first_match(rules, |r| r.matches_parsed(access, &line))
-        .map_or_else(AclDecision::no_match, |r| {
+    first_match(rules, |r| r.matches_parsed(access, &line)).map_or_else(
+        AclDecision::no_match,
+        |r| {
             AclDecision::from_rule(r.id, r.action, &r.reviewers, r.step_up, access.user_id)
-        })
+                .reusing(r.reuse_minutes)
+        },
+    )
 }
 
 #[cfg(test)]
@@ -605,6 +645,7 @@ mod tests {
             action: AclAction::Review,
             reviewers: vec![id(1), id(2)],
             step_up: false,
+            reuse_minutes: None,
         };
         let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
         assert_eq!(d.action, AclAction::Review);
@@ -628,6 +669,7 @@ mod tests {
             action: AclAction::Review,
             reviewers: vec![id(2)],
             step_up: true,
+            reuse_minutes: None,
         };
         let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
         assert!(d.step_up);
@@ -639,6 +681,33 @@ mod tests {
         stored.as_object_mut().unwrap().remove("step_up");
         let read: LoginAssetAcl = serde_json::from_value(stored).unwrap();
         assert!(!read.step_up);
+    }
+
+    #[test]
+    fn a_review_rule_may_reuse_an_approval_for_some_minutes_and_only_a_review_carries_it() {
+        let mut rule = LoginAssetAcl {
+            id: id(1),
+            name: "prod root".into(),
+            priority: 1,
+            active: true,
+            users: Selector::All,
+            assets: Selector::All,
+            accounts: Selector::All,
+            action: AclAction::Review,
+            reviewers: vec![id(2)],
+            step_up: false,
+            reuse_minutes: Some(30),
+        };
+        assert!(rule.check().is_ok());
+        let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
+        assert_eq!(d.reuse_minutes, Some(30));
+        rule.action = AclAction::Accept;
+        let d = decide_login_asset(std::slice::from_ref(&rule), &access("root"));
+        assert_eq!(d.reuse_minutes, None, "nothing to reuse but a review");
+        for bad in [0, MAX_REUSE_MINUTES + 1] {
+            rule.reuse_minutes = Some(bad);
+            assert!(rule.check().unwrap_err().has("reuse_minutes"), "{bad}");
+        }
     }
 
     #[test]
@@ -662,6 +731,7 @@ mod tests {
                 action: AclAction::Warning,
                 reviewers: vec![],
                 step_up: false,
+                reuse_minutes: None,
             },
             CommandFilterAcl {
                 id: id(1),
@@ -675,6 +745,7 @@ mod tests {
                 action: AclAction::Review,
                 reviewers: vec![id(3)],
                 step_up: false,
+                reuse_minutes: None,
             },
         ];
         let d = decide_command(&rules, &access("root"), "cd /; rm -rf x");
@@ -705,6 +776,7 @@ mod tests {
             action,
             reviewers: vec![id(3)],
             step_up: false,
+            reuse_minutes: None,
         }
     }
 

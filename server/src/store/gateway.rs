@@ -1,6 +1,7 @@
 //! What gateways look up and own: the assets of the orgs a service token serves, and the
 //! confirm tickets each token opened (only that token may wait on and withdraw them).
 
+use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use tollgate_app::AppError;
 use uuid::Uuid;
@@ -71,5 +72,29 @@ pub async fn opened_by(
     .bind(ticket)
     .bind(token)
     .fetch_one(db)
+    .await?)
+}
+
+/// The person's latest confirm ticket of `ticket_type` approved at or after `since` whose
+/// request holds `same` (the fields that make it the same question): its id and serial.
+pub async fn recent_approval(
+    db: impl PgExecutor<'_>,
+    applicant: Uuid,
+    ticket_type: &str,
+    same: &serde_json::Value,
+    since: DateTime<Utc>,
+) -> Result<Option<(Uuid, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, serial FROM tickets
+         WHERE applicant_id = $1 AND ticket_type = $2 AND state = 'approved'
+           AND ticket_type IN ('login_asset_confirm', 'command_confirm')
+           AND updated_at >= $4 AND request @> $3
+         ORDER BY updated_at DESC LIMIT 1",
+    )
+    .bind(applicant)
+    .bind(ticket_type)
+    .bind(same)
+    .bind(since)
+    .fetch_optional(db)
     .await?)
 }

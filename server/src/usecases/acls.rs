@@ -113,6 +113,11 @@ pub struct AclInput {
     /// level may ask). Ignored for the other actions.
     #[serde(default)]
     pub step_up: bool,
+    /// Connection and command rules in `review`: an approval of the same user, asset and
+    /// account (and command line) within this many minutes (1 to 1440) answers the gateway
+    /// `accept` at once. Ignored for the other actions and for sign-in rules.
+    #[serde(default)]
+    pub reuse_minutes: Option<u16>,
 }
 
 /// A rule as the API shows it.
@@ -146,6 +151,9 @@ pub struct AclDto {
     pub reviewer_people: Vec<Person>,
     /// For `review`: deciding the review needs a fresh second factor.
     pub step_up: bool,
+    /// For `review` (connections and commands): how long an approval answers again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reuse_minutes: Option<u16>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -259,6 +267,11 @@ async fn check(
         reviewers.clear();
     }
     let step_up = input.step_up && input.action == AclAction::Review;
+    let reuse_minutes = input
+        .reuse_minutes
+        .filter(|_| input.action == AclAction::Review && !kind.is_global());
+    tollgate_core::acl::rules::check_reuse_minutes(reuse_minutes)
+        .map_err(|e| AppError::invalid(&e.field, e.reason))?;
 
     if kind.is_global() {
         let ips = IpList::parse(&input.ips).map_err(|e| AppError::invalid(&e.field, e.reason))?;
@@ -330,6 +343,7 @@ async fn check(
                 action: input.action,
                 reviewers,
                 step_up,
+                reuse_minutes,
             }),
         ));
     }
@@ -366,6 +380,7 @@ async fn check(
             action: input.action,
             reviewers,
             step_up,
+            reuse_minutes,
         }),
     ))
 }
@@ -426,6 +441,7 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
             reviewers,
             reviewer_people: vec![],
             step_up,
+            reuse_minutes: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
         };
@@ -456,6 +472,7 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
                 let mut d = base!(a);
                 d.assets = Some(a.assets);
                 d.accounts = Some(a.accounts);
+                d.reuse_minutes = a.reuse_minutes;
                 d
             }
             AclKind::CommandFilter => {
@@ -466,6 +483,7 @@ async fn to_dtos(db: &mut PgConnection, rows: Vec<store::AclRow>) -> Result<Vec<
                 d.accounts = Some(a.accounts);
                 d.command_groups =
                     Some(a.command_groups.iter().map(|g| g.spec().clone()).collect());
+                d.reuse_minutes = a.reuse_minutes;
                 d
             }
         };
@@ -716,6 +734,7 @@ fn input_of(d: &AclDto) -> AclInput {
         action: d.action,
         reviewers: d.reviewers.clone(),
         step_up: d.step_up,
+        reuse_minutes: d.reuse_minutes,
     }
 }
 

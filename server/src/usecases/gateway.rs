@@ -61,7 +61,8 @@ pub struct GatewayDecision {
     /// `accept`, `reject`, `warning` (go on, noted) or `review` (wait for the ticket).
     #[schema(value_type = String)]
     pub decision: AclAction,
-    /// For `review`: the ticket to wait on (`GET /api/v1/tickets/{id}/decision?wait=S`).
+    /// For `review`: the ticket to wait on (`GET /api/v1/tickets/{id}/decision?wait=S`). For
+    /// an `accept` that reuses an earlier approval (the rule's `reuse_minutes`): that ticket.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<Uuid>,
     /// For `review`: its serial.
@@ -217,6 +218,24 @@ async fn answer(
         None => String::new(),
     };
     drop(db);
+    let request = request(d.rule_id.unwrap_or_default());
+    if d.action == AclAction::Review {
+        if let Some((id, serial, minutes)) = reusable(pool, s, &d, &request).await? {
+            return Ok(GatewayDecision {
+                decision: AclAction::Accept,
+                ticket_id: Some(id),
+                ticket_serial: Some(serial.clone()),
+                ticket_url: Some(format!(
+                    "{}/tickets/{id}",
+                    public_url.trim_end_matches('/')
+                )),
+                acl_id: d.rule_id,
+                reason: format!(
+                    "Allowed: ticket {serial} approved the same {what} within the last {minutes} minutes, which the rule {rule:?} lets answer again."
+                ),
+            });
+        }
+    }
     let out = match d.action {
         AclAction::Accept if d.rule_id.is_none() => plain(
             AclAction::Accept,
@@ -253,7 +272,7 @@ async fn answer(
                     title,
                     org_id: Some(s.org_id),
                     applicant: UserRef::new(s.user_id, s.username.clone()),
-                    request: request(d.rule_id.unwrap_or_default()),
+                    request,
                 },
                 &d.reviewers,
                 d.step_up,
@@ -300,6 +319,36 @@ async fn answer(
         }
     };
     Ok(out)
+}
+
+/// An approval that answers this question again (the rule's `reuse_minutes`): the person's
+/// latest approved confirm ticket of the same kind, asking the same (the request's fields but
+/// the gateway's session and the rule), approved within the window. Its id, serial and the
+/// window.
+async fn reusable(
+    pool: &PgPool,
+    s: &Subject,
+    d: &AclDecision,
+    request: &TicketRequest,
+) -> Result<Option<(Uuid, String, u16)>, AppError> {
+    let Some(minutes) = d.reuse_minutes else {
+        return Ok(None);
+    };
+    let mut same = serde_json::to_value(request).map_err(|_| AppError::internal())?;
+    if let Some(o) = same.as_object_mut() {
+        o.remove("session_id");
+        o.remove("acl_id");
+    }
+    let since = Utc::now() - chrono::Duration::minutes(i64::from(minutes));
+    let found = store::recent_approval(
+        pool,
+        s.user_id,
+        request.ticket_type().as_str(),
+        &same,
+        since,
+    )
+    .await?;
+    Ok(found.map(|(id, serial)| (id, serial, minutes)))
 }
 
 fn inactive(s: &Subject) -> GatewayDecision {

@@ -485,3 +485,131 @@ async fn tollgate_gate_runs_an_approved_command_and_never_a_refused_one(pool: Pg
     assert_eq!(out.status.code(), Some(13));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A review rule for `rm` (commands) and one for root logins, both letting an approval answer
+/// again for 30 minutes; carol reviews.
+async fn reusing_rules(app: &TestApp) {
+    let admin = app.signed_in("admin").await;
+    let default = org(&app.pool, "Default").await;
+    let carol = user(&app.pool, "carol").await;
+    for (path, body) in [
+        (
+            "/api/v1/acls/command-filter",
+            json!({"name": "review rm", "priority": 10, "org_id": default,
+            "command_groups": [{"patterns": ["rm"], "kind": "command"}],
+            "action": "review", "reviewers": [carol], "reuse_minutes": 30}),
+        ),
+        (
+            "/api/v1/acls/login-asset",
+            json!({"name": "review root", "priority": 10, "org_id": default,
+            "accounts": {"names": ["root"]}, "action": "review", "reviewers": [carol], "reuse_minutes": 30}),
+        ),
+    ] {
+        let (s, r) = app.post(&admin, path, body).await;
+        assert_eq!(s, 201, "{r}");
+        assert_eq!(r["reuse_minutes"], 30, "{r}");
+    }
+    // Out of bounds: refused by field.
+    for bad in [0, 1441] {
+        let (s, r) = app
+            .post(
+                &admin,
+                "/api/v1/acls/login-asset",
+                json!({"name": "bad", "priority": 11,
+                "org_id": default, "action": "review", "reviewers": [carol], "reuse_minutes": bad}),
+            )
+            .await;
+        assert_eq!(
+            (s, r["error"]["field"].as_str()),
+            (422, Some("reuse_minutes")),
+            "{r}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "tollgate_server::MIGRATOR")]
+async fn an_approval_answers_the_same_question_within_the_rules_window_and_no_other(pool: PgPool) {
+    let app = TestApp::spawn(pool.clone(), true).await;
+    reusing_rules(&app).await;
+    let token = service_token(&app).await;
+    let carol = app.signed_in("carol").await;
+    let command = |user: &str, cmd: &str| json!({"user": user, "asset": "web-01", "account": "deploy", "command": cmd});
+    let ask_command = |body: Value| {
+        let (app, token) = (&app, &token);
+        async move { ask(app, token, "/api/v1/gateway/command", body).await.1 }
+    };
+    let first = ask_command(command("alice", "rm -rf /srv/old")).await;
+    assert_eq!(first["decision"], "review", "{first}");
+    let t1 = first["ticket_id"].as_str().unwrap().to_string();
+    // Waiting is not approved: the same question asks again (a second ticket).
+    let waiting = ask_command(command("alice", "rm -rf /srv/old")).await;
+    assert_eq!(waiting["decision"], "review", "{waiting}");
+    let (s, _) = app.act(&carol, &json!(t1), "approve", json!({})).await;
+    assert_eq!(s, 200);
+
+    // Approved: the same user, asset, account and command line is accepted at once.
+    let again = ask_command(command("alice", "rm -rf /srv/old")).await;
+    assert_eq!(
+        (again["decision"].as_str(), again["ticket_id"].as_str()),
+        (Some("accept"), Some(t1.as_str())),
+        "{again}"
+    );
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .contains("approved the same command"),
+        "{again}"
+    );
+    // Not another command line, nor another person.
+    assert_eq!(
+        ask_command(command("alice", "rm -rf /srv/new")).await["decision"],
+        "review"
+    );
+    assert_eq!(
+        ask_command(command("dave", "rm -rf /srv/old")).await["decision"],
+        "review"
+    );
+
+    // Thirty-one minutes later (the clock moved in the database) it asks again.
+    sqlx::query(
+        "UPDATE tickets SET updated_at = updated_at - interval '31 minutes' WHERE id = $1::uuid",
+    )
+    .bind(&t1)
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        ask_command(command("alice", "rm -rf /srv/old")).await["decision"],
+        "review"
+    );
+
+    // Connections: the same, and a rejected review is never reused.
+    let login = |asset: &str| json!({"user": "alice", "asset": asset, "account": "root"});
+    let l1 = ask(&app, &token, "/api/v1/gateway/login-asset", login("web-02"))
+        .await
+        .1;
+    assert_eq!(l1["decision"], "review", "{l1}");
+    app.act(&carol, &l1["ticket_id"], "reject", json!({})).await;
+    let l2 = ask(&app, &token, "/api/v1/gateway/login-asset", login("web-02"))
+        .await
+        .1;
+    assert_eq!(
+        l2["decision"], "review",
+        "a rejection answers nothing: {l2}"
+    );
+    app.act(&carol, &l2["ticket_id"], "approve", json!({}))
+        .await;
+    let l3 = ask(&app, &token, "/api/v1/gateway/login-asset", login("web-02"))
+        .await
+        .1;
+    assert_eq!(
+        (l3["decision"].as_str(), &l3["ticket_id"]),
+        (Some("accept"), &l2["ticket_id"]),
+        "{l3}"
+    );
+    let other = ask(&app, &token, "/api/v1/gateway/login-asset", login("web-01"))
+        .await
+        .1;
+    assert_eq!(other["decision"], "review", "another asset: {other}");
+}
