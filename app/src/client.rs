@@ -706,3 +706,29 @@ pub mod delegations {
         .await
     }
 }
+
+/// An org's request templates.
+pub mod templates {
+    use super::*;
+    use crate::dto::TemplateDto;
+    use tollgate_core::template::TemplateForm;
+
+    /// `GET /api/v1/orgs/{org}/templates`.
+    pub async fn list(org: Uuid) -> Result<Vec<TemplateDto>, AppError> {
+        get(&format!("/api/v1/orgs/{org}/templates")).await
+    }
+
+    /// `POST /api/v1/orgs/{org}/templates`.
+    pub async fn create(org: Uuid, body: &TemplateForm) -> Result<TemplateDto, AppError> {
+        with_json(Method::Post, &format!("/api/v1/orgs/{org}/templates"), body).await
+    }
+
+    /// `DELETE /api/v1/orgs/{org}/templates/{id}`.
+    pub async fn delete(org: Uuid, id: Uuid) -> Result<(), AppError> {
+        no_content(
+            Method::Delete,
+            &format!("/api/v1/orgs/{org}/templates/{id}"),
+        )
+        .await
+    }
+}

@@ -176,6 +176,22 @@ pub struct EventDto {
     pub at: DateTime<Utc>,
 }
 
+/// A request template of an org: a named starting point for a new access request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TemplateDto {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub nodes: Vec<Uuid>,
+    /// The assets, named.
+    pub assets: Vec<Named>,
+    pub accounts: Vec<String>,
+    pub actions: Vec<String>,
+    pub period_days: u16,
+    pub reason_hint: String,
+}
+
 /// A delegation (out of office): `person` is away from `starts_at` until `ends_at`, and
 /// `delegate` is asked in their place meanwhile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -35,6 +35,7 @@ pub mod request;
 pub mod role;
 pub mod serial;
 pub mod sso;
+pub mod template;
 pub mod ticket;
 pub mod timers;
 pub mod transition;

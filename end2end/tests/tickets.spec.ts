@@ -238,3 +238,44 @@ test('the approver of the last level revokes the access from the ticket page, wi
   await expect(alice.page.getByTestId('notification').first()).toContainText('was revoked');
   for (const c of [admin, alice, v]) await c.context.close();
 });
+
+test('an org admin saves a request template on the new-request page; picking it fills the form', async ({ browser }) => {
+  const admin = await as(browser, 'admin');
+  const orgId = await orgForAlice(admin.page, {
+    org: 'Template Works',
+    asset: 'tpl-01',
+    levels: [{ selector: { super_admins: true }, rule: 'any' }],
+  });
+  const people = await (await admin.page.request.get('/api/v1/users?q=alice')).json();
+  const aliceId = people.items.find((p: any) => p.username === 'alice').id;
+  expect((await admin.page.request.put(`/api/v1/orgs/${orgId}/members`, { data: { user_id: aliceId, role: 'org_admin' } })).status()).toBe(200);
+
+  const alice = await as(browser, 'alice');
+  const page = alice.page;
+  await page.goto('/tickets/new');
+  await waitForHydration(page);
+  await page.locator('#org').selectOption({ label: 'Template Works' });
+  await expect(page.getByTestId('template')).toHaveCount(0);
+  await page.getByRole('checkbox', { name: 'tpl-01' }).check();
+  await page.getByTestId('accounts').getByText('root', { exact: true }).click();
+  await page.getByLabel('Why do you need it?').fill('Which change ticket is this for?');
+  await page.getByTestId('save-template').locator('summary').click();
+  await page.getByLabel('Template name').fill('Template Works root');
+  await page.getByRole('button', { name: 'Save template' }).click();
+  await expect(page.getByTestId('save-template').getByRole('status')).toContainText('Saved as the template "Template Works root"');
+
+  // A fresh form: picking the template fills what to reach, how, and the reason's hint.
+  await page.goto('/tickets/new');
+  await waitForHydration(page);
+  await page.locator('#org').selectOption({ label: 'Template Works' });
+  await page.getByLabel('Start from a template').selectOption({ label: 'Template Works root' });
+  await expect(page.getByTestId('chosen-assets')).toContainText('tpl-01');
+  await expect(page.getByLabel('Why do you need it?')).toHaveAttribute('placeholder', 'Which change ticket is this for?');
+  await page.getByLabel('Title').fill('From a template');
+  await page.getByLabel('Why do you need it?').fill('CHG-42');
+  await page.getByRole('button', { name: 'Submit request' }).click();
+  await expect(page).toHaveURL(/\/tickets\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('request-assets')).toContainText('tpl-01');
+  await expect(page.getByTestId('request-actions')).toContainText('connect');
+  for (const c of [admin, alice]) await c.context.close();
+});

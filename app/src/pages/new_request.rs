@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::api::{default_period_days, load_ticket, my_orgs, open_request};
 use crate::components::use_first_org;
-use crate::dto::OpenTicket;
+use crate::dto::{OpenTicket, TemplateDto};
 use crate::error::AppError;
 use crate::picker::{from_input, AccessPicker, Selection};
 
@@ -80,6 +80,47 @@ pub fn NewRequest() -> impl IntoView {
         sel.actions.set(r.actions.names());
     });
     let navigate = use_navigate();
+    let hint = RwSignal::new(None::<String>);
+    let templates_version = RwSignal::new(0u32);
+    let templates = LocalResource::new(move || {
+        templates_version.get();
+        let o = org.get();
+        async move {
+            match o {
+                Some(o) => crate::client::templates::list(o).await,
+                None => Ok(vec![]),
+            }
+        }
+    });
+    // A template fills in what to reach, how, and for how long from now; its hint says what
+    // the reason should tell.
+    let apply_template = move |t: &TemplateDto| {
+        let now = Utc::now();
+        sel.nodes.set(t.nodes.clone());
+        sel.asset_names
+            .update(|m| m.extend(t.assets.iter().map(|a| (a.id, a.name.clone()))));
+        sel.assets.set(t.assets.iter().map(|a| a.id).collect());
+        sel.accounts.set(t.accounts.clone());
+        sel.actions.set(t.actions.clone());
+        sel.start.set(crate::picker::to_input(now));
+        sel.expiry.set(crate::picker::to_input(
+            now + Duration::days(i64::from(t.period_days)),
+        ));
+        hint.set(Some(t.reason_hint.clone()).filter(|h| !h.is_empty()));
+    };
+    let me = use_context::<crate::layout::ViewerResource>();
+    let may_save = move || {
+        let (Some(v), Some(o)) = (
+            me.and_then(|m| m.get()).and_then(|r| r.ok().flatten()),
+            org.get(),
+        ) else {
+            return false;
+        };
+        v.is_super_admin()
+            || v.orgs
+                .iter()
+                .any(|m| m.org_id == o && m.role == tollgate_core::OrgRole::OrgAdmin)
+    };
 
     let submit = Action::new(move |body: &OpenTicket| {
         let body = body.clone();
@@ -167,6 +208,7 @@ pub fn NewRequest() -> impl IntoView {
         <form class="card form-card" on:submit=on_submit novalidate>
             <div class="card-body">
                 {general_error}
+                <Templates templates=templates on_pick=Callback::new(move |t: TemplateDto| apply_template(&t)) />
                 <div class="row">
                     <div class="field">
                         <label for="org">"Org"</label>
@@ -208,11 +250,18 @@ pub fn NewRequest() -> impl IntoView {
                 <AccessPicker org=org sel=sel error=error />
                 <div class="field">
                     <label for="comment">"Why do you need it?"</label>
-                    <textarea id="comment" placeholder="A reason helps approvers decide quickly"
+                    <textarea id="comment"
+                        placeholder=move || hint.get().unwrap_or_else(|| "A reason helps approvers decide quickly".into())
                         prop:value=move || comment.get()
                         on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                     {err_of("comment")}
                 </div>
+                <Transition fallback=|| ()>
+                    {move || may_save().then(|| view! {
+                        <SaveTemplate org=org sel=sel comment=comment
+                            on_saved=Callback::new(move |_| templates_version.update(|v| *v += 1)) />
+                    })}
+                </Transition>
             </div>
             <div class="card-foot">
                 <a class="btn btn-ghost" href="/tickets">"Cancel"</a>
@@ -221,5 +270,94 @@ pub fn NewRequest() -> impl IntoView {
                 </button>
             </div>
         </form>
+    }
+}
+
+/// "Start from a template": the org's templates, when it has some.
+#[component]
+fn Templates(
+    templates: LocalResource<Result<Vec<TemplateDto>, AppError>>,
+    on_pick: Callback<TemplateDto>,
+) -> impl IntoView {
+    move || {
+        templates
+            .get()
+            .and_then(Result::ok)
+            .filter(|l| !l.is_empty())
+            .map(|list| {
+                let pick = list.clone();
+                view! {
+                    <div class="field template-pick">
+                        <label for="template">"Start from a template"</label>
+                        <select id="template" data-testid="template" on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            if let Some(t) = pick.iter().find(|t| t.id.to_string() == v) {
+                                on_pick.run(t.clone());
+                            }
+                        }>
+                            <option value="">"None: start from scratch"</option>
+                            {list.into_iter().map(|t| view! { <option value=t.id.to_string()>{t.name}</option> }).collect_view()}
+                        </select>
+                    </div>
+                }
+            })
+    }
+}
+
+/// For the org's admins: saves what the form asks for as a template of the org (the reason
+/// written becomes its hint; the period, its length in whole days).
+#[component]
+fn SaveTemplate(
+    org: RwSignal<Option<Uuid>>,
+    sel: Selection,
+    comment: RwSignal<String>,
+    on_saved: Callback<()>,
+) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let w = crate::components::Writes::new();
+    let (error, done) = (w.error, RwSignal::new(None::<String>));
+    let save = move |_| {
+        let Some(o) = org.get_untracked() else { return };
+        let (start, expiry) = (
+            from_input(&sel.start.get_untracked()),
+            from_input(&sel.expiry.get_untracked()),
+        );
+        let days = match (start, expiry) {
+            (Some(s), Some(e)) => ((e - s).num_hours() + 23) / 24,
+            _ => 0,
+        };
+        let form = tollgate_core::template::TemplateForm {
+            name: name.get_untracked(),
+            nodes: sel.nodes.get_untracked(),
+            assets: sel.assets.get_untracked(),
+            accounts: sel.accounts.get_untracked(),
+            actions: sel.actions.get_untracked(),
+            period_days: u16::try_from(days.max(0)).unwrap_or(u16::MAX),
+            reason_hint: comment.get_untracked(),
+        };
+        done.set(None);
+        w.run(async move {
+            let t = crate::client::templates::create(o, &form).await?;
+            done.set(Some(format!("Saved as the template {:?}.", t.name)));
+            name.set(String::new());
+            on_saved.run(());
+            Ok(())
+        });
+    };
+    view! {
+        <details class="save-template" data-testid="save-template">
+            <summary>"Save as a template of this org"</summary>
+            <p class="muted small">"What the form asks for, for as many days; the reason written above becomes the template's hint."</p>
+            <div class="row">
+                <div class="field">
+                    <label for="template-name">"Template name"</label>
+                    <input id="template-name" maxlength="100" bind:value=name />
+                </div>
+                <div class="field"><label>" "</label>
+                    <button type="button" class="btn" on:click=save disabled=move || w.busy.get()>"Save template"</button></div>
+            </div>
+            {move || error.get().map(|e| view! { <crate::components::ErrorBox error=e /> })}
+            {move || done.get().map(|m| view! { <div class="form-ok" role="status">{m}</div> })}
+        </details>
     }
 }

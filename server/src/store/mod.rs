@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_in_failures;
 pub mod sso;
+pub mod templates;
 pub mod tickets;
 pub mod tokens;
 pub mod users;

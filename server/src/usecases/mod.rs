@@ -14,5 +14,6 @@ pub mod notifications;
 pub mod outbox;
 pub mod policy;
 pub mod sso;
+pub mod templates;
 pub mod tickets;
 pub mod webhooks;

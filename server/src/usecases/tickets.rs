@@ -60,6 +60,21 @@ fn bad_reference(c: &dir::RequestContext) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Refuses nodes, assets or accounts that are not `org`'s (the field named), as a request's.
+pub(crate) async fn check_references(
+    db: &mut PgConnection,
+    org: Uuid,
+    nodes: &[Uuid],
+    assets: &[Uuid],
+    accounts: &[String],
+) -> Result<(), AppError> {
+    let c = request_context(db, org, Some(nodes), Some(assets), Some(accounts)).await?;
+    if c.org_name.is_none() {
+        return Err(AppError::not_found("Org"));
+    }
+    bad_reference(&c)
+}
+
 /// Reads what checking an apply_asset request of `org` needs (one statement).
 async fn request_context(
     db: &mut PgConnection,

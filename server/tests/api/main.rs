@@ -36,6 +36,7 @@ mod secrets;
 mod security;
 mod sso;
 mod step_up;
+mod templates;
 mod tickets;
 mod timers;
 mod tls;

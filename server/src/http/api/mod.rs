@@ -19,6 +19,7 @@ pub mod responses;
 pub mod second_factor;
 pub mod service_tokens;
 pub mod sso;
+pub mod templates;
 pub mod tickets;
 pub mod tokens;
 pub mod webhooks;
@@ -57,6 +58,11 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/decision", get(live::decision))
         .route("/events", get(live::events))
         .route("/orgs", get(directory::orgs))
+        .route(
+            "/orgs/{id}/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route("/orgs/{id}/templates/{template}", delete(templates::delete))
         .route("/nodes", get(directory::nodes))
         .route("/assets", get(directory::assets))
         .route("/accounts", get(directory::accounts))
