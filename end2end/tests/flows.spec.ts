@@ -291,12 +291,12 @@ test('out of office: a delegate named on the Security page approves for the pers
   const olive = await newPerson(admin.page, 'olive', 'Olive Away');
   await newPerson(admin.page, 'doris', 'Doris Deputy');
   await orgForAlice(admin.page, {
-    org: 'Away Works',
+    org: 'Out of Office Works',
     asset: 'away-01',
     levels: [{ selector: { users: [olive] }, rule: 'any' }],
   });
   const alice = await as(browser, 'alice');
-  const t = await openTicket(alice.page, { title: 'While Olive is away', org: 'Away Works', assets: ['away-01'] });
+  const t = await openTicket(alice.page, { title: 'While Olive is away', org: 'Out of Office Works', assets: ['away-01'] });
 
   // Olive names Doris for the coming week; the ticket already waiting goes to Doris too.
   const o = await as(browser, 'olive');
