@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
-use tollgate_app::dto::{GrantCheck, GrantDto, Named, Page, Person};
+use tollgate_app::dto::{GrantCheck, GrantDto, Page, Person};
 use tollgate_app::model::Viewer;
 use tollgate_app::AppError;
 use tollgate_core::{ApplyAssetRequest, OrgRole, Ticket};
@@ -87,18 +87,8 @@ fn to_dto(r: GrantRow, now: DateTime<Utc>) -> GrantDto {
             display_name: r.display_name,
         },
         permission_name: r.permission_name,
-        nodes: r
-            .nodes
-            .into_iter()
-            .zip(r.node_names)
-            .map(|(id, name)| Named { id, name })
-            .collect(),
-        assets: r
-            .assets
-            .into_iter()
-            .zip(r.asset_names)
-            .map(|(id, name)| Named { id, name })
-            .collect(),
+        nodes: super::named(r.nodes, r.node_names),
+        assets: super::named(r.assets, r.asset_names),
         accounts: r.accounts,
         actions: r.actions,
         valid_from: r.valid_from,

@@ -159,6 +159,14 @@ pub fn contains_pattern(text: &str) -> String {
     )
 }
 
+/// Ids and the names read beside them (an `ARRAY(…)` in the same order) as named items.
+pub fn named(ids: Vec<uuid::Uuid>, names: Vec<String>) -> Vec<tollgate_app::dto::Named> {
+    ids.into_iter()
+        .zip(names)
+        .map(|(id, name)| tollgate_app::dto::Named { id, name })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -1,7 +1,7 @@
 //! Request templates (core/src/template.rs).
 
 use sqlx::PgExecutor;
-use tollgate_app::dto::{Named, TemplateDto};
+use tollgate_app::dto::TemplateDto;
 use tollgate_app::AppError;
 use tollgate_core::template::TemplateForm;
 use uuid::Uuid;
@@ -40,12 +40,7 @@ pub async fn of_org(db: impl PgExecutor<'_>, org: Uuid) -> Result<Vec<TemplateDt
             org_id: r.org_id,
             name: r.name,
             nodes: r.nodes,
-            assets: r
-                .assets
-                .into_iter()
-                .zip(r.asset_names)
-                .map(|(id, name)| Named { id, name })
-                .collect(),
+            assets: super::named(r.assets, r.asset_names),
             accounts: r.accounts,
             actions: r.actions,
             period_days: u16::try_from(r.period_days).unwrap_or(1),
