@@ -12,7 +12,7 @@ use tollgate_core::template::TemplateForm;
 use uuid::Uuid;
 
 use crate::store::templates as repo;
-use crate::usecases::admin::{may_admin, role_in};
+use crate::usecases::admin::{require_admin, role_in};
 
 /// Members of the org and super admins see its templates; anyone else learns nothing (404).
 fn may_use(viewer: &Viewer, org: Uuid) -> Result<(), AppError> {
@@ -36,12 +36,7 @@ pub async fn create(
     org: Uuid,
     form: TemplateForm,
 ) -> Result<TemplateDto, AppError> {
-    may_use(viewer, org)?;
-    if !may_admin(viewer, org) {
-        return Err(AppError::forbidden(
-            "Only the org's admins and super admins save templates.",
-        ));
-    }
+    require_admin(viewer, org)?;
     let t = form
         .check(Utc::now())
         .map_err(crate::usecases::tickets::field_errors)?;
@@ -64,12 +59,7 @@ pub async fn create(
 
 /// Removes a template of `org` (its admins and super admins).
 pub async fn delete(pool: &PgPool, viewer: &Viewer, org: Uuid, id: Uuid) -> Result<(), AppError> {
-    may_use(viewer, org)?;
-    if !may_admin(viewer, org) {
-        return Err(AppError::forbidden(
-            "Only the org's admins and super admins remove templates.",
-        ));
-    }
+    require_admin(viewer, org)?;
     if repo::delete(pool, org, id).await? {
         Ok(())
     } else {
