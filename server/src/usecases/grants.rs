@@ -51,15 +51,22 @@ pub async fn of_ticket(
     Ok(Some(g))
 }
 
+/// The request a grant came from, when `viewer` may see it: whoever sees the request sees its
+/// grant (404 otherwise).
+fn request_of(
+    row: Option<tickets_repo::TicketRow>,
+    viewer: &Viewer,
+) -> Result<tollgate_core::Ticket, AppError> {
+    row.map(|r| r.to_core())
+        .transpose()?
+        .filter(|t| can_view(&viewer.actor(), t))
+        .ok_or_else(|| AppError::not_found("Grant"))
+}
+
 /// Grant `id` as `viewer` sees it: whoever sees its request sees it (404 otherwise).
 pub async fn get(pool: &PgPool, viewer: &Viewer, id: Uuid) -> Result<GrantDto, AppError> {
     let mut db = pool.acquire().await?;
-    let ticket = tickets_repo::get(&mut *db, id)
-        .await?
-        .map(|r| r.to_core())
-        .transpose()?
-        .filter(|t| can_view(&viewer.actor(), t))
-        .ok_or_else(|| AppError::not_found("Grant"))?;
+    let ticket = request_of(tickets_repo::get(&mut *db, id).await?, viewer)?;
     of_ticket(&mut db, viewer, &ticket)
         .await?
         .ok_or_else(|| AppError::not_found("Grant"))
@@ -82,12 +89,7 @@ pub async fn revoke(
         ));
     }
     let mut tx = pool.begin().await?;
-    let ticket = tickets_repo::get_for_update(&mut tx, id)
-        .await?
-        .map(|r| r.to_core())
-        .transpose()?
-        .filter(|t| can_view(&viewer.actor(), t))
-        .ok_or_else(|| AppError::not_found("Grant"))?;
+    let ticket = request_of(tickets_repo::get_for_update(&mut tx, id).await?, viewer)?;
     if repo::get(&mut *tx, id).await?.is_none() {
         return Err(AppError::not_found("Grant"));
     }
