@@ -38,6 +38,24 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Fills the selection with what an earlier request or a template asks for (`names`: the
+    /// assets' names, so the chosen ones show them at once).
+    pub fn fill(
+        &self,
+        nodes: Vec<Uuid>,
+        assets: Vec<Uuid>,
+        names: &[Named],
+        accounts: Vec<String>,
+        actions: Vec<String>,
+    ) {
+        self.nodes.set(nodes);
+        self.asset_names
+            .update(|m| m.extend(names.iter().map(|a| (a.id, a.name.clone()))));
+        self.assets.set(assets);
+        self.accounts.set(accounts);
+        self.actions.set(actions);
+    }
+
     pub fn new(
         nodes: Vec<Uuid>,
         assets: Vec<Named>,

@@ -71,13 +71,13 @@ pub fn NewRequest() -> impl IntoView {
         org.set(t.org_id);
         title.set(t.title.clone());
         permission.set(r.permission_name.as_str().to_string());
-        sel.nodes.set(r.nodes.clone());
-        sel.asset_names
-            .update(|m| m.extend(t.assets.iter().map(|a| (a.id, a.name.clone()))));
-        sel.assets.set(r.assets.clone());
-        sel.accounts
-            .set(r.accounts.iter().map(|a| a.as_str().to_string()).collect());
-        sel.actions.set(r.actions.names());
+        sel.fill(
+            r.nodes.clone(),
+            r.assets.clone(),
+            &t.assets,
+            r.accounts.iter().map(|a| a.as_str().to_string()).collect(),
+            r.actions.names(),
+        );
     });
     let navigate = use_navigate();
     let hint = RwSignal::new(None::<String>);
@@ -96,12 +96,13 @@ pub fn NewRequest() -> impl IntoView {
     // the reason should tell.
     let apply_template = move |t: &TemplateDto| {
         let now = Utc::now();
-        sel.nodes.set(t.nodes.clone());
-        sel.asset_names
-            .update(|m| m.extend(t.assets.iter().map(|a| (a.id, a.name.clone()))));
-        sel.assets.set(t.assets.iter().map(|a| a.id).collect());
-        sel.accounts.set(t.accounts.clone());
-        sel.actions.set(t.actions.clone());
+        sel.fill(
+            t.nodes.clone(),
+            t.assets.iter().map(|a| a.id).collect(),
+            &t.assets,
+            t.accounts.clone(),
+            t.actions.clone(),
+        );
         sel.start.set(crate::picker::to_input(now));
         sel.expiry.set(crate::picker::to_input(
             now + Duration::days(i64::from(t.period_days)),
